@@ -1,0 +1,4 @@
+insert into anvil.projects (id, name)
+values ($1, $1)
+on conflict (id) do nothing
+returning id

@@ -1,0 +1,80 @@
+import * as z from 'zod';
+
+const portSchema = z.number().int().min(0).max(65535);
+const positiveInt = z.number().int().positive();
+const scopeList = z.array(z.string().min(1)).min(1);
+
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL');
+const redisUrl = z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL');
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * The whole configuration, parsed once at start. Defaults live here and nowhere else; every
+ * other module receives the parsed, typed object.
+ */
+export const configSchema = z
+  .object({
+    home: z.string().min(1),
+    databaseUrl: postgresUrl.optional(),
+    redisUrl: redisUrl.optional(),
+    /** `auto` picks BullMQ on Redis when `redisUrl` is set, otherwise BullMQ's Postgres backend. */
+    queue: z.enum(['auto', 'redis', 'postgres']).default('auto'),
+    http: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: portSchema.default(7420),
+        /** Extra Host header names accepted besides the loopback names (DNS-rebinding guard). */
+        allowedHosts: z.array(z.string().min(1)).default([]),
+        /** Extra browser Origin host names accepted besides the loopback names. */
+        allowedOrigins: z.array(z.string().min(1)).default([]),
+        maxBodyBytes: positiveInt.default(4 * 1024 * 1024),
+        /** `false` only through `--no-auth`, and only on a loopback host. */
+        auth: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    auth: z
+      .object({
+        /** How long a verified key is trusted before it is looked up again (revocation delay). */
+        keyCacheTtlMs: z.number().int().min(0).max(60_000).default(5_000),
+      })
+      .strict()
+      .prefault({}),
+    stdio: z
+      .object({
+        principal: z.string().min(1).default('local'),
+        project: z.string().min(1).default('default'),
+        scopes: scopeList.default(['*']),
+      })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({
+        level: z.enum(logLevels).default('info'),
+        /** Write logs to this file instead of stderr. */
+        file: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
+    audit: z
+      .object({
+        flushIntervalMs: positiveInt.max(10_000).default(250),
+        maxBatch: positiveInt.max(10_000).default(500),
+      })
+      .strict()
+      .prefault({}),
+    shutdown: z
+      .object({
+        /** Bound on waiting for in-flight calls after SIGTERM/SIGINT. */
+        graceMs: z.number().int().min(0).max(600_000).default(10_000),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type AnvilConfig = z.output<typeof configSchema>;
+export type AnvilConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,59 @@
+/**
+ * One error taxonomy for the whole server. Errors are matched by their stable `code`, never by
+ * `instanceof`: an error may cross a module boundary, a worker process or a plugin built against
+ * another copy of this file, and the code is what clients and operators act on.
+ */
+export const ErrorCodes = {
+  CONFIG_INVALID: 'ANVIL_E_CONFIG_INVALID',
+  CONFIG_UNREADABLE: 'ANVIL_E_CONFIG_UNREADABLE',
+  UNSAFE_BIND: 'ANVIL_E_UNSAFE_BIND',
+  HOME_LOCKED: 'ANVIL_E_HOME_LOCKED',
+  SOCKET_PATH_TOO_LONG: 'ANVIL_E_SOCKET_PATH_TOO_LONG',
+  STORAGE_UNAVAILABLE: 'ANVIL_E_STORAGE_UNAVAILABLE',
+  QUEUE_UNAVAILABLE: 'ANVIL_E_QUEUE_UNAVAILABLE',
+  MIGRATION_FAILED: 'ANVIL_E_MIGRATION_FAILED',
+  MIGRATION_CHECKSUM: 'ANVIL_E_MIGRATION_CHECKSUM',
+  UNAUTHENTICATED: 'ANVIL_E_UNAUTHENTICATED',
+  FORBIDDEN: 'ANVIL_E_FORBIDDEN',
+  INVALID_INPUT: 'ANVIL_E_INVALID_INPUT',
+  NOT_FOUND: 'ANVIL_E_NOT_FOUND',
+  CONFLICT: 'ANVIL_E_CONFLICT',
+  SHUTTING_DOWN: 'ANVIL_E_SHUTTING_DOWN',
+  USAGE: 'ANVIL_E_USAGE',
+  INTERNAL: 'ANVIL_E_INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export interface AnvilErrorShape {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly details?: Record<string, unknown>;
+}
+
+export class AnvilError extends Error implements AnvilErrorShape {
+  readonly code: ErrorCode;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options?: { details?: Record<string, unknown>; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AnvilError';
+    this.code = code;
+    if (options?.details) this.details = options.details;
+  }
+}
+
+const knownCodes = new Set<string>(Object.values(ErrorCodes));
+
+/** True when `error` carries one of Anvil's codes (optionally a specific one). */
+export function isAnvilError(error: unknown, code?: ErrorCode): error is AnvilErrorShape {
+  if (typeof error !== 'object' || error === null) return false;
+  const candidate = (error as { code?: unknown }).code;
+  if (typeof candidate !== 'string' || !knownCodes.has(candidate)) return false;
+  return code === undefined || candidate === code;
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,74 @@
+import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
+import { Hono } from 'hono';
+import { anonymousPrincipal } from '../auth/principal.ts';
+import { ErrorCodes } from '../errors.ts';
+import { authInfoFor, createServerFactory } from '../mcp/server-factory.ts';
+import type { Runtime } from '../runtime.ts';
+import { type AppEnv, isLoopbackHost, jsonRpcError } from './env.ts';
+import { bearerAuth } from './middleware/bearer-auth.ts';
+import { originGuard } from './middleware/origin-guard.ts';
+import { requestId } from './middleware/request-id.ts';
+import { readiness } from './readiness.ts';
+
+export interface HttpApp {
+  app: Hono<AppEnv>;
+  mcp: McpHttpHandler;
+}
+
+/**
+ * The HTTP surface: `/mcp` (Streamable HTTP, both protocol revisions, stateless), `/healthz`,
+ * `/readyz` and `/metrics`. Every MCP request gets its own server instance and transport from the
+ * SDK's handler; nothing request-scoped outlives the request.
+ */
+export function createHttpApp(runtime: Runtime): HttpApp {
+  const { config, keys, metrics, lifecycle, log } = runtime;
+  const loopback = isLoopbackHost(config.http.host);
+  const anonymous = config.http.auth ? undefined : anonymousPrincipal(config.stdio.project);
+
+  const mcp = createMcpHandler(createServerFactory({ catalog: runtime.catalog, deps: runtime.toolCallDeps, transport: 'http' }), {
+    legacy: 'stateless',
+    maxRequestBodySize: config.http.maxBodyBytes,
+    onerror: (error) => log.debug({ err: error.message }, 'mcp request rejected'),
+  });
+
+  const app = new Hono<AppEnv>();
+  app.use('*', requestId());
+  app.use('*', async (c, next) => {
+    await next();
+    metrics.httpRequests.inc({ route: c.req.routePath, status: String(c.res.status) });
+  });
+  app.use('*', originGuard({ loopback, allowedHosts: config.http.allowedHosts, allowedOrigins: config.http.allowedOrigins }));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const result = await readiness(runtime);
+    return c.json(result, result.status === 'ready' ? 200 : 503);
+  });
+  app.get('/metrics', bearerAuth({ keys, anonymous, requiredScopes: ['metrics:read'] }), async (c) => {
+    c.header('content-type', metrics.contentType);
+    return c.body(await metrics.render());
+  });
+
+  app.on(['GET', 'POST', 'DELETE'], '/mcp', bearerAuth({ keys, anonymous }), async (c) => {
+    let leave: () => void;
+    try {
+      leave = lifecycle.enter();
+    } catch {
+      c.header('retry-after', '1');
+      return c.json(jsonRpcError(-32000, `${ErrorCodes.SHUTTING_DOWN}: this server is shutting down; retry`), 503);
+    }
+    try {
+      return await mcp.fetch(c.req.raw, { authInfo: authInfoFor(c.get('principal'), c.get('requestId')) });
+    } finally {
+      leave();
+    }
+  });
+
+  app.notFound((c) => c.json({ error: `${ErrorCodes.NOT_FOUND}: no route ${c.req.method} ${c.req.path}` }, 404));
+  app.onError((error, c) => {
+    const id = c.get('requestId');
+    log.error({ err: error, requestId: id, path: c.req.path }, 'unhandled error in HTTP handler');
+    return c.json(jsonRpcError(-32603, `${ErrorCodes.INTERNAL}: internal error (request id ${id})`), 500);
+  });
+  return { app, mcp };
+}

@@ -1,0 +1,15 @@
+import type { AnvilConfig } from './config/schema.ts';
+import type { MigrationSet } from './db/migrate.ts';
+import type { Storage } from './db/storage.ts';
+import type { QueueBackend } from './queue/backend.ts';
+
+/** The long-lived services a tool handler may use, owned by the runtime. */
+export interface CoreServices {
+  readonly config: AnvilConfig;
+  readonly storage: Storage;
+  readonly queue: QueueBackend;
+  readonly migrationSets: readonly MigrationSet[];
+  readonly startedAt: Date;
+  /** BullMQ queues whose workers `anvil_status` counts; filled by the job system as it opens queues. */
+  readonly workerQueues: ReadonlySet<string>;
+}

@@ -1,0 +1,59 @@
+import * as z from 'zod';
+import { migrationStatus } from '../../server/db/migrate.ts';
+import { errorMessage } from '../../server/errors.ts';
+import { defineTool } from '../../server/mcp/tool.ts';
+import { anvilVersion } from '../../server/version.ts';
+
+const checkSchema = z.object({
+  ok: z.boolean(),
+  latencyMs: z.number().nullable(),
+  error: z.string().optional(),
+});
+
+export const statusOutput = z.object({
+  version: z.string(),
+  uptimeSeconds: z.number(),
+  storage: checkSchema.extend({ kind: z.enum(['pglite', 'postgres']), serverVersion: z.string().nullable() }),
+  queue: checkSchema.extend({ kind: z.enum(['bullmq-redis', 'bullmq-postgres']) }),
+  migrations: z.array(z.object({ scope: z.string(), current: z.number().int(), latest: z.number().int(), pending: z.number().int() })),
+  workers: z.object({ total: z.number().int(), byQueue: z.record(z.string(), z.number().int()) }),
+});
+
+export const statusTool = defineTool({
+  name: 'anvil_status',
+  title: 'Server status',
+  description:
+    'What this Anvil server runs on and whether it is healthy: version, storage kind (pglite or postgres), queue kind ' +
+    '(bullmq-postgres or bullmq-redis), applied migrations, queue health and connected workers.',
+  input: z.object({}).strict(),
+  output: statusOutput,
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  scopes: ['anvil:read'],
+  async handler(_input, { services }) {
+    const [storage, queue, migrations] = await Promise.all([
+      services.storage.ping().then(
+        (result) => ({ ok: true, latencyMs: result.latencyMs, serverVersion: result.serverVersion }),
+        (error: unknown) => ({ ok: false, latencyMs: null, serverVersion: null, error: errorMessage(error) }),
+      ),
+      services.queue.health().then(
+        (result) => ({ ok: true, latencyMs: result.latencyMs }),
+        (error: unknown) => ({ ok: false, latencyMs: null, error: errorMessage(error) }),
+      ),
+      migrationStatus(services.storage, services.migrationSets).catch(() => []),
+    ]);
+    const byQueue: Record<string, number> = {};
+    await Promise.all(
+      [...services.workerQueues].map(async (name) => {
+        byQueue[name] = await services.queue.openQueue(name).getWorkersCount().catch(() => 0);
+      }),
+    );
+    return {
+      version: anvilVersion,
+      uptimeSeconds: Math.round((Date.now() - services.startedAt.getTime()) / 1000),
+      storage: { kind: services.storage.kind, ...storage },
+      queue: { kind: services.queue.kind, ...queue },
+      migrations: migrations.map((m) => ({ scope: m.scope, current: m.current, latest: m.latest, pending: Math.max(0, m.latest - m.current) })),
+      workers: { total: Object.values(byQueue).reduce((sum, n) => sum + n, 0), byQueue },
+    };
+  },
+});
