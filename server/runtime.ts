@@ -5,6 +5,7 @@ import { coreMigrations, type MigrationSet, runMigrations } from './db/migrate.t
 import { openStorage } from './db/open.ts';
 import type { EmbeddedRole } from './db/embedded.ts';
 import type { Storage } from './db/storage.ts';
+import { HealthMonitor } from './health.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { Logger } from './log.ts';
 import type { Catalog } from './mcp/catalog.ts';
@@ -55,7 +56,8 @@ export async function startRuntime(options: {
     await storage?.close().catch(() => {});
     throw error;
   }
-  const services: CoreServices = { config, storage, queue, migrationSets, startedAt: new Date(), workerQueues: new Set() };
+  const health = new HealthMonitor({ storage, queue, migrationSets });
+  const services: CoreServices = { config, storage, queue, migrationSets, startedAt: new Date(), health, workerQueues: new Set() };
   const audit = new AuditLog(storage, log.child({ component: 'audit' }), config.audit);
   const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? true });
   const lifecycle = new Lifecycle();

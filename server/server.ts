@@ -43,7 +43,7 @@ export async function startAnvilServer(options: {
       const listenerClosed = http?.stopAccepting();
       const drained = await runtime.lifecycle.drain(config.shutdown.graceMs);
       if (!drained) log.warn({ graceMs: config.shutdown.graceMs }, 'grace period over; aborting calls still running');
-      await http?.close();
+      await http?.close(Math.min(2_000, Math.max(config.shutdown.graceMs, 100)));
       await listenerClosed;
       await stdio?.close().catch(() => {});
       await runtime.close();

@@ -1,4 +1,5 @@
 import type { AnvilConfig } from './config/schema.ts';
+import type { HealthMonitor } from './health.ts';
 import type { MigrationSet } from './db/migrate.ts';
 import type { Storage } from './db/storage.ts';
 import type { QueueBackend } from './queue/backend.ts';
@@ -10,6 +11,8 @@ export interface CoreServices {
   readonly queue: QueueBackend;
   readonly migrationSets: readonly MigrationSet[];
   readonly startedAt: Date;
+  /** Storage, queue and migration checks, probed at most once a second. */
+  readonly health: HealthMonitor;
   /** BullMQ queues whose workers `anvil_status` counts; filled by the job system as it opens queues. */
   readonly workerQueues: ReadonlySet<string>;
 }

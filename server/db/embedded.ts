@@ -6,6 +6,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { AnvilError, ErrorCodes, errorMessage } from '../errors.ts';
 import { PgStorage, type Storage } from './storage.ts';
+import { SessionQueue } from './session-queue.ts';
 
 /** `pg` reaches a unix socket at `<host>/.s.PGSQL.<port>`; the port is only part of the file name. */
 const SOCKET_PORT = 5432;
@@ -92,6 +93,8 @@ async function openOwned(paths: EmbeddedPaths, poolSize: number): Promise<Storag
     rmSync(paths.socketPath, { force: true });
     db = await PGlite.create(paths.dataDir);
     server = new PGLiteSocketServer({ db, path: paths.socketPath, maxConnections: 128 });
+    // Handlers pick the queue up when they attach, so replacing it before start() covers them all.
+    (server as unknown as { queryQueue: SessionQueue }).queryQueue = new SessionQueue(db);
     await server.start();
   } catch (error) {
     await server?.stop().catch(() => {});

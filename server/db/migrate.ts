@@ -92,6 +92,11 @@ export async function runMigrations(storage: Storage, sets: readonly MigrationSe
           if (done.has(migration.version)) continue;
           try {
             await client.query('BEGIN');
+            const again = await client.query('select 1 from anvil.schema_migrations where scope = $1 and version = $2', [set.scope, migration.version]);
+            if (again.rowCount) {
+              await client.query('COMMIT');
+              continue;
+            }
             await client.query(migration.sql);
             await client.query('insert into anvil.schema_migrations (scope, version, name, checksum) values ($1, $2, $3, $4)', [
               set.scope,

@@ -36,6 +36,8 @@ export function createHttpApp(runtime: Runtime): HttpApp {
   app.use('*', async (c, next) => {
     await next();
     metrics.httpRequests.inc({ route: c.req.routePath, status: String(c.res.status) });
+    // While draining, every answer closes its connection so that clients reconnect elsewhere.
+    if (lifecycle.isDraining) c.header('connection', 'close');
   });
   app.use('*', originGuard({ loopback, allowedHosts: config.http.allowedHosts, allowedOrigins: config.http.allowedOrigins }));
 

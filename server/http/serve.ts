@@ -10,8 +10,11 @@ export interface HttpServerHandle {
   readonly port: number;
   /** Stops accepting connections; resolves once the listener is closed. */
   stopAccepting(): Promise<void>;
-  /** Closes what is left: idle keep-alive connections and the MCP handler. */
-  close(): Promise<void>;
+  /**
+   * Lets responses still being written finish (keep-alive connections are closed as soon as they
+   * go idle), then cuts whatever is left after `boundMs` and closes the MCP handler.
+   */
+  close(boundMs?: number): Promise<void>;
 }
 
 export async function startHttpServer(runtime: Runtime): Promise<HttpServerHandle> {
@@ -35,12 +38,21 @@ export async function startHttpServer(runtime: Runtime): Promise<HttpServerHandl
     url: `http://${shownHost}:${address.port}`,
     port: address.port,
     stopAccepting,
-    async close() {
+    async close(boundMs = 2_000) {
       const closed = stopAccepting();
-      server.closeIdleConnections();
+      const sweeper = setInterval(() => server.closeIdleConnections(), 25);
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        closed.then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), boundMs);
+        }),
+      ]);
+      clearInterval(sweeper);
+      clearTimeout(timer);
       await mcp.close();
-      // Connections still open after the grace period (e.g. a stuck SSE stream) are cut.
-      server.closeAllConnections();
+      // Connections still open past the bound (a stuck or long-lived SSE stream) are cut.
+      if (timedOut) server.closeAllConnections();
       await closed;
     },
   };

@@ -11,10 +11,11 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Principal } from '../auth/principal.ts';
 import { missingScopes } from '../auth/scopes.ts';
+import { ErrorCodes } from '../errors.ts';
 import { anvilVersion } from '../version.ts';
 import { advertisedSchema } from './advertised-schema.ts';
 import type { Catalog, ResourceContext } from './catalog.ts';
-import { describeZodIssues, runToolCall, type ToolCallDeps } from './tool-call.ts';
+import { describeZodIssues, recordToolCall, runToolCall, type ToolCallDeps } from './tool-call.ts';
 import type { ProgressUpdate } from './tool.ts';
 
 /** What the HTTP auth middleware hands the factory through the SDK's pass-through `authInfo`. */
@@ -96,12 +97,25 @@ export function createServerFactory(options: {
           annotations: { title: tool.title, ...tool.annotations },
           ...(transport === 'http' && tool.scopes.length > 0
             ? {
-                // Over HTTP a missing scope is answered 403 with an RFC 6750 challenge naming it.
-                scopeChallenge: ({ authInfo }) => {
+                // Over HTTP a missing scope is answered 403 with an RFC 6750 challenge naming it,
+                // before the call reaches runToolCall, so the refusal is audited here.
+                scopeChallenge: ({ request, authInfo }) => {
                   const missing = missingScopes(authInfo?.scopes ?? [], tool.scopes);
-                  return missing.length > 0
-                    ? { scopes: missing as [string, ...string[]], errorDescription: `${tool.name} requires scope ${missing.join(' ')}` }
-                    : undefined;
+                  if (missing.length === 0) return undefined;
+                  const extra = anvilExtra(authInfo);
+                  if (extra) {
+                    recordToolCall(deps, {
+                      tool: tool.name,
+                      principal: extra.principal,
+                      requestId: extra.requestId,
+                      args: request.params?.arguments,
+                      outcome: 'denied',
+                      errorCode: ErrorCodes.FORBIDDEN,
+                      durationMs: 0,
+                      transport,
+                    });
+                  }
+                  return { scopes: missing as [string, ...string[]], errorDescription: `${tool.name} requires scope ${missing.join(' ')}` };
                 },
               }
             : {}),

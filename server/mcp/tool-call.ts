@@ -29,6 +29,35 @@ export interface ToolCallRequest {
   progress(update: ProgressUpdate): Promise<void>;
 }
 
+/** Counts and audits one call, whether it ran or was refused before reaching its handler. */
+export function recordToolCall(
+  deps: Pick<ToolCallDeps, 'audit' | 'metrics'>,
+  call: {
+    tool: string;
+    principal: Principal;
+    requestId: string;
+    args: unknown;
+    outcome: AuditEntry['outcome'];
+    errorCode: string | undefined;
+    durationMs: number;
+    transport: AuditEntry['transport'];
+  },
+): void {
+  deps.metrics.toolCalls.inc({ tool: call.tool, outcome: call.outcome });
+  deps.metrics.toolDuration.observe({ tool: call.tool }, call.durationMs / 1000);
+  deps.audit.record({
+    requestId: call.requestId,
+    principal: call.principal.id,
+    project: call.principal.project,
+    tool: call.tool,
+    argsSha256: hashArguments(call.args),
+    outcome: call.outcome,
+    ...(call.errorCode ? { errorCode: call.errorCode } : {}),
+    durationMs: call.durationMs,
+    transport: call.transport,
+  });
+}
+
 /** The error half of the contract: an `isError` result whose text starts with the stable code. */
 export function toolErrorResult(code: ErrorCode, message: string, details?: Record<string, unknown>): CallToolResult {
   return {
@@ -42,9 +71,11 @@ export function toolErrorResult(code: ErrorCode, message: string, details?: Reco
 export function describeZodIssues(error: z.ZodError): string {
   return error.issues
     .map((issue) => {
-      const field = issue.path.length > 0 ? issue.path.map(String).join('.') : '(arguments)';
-      if (issue.code === 'unrecognized_keys') return `${field}: unknown field(s) ${issue.keys.join(', ')}`;
-      return `${field}: ${issue.message}`;
+      const prefix = issue.path.map(String).join('.');
+      if (issue.code === 'unrecognized_keys') {
+        return issue.keys.map((key) => `${prefix ? `${prefix}.` : ''}${key}: unknown field, not accepted here`).join('; ');
+      }
+      return `${prefix || '(arguments)'}: ${issue.message}`;
     })
     .join('; ');
 }
@@ -100,18 +131,14 @@ export async function runToolCall(deps: ToolCallDeps, request: ToolCallRequest):
     return toolErrorResult(ErrorCodes.INTERNAL, `Internal error while running ${tool.name}; the server log has the details under request id ${requestId}`);
   } finally {
     leave?.();
-    const durationMs = performance.now() - started;
-    deps.metrics.toolCalls.inc({ tool: tool.name, outcome });
-    deps.metrics.toolDuration.observe({ tool: tool.name }, durationMs / 1000);
-    deps.audit.record({
-      requestId,
-      principal: principal.id,
-      project: principal.project,
+    recordToolCall(deps, {
       tool: tool.name,
-      argsSha256: hashArguments(request.args),
+      principal,
+      requestId,
+      args: request.args,
       outcome,
-      ...(errorCode ? { errorCode } : {}),
-      durationMs,
+      errorCode,
+      durationMs: performance.now() - started,
       transport: request.transport,
     });
   }

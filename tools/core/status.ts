@@ -1,6 +1,4 @@
 import * as z from 'zod';
-import { migrationStatus } from '../../server/db/migrate.ts';
-import { errorMessage } from '../../server/errors.ts';
 import { defineTool } from '../../server/mcp/tool.ts';
 import { anvilVersion } from '../../server/version.ts';
 
@@ -13,6 +11,8 @@ const checkSchema = z.object({
 export const statusOutput = z.object({
   version: z.string(),
   uptimeSeconds: z.number(),
+  /** When storage, queue and migrations were last probed (at most a second ago). */
+  checkedAt: z.string(),
   storage: checkSchema.extend({ kind: z.enum(['pglite', 'postgres']), serverVersion: z.string().nullable() }),
   queue: checkSchema.extend({ kind: z.enum(['bullmq-redis', 'bullmq-postgres']) }),
   migrations: z.array(z.object({ scope: z.string(), current: z.number().int(), latest: z.number().int(), pending: z.number().int() })),
@@ -24,23 +24,13 @@ export const statusTool = defineTool({
   title: 'Server status',
   description:
     'What this Anvil server runs on and whether it is healthy: version, storage kind (pglite or postgres), queue kind ' +
-    '(bullmq-postgres or bullmq-redis), applied migrations, queue health and connected workers.',
+    '(bullmq-postgres or bullmq-redis), applied migrations, queue health and connected workers. Checks are at most a second old (checkedAt).',
   input: z.object({}).strict(),
   output: statusOutput,
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   scopes: ['anvil:read'],
   async handler(_input, { services }) {
-    const [storage, queue, migrations] = await Promise.all([
-      services.storage.ping().then(
-        (result) => ({ ok: true, latencyMs: result.latencyMs, serverVersion: result.serverVersion }),
-        (error: unknown) => ({ ok: false, latencyMs: null, serverVersion: null, error: errorMessage(error) }),
-      ),
-      services.queue.health().then(
-        (result) => ({ ok: true, latencyMs: result.latencyMs }),
-        (error: unknown) => ({ ok: false, latencyMs: null, error: errorMessage(error) }),
-      ),
-      migrationStatus(services.storage, services.migrationSets).catch(() => []),
-    ]);
+    const health = await services.health.snapshot();
     const byQueue: Record<string, number> = {};
     await Promise.all(
       [...services.workerQueues].map(async (name) => {
@@ -50,9 +40,10 @@ export const statusTool = defineTool({
     return {
       version: anvilVersion,
       uptimeSeconds: Math.round((Date.now() - services.startedAt.getTime()) / 1000),
-      storage: { kind: services.storage.kind, ...storage },
-      queue: { kind: services.queue.kind, ...queue },
-      migrations: migrations.map((m) => ({ scope: m.scope, current: m.current, latest: m.latest, pending: Math.max(0, m.latest - m.current) })),
+      checkedAt: health.checkedAt.toISOString(),
+      storage: { kind: services.storage.kind, ...health.storage },
+      queue: { kind: services.queue.kind, ...health.queue },
+      migrations: health.migrations.map((m) => ({ scope: m.scope, current: m.current, latest: m.latest, pending: Math.max(0, m.latest - m.current) })),
       workers: { total: Object.values(byQueue).reduce((sum, n) => sum + n, 0), byQueue },
     };
   },

@@ -10,7 +10,9 @@ export function requestId(): MiddlewareHandler<AppEnv> {
     const incoming = c.req.header('x-request-id');
     const id = incoming && acceptable.test(incoming) ? incoming : randomUUID();
     c.set('requestId', id);
-    c.header('x-request-id', id);
     await next();
+    // Set after the handler: a Response a handler builds itself (the MCP handler's) does not carry
+    // headers set on the context beforehand.
+    c.header('x-request-id', id);
   };
 }

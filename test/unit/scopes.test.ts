@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { hasScope, missingScopes, parseScopes } from '../../server/auth/scopes.ts';
+import { ErrorCodes, isAnvilError } from '../../server/errors.ts';
+
+describe('scopes', () => {
+  it('nests levels within an area and lets * cover everything', () => {
+    assert.equal(hasScope(['training:admin'], 'training:write'), true);
+    assert.equal(hasScope(['training:write'], 'training:read'), true);
+    assert.equal(hasScope(['training:read'], 'training:write'), false);
+    assert.equal(hasScope(['training:admin'], 'payment:read'), false);
+    assert.equal(hasScope(['*'], 'payment:admin'), true);
+    assert.deepEqual(missingScopes(['anvil:read'], ['anvil:read', 'metrics:read']), ['metrics:read']);
+  });
+
+  it('parses lists and names what is not a scope', () => {
+    assert.deepEqual(parseScopes('anvil:read, training:write,anvil:read'), ['anvil:read', 'training:write']);
+    assert.throws(
+      () => parseScopes('anvil:read,training:execute,Bad'),
+      (error: unknown) => isAnvilError(error, ErrorCodes.INVALID_INPUT) && /"training:execute", "Bad" are not a scope/.test(error.message),
+    );
+    assert.throws(() => parseScopes(' , '), (error: unknown) => isAnvilError(error, ErrorCodes.INVALID_INPUT));
+  });
+});
