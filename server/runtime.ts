@@ -8,7 +8,6 @@ import type { Storage } from './db/storage.ts';
 import { HealthMonitor } from './health.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { Logger } from './log.ts';
-import type { Catalog } from './mcp/catalog.ts';
 import type { ToolCallDeps } from './mcp/tool-call.ts';
 import { Metrics } from './metrics.ts';
 import { openQueueBackend } from './queue/open.ts';
@@ -23,7 +22,6 @@ export interface Runtime {
   readonly audit: AuditLog;
   readonly metrics: Metrics;
   readonly lifecycle: Lifecycle;
-  readonly catalog: Catalog;
   readonly toolCallDeps: ToolCallDeps;
   /** Flushes the audit trail and closes the queue and storage, in that order. Idempotent. */
   close(): Promise<void>;
@@ -36,11 +34,10 @@ export interface Runtime {
 export async function startRuntime(options: {
   config: AnvilConfig;
   log: Logger;
-  catalog: Catalog;
   role?: EmbeddedRole;
   defaultMetrics?: boolean;
 }): Promise<Runtime> {
-  const { config, log, catalog } = options;
+  const { config, log } = options;
   const migrationSets: MigrationSet[] = [coreMigrations()];
   let storage: Storage | undefined;
   let queue: QueueBackend | undefined;
@@ -72,8 +69,7 @@ export async function startRuntime(options: {
     audit,
     metrics,
     lifecycle,
-    catalog,
-    toolCallDeps: { services, audit, metrics, log, lifecycle },
+    toolCallDeps: { audit, metrics, log, lifecycle },
     close() {
       closing ??= (async () => {
         await audit.close().catch((error: unknown) => log.error({ err: error }, 'could not flush the audit log'));

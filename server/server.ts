@@ -1,36 +1,47 @@
+import { PluginHost } from '../plugins/host/host.ts';
+import { builtinPlugins } from '../tools/builtins.ts';
+import { corePlugin } from '../tools/core/index.ts';
 import type { AnvilConfig } from './config/schema.ts';
 import { startHttpServer, type HttpServerHandle } from './http/serve.ts';
 import type { Logger } from './log.ts';
-import type { Catalog } from './mcp/catalog.ts';
-import { startStdioServer } from './mcp/stdio.ts';
+import { startStdioServer, type StdioHandle } from './mcp/stdio.ts';
 import { startRuntime, type Runtime } from './runtime.ts';
+import type { PluginDescriptor } from '../plugins/sdk/types.ts';
 
 export interface AnvilServer {
   readonly runtime: Runtime;
+  readonly plugins: PluginHost;
   /** Present when HTTP was asked for. */
   readonly http?: HttpServerHandle;
   /**
    * Graceful stop: refuse new connections and calls, wait up to `shutdown.graceMs` for in-flight
-   * calls, abort what is left, flush the audit trail, close queue and storage. Idempotent.
+   * calls, abort what is left, close plugins, flush the audit trail, close queue and storage.
+   * Idempotent.
    */
   shutdown(reason: string): Promise<void>;
   /** Resolves when a shutdown has completed, whoever started it. */
   readonly stopped: Promise<void>;
 }
 
-/** Starts the runtime and the requested transports; the seam both `anvil serve` and tests use. */
-export async function startAnvilServer(options: {
+export interface StartOptions {
   config: AnvilConfig;
   log: Logger;
-  catalog: Catalog;
   http: boolean;
   stdio: boolean;
+  /** Where relative plugin paths are resolved from: the config file's folder. */
+  pluginBaseDir: string;
+  /** Plugin descriptors given directly (the test harness), loaded after the configured ones. */
+  extraPlugins?: ReadonlyArray<{ descriptor: PluginDescriptor; config?: unknown }>;
   defaultMetrics?: boolean;
-}): Promise<AnvilServer> {
+}
+
+/** Starts the runtime, the plugins and the requested transports; the seam `anvil serve` and tests share. */
+export async function startAnvilServer(options: StartOptions): Promise<AnvilServer> {
   const { config, log } = options;
-  const runtime = await startRuntime({ config, log, catalog: options.catalog, ...(options.defaultMetrics === undefined ? {} : { defaultMetrics: options.defaultMetrics }) });
+  const runtime = await startRuntime({ config, log, ...(options.defaultMetrics === undefined ? {} : { defaultMetrics: options.defaultMetrics }) });
+  let plugins: PluginHost | undefined;
   let http: HttpServerHandle | undefined;
-  let stdio: { close(): Promise<void> } | undefined;
+  let stdio: StdioHandle | undefined;
   let shuttingDown: Promise<void> | undefined;
   let markStopped!: () => void;
   const stopped = new Promise<void>((resolve) => {
@@ -46,6 +57,7 @@ export async function startAnvilServer(options: {
       await http?.close(Math.min(2_000, Math.max(config.shutdown.graceMs, 100)));
       await listenerClosed;
       await stdio?.close().catch(() => {});
+      await plugins?.close();
       await runtime.close();
       log.info('stopped');
     })().finally(markStopped);
@@ -53,12 +65,27 @@ export async function startAnvilServer(options: {
   };
 
   try {
-    if (options.http) http = await startHttpServer(runtime);
-    if (options.stdio) stdio = startStdioServer(runtime, () => void shutdown('stdin closed').catch(() => {}));
+    plugins = await PluginHost.start({
+      runtime,
+      entries: [...config.plugins],
+      baseDir: options.pluginBaseDir,
+      builtins: builtinPlugins,
+      always: [corePlugin],
+      extra: options.extraPlugins ?? [],
+    });
+    const host = plugins;
+    const catalog = () => host.catalog;
+    if (options.http) http = await startHttpServer(runtime, catalog);
+    if (options.stdio) stdio = startStdioServer(runtime, catalog, () => void shutdown('stdin closed').catch(() => {}));
+    host.onToolsChanged(() => {
+      http?.notifyToolsChanged();
+      stdio?.notifyToolsChanged();
+    });
   } catch (error) {
     await http?.close().catch(() => {});
+    await plugins?.close();
     await runtime.close();
     throw error;
   }
-  return { runtime, ...(http ? { http } : {}), shutdown, stopped };
+  return { runtime, plugins, ...(http ? { http } : {}), shutdown, stopped };
 }

@@ -18,6 +18,8 @@ export interface AuditEntry {
   errorCode?: string;
   durationMs: number;
   transport: 'stdio' | 'http' | 'in-memory';
+  /** Non-secret details a tool attached to its call. */
+  details?: Record<string, unknown>;
 }
 
 /** A stable hash of tool arguments: key order does not change it, and the arguments themselves are never stored. */
@@ -108,6 +110,7 @@ export class AuditLog {
       column('errorCode'),
       column('durationMs'),
       column('transport'),
+      batch.map((entry) => (entry.details ? JSON.stringify(entry.details) : null)),
     ]);
   }
 }

@@ -7,6 +7,8 @@ export interface Principal {
   readonly scopes: readonly string[];
   /** Present for API keys: the public key id (never the secret). */
   readonly keyId?: string;
+  /** A key's tool allowlist (names, or prefixes ending in `*`); absent means every tool. */
+  readonly tools?: readonly string[];
 }
 
 export function localPrincipal(name: string, project: string, scopes: readonly string[]): Principal {

@@ -11,6 +11,7 @@ export const envBindings: ReadonlyArray<{ env: string; path: readonly string[]; 
   { env: 'DATABASE_URL', path: ['databaseUrl'], kind: 'string' },
   { env: 'REDIS_URL', path: ['redisUrl'], kind: 'string' },
   { env: 'ANVIL_QUEUE', path: ['queue'], kind: 'string' },
+  { env: 'ANVIL_TOOLS', path: ['tools'], kind: 'list' },
   { env: 'ANVIL_HOST', path: ['http', 'host'], kind: 'string' },
   { env: 'ANVIL_PORT', path: ['http', 'port'], kind: 'int' },
   { env: 'ANVIL_ALLOWED_HOSTS', path: ['http', 'allowedHosts'], kind: 'list' },
@@ -28,6 +29,7 @@ export const envBindings: ReadonlyArray<{ env: string; path: readonly string[]; 
 export interface ConfigOverrides {
   home?: string;
   configPath?: string;
+  tools?: string[];
   http?: { host?: string; port?: number; auth?: boolean };
 }
 
@@ -147,6 +149,10 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; cwd?: string; ove
   if (overrides.http?.port !== undefined) {
     setPath(raw, ['http', 'port'], overrides.http.port);
     sources['http.port'] = '--port';
+  }
+  if (overrides.tools !== undefined) {
+    raw.tools = overrides.tools;
+    sources.tools = '--tools';
   }
   if (overrides.http?.auth === false) {
     setPath(raw, ['http', 'auth'], false);

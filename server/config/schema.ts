@@ -9,6 +9,23 @@ const postgresUrl = z
   .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL');
 const redisUrl = z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL');
 
+/** A plugin to load: an npm package or path, the same with options, or a built-in by id. */
+export const pluginEntrySchema = z.union([
+  z.string().min(1),
+  z
+    .object({
+      module: z.string().min(1),
+      config: z.unknown().optional(),
+      /** When given, the permissions the plugin may have; it is refused if it asks for more. */
+      permissions: z.array(z.enum(['sql', 'queue', 'network', 'subprocess'])).optional(),
+      /** Refuse to start the server when this plugin fails, instead of leaving it out. */
+      strict: z.boolean().optional(),
+    })
+    .strict(),
+  z.object({ id: z.string().min(1), config: z.unknown().optional(), strict: z.boolean().optional() }).strict(),
+]);
+export type PluginEntry = z.output<typeof pluginEntrySchema>;
+
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /**
@@ -22,6 +39,13 @@ export const configSchema = z
     redisUrl: redisUrl.optional(),
     /** `auto` picks BullMQ on Redis when `redisUrl` is set, otherwise BullMQ's Postgres backend. */
     queue: z.enum(['auto', 'redis', 'postgres']).default('auto'),
+    /** Plugins to load besides the core one, in order (dependencies are ordered first regardless). */
+    plugins: z.array(pluginEntrySchema).default([]),
+    /**
+     * The tool profile: plugin ids or tool names (a trailing `*` matches a prefix) this server
+     * offers besides the core `anvil_*` tools. Unset offers every tool.
+     */
+    tools: z.array(z.string().min(1)).min(1).optional(),
     http: z
       .object({
         host: z.string().min(1).default('127.0.0.1'),

@@ -29,15 +29,16 @@ const fileNamePattern = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 /** One lock for every migration scope so DDL from different scopes never interleaves. */
 const MIGRATION_LOCK_KEY = 0x616e76696c; // "anvil"
 
-export function readMigrationDir(scope: string, dir: string): MigrationSet {
+/** `render` rewrites each file before it runs (e.g. a plugin's `{{schema}}`); the checksum is of the file as written. */
+export function readMigrationDir(scope: string, dir: string, render: (sql: string) => string = (sql) => sql): MigrationSet {
   const migrations = readdirSync(dir)
     .filter((file) => file.endsWith('.sql'))
     .sort()
     .map((file) => {
       const match = fileNamePattern.exec(file);
       if (!match) throw new AnvilError(ErrorCodes.MIGRATION_FAILED, `Migration file ${path.join(dir, file)} must be named NNNN_name.sql`);
-      const sql = readFileSync(path.join(dir, file), 'utf8');
-      return { version: Number(match[1]), name: match[2] as string, sql, checksum: createHash('sha256').update(sql).digest('hex') };
+      const text = readFileSync(path.join(dir, file), 'utf8');
+      return { version: Number(match[1]), name: match[2] as string, sql: render(text), checksum: createHash('sha256').update(text).digest('hex') };
     });
   migrations.forEach((migration, index) => {
     if (migration.version !== index + 1) {

@@ -2,6 +2,7 @@ import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/ser
 import { Hono } from 'hono';
 import { anonymousPrincipal } from '../auth/principal.ts';
 import { ErrorCodes } from '../errors.ts';
+import type { Catalog } from '../mcp/catalog.ts';
 import { authInfoFor, createServerFactory } from '../mcp/server-factory.ts';
 import type { Runtime } from '../runtime.ts';
 import { type AppEnv, isLoopbackHost, jsonRpcError } from './env.ts';
@@ -20,12 +21,12 @@ export interface HttpApp {
  * `/readyz` and `/metrics`. Every MCP request gets its own server instance and transport from the
  * SDK's handler; nothing request-scoped outlives the request.
  */
-export function createHttpApp(runtime: Runtime): HttpApp {
+export function createHttpApp(runtime: Runtime, catalog: () => Catalog): HttpApp {
   const { config, keys, metrics, lifecycle, log } = runtime;
   const loopback = isLoopbackHost(config.http.host);
   const anonymous = config.http.auth ? undefined : anonymousPrincipal(config.stdio.project);
 
-  const mcp = createMcpHandler(createServerFactory({ catalog: runtime.catalog, deps: runtime.toolCallDeps, transport: 'http' }), {
+  const mcp = createMcpHandler(createServerFactory({ catalog, deps: runtime.toolCallDeps, transport: 'http' }), {
     legacy: 'stateless',
     maxRequestBodySize: config.http.maxBodyBytes,
     onerror: (error) => log.debug({ err: error.message }, 'mcp request rejected'),

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
+import type { Catalog } from '../mcp/catalog.ts';
 import type { Runtime } from '../runtime.ts';
 import { createHttpApp } from './app.ts';
 
@@ -8,6 +9,8 @@ export interface HttpServerHandle {
   /** The address actually bound (the port is resolved when 0 was asked for). */
   readonly url: string;
   readonly port: number;
+  /** Tells clients listening on `subscriptions/listen` (2026-07-28) that the tool list changed. */
+  notifyToolsChanged(): void;
   /** Stops accepting connections; resolves once the listener is closed. */
   stopAccepting(): Promise<void>;
   /**
@@ -17,8 +20,8 @@ export interface HttpServerHandle {
   close(boundMs?: number): Promise<void>;
 }
 
-export async function startHttpServer(runtime: Runtime): Promise<HttpServerHandle> {
-  const { app, mcp } = createHttpApp(runtime);
+export async function startHttpServer(runtime: Runtime, catalog: () => Catalog): Promise<HttpServerHandle> {
+  const { app, mcp } = createHttpApp(runtime, catalog);
   const { host, port } = runtime.config.http;
   const server = await new Promise<Server>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(started as Server)) as Server;
@@ -38,6 +41,7 @@ export async function startHttpServer(runtime: Runtime): Promise<HttpServerHandl
     url: `http://${shownHost}:${address.port}`,
     port: address.port,
     stopAccepting,
+    notifyToolsChanged: () => mcp.notify.toolsChanged(),
     async close(boundMs = 2_000) {
       const closed = stopAccepting();
       const sweeper = setInterval(() => server.closeIdleConnections(), 25);

@@ -1,43 +1,73 @@
 import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/server';
-import type * as z from 'zod';
 import type { Principal } from '../auth/principal.ts';
-import type { CoreServices } from '../services.ts';
-import type { AnyToolDefinition, ObjectSchema } from './tool.ts';
+import type { AfterToolHook, BeforeToolHook, ProgressUpdate, ToolAnnotations, ToolResult } from './contracts.ts';
 
-export interface ResourceContext {
+export type JsonSchema = Record<string, unknown>;
+export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** Per-call facilities the MCP layer hands a tool. */
+export interface InvokeContext {
   readonly principal: Principal;
   readonly requestId: string;
-  readonly services: CoreServices;
+  readonly signal: AbortSignal;
+  progress(update: ProgressUpdate): Promise<void>;
+  audit(details: Record<string, unknown>): void;
 }
 
-/** A resource at a fixed URI, or a family of them under an RFC 6570 template (`anvil://jobs/{id}`). */
-export interface ResourceDefinition {
+export interface CallContext {
+  readonly principal: Principal;
+  readonly requestId: string;
+}
+
+/** A tool as the MCP layer sees it, whatever plugin contributed it. */
+export interface CatalogTool {
   readonly name: string;
-  readonly title: string;
+  readonly pluginId: string;
+  readonly title: string | undefined;
+  readonly description: string;
+  readonly annotations: ToolAnnotations;
+  readonly scopes: readonly string[];
+  readonly inputJsonSchema: JsonSchema;
+  readonly outputJsonSchema: JsonSchema | undefined;
+  parseInput(args: unknown): Checked<Record<string, unknown>>;
+  /** Runs the handler and shapes its output into a result (checked against the output schema when declared). */
+  invoke(input: Record<string, unknown>, context: InvokeContext): Promise<ToolResult>;
+}
+
+export interface CatalogResource {
+  readonly name: string;
+  readonly pluginId: string;
+  readonly title: string | undefined;
   readonly description: string;
   readonly uri: string;
   readonly template: boolean;
-  readonly mimeType: string;
+  readonly mimeType: string | undefined;
   readonly scopes: readonly string[];
-  read(uri: URL, variables: Record<string, string | string[]>, context: ResourceContext): Promise<ReadResourceResult>;
+  read(uri: URL, variables: Record<string, string | string[]>, context: CallContext): Promise<ReadResourceResult>;
 }
 
-export interface PromptDefinition<A extends ObjectSchema = ObjectSchema> {
+export interface CatalogPrompt {
   readonly name: string;
-  readonly title: string;
+  readonly pluginId: string;
+  readonly title: string | undefined;
   readonly description: string;
-  readonly args: A;
+  readonly argsJsonSchema: JsonSchema;
   readonly scopes: readonly string[];
-  render(args: z.output<A>, context: ResourceContext): Promise<GetPromptResult>;
+  parseArgs(args: unknown): Checked<Record<string, unknown>>;
+  render(args: Record<string, unknown>, context: CallContext): Promise<GetPromptResult>;
 }
 
-export function definePrompt<A extends ObjectSchema>(definition: PromptDefinition<A>): PromptDefinition<A> {
-  return definition;
-}
-
-/** Everything the MCP surface offers, assembled once at start and shared by every request. */
+/** Everything the MCP surface offers, assembled once at start (and on plugin changes). */
 export interface Catalog {
-  readonly tools: readonly AnyToolDefinition[];
-  readonly resources: readonly ResourceDefinition[];
-  readonly prompts: readonly PromptDefinition[];
+  readonly tools: ReadonlyMap<string, CatalogTool>;
+  readonly resources: readonly CatalogResource[];
+  readonly prompts: readonly CatalogPrompt[];
+  readonly beforeHooks: readonly BeforeToolHook[];
+  readonly afterHooks: readonly AfterToolHook[];
+  /**
+   * Why `principal` may not use the contributions of `pluginId`, `tool` optionally narrowing it
+   * (the plugin is switched off for the project, the tool is outside the server's or the key's
+   * profile), or undefined when it may.
+   */
+  unavailable(principal: Principal, pluginId: string, tool?: string): Promise<string | undefined>;
 }

@@ -8,15 +8,16 @@ import {
   type McpRequestContext,
   type McpServerFactory,
   type ServerContext,
+  type Tool,
 } from '@modelcontextprotocol/server';
 import type { Principal } from '../auth/principal.ts';
 import { missingScopes } from '../auth/scopes.ts';
 import { ErrorCodes } from '../errors.ts';
 import { anvilVersion } from '../version.ts';
 import { advertisedSchema } from './advertised-schema.ts';
-import type { Catalog, ResourceContext } from './catalog.ts';
-import { describeZodIssues, recordToolCall, runToolCall, type ToolCallDeps } from './tool-call.ts';
-import type { ProgressUpdate } from './tool.ts';
+import type { Catalog, CatalogTool } from './catalog.ts';
+import type { ProgressUpdate } from './contracts.ts';
+import { recordToolCall, runToolCall, type ToolCallDeps } from './tool-call.ts';
 
 /** What the HTTP auth middleware hands the factory through the SDK's pass-through `authInfo`. */
 export interface AnvilAuthExtra {
@@ -45,26 +46,53 @@ function progressReporter(ctx: ServerContext): (update: ProgressUpdate) => Promi
   const token = ctx.mcpReq._meta?.progressToken;
   if (token === undefined) return async () => {};
   return async (update) => {
-    await ctx.mcpReq
-      .notify({ method: 'notifications/progress', params: { progressToken: token, ...update } })
-      .catch(() => {});
+    await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token, ...update } }).catch(() => {});
   };
+}
+
+const listEntries = new WeakMap<CatalogTool, Tool>();
+
+/** The `tools/list` entry of a tool, built once per catalog tool. */
+function listEntry(tool: CatalogTool): Tool {
+  let entry = listEntries.get(tool);
+  if (!entry) {
+    entry = {
+      name: tool.name,
+      ...(tool.title ? { title: tool.title } : {}),
+      description: tool.description,
+      inputSchema: tool.inputJsonSchema as Tool['inputSchema'],
+      ...(tool.outputJsonSchema ? { outputSchema: tool.outputJsonSchema as NonNullable<Tool['outputSchema']> } : {}),
+      annotations: { ...(tool.title ? { title: tool.title } : {}), ...tool.annotations },
+    };
+    listEntries.set(tool, entry);
+  }
+  return entry;
+}
+
+/** Tools the principal may call right now: scopes held, plugin on for the project, inside the profile. */
+export async function visibleTools(catalog: Catalog, principal: Principal): Promise<CatalogTool[]> {
+  const tools = [...catalog.tools.values()].filter((tool) => missingScopes(principal.scopes, tool.scopes).length === 0);
+  const verdicts = await Promise.all(tools.map((tool) => catalog.unavailable(principal, tool.pluginId, tool.name)));
+  return tools.filter((_, index) => verdicts[index] === undefined);
 }
 
 /**
  * Builds the factory the SDK calls for every HTTP request (and once per stdio connection): a fresh
  * `McpServer` exposing the catalog to one principal. Nothing is shared between instances but the
  * catalog and the services, which is what keeps concurrent clients apart and lets several servers
- * sit behind one load balancer.
+ * sit behind one load balancer. `catalog` is read on every call, so a rebuilt catalog (a plugin
+ * switched on or off) applies to the next request.
  */
 export function createServerFactory(options: {
-  catalog: Catalog;
+  catalog: () => Catalog;
   deps: ToolCallDeps;
   transport: Transport;
   /** The principal for transports that carry no credentials (stdio, in-memory). */
   localPrincipal?: Principal;
+  /** Called with each server built, so that list-changed notifications can reach long-lived ones. */
+  onServer?: (server: McpServer) => void;
 }): McpServerFactory {
-  const { catalog, deps, transport } = options;
+  const { deps, transport } = options;
 
   const resolve = (authInfo: AuthInfo | undefined): AnvilAuthExtra => {
     const extra = anvilExtra(authInfo);
@@ -75,7 +103,11 @@ export function createServerFactory(options: {
     throw new ProtocolError(ProtocolErrorCode.InternalError, 'No principal for this request');
   };
 
+  const forbidden = (what: string, missing: string[]) =>
+    new ProtocolError(ProtocolErrorCode.InvalidParams, `${ErrorCodes.FORBIDDEN}: ${what} requires scope ${missing.join(', ')}`);
+
   return (requestContext: McpRequestContext) => {
+    const catalog = options.catalog();
     const server = new McpServer(
       { name: 'anvil', title: 'Anvil', version: anvilVersion },
       {
@@ -86,15 +118,15 @@ export function createServerFactory(options: {
     );
     const connectionAuth = requestContext.authInfo;
 
-    for (const tool of catalog.tools) {
+    for (const tool of catalog.tools.values()) {
       server.registerTool(
         tool.name,
         {
-          title: tool.title,
+          ...(tool.title ? { title: tool.title } : {}),
           description: tool.description,
-          inputSchema: advertisedSchema(tool.input),
-          outputSchema: advertisedSchema(tool.output),
-          annotations: { title: tool.title, ...tool.annotations },
+          inputSchema: advertisedSchema(tool.inputJsonSchema),
+          ...(tool.outputJsonSchema ? { outputSchema: advertisedSchema(tool.outputJsonSchema) } : {}),
+          annotations: tool.annotations,
           ...(transport === 'http' && tool.scopes.length > 0
             ? {
                 // Over HTTP a missing scope is answered 403 with an RFC 6750 challenge naming it,
@@ -122,46 +154,47 @@ export function createServerFactory(options: {
         },
         async (args, ctx) => {
           const { principal, requestId } = resolve(ctx.http?.authInfo ?? connectionAuth);
-          return runToolCall(deps, { tool, args, principal, requestId, transport, signal: ctx.mcpReq.signal, progress: progressReporter(ctx) });
+          return runToolCall(deps, catalog, { tool, args, principal, requestId, transport, signal: ctx.mcpReq.signal, progress: progressReporter(ctx) });
         },
       );
     }
+    // Every tool is registered so that calling one without its scope is refused with the scope
+    // named (and audited); the listing shows a principal only the tools it may call.
+    server.server.setRequestHandler('tools/list', async (_request, ctx) => {
+      const { principal } = resolve(ctx.http?.authInfo ?? connectionAuth);
+      return { tools: (await visibleTools(catalog, principal)).map(listEntry) };
+    });
 
     for (const resource of catalog.resources) {
       const readWith = async (uri: URL, variables: Record<string, string | string[]>, ctx: ServerContext) => {
         const { principal, requestId } = resolve(ctx.http?.authInfo ?? connectionAuth);
         const missing = missingScopes(principal.scopes, resource.scopes);
-        if (missing.length > 0) {
-          throw new ProtocolError(ProtocolErrorCode.InvalidParams, `ANVIL_E_FORBIDDEN: ${resource.uri} requires scope ${missing.join(', ')}`);
-        }
-        const context: ResourceContext = { principal, requestId, services: deps.services };
-        return resource.read(uri, variables, context);
+        if (missing.length > 0) throw forbidden(resource.uri, missing);
+        const unavailable = await catalog.unavailable(principal, resource.pluginId);
+        if (unavailable) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `${ErrorCodes.TOOL_UNAVAILABLE}: ${unavailable}`);
+        return resource.read(uri, variables, { principal, requestId });
       };
-      const metadata = { title: resource.title, description: resource.description, mimeType: resource.mimeType };
+      const metadata = { ...(resource.title ? { title: resource.title } : {}), description: resource.description, ...(resource.mimeType ? { mimeType: resource.mimeType } : {}) };
       if (resource.template) {
-        server.registerResource(resource.name, new ResourceTemplate(resource.uri, { list: undefined }), metadata, (uri, variables, ctx) =>
-          readWith(uri, variables, ctx),
-        );
+        server.registerResource(resource.name, new ResourceTemplate(resource.uri, { list: undefined }), metadata, (uri, variables, ctx) => readWith(uri, variables, ctx));
       } else {
         server.registerResource(resource.name, resource.uri, metadata, (uri, ctx) => readWith(uri, {}, ctx));
       }
     }
 
     for (const prompt of catalog.prompts) {
-      server.registerPrompt(prompt.name, { title: prompt.title, description: prompt.description, argsSchema: advertisedSchema(prompt.args) }, async (args, ctx) => {
+      const config = { ...(prompt.title ? { title: prompt.title } : {}), description: prompt.description, argsSchema: advertisedSchema(prompt.argsJsonSchema) };
+      server.registerPrompt(prompt.name, config, async (args, ctx) => {
         const { principal, requestId } = resolve(ctx.http?.authInfo ?? connectionAuth);
         const missing = missingScopes(principal.scopes, prompt.scopes);
-        if (missing.length > 0) {
-          throw new ProtocolError(ProtocolErrorCode.InvalidParams, `ANVIL_E_FORBIDDEN: prompt ${prompt.name} requires scope ${missing.join(', ')}`);
-        }
-        const parsed = prompt.args.safeParse(args ?? {});
-        if (!parsed.success) {
-          throw new ProtocolError(ProtocolErrorCode.InvalidParams, `ANVIL_E_INVALID_INPUT: Invalid arguments for prompt ${prompt.name}: ${describeZodIssues(parsed.error)}`);
-        }
-        return prompt.render(parsed.data, { principal, requestId, services: deps.services });
+        if (missing.length > 0) throw forbidden(`prompt ${prompt.name}`, missing);
+        const parsed = prompt.parseArgs(args ?? {});
+        if (!parsed.ok) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `${ErrorCodes.INVALID_INPUT}: Invalid arguments for prompt ${prompt.name}: ${parsed.message}`);
+        return prompt.render(parsed.value, { principal, requestId });
       });
     }
 
+    options.onServer?.(server);
     return server;
   };
 }

@@ -1,18 +1,16 @@
 import { performance } from 'node:perf_hooks';
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import type * as z from 'zod';
-import { type AuditLog, type AuditEntry, hashArguments } from '../audit/audit-log.ts';
+import { type AuditEntry, type AuditLog, hashArguments } from '../audit/audit-log.ts';
 import type { Principal } from '../auth/principal.ts';
 import { missingScopes } from '../auth/scopes.ts';
 import { AnvilError, ErrorCodes, isAnvilError, type ErrorCode } from '../errors.ts';
 import type { Lifecycle } from '../lifecycle.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import type { CoreServices } from '../services.ts';
-import type { AnyToolDefinition, ProgressUpdate } from './tool.ts';
+import type { Catalog, CatalogTool } from './catalog.ts';
+import type { ProgressUpdate, ToolCallInfo } from './contracts.ts';
 
 export interface ToolCallDeps {
-  services: CoreServices;
   audit: AuditLog;
   metrics: Metrics;
   log: Logger;
@@ -20,7 +18,7 @@ export interface ToolCallDeps {
 }
 
 export interface ToolCallRequest {
-  tool: AnyToolDefinition;
+  tool: CatalogTool;
   args: unknown;
   principal: Principal;
   requestId: string;
@@ -41,6 +39,7 @@ export function recordToolCall(
     errorCode: string | undefined;
     durationMs: number;
     transport: AuditEntry['transport'];
+    details?: Record<string, unknown>;
   },
 ): void {
   deps.metrics.toolCalls.inc({ tool: call.tool, outcome: call.outcome });
@@ -53,6 +52,7 @@ export function recordToolCall(
     argsSha256: hashArguments(call.args),
     outcome: call.outcome,
     ...(call.errorCode ? { errorCode: call.errorCode } : {}),
+    ...(call.details ? { details: call.details } : {}),
     durationMs: call.durationMs,
     transport: call.transport,
   });
@@ -67,61 +67,69 @@ export function toolErrorResult(code: ErrorCode, message: string, details?: Reco
   };
 }
 
-/** Names every offending field and what was expected there, in one sentence per field. */
-export function describeZodIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const prefix = issue.path.map(String).join('.');
-      if (issue.code === 'unrecognized_keys') {
-        return issue.keys.map((key) => `${prefix ? `${prefix}.` : ''}${key}: unknown field, not accepted here`).join('; ');
-      }
-      return `${prefix || '(arguments)'}: ${issue.message}`;
-    })
-    .join('; ');
-}
+const refusals = new Set<string>([
+  ErrorCodes.FORBIDDEN,
+  ErrorCodes.TOOL_UNAVAILABLE,
+  ErrorCodes.POLICY_DENIED,
+  ErrorCodes.RATE_LIMITED,
+  ErrorCodes.APPROVAL_REQUIRED,
+]);
 
-function combineSignals(signals: AbortSignal[]): AbortSignal {
-  return AbortSignal.any(signals);
+async function applyBeforeHooks(catalog: Catalog, info: ToolCallInfo): Promise<void> {
+  for (const hook of catalog.beforeHooks) {
+    const decision = await hook(info);
+    if (!decision || decision.action === 'allow') continue;
+    if (decision.action === 'deny') throw new AnvilError(ErrorCodes.POLICY_DENIED, decision.reason);
+    if (decision.action === 'throttle') {
+      throw new AnvilError(ErrorCodes.RATE_LIMITED, `${decision.reason}; retry in ${Math.ceil(decision.retryAfterMs / 1000)} s`, {
+        details: { retryAfterMs: decision.retryAfterMs },
+      });
+    }
+    throw new AnvilError(ErrorCodes.APPROVAL_REQUIRED, decision.reason);
+  }
 }
 
 /**
- * Runs one tool call through everything every call gets: shutdown gate, scope check, input
- * validation, the handler, output validation, error mapping, metrics and the audit entry.
+ * Runs one tool call through everything every call gets: shutdown gate, availability for the
+ * caller's project and profile, scope check, input validation, policy hooks before and after, the
+ * handler, error mapping, metrics and the audit entry.
  */
-export async function runToolCall(deps: ToolCallDeps, request: ToolCallRequest): Promise<CallToolResult> {
+export async function runToolCall(deps: ToolCallDeps, catalog: Catalog, request: ToolCallRequest): Promise<CallToolResult> {
   const { tool, principal, requestId } = request;
   const started = performance.now();
   let outcome: AuditEntry['outcome'] = 'ok';
   let errorCode: string | undefined;
+  let details: Record<string, unknown> | undefined;
   let leave: (() => void) | undefined;
   try {
     leave = deps.lifecycle.enter();
+    const unavailable = await catalog.unavailable(principal, tool.pluginId, tool.name);
+    if (unavailable) throw new AnvilError(ErrorCodes.TOOL_UNAVAILABLE, unavailable);
     const missing = missingScopes(principal.scopes, tool.scopes);
     if (missing.length > 0) {
       throw new AnvilError(ErrorCodes.FORBIDDEN, `${tool.name} requires scope ${missing.join(', ')}; this principal has ${principal.scopes.join(', ') || 'no scopes'}`, {
         details: { requiredScopes: missing },
       });
     }
-    const parsed = tool.input.safeParse(request.args ?? {});
-    if (!parsed.success) {
-      throw new AnvilError(ErrorCodes.INVALID_INPUT, `Invalid arguments for ${tool.name}: ${describeZodIssues(parsed.error)}`);
-    }
-    const output = await tool.handler(parsed.data, {
+    const parsed = tool.parseInput(request.args ?? {});
+    if (!parsed.ok) throw new AnvilError(ErrorCodes.INVALID_INPUT, `Invalid arguments for ${tool.name}: ${parsed.message}`);
+    const info: ToolCallInfo = { tool: tool.name, pluginId: tool.pluginId, principal, requestId, args: parsed.value };
+    await applyBeforeHooks(catalog, info);
+    let result = await tool.invoke(parsed.value, {
       principal,
       requestId,
-      log: deps.log.child({ tool: tool.name, requestId }),
-      signal: combineSignals([request.signal, deps.lifecycle.signal]),
+      signal: AbortSignal.any([request.signal, deps.lifecycle.signal]),
       progress: request.progress,
-      services: deps.services,
+      audit: (extra) => {
+        details = { ...details, ...extra };
+      },
     });
-    const checked = tool.output.safeParse(output);
-    if (!checked.success) {
-      throw new Error(`${tool.name} produced output that does not match its schema: ${describeZodIssues(checked.error)}`);
-    }
-    return { content: [{ type: 'text', text: JSON.stringify(checked.data) }], structuredContent: checked.data };
+    for (const hook of catalog.afterHooks) result = (await hook(info, result)) ?? result;
+    if (result.isError) outcome = 'error';
+    return { ...result };
   } catch (error) {
     if (isAnvilError(error)) {
-      outcome = error.code === ErrorCodes.FORBIDDEN ? 'denied' : 'error';
+      outcome = refusals.has(error.code) ? 'denied' : 'error';
       errorCode = error.code;
       return toolErrorResult(error.code, error.message, error.details);
     }
@@ -140,6 +148,20 @@ export async function runToolCall(deps: ToolCallDeps, request: ToolCallRequest):
       errorCode,
       durationMs: performance.now() - started,
       transport: request.transport,
+      ...(details ? { details } : {}),
     });
   }
+}
+
+/** Names every offending field and what was expected there, in one clause per field. */
+export function describeIssues(issues: ReadonlyArray<{ path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>; message: string; code?: string; keys?: string[] }>): string {
+  return issues
+    .map((issue) => {
+      const prefix = (issue.path ?? []).map((part) => String(typeof part === 'object' ? part.key : part)).join('.');
+      if (issue.code === 'unrecognized_keys' && issue.keys) {
+        return issue.keys.map((key) => `${prefix ? `${prefix}.` : ''}${key}: unknown field, not accepted here`).join('; ');
+      }
+      return `${prefix || '(arguments)'}: ${issue.message}`;
+    })
+    .join('; ');
 }

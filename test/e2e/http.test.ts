@@ -110,7 +110,10 @@ describe('anvil serve --http with API keys', () => {
         await withHttpSession(sdk, server.mcpUrl, { key: key.key }, async (session) => {
           assert.equal(session.protocolVersion(), sdk === 'sdk1' ? '2025-11-25' : '2026-07-28');
           const tools = await session.listTools();
-          assert.ok(tools.includes('anvil_whoami') && tools.includes('anvil_status'), tools.join(', '));
+          // tools/list shows a principal only what it may call: anvil_status needs anvil:read.
+          assert.ok(tools.includes('anvil_whoami'), tools.join(', '));
+          assert.equal(tools.includes('anvil_status'), key !== a2, tools.join(', '));
+          assert.equal(tools.includes('anvil_plugins_enable'), key === b1, tools.join(', '));
           const whoami = await session.callTool('anvil_whoami');
           assert.equal(whoami.isError, false, whoami.text);
           assert.deepEqual(whoami.structured, { principal: `key:${key.id}`, kind: 'api-key', project, scopes: [...scopes] });

@@ -10,6 +10,7 @@ import { StdioClientTransport as StdioTransport2 } from '@modelcontextprotocol/c
 import { Client as Client1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport as StdioTransport1 } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { anvilCommand, childEnv, createHome, type Sdk, type TempHome, toOutcome, type ToolOutcome } from '../support/anvil-process.ts';
+import { coreMigrations } from '../../server/db/migrate.ts';
 
 interface Listing {
   tools: string[];
@@ -130,7 +131,7 @@ describe('anvil serve --stdio', () => {
         assert.equal(structured.storage.ok, true);
         assert.equal(structured.queue.kind, 'bullmq-postgres');
         assert.equal(structured.queue.ok, true);
-        assert.deepEqual(structured.migrations, [{ scope: 'core', current: 1, latest: 1, pending: 0 }]);
+        assert.deepEqual(structured.migrations, [{ scope: 'core', current: coreMigrations().migrations.length, latest: coreMigrations().migrations.length, pending: 0 }]);
 
         const invalid = await session.callTool('anvil_status', { bogus: 1 });
         assert.equal(invalid.isError, true);

@@ -1,34 +1,36 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import * as z from 'zod';
+import { definePlugin, z } from 'anvil/plugin';
 import { loadConfig } from '../../server/config/load.ts';
 import { openEmbeddedStorage } from '../../server/db/embedded.ts';
 import { silentLogger } from '../../server/log.ts';
-import { defineTool } from '../../server/mcp/tool.ts';
 import { startAnvilServer } from '../../server/server.ts';
-import { coreCatalog } from '../../tools/core/index.ts';
 import { createPgliteHome } from '../support/backends.ts';
 
-const slowTool = defineTool({
-  name: 'test_slow',
-  title: 'Slow',
-  description: 'Sleeps, then writes a row: stands in for a call that is in flight at shutdown.',
-  input: z.object({ ms: z.number().int().min(0).max(10_000), marker: z.string() }),
-  output: z.object({ marker: z.string(), aborted: z.boolean() }),
-  annotations: {},
-  scopes: [],
-  async handler({ ms, marker }, { services, signal }) {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      });
+const testPlugin = definePlugin({
+  id: 'test',
+  version: '1.0.0',
+  permissions: ['sql'],
+  register(ctx) {
+    ctx.migrations(new URL('./fixtures/shutdown-migrations/', import.meta.url));
+    ctx.tool({
+      name: 'slow',
+      description: 'Sleeps, then writes a row: stands in for a call that is in flight at shutdown.',
+      input: z.object({ ms: z.number().int().min(0).max(10_000), marker: z.string() }),
+      output: z.object({ marker: z.string(), aborted: z.boolean() }),
+      async handler({ ms, marker }, { sql, signal }) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        await sql.query('insert into {{schema}}.marks values ($1)', [marker]);
+        return { marker, aborted: signal.aborted };
+      },
     });
-    await services.storage.query('create table if not exists anvil.test_marks (marker text primary key)');
-    await services.storage.query('insert into anvil.test_marks values ($1)', [marker]);
-    return { marker, aborted: signal.aborted };
   },
 });
 
@@ -40,7 +42,7 @@ async function start(graceMs: number) {
   homes.push(created);
   const { home } = created;
   const { config } = loadConfig({ env: { ANVIL_HOME: home, ANVIL_PORT: '0', ANVIL_SHUTDOWN_GRACE_MS: String(graceMs) }, overrides: { http: { auth: false } } });
-  const server = await startAnvilServer({ config, log: silentLogger(), catalog: { ...coreCatalog, tools: [...coreCatalog.tools, slowTool] }, http: true, stdio: false, defaultMetrics: false });
+  const server = await startAnvilServer({ config, log: silentLogger(), extraPlugins: [{ descriptor: testPlugin }], pluginBaseDir: home, http: true, stdio: false, defaultMetrics: false });
   const client = new Client({ name: 'shutdown-test', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
   await client.connect(new StreamableHTTPClientTransport(new URL(`${server.http?.url}/mcp`)));
   return { home, server, client };
@@ -50,7 +52,7 @@ async function marks(home: string): Promise<string[]> {
   const storage = await openEmbeddedStorage({ home, role: 'command' });
   try {
     const audit = await storage.query<{ tool: string; outcome: string }>("select tool, outcome from anvil.audit_log where tool = 'test_slow'");
-    const rows = await storage.query<{ marker: string }>('select marker from anvil.test_marks order by marker');
+    const rows = await storage.query<{ marker: string }>('select marker from plugin_test.marks order by marker');
     return [...rows.rows.map((row) => row.marker), ...audit.rows.map((row) => `audit:${row.outcome}`)];
   } finally {
     await storage.close();

@@ -1,5 +1,5 @@
-import * as z from 'zod';
-import { defineTool } from '../../server/mcp/tool.ts';
+import { z } from 'anvil/plugin';
+import type { InternalServices, ToolSpec } from 'anvil/plugin';
 import { anvilVersion } from '../../server/version.ts';
 
 const checkSchema = z.object({
@@ -19,32 +19,36 @@ export const statusOutput = z.object({
   workers: z.object({ total: z.number().int(), byQueue: z.record(z.string(), z.number().int()) }),
 });
 
-export const statusTool = defineTool({
-  name: 'anvil_status',
-  title: 'Server status',
-  description:
-    'What this Anvil server runs on and whether it is healthy: version, storage kind (pglite or postgres), queue kind ' +
-    '(bullmq-postgres or bullmq-redis), applied migrations, queue health and connected workers. Checks are at most a second old (checkedAt).',
-  input: z.object({}).strict(),
-  output: statusOutput,
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
-  scopes: ['anvil:read'],
-  async handler(_input, { services }) {
-    const health = await services.health.snapshot();
-    const byQueue: Record<string, number> = {};
-    await Promise.all(
-      [...services.workerQueues].map(async (name) => {
-        byQueue[name] = await services.queue.openQueue(name).getWorkersCount().catch(() => 0);
-      }),
-    );
-    return {
-      version: anvilVersion,
-      uptimeSeconds: Math.round((Date.now() - services.startedAt.getTime()) / 1000),
-      checkedAt: health.checkedAt.toISOString(),
-      storage: { kind: services.storage.kind, ...health.storage },
-      queue: { kind: services.queue.kind, ...health.queue },
-      migrations: health.migrations.map((m) => ({ scope: m.scope, current: m.current, latest: m.latest, pending: Math.max(0, m.latest - m.current) })),
-      workers: { total: Object.values(byQueue).reduce((sum, n) => sum + n, 0), byQueue },
-    };
-  },
-});
+const input = z.object({}).strict();
+
+export function statusTool(services: InternalServices): ToolSpec<typeof input, typeof statusOutput> {
+  return {
+    name: 'anvil_status',
+    title: 'Server status',
+    description:
+      'What this Anvil server runs on and whether it is healthy: version, storage kind (pglite or postgres), queue kind ' +
+      '(bullmq-postgres or bullmq-redis), applied migrations, queue health and connected workers. Checks are at most a second old (checkedAt).',
+    input,
+    output: statusOutput,
+    annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    scopes: ['anvil:read'],
+    async handler() {
+      const health = await services.health.snapshot();
+      const byQueue: Record<string, number> = {};
+      await Promise.all(
+        [...services.workerQueues].map(async (name) => {
+          byQueue[name] = await services.queue.openQueue(name).getWorkersCount().catch(() => 0);
+        }),
+      );
+      return {
+        version: anvilVersion,
+        uptimeSeconds: Math.round((Date.now() - services.startedAt.getTime()) / 1000),
+        checkedAt: health.checkedAt.toISOString(),
+        storage: { kind: services.storage.kind, ...health.storage },
+        queue: { kind: services.queue.kind, ...health.queue },
+        migrations: health.migrations.map((m) => ({ scope: m.scope, current: m.current, latest: m.latest, pending: Math.max(0, m.latest - m.current) })),
+        workers: { total: Object.values(byQueue).reduce((sum, n) => sum + n, 0), byQueue },
+      };
+    },
+  };
+}

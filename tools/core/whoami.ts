@@ -1,20 +1,23 @@
-import * as z from 'zod';
-import { defineTool } from '../../server/mcp/tool.ts';
+import { z } from 'anvil/plugin';
+import type { ToolSpec } from 'anvil/plugin';
 
-export const whoamiTool = defineTool({
+const input = z.object({}).strict();
+const output = z.object({
+  principal: z.string(),
+  kind: z.enum(['api-key', 'local', 'anonymous']),
+  project: z.string(),
+  scopes: z.array(z.string()),
+});
+
+export const whoamiTool: ToolSpec<typeof input, typeof output> = {
   name: 'anvil_whoami',
   title: 'Who am I',
   description: 'The principal this connection acts as, its project (tenant) and the scopes it holds.',
-  input: z.object({}).strict(),
-  output: z.object({
-    principal: z.string(),
-    kind: z.enum(['api-key', 'local', 'anonymous']),
-    project: z.string(),
-    scopes: z.array(z.string()),
-  }),
+  input,
+  output,
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   scopes: [],
   async handler(_input, { principal }) {
     return { principal: principal.id, kind: principal.kind, project: principal.project, scopes: [...principal.scopes] };
   },
-});
+};

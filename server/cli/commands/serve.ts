@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { coreCatalog } from '../../../tools/core/index.ts';
+import path from 'node:path';
 import { AnvilError, ErrorCodes } from '../../errors.ts';
 import { isLoopbackHost } from '../../http/env.ts';
 import { createLogger } from '../../log.ts';
@@ -9,13 +9,14 @@ import { commonOptions, loadCommandConfig } from '../common-options.ts';
 import { type CliIo, ExitCode } from '../io.ts';
 
 export const serveHelp = `Usage:
-  anvil serve [--http] [--stdio] [--host 127.0.0.1] [--port 7420] [--no-auth] [--home DIR] [--config PATH]
+  anvil serve [--http] [--stdio] [--host 127.0.0.1] [--port 7420] [--no-auth] [--tools a,b] [--home DIR] [--config PATH]
 
   --http       Streamable HTTP at /mcp, plus /healthz, /readyz and /metrics (the default)
   --stdio      MCP on stdin/stdout as the configured local principal; logs go to stderr
   --host       address to bind (default 127.0.0.1; anything else requires API keys)
   --port       port to bind (default 7420; 0 picks a free one)
   --no-auth    accept HTTP requests without a key (refused unless --host is loopback)
+  --tools      tool profile: plugin ids or tool names (prefix*) to offer besides anvil_*, e.g. training,knowledge
 
 Runs embedded (PGlite + BullMQ on it, data in ANVIL_HOME) unless DATABASE_URL is set; with
 REDIS_URL the queue is BullMQ on Redis (ANVIL_QUEUE=postgres keeps it on Postgres).`;
@@ -31,6 +32,7 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<ExitCode>
       host: { type: 'string' },
       port: { type: 'string' },
       'no-auth': { type: 'boolean' },
+      tools: { type: 'string' },
     },
   });
   if (values.help) {
@@ -42,7 +44,9 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<ExitCode>
     if (!/^\d+$/.test(values.port)) throw new AnvilError(ErrorCodes.USAGE, `--port: expected a number from 0 to 65535, got "${values.port}"`);
     port = Number(values.port);
   }
-  const { config } = loadCommandConfig(io, values, {
+  const tools = values.tools?.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+  const { config, file } = loadCommandConfig(io, values, {
+    ...(tools ? { tools } : {}),
     http: { ...(values.host !== undefined ? { host: values.host } : {}), ...(port !== undefined ? { port } : {}), ...(values['no-auth'] ? { auth: false } : {}) },
   });
   const wantStdio = values.stdio === true;
@@ -52,7 +56,7 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<ExitCode>
   }
 
   const log = createLogger(config);
-  const server = await startAnvilServer({ config, log, catalog: coreCatalog, http: wantHttp, stdio: wantStdio });
+  const server = await startAnvilServer({ config, log, http: wantHttp, stdio: wantStdio, pluginBaseDir: path.dirname(file.path) });
   const { storage, queue } = server.runtime.services;
 
   let signalled = false;

@@ -1,0 +1,133 @@
+import { fromJsonSchema } from '@modelcontextprotocol/server';
+import type * as z from 'zod';
+import { AnvilError, ErrorCodes } from '../../server/errors.ts';
+import type { Logger } from '../../server/log.ts';
+import type { CallContext, CatalogPrompt, CatalogResource, CatalogTool, Checked, JsonSchema } from '../../server/mcp/catalog.ts';
+import type { ToolResult } from '../../server/mcp/contracts.ts';
+import { describeIssues } from '../../server/mcp/tool-call.ts';
+import type { ObjectSchema, PluginQueue, PluginSql, PromptSpec, ResourceContext, ResourceSpec, ToolContext, ToolInput, ToolSpec } from '../sdk/types.ts';
+
+const localNamePattern = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/;
+
+/** What a plugin's contributions need from the host at call time. */
+export interface ContributionScope {
+  pluginId: string;
+  builtin: boolean;
+  log: Logger;
+  sql: PluginSql;
+  queue: PluginQueue;
+  emit(type: string, payload: Record<string, unknown>, project?: string): void;
+}
+
+function zodJson(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  return schema['~standard'].jsonSchema[io]({ target: 'draft-2020-12' });
+}
+
+function zodCheck(schema: z.ZodType, value: unknown): Checked<Record<string, unknown>> {
+  const parsed = schema.safeParse(value);
+  return parsed.success ? { ok: true, value: parsed.data as Record<string, unknown> } : { ok: false, message: describeIssues(parsed.error.issues) };
+}
+
+function isZod(input: ToolInput): input is ObjectSchema {
+  return !('kind' in input && input.kind === 'json-schema');
+}
+
+function inputChecker(input: ToolInput): { json: JsonSchema; check(value: unknown): Checked<Record<string, unknown>> } {
+  if (isZod(input)) return { json: zodJson(input, 'input'), check: (value) => zodCheck(input, value) };
+  const validator = fromJsonSchema<Record<string, unknown>>(input.schema);
+  const json = { type: 'object', ...input.schema };
+  return {
+    json,
+    check(value) {
+      const result = validator['~standard'].validate(value);
+      if (result instanceof Promise) return { ok: false, message: 'asynchronous validation is not supported' };
+      if (result.issues) return { ok: false, message: describeIssues(result.issues) };
+      return { ok: true, value: (result.value ?? {}) as Record<string, unknown> };
+    },
+  };
+}
+
+/** The public name of a contribution: built-ins name theirs freely, others live under `<pluginId>_`. */
+export function publicName(scope: Pick<ContributionScope, 'pluginId' | 'builtin'>, local: string, what: string): string {
+  if (!localNamePattern.test(local)) {
+    throw new AnvilError(ErrorCodes.PLUGIN_INVALID, `Plugin ${scope.pluginId}: ${what} name "${local}" must be 1-64 letters, digits, _ or -`);
+  }
+  return scope.builtin ? local : `${scope.pluginId}_${local}`;
+}
+
+function isToolResult(value: unknown): value is ToolResult {
+  return typeof value === 'object' && value !== null && Array.isArray((value as { content?: unknown }).content);
+}
+
+export function catalogTool(scope: ContributionScope, spec: ToolSpec): CatalogTool {
+  const name = publicName(scope, spec.name, 'tool');
+  const input = inputChecker(spec.input);
+  const output = spec.output;
+  return {
+    name,
+    pluginId: scope.pluginId,
+    title: spec.title,
+    description: spec.description,
+    annotations: spec.annotations ?? {},
+    scopes: [...(spec.scopes ?? [])],
+    inputJsonSchema: input.json,
+    outputJsonSchema: output ? zodJson(output, 'output') : undefined,
+    parseInput: input.check,
+    async invoke(value, call) {
+      const context: ToolContext = {
+        principal: call.principal,
+        project: call.principal.project,
+        requestId: call.requestId,
+        log: scope.log.child({ tool: name, requestId: call.requestId }),
+        sql: scope.sql,
+        queue: scope.queue,
+        signal: call.signal,
+        progress: call.progress,
+        audit: call.audit,
+        emit: (event, payload) => scope.emit(`${scope.pluginId}.${event}`, payload, call.principal.project),
+      };
+      const produced: unknown = await spec.handler(value as never, context);
+      if (output) {
+        const checked = zodCheck(output, produced);
+        if (!checked.ok) throw new Error(`${name} returned output that does not match its schema: ${checked.message}`);
+        return { content: [{ type: 'text', text: JSON.stringify(checked.value) }], structuredContent: checked.value };
+      }
+      if (!isToolResult(produced)) throw new Error(`${name} has no output schema, so it must return { content: [...] }`);
+      return produced;
+    },
+  };
+}
+
+function resourceContext(scope: ContributionScope, call: CallContext): ResourceContext {
+  return { principal: call.principal, project: call.principal.project, requestId: call.requestId, log: scope.log.child({ requestId: call.requestId }), sql: scope.sql };
+}
+
+export function catalogResource(scope: ContributionScope, spec: ResourceSpec): CatalogResource {
+  if (!scope.builtin && !spec.uri.startsWith(`anvil://${scope.pluginId}/`)) {
+    throw new AnvilError(ErrorCodes.PLUGIN_INVALID, `Plugin ${scope.pluginId}: resource URI ${spec.uri} must start with anvil://${scope.pluginId}/`);
+  }
+  return {
+    name: publicName(scope, spec.name, 'resource'),
+    pluginId: scope.pluginId,
+    title: spec.title,
+    description: spec.description,
+    uri: spec.uri,
+    template: /\{[^}]+\}/.test(spec.uri),
+    mimeType: spec.mimeType,
+    scopes: [...(spec.scopes ?? [])],
+    read: (uri, variables, call) => spec.read(uri, variables, resourceContext(scope, call)),
+  };
+}
+
+export function catalogPrompt(scope: ContributionScope, spec: PromptSpec): CatalogPrompt {
+  return {
+    name: publicName(scope, spec.name, 'prompt'),
+    pluginId: scope.pluginId,
+    title: spec.title,
+    description: spec.description,
+    argsJsonSchema: zodJson(spec.args, 'input'),
+    scopes: [...(spec.scopes ?? [])],
+    parseArgs: (value) => zodCheck(spec.args, value),
+    render: (args, call) => spec.render(args as never, resourceContext(scope, call)),
+  };
+}

@@ -1,0 +1,57 @@
+import type { Storage } from '../../server/db/storage.ts';
+import { AnvilError, ErrorCodes } from '../../server/errors.ts';
+import type { QueueBackend } from '../../server/queue/backend.ts';
+import type { PluginPermission, PluginQueue, PluginSql, SqlExecutor } from '../sdk/types.ts';
+
+/** `plugin_<id>` with dashes as underscores: a plain identifier, so it needs no quoting games. */
+export function pluginSchemaName(pluginId: string): string {
+  return `plugin_${pluginId.replaceAll('-', '_')}`;
+}
+
+export function renderSchema(text: string, schema: string): string {
+  return text.replaceAll('{{schema}}', `"${schema}"`);
+}
+
+function executor(run: (text: string, values?: unknown[]) => Promise<{ rows: unknown[]; rowCount: number | null }>, schema: string): SqlExecutor {
+  return {
+    async query<R extends Record<string, unknown>>(text: string, values?: unknown[]) {
+      const result = await run(renderSchema(text, schema), values);
+      return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+    },
+  };
+}
+
+function permissionError(pluginId: string, permission: PluginPermission): AnvilError {
+  return new AnvilError(ErrorCodes.PLUGIN_PERMISSION, `Plugin ${pluginId} used ctx.${permission} without declaring the "${permission}" permission in its descriptor`);
+}
+
+export function scopedSql(storage: Storage, pluginId: string, granted: boolean): PluginSql {
+  const schema = pluginSchemaName(pluginId);
+  const base = executor((text, values) => storage.query(text, values), schema);
+  const guard = () => {
+    if (!granted) throw permissionError(pluginId, 'sql');
+  };
+  return {
+    schema,
+    async query(text, values) {
+      guard();
+      return base.query(text, values);
+    },
+    async transaction(work) {
+      guard();
+      return storage.transaction((client) => work(executor((text, values) => client.query(text, values), schema)));
+    },
+  };
+}
+
+export function scopedQueue(queue: QueueBackend, pluginId: string, granted: boolean): PluginQueue {
+  const name = (local: string) => {
+    if (!granted) throw permissionError(pluginId, 'queue');
+    return `${pluginId}-${local}`;
+  };
+  return {
+    prefix: `${pluginId}-`,
+    open: (local) => queue.openQueue(name(local)),
+    worker: (local, processor, settings) => queue.openWorker(name(local), processor, settings),
+  };
+}

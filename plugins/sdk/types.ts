@@ -1,0 +1,219 @@
+import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/server';
+import type { Processor } from 'bullmq';
+import type { Logger } from 'pino';
+import type * as z from 'zod';
+import type { AnvilQueue, AnvilWorker, WorkerSettings } from '../../server/queue/backend.ts';
+import type { CoreServices } from '../../server/services.ts';
+
+/** The plugin API this host implements. A plugin built for another one is refused before it runs. */
+export const PLUGIN_API_VERSION = 1;
+
+export type { Logger };
+
+import type { AfterToolHook, BeforeToolHook, CallerPrincipal, ProgressUpdate, ToolAnnotations, ToolResult } from '../../server/mcp/contracts.ts';
+
+export type { AfterToolHook, BeforeToolHook, CallerPrincipal, PolicyDecision, ProgressUpdate, ToolAnnotations, ToolCallInfo, ToolResult } from '../../server/mcp/contracts.ts';
+
+/** What a plugin may ask the host for; `sql` and `queue` gate `ctx.sql` and `ctx.queue`. */
+export type PluginPermission = 'sql' | 'queue' | 'network' | 'subprocess';
+
+export interface SqlResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+export interface SqlExecutor {
+  /** `{{schema}}` in `text` is replaced by the plugin's own quoted schema name. */
+  query<R extends Record<string, unknown> = Record<string, unknown>>(text: string, values?: unknown[]): Promise<SqlResult<R>>;
+}
+
+/** SQL in the plugin's own schema (`plugin_<id>`), created and migrated by the host. */
+export interface PluginSql extends SqlExecutor {
+  readonly schema: string;
+  /** One transaction on one connection: committed when `work` resolves, rolled back when it throws. */
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+}
+
+/** BullMQ queues under the plugin's own prefix: `open('deliveries')` is queue `<id>-deliveries`. */
+export interface PluginQueue {
+  readonly prefix: string;
+  open<D = unknown, R = unknown>(name: string): AnvilQueue<D, R>;
+  worker<D = unknown, R = unknown>(name: string, processor: Processor<D, R, string>, settings?: WorkerSettings): AnvilWorker<D, R>;
+}
+
+/** What every tool handler receives besides its validated input. */
+export interface ToolContext {
+  readonly principal: CallerPrincipal;
+  readonly project: string;
+  readonly requestId: string;
+  /** The plugin's logger, bound to this call's tool and request id. */
+  readonly log: Logger;
+  readonly sql: PluginSql;
+  readonly queue: PluginQueue;
+  /** Aborted when the client cancels or the server's shutdown grace period runs out. */
+  readonly signal: AbortSignal;
+  /** MCP progress notification, when the client asked for them; a no-op otherwise. */
+  progress(update: ProgressUpdate): Promise<void>;
+  /** Attaches non-secret details to this call's audit entry. */
+  audit(details: Record<string, unknown>): void;
+  /** Emits `<pluginId>.<name>` on the host's event bus. */
+  emit(name: string, payload: Record<string, unknown>): void;
+}
+
+/** Tool input given as JSON Schema instead of zod (validated with the SDK's JSON Schema validator). */
+export interface JsonSchemaInput {
+  readonly kind: 'json-schema';
+  readonly schema: Record<string, unknown>;
+}
+
+export type ObjectSchema = z.ZodObject<z.ZodRawShape>;
+export type ToolInput = ObjectSchema | JsonSchemaInput;
+export type InputOf<I extends ToolInput> = I extends ObjectSchema ? z.output<I> : Record<string, unknown>;
+export type OutputOf<O extends ObjectSchema | undefined> = O extends ObjectSchema ? z.output<O> : ToolResult;
+
+export interface ToolSpec<I extends ToolInput = ToolInput, O extends ObjectSchema | undefined = ObjectSchema | undefined> {
+  /** Local name; a third-party plugin's tool is listed as `<pluginId>_<name>`. */
+  readonly name: string;
+  readonly title?: string;
+  readonly description: string;
+  readonly input: I;
+  /** With an output schema the handler returns that object; without one it returns a `ToolResult`. */
+  readonly output?: O;
+  readonly annotations?: ToolAnnotations;
+  /** All are required to see and call the tool; none means any authenticated caller. */
+  readonly scopes?: readonly string[];
+  handler(input: InputOf<I>, context: ToolContext): Promise<OutputOf<O>>;
+}
+
+export interface ResourceContext {
+  readonly principal: CallerPrincipal;
+  readonly project: string;
+  readonly requestId: string;
+  readonly log: Logger;
+  readonly sql: PluginSql;
+}
+
+export interface ResourceSpec {
+  readonly name: string;
+  readonly title?: string;
+  readonly description: string;
+  /** A fixed URI, or an RFC 6570 template such as `anvil://jobs/{id}/logs`. */
+  readonly uri: string;
+  readonly mimeType?: string;
+  readonly scopes?: readonly string[];
+  read(uri: URL, variables: Record<string, string | string[]>, context: ResourceContext): Promise<ReadResourceResult>;
+}
+
+export interface PromptSpec<A extends ObjectSchema = ObjectSchema> {
+  readonly name: string;
+  readonly title?: string;
+  readonly description: string;
+  readonly args: A;
+  readonly scopes?: readonly string[];
+  render(args: z.output<A>, context: ResourceContext): Promise<GetPromptResult>;
+}
+
+/** A job recipe: an executable the workers run with a JSON spec (see the jobs system). */
+export interface RecipeSpec {
+  readonly name: string;
+  readonly description: string;
+  /** A module or executable the worker starts as a child process. */
+  readonly entry: string | URL;
+  readonly params?: ObjectSchema;
+}
+
+/**
+ * Named extension registries that later capabilities fill. Each entry is keyed by a name unique
+ * within its point. Later capabilities narrow these types by declaration merging.
+ */
+export interface ExtensionPoints {
+  recipes: RecipeSpec;
+  vectorStores: { readonly description?: string };
+  embedders: { readonly description?: string };
+  paymentProviders: { readonly description?: string };
+  llmProviders: { readonly description?: string };
+  graphs: { readonly description?: string };
+}
+
+export interface AnvilEvent {
+  /** `<pluginId>.<name>`, e.g. `jobs.succeeded`. */
+  readonly type: string;
+  readonly id: string;
+  readonly at: string;
+  readonly project?: string;
+  readonly payload: Record<string, unknown>;
+}
+
+/** Matches `type` exactly, or every type under a prefix with a trailing `*` (`jobs.*`, `*`). */
+export type EventPattern = string;
+
+/** What `register` receives: everything a plugin contributes goes through here. */
+export interface PluginContext<C = unknown> {
+  readonly id: string;
+  readonly version: string;
+  /** The plugin's validated configuration. */
+  readonly config: C;
+  readonly log: Logger;
+  /** Present when the plugin declared the `sql` permission; throws ANVIL_E_PLUGIN_PERMISSION otherwise. */
+  readonly sql: PluginSql;
+  /** Present when the plugin declared the `queue` permission; throws ANVIL_E_PLUGIN_PERMISSION otherwise. */
+  readonly queue: PluginQueue;
+  tool<I extends ToolInput, O extends ObjectSchema | undefined = undefined>(spec: ToolSpec<I, O>): void;
+  resource(spec: ResourceSpec): void;
+  prompt<A extends ObjectSchema>(spec: PromptSpec<A>): void;
+  /** A directory of `NNNN_name.sql` files run in order in the plugin's schema (`{{schema}}` is replaced). */
+  migrations(directory: URL | string): void;
+  recipe(spec: RecipeSpec): void;
+  provide<P extends keyof ExtensionPoints>(point: P, name: string, value: ExtensionPoints[P]): void;
+  /** Everything provided to `point` so far, by any plugin registered before this one or by this one. */
+  extensions<P extends keyof ExtensionPoints>(point: P): ReadonlyMap<string, ExtensionPoints[P]>;
+  on(pattern: EventPattern, listener: (event: AnvilEvent) => void | Promise<void>): void;
+  emit(name: string, payload: Record<string, unknown>, project?: string): void;
+  beforeTool(hook: BeforeToolHook): void;
+  afterTool(hook: AfterToolHook): void;
+  /** What a declared dependency's `register` returned, typed by its descriptor. */
+  use<E>(dependency: PluginDescriptor<string, z.ZodType, E>): E;
+  /** Runs when the server stops (close clients, stop timers). */
+  onClose(hook: () => Promise<void> | void): void;
+  /** Host services, for Anvil's own built-in plugins only (undefined for third-party plugins). */
+  readonly internal: InternalServices | undefined;
+}
+
+/** What the host reports about each configured plugin. */
+export interface PluginReport {
+  id: string;
+  version: string | null;
+  source: string;
+  builtin: boolean;
+  description: string | null;
+  status: 'active' | 'failed';
+  error: { code: string; message: string } | null;
+  tools: string[];
+}
+
+/** Plugin administration, for the core plugin's tools. */
+export interface PluginAdmin {
+  reports(): PluginReport[];
+  disabled(project: string): Promise<ReadonlySet<string>>;
+  setEnabled(project: string, pluginId: string, enabled: boolean, by: string): Promise<PluginReport>;
+}
+
+export type InternalServices = CoreServices & { readonly plugins: PluginAdmin };
+
+/** The inert, versioned description of a plugin; nothing runs until the host calls `register`. */
+export interface PluginDescriptor<Id extends string = string, C extends z.ZodType = z.ZodType, E = void> {
+  readonly kind: 'anvil.plugin';
+  readonly id: Id;
+  readonly version: string;
+  readonly apiVersion: number;
+  readonly description?: string;
+  readonly requires?: {
+    /** A semver range the host's Anvil version must satisfy. */
+    readonly anvil?: string;
+    /** Plugin id → semver range of the plugins this one needs registered first. */
+    readonly plugins?: Readonly<Record<string, string>>;
+  };
+  readonly permissions?: readonly PluginPermission[];
+  readonly config?: C;
+  register(context: PluginContext<z.output<C>>): E | Promise<E>;
+}
