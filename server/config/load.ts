@@ -28,6 +28,8 @@ export const envBindings: ReadonlyArray<{ env: string; path: readonly string[]; 
 
 export interface ConfigOverrides {
   home?: string;
+  /** A config tree used instead of reading a file (the plugin test harness). */
+  inline?: Record<string, unknown>;
   configPath?: string;
   tools?: string[];
   http?: { host?: string; port?: number; auth?: boolean };
@@ -125,7 +127,7 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; cwd?: string; ove
   const home = path.resolve(cwd, homeRaw);
   const explicitFile = overrides.configPath ?? env.ANVIL_CONFIG;
   const filePath = explicitFile ? path.resolve(cwd, explicitFile) : path.join(home, 'anvil.config.json');
-  const fileTree = readConfigFile(filePath, explicitFile !== undefined);
+  const fileTree = overrides.inline ? structuredClone(overrides.inline) : readConfigFile(filePath, explicitFile !== undefined);
   const fromFile = fileTree ?? {};
   if ('home' in fromFile) {
     throw new AnvilError(ErrorCodes.CONFIG_INVALID, `home cannot be set in ${filePath}; use --home or ANVIL_HOME`);

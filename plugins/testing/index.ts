@@ -1,0 +1,128 @@
+/**
+ * The in-process test harness for plugin authors: `import { createTestHost } from 'anvil/testing'`.
+ * It starts a real Anvil (embedded PGlite in a temp dir, BullMQ on it, the plugin host) with the
+ * plugins given, and connects a real MCP client to it over an in-memory transport.
+ */
+import { Client } from '@modelcontextprotocol/client';
+import { InMemoryTransport } from '@modelcontextprotocol/server';
+import { localPrincipal, type Principal } from '../../server/auth/principal.ts';
+import { loadConfig } from '../../server/config/load.ts';
+import { createLogger, silentLogger } from '../../server/log.ts';
+import { createServerFactory } from '../../server/mcp/server-factory.ts';
+import { startAnvilServer, type AnvilServer } from '../../server/server.ts';
+import type { PluginDescriptor } from '../sdk/types.ts';
+import { createPgliteHome } from './temp-home.ts';
+
+export interface TestPrincipal {
+  /** Defaults to `default`. */
+  project?: string;
+  /** Defaults to `['*']`. */
+  scopes?: string[];
+  /** Defaults to `test`; the principal id is `local:<name>`. */
+  name?: string;
+}
+
+export interface TestHostOptions {
+  /** Plugins under test: a descriptor, or a descriptor with its configuration. */
+  plugins: Array<PluginDescriptor | { plugin: PluginDescriptor; config?: unknown }>;
+  /** Anything `anvil.config.json` accepts (e.g. `{ "plugins": [{ "id": "rate-limit" }] }`). */
+  config?: Record<string, unknown>;
+  /** Who the default client acts as. */
+  principal?: TestPrincipal;
+  /** Environment for the server's configuration (e.g. DATABASE_URL); defaults to none. */
+  env?: Record<string, string>;
+  /** Log level for the server; `silent` unless ANVIL_TEST_LOG_LEVEL says otherwise. */
+  logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export interface CallOutcome {
+  isError: boolean;
+  /** The text of the first content block (for errors: `ANVIL_E_…: message`). */
+  text: string;
+  structured: Record<string, unknown> | undefined;
+  raw: unknown;
+}
+
+export interface TestHost {
+  /** A connected MCP client acting as `options.principal`. */
+  readonly client: Client;
+  readonly server: AnvilServer;
+  readonly home: string;
+  /** Calls a tool with the default client and flattens the result. */
+  call(tool: string, args?: Record<string, unknown>): Promise<CallOutcome>;
+  /** Another client, as another principal (e.g. another project, fewer scopes). */
+  connect(principal?: TestPrincipal): Promise<Client>;
+  close(): Promise<void>;
+}
+
+function principalOf(principal: TestPrincipal = {}): Principal {
+  return localPrincipal(principal.name ?? 'test', principal.project ?? 'default', principal.scopes ?? ['*']);
+}
+
+export function flatten(result: unknown): CallOutcome {
+  const value = result as { isError?: boolean; content?: Array<{ type: string; text?: string }>; structuredContent?: Record<string, unknown> };
+  const first = value.content?.find((block) => block.type === 'text');
+  return { isError: value.isError === true, text: first?.text ?? '', structured: value.structuredContent, raw: result };
+}
+
+export async function createTestHost(options: TestHostOptions): Promise<TestHost> {
+  const temp = await createPgliteHome();
+  const level = options.logLevel ?? (process.env.ANVIL_TEST_LOG_LEVEL as TestHostOptions['logLevel']) ?? 'silent';
+  let server: AnvilServer | undefined;
+  const clients: Client[] = [];
+  try {
+    const { config } = loadConfig({
+      env: { ...options.env, ANVIL_HOME: temp.home, ANVIL_LOG_LEVEL: level },
+      cwd: temp.home,
+      overrides: { ...(options.config ? { inline: options.config } : {}) },
+    });
+    server = await startAnvilServer({
+      config,
+      log: level === 'silent' ? silentLogger() : createLogger(config),
+      http: false,
+      stdio: false,
+      pluginBaseDir: process.cwd(),
+      defaultMetrics: false,
+      extraPlugins: options.plugins.map((item) => ('kind' in item ? { descriptor: item } : { descriptor: item.plugin, config: item.config })),
+    });
+    const running = server;
+
+    const connect = async (principal?: TestPrincipal): Promise<Client> => {
+      const factory = createServerFactory({
+        catalog: () => running.plugins.catalog,
+        deps: running.runtime.toolCallDeps,
+        transport: 'in-memory',
+        localPrincipal: principalOf(principal ?? options.principal),
+      });
+      const mcp = await factory({ era: 'legacy' });
+      const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+      await mcp.connect(serverSide);
+      const client = new Client({ name: 'anvil-test-host', version: '1.0.0' });
+      await client.connect(clientSide);
+      clients.push(client);
+      return client;
+    };
+
+    const client = await connect();
+    let closed = false;
+    return {
+      client,
+      server: running,
+      home: temp.home,
+      call: async (tool, args = {}) => flatten(await client.callTool({ name: tool, arguments: args })),
+      connect,
+      async close() {
+        if (closed) return;
+        closed = true;
+        await Promise.allSettled(clients.map((each) => each.close()));
+        await running.shutdown('test host closed');
+        temp.remove();
+      },
+    };
+  } catch (error) {
+    await Promise.allSettled(clients.map((each) => each.close()));
+    await server?.shutdown('test host failed to start').catch(() => {});
+    temp.remove();
+    throw error;
+  }
+}
