@@ -5,7 +5,7 @@ import type { Logger } from '../../server/log.ts';
 import type { CallContext, CatalogPrompt, CatalogResource, CatalogTool, Checked, JsonSchema } from '../../server/mcp/catalog.ts';
 import type { ToolResult } from '../../server/mcp/contracts.ts';
 import { describeIssues } from '../../server/mcp/tool-call.ts';
-import type { ObjectSchema, PluginQueue, PluginSql, PromptSpec, ResourceContext, ResourceSpec, ToolContext, ToolInput, ToolSpec } from '../sdk/types.ts';
+import type { AnvilEvent, ObjectSchema, PluginQueue, PluginSql, PromptSpec, ResourceContext, ResourceSpec, ToolContext, ToolInput, ToolSpec } from '../sdk/types.ts';
 
 const localNamePattern = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/;
 
@@ -16,7 +16,7 @@ export interface ContributionScope {
   log: Logger;
   sql: PluginSql;
   queue: PluginQueue;
-  emit(type: string, payload: Record<string, unknown>, project?: string): void;
+  emit(type: string, payload: Record<string, unknown>, project?: string): AnvilEvent;
 }
 
 function zodJson(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
@@ -32,6 +32,14 @@ function isZod(input: ToolInput): input is ObjectSchema {
   return !('kind' in input && input.kind === 'json-schema');
 }
 
+/** The JSON Schema validator reports `data/a/b must be number`; name the field as zod issues do (`a.b`). */
+function jsonSchemaIssue(issue: { message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }) {
+  if (issue.path && issue.path.length > 0) return issue;
+  const match = /^data(?:\/(\S+))? (.*)$/.exec(issue.message);
+  if (!match) return issue;
+  return { message: match[2] as string, path: match[1] ? match[1].split('/') : [] };
+}
+
 function inputChecker(input: ToolInput): { json: JsonSchema; check(value: unknown): Checked<Record<string, unknown>> } {
   if (isZod(input)) return { json: zodJson(input, 'input'), check: (value) => zodCheck(input, value) };
   const validator = fromJsonSchema<Record<string, unknown>>(input.schema);
@@ -41,7 +49,7 @@ function inputChecker(input: ToolInput): { json: JsonSchema; check(value: unknow
     check(value) {
       const result = validator['~standard'].validate(value);
       if (result instanceof Promise) return { ok: false, message: 'asynchronous validation is not supported' };
-      if (result.issues) return { ok: false, message: describeIssues(result.issues) };
+      if (result.issues) return { ok: false, message: describeIssues(result.issues.map(jsonSchemaIssue)) };
       return { ok: true, value: (result.value ?? {}) as Record<string, unknown> };
     },
   };

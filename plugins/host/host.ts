@@ -13,7 +13,7 @@ import { EventBus } from './events.ts';
 import { type BuiltinLoader, type LoadedEntry, loadEntries } from './load.ts';
 import { ProjectPluginState } from './project-state.ts';
 import { pluginSchemaName, renderSchema, scopedQueue, scopedSql } from './scoped.ts';
-import { checkDescriptor, checkPluginConfig, orderPlugins } from './validate.ts';
+import { checkCompatibility, checkDescriptorShape, checkPluginConfig, orderPlugins } from './validate.ts';
 import type { PluginEntry } from '../../server/config/schema.ts';
 
 /** The id of the core plugin, whose tools every project and profile keeps. */
@@ -29,6 +29,7 @@ interface Staged {
   before: BeforeToolHook[];
   after: AfterToolHook[];
   closers: Array<() => Promise<void> | void>;
+  ready: Array<() => Promise<void> | void>;
 }
 
 const REGISTER_TIMEOUT_MS = 30_000;
@@ -146,7 +147,9 @@ export class PluginHost {
       let descriptor: PluginDescriptor | undefined;
       try {
         if (entry.error) throw entry.error;
-        descriptor = checkDescriptor(entry.exported, entry.source, anvilVersion);
+        // Shape first, so that a plugin refused for its versions is still reported under its own id.
+        descriptor = checkDescriptorShape(entry.exported, entry.source);
+        checkCompatibility(descriptor, anvilVersion);
         if (entryOf.has(descriptor.id)) {
           throw new AnvilError(ErrorCodes.PLUGIN_DUPLICATE, `Plugin ${descriptor.id} is configured twice (${entryOf.get(descriptor.id)?.source} and ${entry.source})`);
         }
@@ -159,7 +162,8 @@ export class PluginHost {
         descriptors.push(descriptor);
       } catch (error) {
         const failure = isAnvilError(error) ? new AnvilError(error.code, error.message) : new AnvilError(ErrorCodes.PLUGIN_INVALID, errorMessage(error));
-        const id = descriptor?.id ?? entry.source;
+        // A duplicate is reported under its own name so that it does not hide the first one's report.
+        const id = failure.code === ErrorCodes.PLUGIN_DUPLICATE && descriptor ? `${descriptor.id} (${entry.source})` : (descriptor?.id ?? entry.source);
         if (descriptor && !entryOf.has(descriptor.id)) entryOf.set(descriptor.id, entry);
         this.fail(id, descriptor, entry, failure);
         if (descriptor && failure.code !== ErrorCodes.PLUGIN_DUPLICATE) refused.set(descriptor.id, failure);
@@ -208,7 +212,7 @@ export class PluginHost {
     const id = descriptor.id;
     const permissions = new Set(descriptor.permissions ?? []);
     const log = this.runtime.log.child({ plugin: id });
-    const staged: Staged = { tools: [], resources: [], prompts: [], migrationDirs: [], provided: [], subscriptions: [], before: [], after: [], closers: [] };
+    const staged: Staged = { tools: [], resources: [], prompts: [], migrationDirs: [], provided: [], subscriptions: [], before: [], after: [], closers: [], ready: [] };
     const scope: ContributionScope = {
       pluginId: id,
       builtin: entry.builtin,
@@ -252,9 +256,7 @@ export class PluginHost {
       on: (pattern, listener) => {
         staged.subscriptions.push({ pattern, listener });
       },
-      emit: (name, payload, project) => {
-        this.events.emit(`${id}.${name}`, payload, project);
-      },
+      emit: (name, payload, project) => this.events.emit(`${id}.${name}`, payload, project),
       beforeTool: (hook) => {
         staged.before.push(hook);
       },
@@ -269,6 +271,9 @@ export class PluginHost {
       },
       onClose: (hook) => {
         staged.closers.push(hook);
+      },
+      onReady: (hook) => {
+        staged.ready.push(hook);
       },
       internal: entry.builtin ? this.internal : undefined,
     };
@@ -289,6 +294,7 @@ export class PluginHost {
         const sets = staged.migrationDirs.map((dir, index) => readMigrationDir(index === 0 ? id : `${id}/${index}`, dir, (sql) => renderSchema(sql, schema)));
         await runMigrations(services.storage, sets);
       }
+      for (const ready of staged.ready) await ready();
     } catch (error) {
       for (const close of staged.closers) await Promise.resolve().then(close).catch(() => {});
       throw error;

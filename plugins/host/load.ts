@@ -61,7 +61,11 @@ export async function loadEntries(entries: readonly PluginEntry[], baseDir: stri
           const known = Object.keys(builtins).join(', ');
           return { ...base, source, builtin: true, error: new AnvilError(ErrorCodes.PLUGIN_NOT_FOUND, `There is no built-in plugin "${entry.id}"; built-ins are: ${known}`) };
         }
-        return { ...base, source, builtin: true, exported: await loader() };
+        try {
+          return { ...base, source, builtin: true, exported: await loader() };
+        } catch (error) {
+          return { ...base, source, builtin: true, error: new AnvilError(ErrorCodes.PLUGIN_LOAD_FAILED, `Cannot load built-in plugin ${entry.id}: ${errorMessage(error)}`, { cause: error }) };
+        }
       }
       const spec = typeof entry === 'string' ? entry : entry.module;
       try {

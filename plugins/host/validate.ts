@@ -23,12 +23,23 @@ const descriptorShape = z.object({
 
 /** Checks what a module exported is a well-formed descriptor this host can run. */
 export function checkDescriptor(candidate: unknown, source: string, anvilVersion: string): PluginDescriptor {
+  const descriptor = checkDescriptorShape(candidate, source);
+  checkCompatibility(descriptor, anvilVersion);
+  return descriptor;
+}
+
+/** Checks what a module exported is a well-formed descriptor (so its id and version can be reported). */
+export function checkDescriptorShape(candidate: unknown, source: string): PluginDescriptor {
   const parsed = descriptorShape.safeParse(candidate);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(descriptor)'}: ${issue.message}`).join('; ');
     throw new AnvilError(ErrorCodes.PLUGIN_INVALID, `${source} does not export a valid plugin descriptor (use definePlugin from anvil/plugin): ${issues}`);
   }
-  const descriptor = candidate as PluginDescriptor;
+  return candidate as PluginDescriptor;
+}
+
+/** Checks a well-formed descriptor targets this host's plugin API and Anvil version. */
+export function checkCompatibility(descriptor: PluginDescriptor, anvilVersion: string): void {
   if (descriptor.apiVersion !== PLUGIN_API_VERSION) {
     throw new AnvilError(
       ErrorCodes.PLUGIN_API_VERSION,
@@ -39,7 +50,6 @@ export function checkDescriptor(candidate: unknown, source: string, anvilVersion
   if (range && !semver.satisfies(anvilVersion, range, { includePrerelease: true })) {
     throw new AnvilError(ErrorCodes.PLUGIN_ANVIL_VERSION, `Plugin ${descriptor.id}@${descriptor.version} requires Anvil ${range}, but this is Anvil ${anvilVersion}`);
   }
-  return descriptor;
 }
 
 /** Parses a plugin's configuration with its own schema, naming the plugin and each bad key. */

@@ -56,8 +56,8 @@ export interface ToolContext {
   progress(update: ProgressUpdate): Promise<void>;
   /** Attaches non-secret details to this call's audit entry. */
   audit(details: Record<string, unknown>): void;
-  /** Emits `<pluginId>.<name>` on the host's event bus. */
-  emit(name: string, payload: Record<string, unknown>): void;
+  /** Emits `<pluginId>.<name>` in the caller's project on the host's event bus; returns the event sent. */
+  emit(name: string, payload: Record<string, unknown>): AnvilEvent;
 }
 
 /** Tool input given as JSON Schema instead of zod (validated with the SDK's JSON Schema validator). */
@@ -168,11 +168,17 @@ export interface PluginContext<C = unknown> {
   /** Everything provided to `point` so far, by any plugin registered before this one or by this one. */
   extensions<P extends keyof ExtensionPoints>(point: P): ReadonlyMap<string, ExtensionPoints[P]>;
   on(pattern: EventPattern, listener: (event: AnvilEvent) => void | Promise<void>): void;
-  emit(name: string, payload: Record<string, unknown>, project?: string): void;
+  emit(name: string, payload: Record<string, unknown>, project?: string): AnvilEvent;
   beforeTool(hook: BeforeToolHook): void;
   afterTool(hook: AfterToolHook): void;
   /** What a declared dependency's `register` returned, typed by its descriptor. */
   use<E>(dependency: PluginDescriptor<string, z.ZodType, E>): E;
+  /**
+   * Runs once the plugin's `register` and migrations have succeeded, before the server takes calls:
+   * the place to start workers or timers that touch the plugin's tables. A throwing hook fails the
+   * plugin like a throwing `register`.
+   */
+  onReady(hook: () => Promise<void> | void): void;
   /** Runs when the server stops (close clients, stop timers). */
   onClose(hook: () => Promise<void> | void): void;
   /** Host services, for Anvil's own built-in plugins only (undefined for third-party plugins). */

@@ -10,8 +10,12 @@ import { loadConfig } from '../../server/config/load.ts';
 import { createLogger, silentLogger } from '../../server/log.ts';
 import { createServerFactory } from '../../server/mcp/server-factory.ts';
 import { startAnvilServer, type AnvilServer } from '../../server/server.ts';
+import type * as z from 'zod';
 import type { PluginDescriptor } from '../sdk/types.ts';
 import { createPgliteHome } from './temp-home.ts';
+
+/** Any descriptor, whatever its `register` returns (a plugin may return an API for its dependents). */
+type AnyPlugin = PluginDescriptor<string, z.ZodType, unknown>;
 
 export interface TestPrincipal {
   /** Defaults to `default`. */
@@ -24,7 +28,7 @@ export interface TestPrincipal {
 
 export interface TestHostOptions {
   /** Plugins under test: a descriptor, or a descriptor with its configuration. */
-  plugins: Array<PluginDescriptor | { plugin: PluginDescriptor; config?: unknown }>;
+  plugins: Array<AnyPlugin | { plugin: AnyPlugin; config?: unknown }>;
   /** Anything `anvil.config.json` accepts (e.g. `{ "plugins": [{ "id": "rate-limit" }] }`). */
   config?: Record<string, unknown>;
   /** Who the default client acts as. */
@@ -83,7 +87,10 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
       stdio: false,
       pluginBaseDir: process.cwd(),
       defaultMetrics: false,
-      extraPlugins: options.plugins.map((item) => ('kind' in item ? { descriptor: item } : { descriptor: item.plugin, config: item.config })),
+      // The host keeps what register returns as unknown, so any descriptor goes.
+      extraPlugins: options.plugins.map((item) =>
+        'kind' in item ? { descriptor: item as PluginDescriptor } : { descriptor: item.plugin as PluginDescriptor, config: item.config },
+      ),
     });
     const running = server;
 

@@ -24,6 +24,8 @@ export interface ApiKeyInfo {
   project: string;
   name: string | null;
   scopes: string[];
+  /** The tool allowlist (names, or prefixes ending in `*`); null means every tool. */
+  tools: string[] | null;
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
@@ -40,6 +42,7 @@ interface KeyRow {
   project_id: string;
   name: string | null;
   scopes: string[];
+  tools: string[] | null;
   created_at: Date;
   last_used_at: Date | null;
   revoked_at: Date | null;
@@ -51,6 +54,7 @@ function toInfo(row: KeyRow): ApiKeyInfo {
     project: row.project_id,
     name: row.name,
     scopes: row.scopes,
+    tools: row.tools,
     createdAt: row.created_at.toISOString(),
     lastUsedAt: row.last_used_at?.toISOString() ?? null,
     revokedAt: row.revoked_at?.toISOString() ?? null,
@@ -73,6 +77,28 @@ export function validateProjectId(project: string, field = 'project'): string {
   return project;
 }
 
+/**
+ * One allowlist item: a tool name, a plugin id (every tool of that plugin), or a prefix ending in
+ * `*` (`jobs_*`; `*` alone allows everything). Matched by the plugin host's `unavailable()`.
+ */
+const toolItemPattern = /^(?:[A-Za-z0-9][A-Za-z0-9_-]{0,127}\*?|\*)$/;
+
+/** Validates a key's tool allowlist as given on the command line (comma-separated) or as a list. */
+export function parseToolAllowlist(raw: string | readonly string[], field = 'tools'): string[] {
+  const items = (typeof raw === 'string' ? raw.split(',') : [...raw]).map((item) => item.trim()).filter((item) => item.length > 0);
+  if (items.length === 0) {
+    throw new AnvilError(ErrorCodes.INVALID_INPUT, `${field}: expected at least one tool name or prefix, e.g. anvil_status,jobs_*`);
+  }
+  const bad = items.filter((item) => !toolItemPattern.test(item));
+  if (bad.length > 0) {
+    throw new AnvilError(
+      ErrorCodes.INVALID_INPUT,
+      `${field}: ${bad.map((item) => `"${item}"`).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not a tool name or prefix; expected names such as anvil_status or prefixes ending in * such as jobs_* (letters, digits, _ or -)`,
+    );
+  }
+  return [...new Set(items)];
+}
+
 interface CachedPrincipal {
   principal: Principal;
   expiresAt: number;
@@ -93,15 +119,17 @@ export class KeyStore {
     private readonly cacheTtlMs = 5_000,
   ) {}
 
-  async create(options: { project: string; scopes: string | readonly string[]; name?: string }): Promise<CreatedKey> {
+  /** `tools` limits the key to those tools (see parseToolAllowlist); omitted, it may call every tool its scopes allow. */
+  async create(options: { project: string; scopes: string | readonly string[]; name?: string; tools?: string | readonly string[] }): Promise<CreatedKey> {
     const project = validateProjectId(options.project);
     const scopes = parseScopes(options.scopes);
+    const tools = options.tools === undefined ? null : parseToolAllowlist(options.tools);
     const id = randomId();
     const secret = randomBytes(32).toString('base64url');
     const key = `anv_${id}_${secret}`;
     return this.storage.transaction(async (client) => {
       const createdProject = await client.query(sql.ensureProject, [project]);
-      const { rows } = await client.query<KeyRow>(sql.insertKey, [id, project, options.name ?? null, sha256(secret), scopes]);
+      const { rows } = await client.query<KeyRow>(sql.insertKey, [id, project, options.name ?? null, sha256(secret), scopes, tools]);
       const row = rows[0] as KeyRow;
       return { ...toInfo({ ...row, last_used_at: null, revoked_at: null }), key, projectCreated: (createdProject.rowCount ?? 0) > 0 };
     });
@@ -129,14 +157,17 @@ export class KeyStore {
     const match = keyPattern.exec(token);
     if (!match) throw new AnvilError(ErrorCodes.UNAUTHENTICATED, 'The bearer token is not an Anvil API key (expected anv_<id>_<secret>)');
     const [, id, secret] = match as unknown as [string, string, string];
-    const { rows } = await this.storage.query<{ id: string; project_id: string; secret_sha256: Buffer; scopes: string[]; revoked_at: Date | null }>(sql.findKey, [id]);
+    const { rows } = await this.storage.query<{ id: string; project_id: string; secret_sha256: Buffer; scopes: string[]; tools: string[] | null; revoked_at: Date | null }>(
+      sql.findKey,
+      [id],
+    );
     const row = rows[0];
     if (!row || !timingSafeEqual(row.secret_sha256, sha256(secret))) {
       throw new AnvilError(ErrorCodes.UNAUTHENTICATED, 'The API key is not valid');
     }
     if (row.revoked_at) throw new AnvilError(ErrorCodes.UNAUTHENTICATED, `The API key ${id} was revoked`);
 
-    const principal: Principal = { id: `key:${id}`, kind: 'api-key', keyId: id, project: row.project_id, scopes: row.scopes };
+    const principal: Principal = { id: `key:${id}`, kind: 'api-key', keyId: id, project: row.project_id, scopes: row.scopes, ...(row.tools ? { tools: row.tools } : {}) };
     if (this.cacheTtlMs > 0) {
       if (this.cache.size >= KeyStore.maxCached) this.cache.clear();
       this.cache.set(token, { principal, expiresAt: now + this.cacheTtlMs });

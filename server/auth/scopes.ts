@@ -3,7 +3,7 @@ import { AnvilError, ErrorCodes } from '../errors.ts';
 export const scopeLevels = ['read', 'write', 'admin'] as const;
 export type ScopeLevel = (typeof scopeLevels)[number];
 
-const scopePattern = /^(\*|[a-z][a-z0-9_-]{0,31}:(read|write|admin))$/;
+const scopePattern = /^(\*|[a-z][a-z0-9_-]{0,39}:(read|write|admin))$/;
 
 /** Validates a list of scopes as given on the command line or in a request. */
 export function parseScopes(raw: string | readonly string[], field = 'scopes'): string[] {

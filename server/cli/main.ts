@@ -3,6 +3,7 @@ import { anvilVersion } from '../version.ts';
 import { configCommand } from './commands/config.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { keysCommand } from './commands/keys.ts';
+import { pluginCommand } from './commands/plugin.ts';
 import { serveCommand } from './commands/serve.ts';
 import { type CliIo, ExitCode, processIo } from './io.ts';
 
@@ -14,6 +15,7 @@ Commands:
   serve           run the server (HTTP at /mcp by default; --stdio for a local assistant)
   keys            create, list and revoke API keys
   config check    print the effective configuration, secrets redacted
+  plugin new      scaffold a plugin package (index.ts, test, README) to build on
   doctor          check Node, data dir, Postgres, Redis, migrations and ports
 
 Common options: --home DIR (default ./.anvil or ANVIL_HOME), --config PATH, --help
@@ -24,6 +26,7 @@ const commands: Record<string, (argv: string[], io: CliIo) => Promise<ExitCode>>
   keys: keysCommand,
   config: configCommand,
   doctor: doctorCommand,
+  plugin: pluginCommand,
 };
 
 const usageCodes = new Set<string>([ErrorCodes.USAGE, ErrorCodes.CONFIG_INVALID, ErrorCodes.CONFIG_UNREADABLE, ErrorCodes.UNSAFE_BIND]);

@@ -1,4 +1,4 @@
-const secretKeyPattern = /(password|secret|token|apikey|api_key|credential)/i;
+const secretKeyPattern = /(password|secret|token|apikey|api_key|api-key|credential|authorization|cookie)/i;
 
 /** Hides the password of a URL-shaped secret while keeping what an operator needs to debug it. */
 export function redactUrl(value: string): string {

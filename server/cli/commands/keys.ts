@@ -1,17 +1,30 @@
 import { parseArgs } from 'node:util';
-import { KeyStore, type ApiKeyInfo } from '../../auth/keys.ts';
-import { AnvilError, ErrorCodes } from '../../errors.ts';
+import { KeyStore, parseToolAllowlist, type ApiKeyInfo } from '../../auth/keys.ts';
+import { AnvilError, ErrorCodes, isAnvilError } from '../../errors.ts';
 import { withCommandStorage } from '../command-storage.ts';
 import { commonOptions, loadCommandConfig } from '../common-options.ts';
 import { type CliIo, ExitCode, table } from '../io.ts';
 
 export const keysHelp = `Usage:
-  anvil keys create --project <id> --scopes <s1,s2|*> [--name <label>] [--json]
+  anvil keys create --project <id> --scopes <s1,s2|*> [--tools <t1,prefix_*>] [--name <label>] [--json]
   anvil keys list [--project <id>] [--json]
   anvil keys revoke <key-id> [--json]
 
 Scopes are <area>:<read|write|admin> (admin implies write implies read) or * for everything.
+--tools limits the key to those tools (names, plugin ids, or prefixes ending in *, e.g.
+'jobs_*,anvil_status'), whatever its scopes allow; without it the key may use every tool.
 The key is printed once, at creation; only its hash is stored.`;
+
+/** The --tools allowlist, or a usage error naming the option. */
+function toolsOption(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return parseToolAllowlist(raw, '--tools');
+  } catch (error) {
+    if (isAnvilError(error)) throw new AnvilError(ErrorCodes.USAGE, error.message);
+    throw error;
+  }
+}
 
 function row(key: ApiKeyInfo): Record<string, string> {
   return {
@@ -19,6 +32,7 @@ function row(key: ApiKeyInfo): Record<string, string> {
     project: key.project,
     name: key.name ?? '',
     scopes: key.scopes.join(','),
+    tools: key.tools ? key.tools.join(',') : 'all',
     created: key.createdAt,
     'last used': key.lastUsedAt ?? 'never',
     status: key.revokedAt ? `revoked ${key.revokedAt}` : 'active',
@@ -31,7 +45,7 @@ export async function keysCommand(argv: string[], io: CliIo): Promise<ExitCode> 
     args: rest,
     allowPositionals: true,
     strict: true,
-    options: { ...commonOptions, project: { type: 'string' }, scopes: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' } },
+    options: { ...commonOptions, project: { type: 'string' }, scopes: { type: 'string' }, name: { type: 'string' }, tools: { type: 'string' }, json: { type: 'boolean' } },
   });
   if (values.help || action === undefined || action === 'help') {
     io.out(keysHelp);
@@ -43,14 +57,20 @@ export async function keysCommand(argv: string[], io: CliIo): Promise<ExitCode> 
     case 'create': {
       if (!values.project) throw new AnvilError(ErrorCodes.USAGE, '--project is required, e.g. --project default');
       if (!values.scopes) throw new AnvilError(ErrorCodes.USAGE, '--scopes is required, e.g. --scopes anvil:read,training:write (or * for all)');
+      const tools = toolsOption(values.tools);
       const created = await withCommandStorage(config, (storage) =>
-        new KeyStore(storage).create({ project: values.project as string, scopes: values.scopes as string, ...(values.name ? { name: values.name } : {}) }),
+        new KeyStore(storage).create({
+          project: values.project as string,
+          scopes: values.scopes as string,
+          ...(values.name ? { name: values.name } : {}),
+          ...(tools ? { tools } : {}),
+        }),
       );
       if (values.json) {
         io.out(JSON.stringify(created));
       } else {
         if (created.projectCreated) io.err(`Created project "${created.project}".`);
-        io.err(`Created API key ${created.id} for project "${created.project}" with scopes ${created.scopes.join(',')}.`);
+        io.err(`Created API key ${created.id} for project "${created.project}" with scopes ${created.scopes.join(',')}${created.tools ? `, limited to tools ${created.tools.join(',')}` : ''}.`);
         io.err('Store it now; it is not shown again:');
         io.out(created.key);
       }
@@ -59,7 +79,7 @@ export async function keysCommand(argv: string[], io: CliIo): Promise<ExitCode> 
     case 'list': {
       const keys = await withCommandStorage(config, (storage) => new KeyStore(storage).list(values.project));
       if (values.json) io.out(JSON.stringify(keys));
-      else io.out(keys.length === 0 ? 'No API keys yet; create one with `anvil keys create`.' : table(keys.map(row), ['id', 'project', 'name', 'scopes', 'created', 'last used', 'status']));
+      else io.out(keys.length === 0 ? 'No API keys yet; create one with `anvil keys create`.' : table(keys.map(row), ['id', 'project', 'name', 'scopes', 'tools', 'created', 'last used', 'status']));
       return ExitCode.ok;
     }
     case 'revoke': {
