@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { AnvilQueue } from '../../server/queue/backend.ts';
 import { ErrorCodes } from '../../server/errors.ts';
-import type { QueueFactory, QueueFixture } from '../support/backends.ts';
+import { type QueueFactory, useFixturePerTest } from '../support/backends.ts';
 
 /** Polls `check` until it holds; fails naming `what` after `timeoutMs`. */
 export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
@@ -34,22 +34,8 @@ function counts<D, R>(queue: AnvilQueue<D, R>, ...states: JobState[]): Promise<R
 
 export function queueContract(factory: QueueFactory): void {
   describe(`queue contract: ${factory.name}`, { skip: factory.skip }, () => {
-    let opened: QueueFixture | undefined;
     /** The fixture of the running test (each test gets a fresh one). */
-    const fx = (): QueueFixture => {
-      assert.ok(opened, 'the backend opened');
-      return opened;
-    };
-
-    beforeEach(async () => {
-      opened = await factory.open();
-    });
-
-    afterEach(async () => {
-      const done = opened;
-      opened = undefined;
-      await done?.cleanup();
-    });
+    const fx = useFixturePerTest(factory);
 
     it('health answers', async () => {
       const health = await fx().value.health();

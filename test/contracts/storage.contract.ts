@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { openEmbeddedStorage } from '../../server/db/embedded.ts';
 import { coreMigrations, migrationStatus, readMigrationDir, runMigrations, type MigrationReport, type MigrationSet } from '../../server/db/migrate.ts';
 import type { SqlClient, Storage } from '../../server/db/storage.ts';
 import { ErrorCodes, type ErrorCode } from '../../server/errors.ts';
-import { makeShortTempDir, type StorageFactory, type StorageFixture } from '../support/backends.ts';
+import { makeShortTempDir, type StorageFactory, useFixturePerTest } from '../support/backends.ts';
 
 /** Rejects with an error carrying `code` (matched by code, never instanceof). */
 async function rejectsWithCode(work: Promise<unknown>, code: ErrorCode): Promise<void> {
@@ -77,21 +77,8 @@ function gate(): { open(): void; wait(ms: number): Promise<boolean> } {
 
 export function storageContract(factory: StorageFactory): void {
   describe(`storage contract: ${factory.name}`, { skip: factory.skip }, () => {
-    let opened: StorageFixture | undefined;
     /** The fixture of the running test (each test gets a fresh one). */
-    const fx = (): StorageFixture => {
-      assert.ok(opened, 'the backend opened');
-      return opened;
-    };
-
-    beforeEach(async () => {
-      opened = await factory.open();
-    });
-
-    afterEach(async () => {
-      const done = opened;
-      opened = undefined;
-      await done?.cleanup();
+    const fx = useFixturePerTest(factory, () => {
       for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
     });
 

@@ -17,7 +17,7 @@ import type { TokenBucketStore } from '../../tools/rate-limit/bucket.ts';
 import { appliesTo, bucketKey } from '../../tools/rate-limit/index.ts';
 import { RedisTokenBucketStore } from '../../tools/rate-limit/redis-bucket.ts';
 import { rateLimitMigrations, SqlTokenBucketStore } from '../../tools/rate-limit/sql-bucket.ts';
-import { pgliteStorage, postgresStorage, requireService, skipUnless, type StorageFactory } from '../support/backends.ts';
+import { deleteRedisKeys, pgliteStorage, postgresStorage, requireService, skipUnless, type StorageFactory } from '../support/backends.ts';
 import { type BucketBackend, type BucketBackendFactory, tokenBucketContract } from './rate-limit-store.contract.ts';
 
 const PLUGIN_ID = 'rate-limit';
@@ -59,22 +59,6 @@ function sqlBackend(storageFactory: StorageFactory): BucketBackendFactory {
   };
 }
 
-/** Deletes every key under `prefix` (what a Redis leg wrote). */
-async function deleteRedisKeys(redisUrl: string, pattern: string): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit().catch(() => redis.disconnect());
-  }
-}
 
 function uniqueRedisPrefix(): string {
   return `anvil-t-rl-${process.pid}-${randomBytes(4).toString('hex')}:`;

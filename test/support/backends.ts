@@ -11,7 +11,9 @@
  * Each open() gives a fresh, isolated instance (a new data dir, database or key prefix) and a
  * cleanup() that closes what it opened and removes what it created.
  */
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach } from 'node:test';
 import { Redis } from 'ioredis';
 import { openEmbeddedStorage } from '../../server/db/embedded.ts';
 import { openPostgresStorage, type Storage, type StorageKind } from '../../server/db/storage.ts';
@@ -174,14 +176,15 @@ function uniquePrefix(): string {
   return `anvil-t-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
-async function deleteRedisKeys(redisUrl: string, prefix: string): Promise<void> {
+/** Deletes every Redis key matching `pattern` (what a Redis leg wrote). */
+export async function deleteRedisKeys(redisUrl: string, pattern: string): Promise<void> {
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   redis.on('error', () => {});
   try {
     await redis.connect();
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
       cursor = next;
       if (keys.length > 0) await redis.unlink(...keys);
     } while (cursor !== '0');
@@ -204,7 +207,7 @@ export const redisQueue: QueueFactory = {
       value: backend,
       async cleanup() {
         await backend.close();
-        await deleteRedisKeys(url, prefix);
+        await deleteRedisKeys(url, `${prefix}:*`);
       },
     };
   },
@@ -265,3 +268,24 @@ export const pgliteQueue: QueueFactory = {
 };
 
 export const queueBackends: QueueFactory[] = [redisQueue, postgresQueue, pgliteQueue];
+
+/**
+ * Opens a fresh fixture from `factory` before each test of the enclosing `describe` and cleans it
+ * up after; returns an accessor for the running test's fixture.
+ */
+export function useFixturePerTest<T, O extends Opened<T>>(factory: BackendFactory<T, O>, afterCleanup?: () => void): () => O {
+  let opened: O | undefined;
+  beforeEach(async () => {
+    opened = await factory.open();
+  });
+  afterEach(async () => {
+    const done = opened;
+    opened = undefined;
+    await done?.cleanup();
+    afterCleanup?.();
+  });
+  return () => {
+    assert.ok(opened, 'the backend opened');
+    return opened;
+  };
+}
