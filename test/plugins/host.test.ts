@@ -93,3 +93,63 @@ describe('plugin host through the test harness', () => {
     assert.equal((await host.call('dependent_greet', { name: 'Ada' })).isError, false);
   });
 });
+
+const guard = definePlugin({
+  id: 'guard',
+  version: '1.0.0',
+  description: 'A policy plugin: denies one tool for one project, asks approval for large amounts, redacts card numbers.',
+  register(ctx) {
+    ctx.tool({
+      name: 'card',
+      description: 'Returns a card number (to be redacted by the after hook).',
+      input: z.object({ amount: z.number().default(1) }),
+      output: z.object({ card: z.string(), amount: z.number() }),
+      async handler({ amount }) {
+        return { card: '4242424242424242', amount };
+      },
+    });
+    ctx.beforeTool((call) => {
+      if (call.tool === 'base_count' && call.principal.project === 'locked') return { action: 'deny', reason: 'base_count is locked for this project' };
+      if (call.tool === 'guard_card' && Number(call.args.amount) > 100) return { action: 'require-approval', reason: 'amounts over 100 need an approval' };
+      return undefined;
+    });
+    ctx.afterTool((call, result) => {
+      if (call.tool !== 'guard_card') return undefined;
+      const text = JSON.stringify(result).replace(/\d{12}(\d{4})/g, '************$1');
+      return JSON.parse(text) as typeof result;
+    });
+  },
+});
+
+describe('policy hooks', () => {
+  let host: TestHost;
+  before(async () => {
+    host = await createTestHost({ plugins: [base, guard] });
+  });
+  after(async () => host?.close());
+
+  it('tool.before denies, and the refusal is audited as denied', async () => {
+    const locked = await host.connect({ project: 'locked', scopes: ['*'] });
+    const refused = flatten(await locked.callTool({ name: 'base_count', arguments: {} }));
+    assert.equal(refused.isError, true);
+    assert.equal(refused.text, 'ANVIL_E_POLICY_DENIED: base_count is locked for this project');
+    assert.equal((await host.call('base_count')).isError, false, 'other projects are not affected');
+    await host.server.runtime.audit.flush();
+    const { rows } = await host.server.runtime.services.storage.query<{ outcome: string; error_code: string }>(
+      "select outcome, error_code from anvil.audit_log where tool = 'base_count' and project_id = 'locked'",
+    );
+    assert.deepEqual(rows, [{ outcome: 'denied', error_code: 'ANVIL_E_POLICY_DENIED' }]);
+  });
+
+  it('tool.before can require an approval', async () => {
+    const refused = await host.call('guard_card', { amount: 500 });
+    assert.match(refused.text, /^ANVIL_E_APPROVAL_REQUIRED: amounts over 100 need an approval/);
+  });
+
+  it('tool.after redacts the result', async () => {
+    const result = await host.call('guard_card', { amount: 5 });
+    assert.equal(result.isError, false, result.text);
+    assert.deepEqual(result.structured, { card: '************4242', amount: 5 });
+    assert.doesNotMatch(result.text, /4242424242424242/);
+  });
+});
