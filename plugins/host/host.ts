@@ -1,6 +1,5 @@
 import { fileURLToPath } from 'node:url';
 import type * as z from 'zod';
-import { readMigrationDir, runMigrations } from '../../server/db/migrate.ts';
 import { AnvilError, ErrorCodes, errorMessage, isAnvilError } from '../../server/errors.ts';
 import type { Principal } from '../../server/auth/principal.ts';
 import type { Catalog, CatalogPrompt, CatalogResource, CatalogTool } from '../../server/mcp/catalog.ts';
@@ -12,7 +11,7 @@ import { catalogPrompt, catalogResource, catalogTool, type ContributionScope } f
 import { EventBus } from './events.ts';
 import { type BuiltinLoader, type LoadedEntry, loadEntries } from './load.ts';
 import { ProjectPluginState } from './project-state.ts';
-import { pluginSchemaName, renderSchema, scopedQueue, scopedSql } from './scoped.ts';
+import { migratePlugin, scopedQueue, scopedSql } from './scoped.ts';
 import { checkCompatibility, checkDescriptorShape, checkPluginConfig, orderPlugins } from './validate.ts';
 import type { PluginEntry } from '../../server/config/schema.ts';
 
@@ -288,12 +287,7 @@ export class PluginHost {
         }),
       ]).finally(() => clearTimeout(timer));
       this.checkConflicts(id, staged);
-      if (staged.migrationDirs.length > 0) {
-        const schema = pluginSchemaName(id);
-        await services.storage.query(`create schema if not exists "${schema}"`);
-        const sets = staged.migrationDirs.map((dir, index) => readMigrationDir(index === 0 ? id : `${id}/${index}`, dir, (sql) => renderSchema(sql, schema)));
-        await runMigrations(services.storage, sets);
-      }
+      if (staged.migrationDirs.length > 0) await migratePlugin(services.storage, id, staged.migrationDirs);
       for (const ready of staged.ready) await ready();
     } catch (error) {
       for (const close of staged.closers) await Promise.resolve().then(close).catch(() => {});

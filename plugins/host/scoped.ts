@@ -1,3 +1,5 @@
+import { fileURLToPath } from 'node:url';
+import { readMigrationDir, runMigrations } from '../../server/db/migrate.ts';
 import type { Storage } from '../../server/db/storage.ts';
 import { AnvilError, ErrorCodes } from '../../server/errors.ts';
 import type { QueueBackend } from '../../server/queue/backend.ts';
@@ -54,4 +56,17 @@ export function scopedQueue(queue: QueueBackend, pluginId: string, granted: bool
     open: (local) => queue.openQueue(name(local)),
     worker: (local, processor, settings) => queue.openWorker(name(local), processor, settings),
   };
+}
+
+/**
+ * Applies a plugin's migration folders in its own schema, `{{schema}}` rendered: what the host does
+ * after `register`, exported so a plugin's tests can prepare a database the same way.
+ */
+export async function migratePlugin(storage: Storage, pluginId: string, directories: ReadonlyArray<URL | string>): Promise<void> {
+  const schema = pluginSchemaName(pluginId);
+  await storage.query(`create schema if not exists "${schema}"`);
+  const sets = directories.map((directory, index) =>
+    readMigrationDir(index === 0 ? pluginId : `${pluginId}/${index}`, typeof directory === 'string' ? directory : fileURLToPath(directory), (sql) => renderSchema(sql, schema)),
+  );
+  await runMigrations(storage, sets);
 }

@@ -5,10 +5,8 @@
  * them; plus the state machine and input helpers on their own.
  */
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { pluginSchemaName, renderSchema, scopedSql } from '../../plugins/host/scoped.ts';
-import { readMigrationDir, runMigrations } from '../../server/db/migrate.ts';
+import { migratePlugin, scopedSql } from '../../plugins/host/scoped.ts';
 import type { Storage } from '../../server/db/storage.ts';
 import { resourceClassOf } from '../../tools/jobs/resources.ts';
 import { canTransition, isTerminal, JOB_STATES, TRANSITIONS } from '../../tools/jobs/states.ts';
@@ -19,11 +17,9 @@ import { type JobBackend, type JobBackendFactory, jobStoreContract } from './sto
 
 const PLUGIN_ID = 'jobs';
 
-/** Runs the jobs migrations as the host does: in `plugin_jobs`, with `{{schema}}` rendered. */
-async function migrate(storage: Storage): Promise<void> {
-  const schema = pluginSchemaName(PLUGIN_ID);
-  await storage.query(`create schema if not exists "${schema}"`);
-  await runMigrations(storage, [readMigrationDir(PLUGIN_ID, fileURLToPath(jobsMigrations), (sql) => renderSchema(sql, schema))]);
+/** Runs the plugin's migrations the way the host does. */
+function migrate(storage: Storage): Promise<void> {
+  return migratePlugin(storage, PLUGIN_ID, [jobsMigrations]);
 }
 
 function sqlBackend(storageFactory: StorageFactory): JobBackendFactory {

@@ -5,13 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createTestHost, flatten, type TestHost } from 'anvil/testing';
-import { pluginSchemaName, renderSchema, scopedSql } from '../../plugins/host/scoped.ts';
-import { readMigrationDir, runMigrations } from '../../server/db/migrate.ts';
+import { migratePlugin, pluginSchemaName, scopedSql } from '../../plugins/host/scoped.ts';
 import type { Storage } from '../../server/db/storage.ts';
 import type { TokenBucketStore } from '../../tools/rate-limit/bucket.ts';
 import { appliesTo, bucketKey } from '../../tools/rate-limit/index.ts';
@@ -23,11 +21,9 @@ import { type BucketBackend, type BucketBackendFactory, tokenBucketContract } fr
 const PLUGIN_ID = 'rate-limit';
 const NO_REFILL_FOR_SWEEP = 0.001;
 
-/** Runs the plugin's migrations the way the host does (schema `plugin_rate_limit`, `{{schema}}` rendered). */
-async function migrate(storage: Storage): Promise<void> {
-  const schema = pluginSchemaName(PLUGIN_ID);
-  await storage.query(`create schema if not exists "${schema}"`);
-  await runMigrations(storage, [readMigrationDir(PLUGIN_ID, fileURLToPath(rateLimitMigrations), (sql) => renderSchema(sql, schema))]);
+/** Runs the plugin's migrations the way the host does. */
+function migrate(storage: Storage): Promise<void> {
+  return migratePlugin(storage, PLUGIN_ID, [rateLimitMigrations]);
 }
 
 function sqlStore(storage: Storage): SqlTokenBucketStore {
