@@ -1,5 +1,6 @@
 import { migrationStatus, type MigrationReport, type MigrationSet } from './db/migrate.ts';
 import { errorMessage } from './errors.ts';
+import { within } from './within.ts';
 import type { Storage } from './db/storage.ts';
 import type { QueueBackend } from './queue/backend.ts';
 
@@ -16,28 +17,14 @@ export interface HealthSnapshot {
   migrations: MigrationReport[];
 }
 
+const PROBE_TIMEOUT_MS = 2_000;
+const unanswered = (what: string) => `${what} did not answer within ${PROBE_TIMEOUT_MS} ms`;
+
 /**
  * Probes storage, queue and migrations at most once per `maxAgeMs`, sharing one probe among
  * concurrent callers. Without it every status call would run three queries on the database, and
  * on embedded PGlite those queries share one session with every other request.
  */
-/** Rejects when `promise` has not settled within `ms`, so one hung backend cannot hang every caller. */
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-const PROBE_TIMEOUT_MS = 2_000;
-
 export class HealthMonitor {
   private latest: HealthSnapshot | undefined;
   private inflight: Promise<HealthSnapshot> | undefined;
@@ -58,15 +45,15 @@ export class HealthMonitor {
   private async probe(): Promise<HealthSnapshot> {
     const { storage, queue, migrationSets } = this.services;
     const [storageResult, queueResult, migrations] = await Promise.all([
-      within(storage.ping(), PROBE_TIMEOUT_MS, 'storage').then(
+      within(storage.ping(), PROBE_TIMEOUT_MS, unanswered('storage')).then(
         (result) => ({ ok: true, latencyMs: result.latencyMs, serverVersion: result.serverVersion }),
         (error: unknown) => ({ ok: false, latencyMs: null, serverVersion: null, error: errorMessage(error) }),
       ),
-      within(queue.health(), PROBE_TIMEOUT_MS, 'queue').then(
+      within(queue.health(), PROBE_TIMEOUT_MS, unanswered('queue')).then(
         (result) => ({ ok: true, latencyMs: result.latencyMs }),
         (error: unknown) => ({ ok: false, latencyMs: null, error: errorMessage(error) }),
       ),
-      within(migrationStatus(storage, migrationSets), PROBE_TIMEOUT_MS, 'migration status').catch(() => []),
+      within(migrationStatus(storage, migrationSets), PROBE_TIMEOUT_MS, unanswered('migration status')).catch(() => []),
     ]);
     this.latest = { checkedAt: new Date(), storage: storageResult, queue: queueResult, migrations };
     return this.latest;

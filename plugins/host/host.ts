@@ -6,6 +6,7 @@ import type { Catalog, CatalogPrompt, CatalogResource, CatalogTool } from '../..
 import type { AfterToolHook, BeforeToolHook } from '../../server/mcp/contracts.ts';
 import type { Runtime } from '../../server/runtime.ts';
 import { anvilVersion } from '../../server/version.ts';
+import { within } from '../../server/within.ts';
 import type { ExtensionPoints, InternalServices, PluginContext, PluginDescriptor, PluginReport, ToolSpec } from '../sdk/types.ts';
 import { catalogPrompt, catalogResource, catalogTool, type ContributionScope } from './contributions.ts';
 import { EventBus } from './events.ts';
@@ -279,13 +280,7 @@ export class PluginHost {
 
     let exported: unknown;
     try {
-      let timer: NodeJS.Timeout | undefined;
-      exported = await Promise.race([
-        Promise.resolve(descriptor.register(context)),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`register did not finish within ${REGISTER_TIMEOUT_MS / 1000} s`)), REGISTER_TIMEOUT_MS);
-        }),
-      ]).finally(() => clearTimeout(timer));
+      exported = await within(Promise.resolve(descriptor.register(context)), REGISTER_TIMEOUT_MS, `register did not finish within ${REGISTER_TIMEOUT_MS / 1000} s`);
       this.checkConflicts(id, staged);
       if (staged.migrationDirs.length > 0) await migratePlugin(services.storage, id, staged.migrationDirs);
       for (const ready of staged.ready) await ready();
