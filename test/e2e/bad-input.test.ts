@@ -7,11 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type AnvilServerProcess, type CliResult, type CreatedKey, createHome, mcpPostHeaders, parseMessages, postMcp, type RawResponse, runCli, startAnvil, type TempHome } from '../support/anvil-process.ts';
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import { type AnvilServerProcess, type CliResult, type CreatedKey, createHome, isRecord, mcpPostHeaders, parseMessages, postMcp, type RawResponse, runCli, startAnvil, type TempHome } from '../support/anvil-process.ts';
 
 /** The JSON-RPC error object of the only message in a response. */
 function rpcError(response: RawResponse): { code: number; message: string; id: unknown } {

@@ -11,16 +11,12 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { coreMigrations } from '../../server/db/migrate.ts';
-import { type AnvilServerProcess, type CreatedKey, createHome, createKey, type EnvPatch, runCli, sdks, startAnvil, type TempHome, withHttpSession } from '../support/anvil-process.ts';
+import { type AnvilServerProcess, type CreatedKey, createHome, createKey, type EnvPatch, isRecord, runCli, sdks, startAnvil, type TempHome, withHttpSession } from '../support/anvil-process.ts';
 import { createTempDatabase, type TempDatabase } from '../support/temp-db.ts';
 
 const missing = (['DATABASE_URL', 'REDIS_URL'] as const).filter((name) => !process.env[name]);
 const required = process.env.ANVIL_TEST_REQUIRE_SERVICES === '1';
 const skip = missing.length > 0 && !required ? `skipped: ${missing.join(' and ')} not set` : false;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -8,21 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openEmbeddedStorage } from '../../server/db/embedded.ts';
-import {
-  type AnvilServerProcess,
-  type CreatedKey,
-  connectHttp,
-  createHome,
-  postMcp,
-  sdks,
-  startAnvil,
-  type TempHome,
-  withHttpSession,
-} from '../support/anvil-process.ts';
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import { type AnvilServerProcess, assertEmbeddedStatusHealthy, connectHttp, type CreatedKey, createHome, isRecord, postMcp, sdks, startAnvil, type TempHome, withHttpSession } from '../support/anvil-process.ts';
 
 const whoamiRequest = (id = 1) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'anvil_whoami', arguments: {} } });
 
@@ -125,13 +111,7 @@ describe('anvil serve --http with API keys', () => {
     it(`${sdk}: anvil_status works with anvil:read`, async () => {
       await withHttpSession(sdk, server.mcpUrl, { key: a1.key }, async (session) => {
         const status = await session.callTool('anvil_status');
-        assert.equal(status.isError, false, status.text);
-        const structured = status.structured ?? {};
-        assert.ok(isRecord(structured.storage) && isRecord(structured.queue), status.text);
-        assert.equal(structured.storage.kind, 'pglite');
-        assert.equal(structured.storage.ok, true);
-        assert.equal(structured.queue.kind, 'bullmq-postgres');
-        assert.equal(structured.queue.ok, true);
+        assertEmbeddedStatusHealthy(status);
         count(a1, 'anvil_status');
         const invalid = await session.callTool('anvil_status', { bogus: 1 });
         assert.equal(invalid.isError, true);

@@ -9,7 +9,7 @@ import { Client as Client2 } from '@modelcontextprotocol/client';
 import { StdioClientTransport as StdioTransport2 } from '@modelcontextprotocol/client/stdio';
 import { Client as Client1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport as StdioTransport1 } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { anvilCommand, childEnv, createHome, type Sdk, type TempHome, toOutcome, type ToolOutcome } from '../support/anvil-process.ts';
+import { anvilCommand, assertEmbeddedStatusHealthy, childEnv, createHome, isRecord, type Sdk, type TempHome, type ToolOutcome, toOutcome } from '../support/anvil-process.ts';
 import { coreMigrations } from '../../server/db/migrate.ts';
 
 interface Listing {
@@ -26,10 +26,6 @@ interface StdioSession {
   stderr(): string;
   pid(): number | null;
   close(): Promise<void>;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function names(result: unknown): Listing {
@@ -124,13 +120,7 @@ describe('anvil serve --stdio', () => {
         assert.deepEqual(whoami.structured, { principal: 'local:local', kind: 'local', project: 'default', scopes: ['*'] });
 
         const status = await session.callTool('anvil_status');
-        assert.equal(status.isError, false, status.text);
-        const structured = status.structured ?? {};
-        assert.ok(isRecord(structured.storage) && isRecord(structured.queue), status.text);
-        assert.equal(structured.storage.kind, 'pglite');
-        assert.equal(structured.storage.ok, true);
-        assert.equal(structured.queue.kind, 'bullmq-postgres');
-        assert.equal(structured.queue.ok, true);
+        const structured = assertEmbeddedStatusHealthy(status);
         assert.deepEqual(structured.migrations, [{ scope: 'core', current: coreMigrations().migrations.length, latest: coreMigrations().migrations.length, pending: 0 }]);
 
         const invalid = await session.callTool('anvil_status', { bogus: 1 });

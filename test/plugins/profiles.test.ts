@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { type AnvilServerProcess, type CreatedKey, createHome, runCli, startAnvil, type TempHome, withHttpSession } from '../support/anvil-process.ts';
+import { type AnvilServerProcess, type CreatedKey, createHome, isRecord, runCli, startAnvil, type TempHome, withHttpSession } from '../support/anvil-process.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/plugins/${name}`, import.meta.url));
 /** The example plugin for authors (plugin id `hello`, tool `hello_greet`). */
@@ -20,10 +20,6 @@ interface ListedPlugin {
   id: string;
   status: string;
   tools: string[];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const sorted = (names: readonly string[]) => [...names].sort();

@@ -9,6 +9,7 @@
  * (or is ended by SIGINT/SIGTERM/SIGHUP), so a failing test cannot leave a server behind; tests
  * still stop their servers in `after`.
  */
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -336,7 +337,7 @@ export interface McpHttpSession {
   close(): Promise<void>;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -448,4 +449,16 @@ export async function postMcp(url: URL | string, body: unknown, headers: Record<
     messages = [];
   }
   return { status: response.status, headers: response.headers, body: text, messages };
+}
+
+/** Asserts an `anvil_status` result says: embedded storage and queue, both answering. */
+export function assertEmbeddedStatusHealthy(status: ToolOutcome): Record<string, unknown> {
+  assert.equal(status.isError, false, status.text);
+  const structured = status.structured ?? {};
+  assert.ok(isRecord(structured.storage) && isRecord(structured.queue), status.text);
+  assert.equal(structured.storage.kind, 'pglite');
+  assert.equal(structured.storage.ok, true);
+  assert.equal(structured.queue.kind, 'bullmq-postgres');
+  assert.equal(structured.queue.ok, true);
+  return structured;
 }
