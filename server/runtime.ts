@@ -6,6 +6,8 @@ import { openStorage } from './db/open.ts';
 import type { EmbeddedRole } from './db/embedded.ts';
 import type { Storage } from './db/storage.ts';
 import { HealthMonitor } from './health.ts';
+import { HttpRoutes } from './http/routes.ts';
+import { ResourceNotifier } from './mcp/resource-notifier.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { Logger } from './log.ts';
 import type { ToolCallDeps } from './mcp/tool-call.ts';
@@ -54,7 +56,17 @@ export async function startRuntime(options: {
     throw error;
   }
   const health = new HealthMonitor({ storage, queue, migrationSets });
-  const services: CoreServices = { config, storage, queue, migrationSets, startedAt: new Date(), health, workerQueues: new Set() };
+  const services: CoreServices = {
+    config,
+    storage,
+    queue,
+    migrationSets,
+    startedAt: new Date(),
+    health,
+    workerQueues: new Set(),
+    http: new HttpRoutes(),
+    resources: new ResourceNotifier(),
+  };
   const audit = new AuditLog(storage, log.child({ component: 'audit' }), config.audit);
   const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? true });
   const lifecycle = new Lifecycle();

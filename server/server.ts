@@ -1,6 +1,7 @@
 import { PluginHost } from '../plugins/host/host.ts';
 import { builtinPlugins } from '../tools/builtins.ts';
 import { corePlugin } from '../tools/core/index.ts';
+import { jobsPlugin } from '../tools/jobs/index.ts';
 import type { AnvilConfig } from './config/schema.ts';
 import { startHttpServer, type HttpServerHandle } from './http/serve.ts';
 import type { Logger } from './log.ts';
@@ -70,7 +71,7 @@ export async function startAnvilServer(options: StartOptions): Promise<AnvilServ
       entries: [...config.plugins],
       baseDir: options.pluginBaseDir,
       builtins: builtinPlugins,
-      always: [corePlugin],
+      always: [corePlugin, jobsPlugin],
       extra: options.extraPlugins ?? [],
     });
     const host = plugins;

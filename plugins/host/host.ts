@@ -45,7 +45,7 @@ export interface PluginHostOptions {
   baseDir: string;
   builtins: Readonly<Record<string, BuiltinLoader>>;
   /** Plugins loaded before any configured one, always (the core plugin). */
-  always: readonly PluginDescriptor[];
+  always: ReadonlyArray<PluginDescriptor<string, z.ZodType, unknown>>;
   /** Descriptors handed over directly (the test harness), loaded after the configured ones, as third-party plugins. */
   extra?: ReadonlyArray<{ descriptor: PluginDescriptor; config?: unknown }>;
 }
@@ -89,6 +89,11 @@ export class PluginHost {
     const host = new PluginHost(options.runtime);
     await host.load(options);
     return host;
+  }
+
+  /** What a registered plugin's `register` returned (typed by its descriptor); undefined when it is not active. */
+  exportsOf<E>(descriptor: PluginDescriptor<string, z.ZodType, E>): E | undefined {
+    return this.exportsById.get(descriptor.id) as E | undefined;
   }
 
   /** The catalog to serve now; replaced when the set of contributions changes. */

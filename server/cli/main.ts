@@ -5,6 +5,7 @@ import { doctorCommand } from './commands/doctor.ts';
 import { keysCommand } from './commands/keys.ts';
 import { pluginCommand } from './commands/plugin.ts';
 import { serveCommand } from './commands/serve.ts';
+import { workerCommand } from './commands/worker.ts';
 import { type CliIo, ExitCode, processIo } from './io.ts';
 
 const usage = `Anvil ${anvilVersion} — agent-native MLOps and payments tool server (MCP)
@@ -13,6 +14,7 @@ Usage: anvil <command> [options]
 
 Commands:
   serve           run the server (HTTP at /mcp by default; --stdio for a local assistant)
+  worker          run a worker node: runs jobs from the queues this machine can serve
   keys            create, list and revoke API keys
   config check    print the effective configuration, secrets redacted
   plugin new      scaffold a plugin package (index.ts, test, README) to build on
@@ -23,6 +25,7 @@ Run \`anvil <command> --help\` for a command's options.`;
 
 const commands: Record<string, (argv: string[], io: CliIo) => Promise<ExitCode>> = {
   serve: serveCommand,
+  worker: workerCommand,
   keys: keysCommand,
   config: configCommand,
   doctor: doctorCommand,

@@ -24,6 +24,15 @@ export const envBindings: ReadonlyArray<{ env: string; path: readonly string[]; 
   { env: 'ANVIL_LOG_LEVEL', path: ['log', 'level'], kind: 'string' },
   { env: 'ANVIL_LOG_FILE', path: ['log', 'file'], kind: 'string' },
   { env: 'ANVIL_SHUTDOWN_GRACE_MS', path: ['shutdown', 'graceMs'], kind: 'int' },
+  { env: 'ANVIL_LOCAL_WORKER', path: ['jobs', 'localWorker'], kind: 'string' },
+  { env: 'ANVIL_LOCAL_WORKER_SLOTS', path: ['jobs', 'localWorkerSlots'], kind: 'int' },
+  { env: 'ANVIL_JOBS_LEASE_MS', path: ['jobs', 'leaseMs'], kind: 'int' },
+  { env: 'ANVIL_JOBS_HEARTBEAT_MS', path: ['jobs', 'heartbeatMs'], kind: 'int' },
+  { env: 'ANVIL_JOBS_SWEEP_MS', path: ['jobs', 'sweepMs'], kind: 'int' },
+  { env: 'ANVIL_JOBS_PREEMPT_AFTER_MS', path: ['jobs', 'preemptAfterMs'], kind: 'int' },
+  { env: 'ANVIL_JOBS_GRACE_MS', path: ['jobs', 'graceMs'], kind: 'int' },
+  { env: 'ANVIL_JOBS_RETRY_BACKOFF_MS', path: ['jobs', 'retryBackoffMs'], kind: 'int' },
+  { env: 'ANVIL_ARTIFACT_DIR', path: ['jobs', 'artifactDir'], kind: 'string' },
 ];
 
 export interface ConfigOverrides {

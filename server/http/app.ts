@@ -1,7 +1,8 @@
 import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
 import { Hono } from 'hono';
 import { anonymousPrincipal } from '../auth/principal.ts';
-import { ErrorCodes } from '../errors.ts';
+import { AnvilError, ErrorCodes, isAnvilError } from '../errors.ts';
+import { errorResponse } from './routes.ts';
 import type { Catalog } from '../mcp/catalog.ts';
 import { authInfoFor, createServerFactory } from '../mcp/server-factory.ts';
 import type { Runtime } from '../runtime.ts';
@@ -66,6 +67,29 @@ export function createHttpApp(runtime: Runtime, catalog: () => Catalog): HttpApp
       leave();
     }
   });
+
+  // Routes built-in plugins added (the worker API, artifacts, /events), each behind its scopes.
+  for (const route of runtime.services.http.list()) {
+    app.on(route.method, route.path, bearerAuth({ keys, anonymous, requiredScopes: route.scopes }), async (c) => {
+      let leave: (() => void) | undefined;
+      if (!route.streaming) {
+        try {
+          leave = lifecycle.enter();
+        } catch {
+          c.header('retry-after', '1');
+          return errorResponse(c, new AnvilError(ErrorCodes.SHUTTING_DOWN, 'this server is shutting down; retry'));
+        }
+      }
+      try {
+        return await route.handler(c);
+      } catch (error) {
+        if (!isAnvilError(error)) log.error({ err: error, requestId: c.get('requestId'), path: c.req.path }, 'unhandled error in an API route');
+        return errorResponse(c, error);
+      } finally {
+        leave?.();
+      }
+    });
+  }
 
   app.notFound((c) => c.json({ error: `${ErrorCodes.NOT_FOUND}: no route ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error, c) => {

@@ -39,8 +39,18 @@ export interface Job {
   error: JobError | null;
   /** A cancel was asked for while the job ran; the worker stops it. */
   cancelRequested: boolean;
+  /** The control plane asked its worker to checkpoint and yield to a higher-priority job. */
+  preemptRequested: boolean;
   /** How many log lines the job has (the highest log seq). */
   logLines: number;
+  /** Hand-offs to BullMQ so far; the BullMQ job id is `<id>-<dispatchSeq>`. */
+  dispatchSeq: number;
+  /** Set while a queued job sits in BullMQ; null while it is held (dependencies, quota, backoff). */
+  dispatchedAt: Date | null;
+  /** Retry backoff: not dispatched before this time. */
+  notBefore: Date | null;
+  /** Wall-clock limit of one attempt. */
+  timeoutMs: number;
   createdAt: Date;
   /** When it was last put in the queue (submission, or the latest requeue). */
   queuedAt: Date;
@@ -87,6 +97,10 @@ export interface Worker {
   capabilities: JsonObject;
   /** The queues it consumes: `cpu`, `gpu-any`, `gpu-<type>`. */
   resourceClasses: string[];
+  /** How many jobs it runs at once. */
+  slots: number;
+  /** Recipe names it can run. */
+  recipes: string[];
   state: WorkerState;
   registeredAt: Date;
   lastHeartbeat: Date;
@@ -121,7 +135,12 @@ export type JobRow = {
   result: unknown;
   error: unknown;
   cancel_requested: boolean;
+  preempt_requested: boolean;
   log_seq: string;
+  dispatch_seq: number;
+  dispatched_at: Date | null;
+  not_before: Date | null;
+  timeout_ms: number;
   created_at: Date;
   queued_at: Date;
   started_at: Date | null;
@@ -158,6 +177,8 @@ export type WorkerRow = {
   name: string;
   capabilities: unknown;
   resource_classes: string[];
+  slots: number;
+  recipes: string[];
   state: string;
   registered_at: Date;
   last_heartbeat: Date;
@@ -189,7 +210,12 @@ export function toJob(row: JobRow): Job {
     result: row.result,
     error: row.error === null ? null : (row.error as JobError),
     cancelRequested: row.cancel_requested,
+    preemptRequested: row.preempt_requested,
     logLines: Number(row.log_seq),
+    dispatchSeq: row.dispatch_seq,
+    dispatchedAt: row.dispatched_at,
+    notBefore: row.not_before,
+    timeoutMs: row.timeout_ms,
     createdAt: row.created_at,
     queuedAt: row.queued_at,
     startedAt: row.started_at,
@@ -219,6 +245,8 @@ export function toWorker(row: WorkerRow): Worker {
     name: row.name,
     capabilities: objectOr(row.capabilities, {}),
     resourceClasses: row.resource_classes,
+    slots: row.slots,
+    recipes: row.recipes,
     state: row.state as WorkerState,
     registeredAt: row.registered_at,
     lastHeartbeat: row.last_heartbeat,

@@ -90,6 +90,10 @@ export const LIMITS = {
   logPageBytesMax: 1_048_576,
   metricBatchMax: 10_000,
   leaseMsMax: 86_400_000,
+  timeoutMsDefault: 86_400_000,
+  timeoutMsMax: 7 * 86_400_000,
+  slotsMax: 256,
+  recipesMax: 1_000,
 } as const;
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -110,6 +114,8 @@ export interface SubmitInput {
   /** Job ids of the same project that must succeed first. */
   dependsOn?: readonly string[];
   maxAttempts?: number;
+  /** Wall-clock limit of one attempt (default 24 h). */
+  timeoutMs?: number;
 }
 
 export interface SubmitResult {
@@ -147,6 +153,10 @@ export interface RequeueOptions {
   /** Fencing: only if the job is still held by this worker. */
   worker?: string;
   details?: Record<string, unknown>;
+  /** Retry backoff: the job is not dispatched again before this many ms from now. */
+  notBeforeMs?: number;
+  /** What went wrong, kept on the job if this was its last attempt. */
+  error?: JobError;
 }
 
 export interface RequeueResult {
@@ -229,6 +239,10 @@ export interface RegisterWorkerInput {
   capabilities: Record<string, unknown>;
   resourceClasses: readonly string[];
   leaseMs: number;
+  /** Jobs it runs at once (default 1). */
+  slots?: number;
+  /** Recipe names it can run. */
+  recipes?: readonly string[];
 }
 
 export type MarkLostResult = { marked: true; worker: WorkerWithJobs } | { marked: false; state: WorkerState };
@@ -237,6 +251,7 @@ export type MarkLostResult = { marked: true; worker: WorkerWithJobs } | { marked
 
 interface MoveSpec extends TransitionInput {
   attemptDelta?: number;
+  notBeforeMs?: number;
 }
 
 type MoveOutcome = { moved: true; job: Job } | { moved: false; state: JobState; worker: string | null; attempt: number };
@@ -255,6 +270,7 @@ interface PreparedMove {
   result: string | null;
   error: string | null;
   attemptDelta: number;
+  notBeforeMs: number | null;
   details: string;
 }
 
@@ -321,6 +337,7 @@ export class JobStore {
     const dependsOn = [...new Set((input.dependsOn ?? []).map((id) => uuid(id, 'dependsOn id')))].sort();
     if (dependsOn.length > LIMITS.dependsOnMax) throw invalid(`dependsOn lists ${dependsOn.length} jobs; at most ${LIMITS.dependsOnMax}`);
     const resourcesJson = JSON.stringify(resources);
+    const timeoutMs = int(input.timeoutMs ?? LIMITS.timeoutMsDefault, 'timeoutMs', 1_000, LIMITS.timeoutMsMax);
 
     return this.sql.transaction(async (tx) => {
       if (dependsOn.length > 0) {
@@ -341,6 +358,7 @@ export class JobStore {
         maxAttempts,
         key,
         dependsOn,
+        timeoutMs,
       ]);
       const row = inserted.rows[0];
       if (row) return { job: toJob(row), created: true };
@@ -432,11 +450,16 @@ export class JobStore {
         outcome = await this.move(tx, this.prepare(id, { ...common, to: 'cancelled', reason: `${why}; a cancel was requested, so it is not requeued` }), row);
       } else if (countAttempt && row.attempt >= row.max_attempts) {
         result = 'failed';
-        const error: JobError = { code: 'attempts_exhausted', message: `${why}; no attempts left (${row.attempt} of ${row.max_attempts} used)` };
+        // The last failure's details (its last log lines, exit code) stay on the record.
+        const error: JobError = { ...options.error, code: 'attempts_exhausted', message: `${why}; no attempts left (${row.attempt} of ${row.max_attempts} used)` };
         outcome = await this.move(tx, this.prepare(id, { ...common, to: 'failed', reason: error.message, error }), row);
       } else {
         result = 'requeued';
-        outcome = await this.move(tx, this.prepare(id, { ...common, to: 'queued', reason: why, attemptDelta: countAttempt ? 1 : 0 }), row);
+        outcome = await this.move(
+          tx,
+          this.prepare(id, { ...common, to: 'queued', reason: why, attemptDelta: countAttempt ? 1 : 0, ...(options.notBeforeMs === undefined ? {} : { notBeforeMs: options.notBeforeMs }) }),
+          row,
+        );
       }
       if (!outcome.moved) throw new AnvilError(ErrorCodes.INTERNAL, `Job ${id} changed while locked for requeue`);
       return { outcome: result, job: outcome.job };
@@ -502,6 +525,7 @@ export class JobStore {
       result: jsonText(spec.result, 'result', LIMITS.jsonBytesMax),
       error: jobError(spec.error),
       attemptDelta: spec.attemptDelta ?? 0,
+      notBeforeMs: spec.notBeforeMs === undefined ? null : int(Math.round(spec.notBeforeMs), 'notBeforeMs', 0, LIMITS.leaseMsMax),
       details: jsonText(spec.details === undefined ? {} : plainObject(spec.details, 'details'), 'details', LIMITS.jsonBytesMax) ?? '{}',
     };
   }
@@ -533,6 +557,7 @@ export class JobStore {
       move.attemptDelta,
       move.reason,
       move.details,
+      move.notBeforeMs,
     ]);
     const job = rows[0];
     if (!job) throw new AnvilError(ErrorCodes.INTERNAL, `Job ${move.id} changed while locked (${state} → ${move.to})`);
@@ -742,7 +767,10 @@ export class JobStore {
       }
     }
     const leaseMs = int(input.leaseMs, 'leaseMs', 1, LIMITS.leaseMsMax);
-    const row = (await this.sql.query<WorkerRow>(SQL.workerRegister, [id, name, capabilities, classes, leaseMs])).rows[0];
+    const slots = int(input.slots ?? 1, 'slots', 1, LIMITS.slotsMax);
+    const recipes = [...new Set(input.recipes ?? [])].map((recipe, index) => text(recipe, `recipes[${index}]`, NAME_MAX));
+    if (recipes.length > LIMITS.recipesMax) throw invalid(`a worker lists at most ${LIMITS.recipesMax} recipes`);
+    const row = (await this.sql.query<WorkerRow>(SQL.workerRegister, [id, name, capabilities, classes, leaseMs, slots, recipes])).rows[0];
     if (!row) throw new AnvilError(ErrorCodes.INTERNAL, `Registering worker ${id} returned nothing`);
     return toWorkerWithJobs(row);
   }

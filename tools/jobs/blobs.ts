@@ -1,0 +1,103 @@
+/**
+ * Content-addressed files for checkpoints and artifacts, under the artifact directory
+ * (`<dir>/sha256/ab/abcdef…`), recorded in `blobs`. A blob is written to a temporary file while it
+ * is hashed and only moved into place when it hashes to the digest the sender claimed; anything
+ * else is refused with ANVIL_E_CHECKSUM_MISMATCH and leaves nothing behind.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { AnvilError, ErrorCodes, type PluginSql } from 'anvil/plugin';
+import { loadSql } from '../../server/db/sql.ts';
+
+const SQL = {
+  insert: loadSql(import.meta.url, './sql/blob-insert.sql'),
+  get: loadSql(import.meta.url, './sql/blob-get.sql'),
+};
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+export interface StoredBlob {
+  sha256: string;
+  size: number;
+  /** Absolute path of the file. */
+  file: string;
+}
+
+export function checkSha256(value: string, what = 'sha256'): string {
+  const digest = value.trim().toLowerCase();
+  if (!SHA256.test(digest)) throw new AnvilError(ErrorCodes.INVALID_INPUT, `${what} must be 64 hex digits (a SHA-256), got ${JSON.stringify(value)}`);
+  return digest;
+}
+
+export class BlobStore {
+  constructor(
+    private readonly sql: PluginSql,
+    readonly root: string,
+    /** Refuse bodies larger than this many bytes. */
+    private readonly maxBytes = 8 * 1024 ** 3,
+  ) {}
+
+  private location(sha256: string): string {
+    return path.join(this.root, 'sha256', sha256.slice(0, 2), sha256);
+  }
+
+  /** Stores `body` if it hashes to `expectedSha256`; a blob already stored is kept as is. */
+  async put(expectedSha256: string, body: Readable | ReadableStream<Uint8Array>): Promise<StoredBlob> {
+    const expected = checkSha256(expectedSha256);
+    const tmpDir = path.join(this.root, 'tmp');
+    await mkdir(tmpDir, { recursive: true });
+    const tmp = path.join(tmpDir, `${randomUUID()}.part`);
+    const hash = createHash('sha256');
+    let size = 0;
+    const maxBytes = this.maxBytes;
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        size += chunk.length;
+        if (size > maxBytes) {
+          done(new AnvilError(ErrorCodes.INVALID_INPUT, `blob is larger than the ${maxBytes}-byte limit`));
+          return;
+        }
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    const source = body instanceof Readable ? body : Readable.fromWeb(body as WebReadableStream<Uint8Array>);
+    try {
+      await pipeline(source, counter, createWriteStream(tmp));
+      const actual = hash.digest('hex');
+      if (actual !== expected) {
+        throw new AnvilError(ErrorCodes.CHECKSUM_MISMATCH, `the upload hashes to sha256 ${actual}, not the ${expected} it was sent as; refused and not stored`, {
+          details: { expected, actual, size },
+        });
+      }
+      const file = this.location(expected);
+      await mkdir(path.dirname(file), { recursive: true });
+      await rename(tmp, file);
+      await this.sql.query(SQL.insert, [expected, size, path.relative(this.root, file)]);
+      return { sha256: expected, size, file };
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  /** Stores a local file by content (the in-process worker's path; the HTTP one streams the body). */
+  async putFile(expectedSha256: string, file: string): Promise<StoredBlob> {
+    return this.put(expectedSha256, createReadStream(file));
+  }
+
+  /** The stored blob, or NOT_FOUND. */
+  async get(sha256: string): Promise<StoredBlob> {
+    const digest = checkSha256(sha256);
+    const row = (await this.sql.query<{ sha256: string; size: string; storage_path: string }>(SQL.get, [digest])).rows[0];
+    const file = row ? path.join(this.root, row.storage_path) : undefined;
+    if (!row || !file || !(await stat(file).then(() => true, () => false))) {
+      throw new AnvilError(ErrorCodes.NOT_FOUND, `No blob ${digest} is stored`, { details: { sha256: digest } });
+    }
+    return { sha256: digest, size: Number(row.size), file };
+  }
+}

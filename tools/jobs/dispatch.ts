@@ -1,0 +1,140 @@
+/**
+ * Hands queued jobs to BullMQ. A job enters its resource class's queue (`jobs-cpu`, `jobs-gpu-any`,
+ * `jobs-gpu-<type>`) only once admitted: its dependencies have succeeded, its backoff has passed and
+ * its project's quota has room (admit.sql, one transaction under a per-project lock). BullMQ only
+ * carries `{jobId}`; the worker claims the job in SQL before running it, so a duplicate or stale
+ * BullMQ message can never run a job twice.
+ */
+import type { Logger, PluginQueue, PluginSql } from 'anvil/plugin';
+import type { AnvilQueue } from '../../server/queue/backend.ts';
+import { loadSql } from '../../server/db/sql.ts';
+import { LIMITS } from './store.ts';
+
+const sql = (name: string) => loadSql(import.meta.url, `./sql/${name}.sql`);
+const SQL = {
+  admitLock: sql('admit-lock'),
+  admit: sql('admit'),
+  quotaGet: sql('quota-get'),
+  heldProjects: sql('held-projects'),
+  dispatchedStale: sql('dispatched-stale'),
+} as const;
+
+/** What a BullMQ job carries: only the id; everything else is read from SQL at claim time. */
+export interface DispatchPayload {
+  jobId: string;
+}
+
+export interface Quota {
+  maxConcurrentJobs: number | null;
+  maxGpus: number | null;
+  /** `project` when set for the project, `default` when from the server config. */
+  source: 'project' | 'default';
+}
+
+export interface DispatchDefaults {
+  maxConcurrentJobs: number | null;
+  maxGpus: number | null;
+}
+
+type Admitted = { id: string; resource_class: string; priority: number; dispatch_seq: number };
+
+/** The local name of a class's queue under the jobs plugin's prefix (`jobs-<class>` in BullMQ). */
+export function queueNameFor(resourceClass: string): string {
+  return resourceClass;
+}
+
+/** BullMQ runs lower numbers first (1 … 2^21); Anvil priorities are -1e6 … 1e6, higher first. */
+export function bullPriority(priority: number): number {
+  return LIMITS.priorityMax - priority + 1;
+}
+
+export function bullJobId(jobId: string, dispatchSeq: number): string {
+  return `${jobId}-${dispatchSeq}`;
+}
+
+export class Dispatcher {
+  private readonly queues = new Map<string, AnvilQueue<DispatchPayload>>();
+
+  constructor(
+    private readonly sql: PluginSql,
+    private readonly queue: PluginQueue,
+    private readonly defaults: DispatchDefaults,
+    private readonly log: Logger,
+  ) {}
+
+  queueFor(resourceClass: string): AnvilQueue<DispatchPayload> {
+    let queue = this.queues.get(resourceClass);
+    if (!queue) {
+      queue = this.queue.open<DispatchPayload>(queueNameFor(resourceClass));
+      this.queues.set(resourceClass, queue);
+    }
+    return queue;
+  }
+
+  async quota(project: string): Promise<Quota> {
+    const row = (await this.sql.query<{ max_concurrent_jobs: number | null; max_gpus: number | null }>(SQL.quotaGet, [project])).rows[0];
+    if (!row) return { ...this.defaults, source: 'default' };
+    return {
+      maxConcurrentJobs: row.max_concurrent_jobs ?? this.defaults.maxConcurrentJobs,
+      maxGpus: row.max_gpus ?? this.defaults.maxGpus,
+      source: 'project',
+    };
+  }
+
+  /** Admits what a project's quota allows, then hands the admitted jobs to BullMQ. */
+  async admit(project: string, batch = 500): Promise<number> {
+    const quota = await this.quota(project);
+    const admitted = await this.sql.transaction(async (tx) => {
+      await tx.query(SQL.admitLock, [project]);
+      return (await tx.query<Admitted>(SQL.admit, [project, quota.maxConcurrentJobs, quota.maxGpus, batch])).rows;
+    });
+    await this.push(admitted);
+    return admitted.length;
+  }
+
+  /** The sweep: admits every project with held jobs (backoff expiries, anything a crash left). */
+  async admitAll(): Promise<void> {
+    const { rows } = await this.sql.query<{ project: string }>(SQL.heldProjects, [1_000]);
+    for (const { project } of rows) await this.admit(project);
+  }
+
+  /**
+   * Re-adds admitted jobs whose BullMQ job is missing (the add failed after the commit, or the queue
+   * lost it). Adding the same BullMQ job id again is a no-op, so a race with a worker is harmless.
+   */
+  async reconcile(olderThanMs: number): Promise<number> {
+    const { rows } = await this.sql.query<Admitted>(SQL.dispatchedStale, [olderThanMs, 200]);
+    const missing: Admitted[] = [];
+    for (const row of rows) {
+      const existing = await this.queueFor(row.resource_class).getJob(bullJobId(row.id, row.dispatch_seq));
+      if (!existing) missing.push(row);
+    }
+    if (missing.length > 0) this.log.warn({ jobs: missing.map((row) => row.id) }, 'admitted jobs were missing from BullMQ; re-adding them');
+    await this.push(missing);
+    return missing.length;
+  }
+
+  private async push(jobs: readonly Admitted[]): Promise<void> {
+    const byClass = new Map<string, Admitted[]>();
+    for (const job of jobs) byClass.set(job.resource_class, [...(byClass.get(job.resource_class) ?? []), job]);
+    for (const [resourceClass, batch] of byClass) {
+      try {
+        await this.queueFor(resourceClass).addBulk(
+          batch.map((job) => ({
+            name: 'run',
+            data: { jobId: job.id },
+            opts: { jobId: bullJobId(job.id, job.dispatch_seq), priority: bullPriority(job.priority), attempts: 1, removeOnComplete: true, removeOnFail: true },
+          })),
+        );
+      } catch (error) {
+        // The jobs stay admitted in SQL; the sweep's reconcile adds them once the queue answers.
+        this.log.error({ err: error, resourceClass, jobs: batch.length }, 'could not hand admitted jobs to BullMQ; the sweep will retry');
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    // The queues belong to the host's queue backend, which closes them.
+    this.queues.clear();
+  }
+}

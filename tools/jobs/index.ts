@@ -1,0 +1,82 @@
+/**
+ * The built-in `jobs` plugin: the control plane of Anvil's job system, written with the public
+ * plugin API (plus `ctx.internal` for the HTTP routes and the local worker). Always loaded.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { AnvilError, definePlugin, ErrorCodes, type RecipeSpec } from 'anvil/plugin';
+import { localBus, redisBus, type ControlBus } from '../../gpu-workers/bus.ts';
+import { builtinRecipes } from '../../gpu-workers/recipes/index.ts';
+import { commandRecipe } from '../../gpu-workers/recipes/command.ts';
+import { BlobStore } from './blobs.ts';
+import { Dispatcher } from './dispatch.ts';
+import { workerApiRoutes } from './http.ts';
+import { startLocalWorker, type LocalWorker } from './local-worker.ts';
+import type { JobsRuntime } from './runtime.ts';
+import { JobService } from './service.ts';
+import { JobStore, jobsMigrations } from './store.ts';
+import { Sweeper } from './sweeper.ts';
+import { registerJobTools } from './tools/index.ts';
+import { anvilVersion } from '../../server/version.ts';
+
+export const jobsPlugin = definePlugin({
+  id: 'jobs',
+  version: anvilVersion,
+  apiVersion: 1,
+  description: 'Jobs on GPU and CPU workers: submit, watch, cancel; BullMQ dispatch with Postgres as the source of truth',
+  permissions: ['sql', 'queue', 'subprocess'],
+  register(ctx) {
+    const internal = ctx.internal;
+    if (!internal) throw new AnvilError(ErrorCodes.PLUGIN_PERMISSION, 'the jobs plugin is built in and needs host services');
+    const config = internal.config.jobs;
+    ctx.migrations(jobsMigrations);
+    for (const recipe of builtinRecipes) ctx.recipe(recipe);
+    if (config.allowCommandRecipe) ctx.recipe(commandRecipe);
+
+    let jobs: JobsRuntime | undefined;
+    let sweeper: Sweeper | undefined;
+    let bus: ControlBus | undefined;
+    let local: LocalWorker | undefined;
+    const ready = (): JobsRuntime => {
+      if (!jobs) throw new AnvilError(ErrorCodes.TOOL_UNAVAILABLE, 'the job system is still starting; retry in a moment');
+      return jobs;
+    };
+    const recipes = (): ReadonlyMap<string, RecipeSpec> => ctx.extensions('recipes');
+
+    registerJobTools(ctx, ready);
+    for (const route of workerApiRoutes(ready)) internal.http.add(route);
+
+    ctx.onReady(async () => {
+      bus = internal.config.redisUrl ? await redisBus(internal.config.redisUrl, (error) => ctx.log.warn({ err: error.message }, 'control bus error')) : localBus();
+      const store = new JobStore(ctx.sql);
+      const dispatcher = new Dispatcher(ctx.sql, ctx.queue, { maxConcurrentJobs: config.maxConcurrentJobs, maxGpus: config.maxGpus }, ctx.log);
+      const blobs = new BlobStore(ctx.sql, config.artifactDir ?? path.join(internal.config.home, 'artifacts'));
+      const service = new JobService({ sql: ctx.sql, store, dispatcher, bus, blobs, recipes, settings: config, log: ctx.log });
+      jobs = { sql: ctx.sql, service, dispatcher, bus, blobs, recipes, config, resources: internal.resources, log: ctx.log };
+      sweeper = new Sweeper(ctx.sql, service, dispatcher, config, ctx.log);
+      sweeper.start();
+      const embedded = internal.config.databaseUrl === undefined;
+      if (config.localWorker === 'on' || (config.localWorker === 'auto' && embedded)) {
+        local = await startLocalWorker({
+          service,
+          queue: internal.queue,
+          bus,
+          recipes: recipes(),
+          allowCommand: config.allowCommandRecipe,
+          slots: config.localWorkerSlots,
+          name: `local-${os.hostname()}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 100),
+          workRoot: path.join(internal.config.home, 'work'),
+          log: ctx.log.child({ component: 'local-worker' }),
+        });
+      }
+    });
+
+    ctx.onClose(async () => {
+      await local?.close();
+      await sweeper?.stop();
+      await bus?.close();
+      await jobs?.dispatcher.close();
+    });
+    return { jobs: ready, localWorker: () => local };
+  },
+});

@@ -1,0 +1,23 @@
+/**
+ * What the jobs plugin builds once its migrations have run, shared by its tools, its HTTP routes and
+ * the local worker.
+ */
+import type { Logger, PluginSql, RecipeSpec } from 'anvil/plugin';
+import type { ControlBus } from '../../gpu-workers/bus.ts';
+import type { AnvilConfig } from '../../server/config/schema.ts';
+import type { ResourceNotifier } from '../../server/mcp/resource-notifier.ts';
+import type { BlobStore } from './blobs.ts';
+import type { Dispatcher } from './dispatch.ts';
+import type { JobService } from './service.ts';
+
+export interface JobsRuntime {
+  readonly sql: PluginSql;
+  readonly service: JobService;
+  readonly dispatcher: Dispatcher;
+  readonly bus: ControlBus;
+  readonly blobs: BlobStore;
+  readonly recipes: () => ReadonlyMap<string, RecipeSpec>;
+  readonly config: AnvilConfig['jobs'];
+  readonly resources: ResourceNotifier;
+  readonly log: Logger;
+}

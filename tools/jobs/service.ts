@@ -1,0 +1,374 @@
+/**
+ * The control plane of the job system: what tools call (submit, cancel) and what workers call
+ * (`ControlPlane`: register, heartbeat, claim, report, finish, blobs, artifacts), in-process for the
+ * local worker and through `/api/workers` for remote ones. Every state change goes through the
+ * store (one transaction, one event); after it, the service re-admits the project's held jobs,
+ * fails dependents that can never run, and announces the change on the control bus.
+ */
+import { randomUUID } from 'node:crypto';
+import { AnvilError, ErrorCodes, type Logger, type PluginSql, type RecipeSpec } from 'anvil/plugin';
+import type { ControlBus } from '../../gpu-workers/bus.ts';
+import {
+  finishRequestSchema,
+  heartbeatRequestSchema,
+  registerRequestSchema,
+  reportRequestSchema,
+  storedCheckpointSchema,
+  type ArtifactRecord,
+  type ClaimResponse,
+  type ControlPlane,
+  type FinishRequest,
+  type FinishResponse,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+  type RegisterRequest,
+  type RegisterResponse,
+  type ReportRequest,
+  type StoredCheckpoint,
+} from '../../gpu-workers/wire.ts';
+import { loadSql } from '../../server/db/sql.ts';
+import type { BlobStore } from './blobs.ts';
+import type { Dispatcher } from './dispatch.ts';
+import type { CancelResult, Job, JobStore, SubmitInput, SubmitResult } from './store.ts';
+import { parseWith } from './parse.ts';
+
+const sql = (name: string) => loadSql(import.meta.url, `./sql/${name}.sql`);
+const SQL = {
+  holder: sql('job-holder'),
+  stopRequests: sql('stop-requests'),
+  workerState: sql('worker-state'),
+  artifactInsert: sql('artifact-insert'),
+  checkpointSave: sql('checkpoint-save'),
+} as const;
+
+export interface JobsSettings {
+  leaseMs: number;
+  heartbeatMs: number;
+  graceMs: number;
+  retryBackoffMs: number;
+  retryBackoffMaxMs: number;
+  defaultTimeoutMs: number;
+}
+
+export interface JobServiceDeps {
+  sql: PluginSql;
+  store: JobStore;
+  dispatcher: Dispatcher;
+  bus: ControlBus;
+  blobs: BlobStore;
+  /** Recipes any plugin registered, by name (submissions are checked against them). */
+  recipes: () => ReadonlyMap<string, RecipeSpec>;
+  settings: JobsSettings;
+  log: Logger;
+}
+
+type Holder = { state: string; worker: string | null; attempt: number; project: string; cancel_requested: boolean; preempt_requested: boolean };
+
+function conflict(message: string, details: Record<string, unknown>): AnvilError {
+  return new AnvilError(ErrorCodes.CONFLICT, message, { details });
+}
+
+function metricValue(value: number | 'NaN' | 'Infinity' | '-Infinity'): number {
+  if (typeof value === 'number') return value;
+  return value === 'NaN' ? Number.NaN : value === 'Infinity' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+}
+
+export class JobService implements ControlPlane {
+  readonly store: JobStore;
+  private readonly deps: JobServiceDeps;
+
+  constructor(deps: JobServiceDeps) {
+    this.deps = deps;
+    this.store = deps.store;
+  }
+
+  get settings(): JobsSettings {
+    return this.deps.settings;
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Callers (tools)
+
+  /** Checks the recipe and its params, queues the job, admits what the quota allows. */
+  async submit(project: string, input: SubmitInput): Promise<SubmitResult> {
+    const recipe = this.deps.recipes().get(input.recipe);
+    if (!recipe) {
+      const known = [...this.deps.recipes().keys()].sort();
+      throw new AnvilError(ErrorCodes.INVALID_INPUT, `recipe: no recipe "${input.recipe}" is registered (known: ${known.join(', ') || 'none'})`, {
+        details: { field: 'recipe', known },
+      });
+    }
+    const params = recipe.params ? parseWith(recipe.params, input.params ?? {}, 'params') : (input.params ?? {});
+    const submitted = await this.store.submit(project, { ...input, params, timeoutMs: input.timeoutMs ?? this.deps.settings.defaultTimeoutMs });
+    if (!submitted.created) return submitted;
+    await this.announce(submitted.job);
+    const dependencies = await this.store.dependenciesSatisfied(submitted.job.id);
+    if (dependencies.status === 'failed') {
+      const failed = await this.failUnrunnable(submitted.job.id, dependencies.failed.map((d) => `${d.id} (${d.state})`).join(', '));
+      return { job: failed ?? submitted.job, created: true };
+    }
+    await this.deps.dispatcher.admit(project);
+    return { job: await this.store.get(project, submitted.job.id), created: true };
+  }
+
+  /** Cancels a queued job at once; asks the worker of a running one to stop it (any node). */
+  async cancel(project: string, jobId: string, reason?: string): Promise<CancelResult> {
+    const outcome = await this.store.requestCancel(project, jobId, reason ?? 'cancelled by a caller');
+    if (outcome.outcome === 'cancel-requested' && outcome.job.worker) {
+      await this.deps.bus.publish({ type: 'stop', jobId: outcome.job.id, worker: outcome.job.worker, why: 'cancelled' }).catch((error: unknown) => {
+        this.deps.log.warn({ err: error, jobId: outcome.job.id }, 'could not publish a stop; the worker learns of it at its next heartbeat');
+      });
+    }
+    if (outcome.outcome === 'cancelled') await this.afterEnd(outcome.job);
+    else await this.announce(outcome.job);
+    return outcome;
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Workers (ControlPlane)
+
+  async register(request: RegisterRequest): Promise<RegisterResponse> {
+    const input = parseWith(registerRequestSchema, request, 'worker registration');
+    const { settings } = this.deps;
+    const worker = await this.store.registerWorker({
+      id: input.name,
+      name: input.name,
+      capabilities: input.capabilities,
+      resourceClasses: input.resourceClasses,
+      leaseMs: settings.leaseMs,
+      slots: input.slots,
+      recipes: input.recipes,
+    });
+    const requeued: string[] = [];
+    for (const jobId of worker.runningJobs) {
+      const result = await this.store.requeue(jobId, `worker ${worker.id} restarted; resuming from the last checkpoint`, undefined, { worker: worker.id }).catch(() => null);
+      if (result) {
+        requeued.push(jobId);
+        await this.afterEnd(result.job);
+      }
+    }
+    this.deps.log.info({ worker: worker.id, classes: worker.resourceClasses, slots: worker.slots }, 'worker registered');
+    return { workerId: worker.id, leaseMs: settings.leaseMs, heartbeatMs: settings.heartbeatMs, graceMs: settings.graceMs, requeued };
+  }
+
+  async heartbeat(workerId: string, request: HeartbeatRequest): Promise<HeartbeatResponse> {
+    const input = parseWith(heartbeatRequestSchema, request, 'heartbeat');
+    await this.store.heartbeat(workerId, input.telemetry, this.deps.settings.leaseMs);
+    const { rows } = await this.deps.sql.query<{ id: string; why: 'cancelled' | 'preempted' }>(SQL.stopRequests, [workerId]);
+    return { stop: rows.map((row) => ({ jobId: row.id, why: row.why })) };
+  }
+
+  async claim(workerId: string, jobId: string): Promise<ClaimResponse> {
+    await this.requireActive(workerId);
+    const claimed = await this.store.claim(jobId, workerId);
+    if (claimed.outcome === 'lost') return { outcome: 'lost', state: claimed.state };
+    const { job } = claimed;
+    await this.announce(job);
+    const checkpoint = storedCheckpointSchema.safeParse(job.checkpoint);
+    return {
+      outcome: 'claimed',
+      job: {
+        id: job.id,
+        project: job.project,
+        recipe: job.recipe,
+        params: job.params,
+        attempt: job.attempt,
+        resources: job.resources,
+        timeoutMs: job.timeoutMs,
+        checkpoint: checkpoint.success ? checkpoint.data : null,
+      },
+    };
+  }
+
+  async report(workerId: string, jobId: string, request: ReportRequest): Promise<void> {
+    const input = parseWith(reportRequestSchema, request, 'report');
+    const holder = await this.holder(jobId, workerId, input.attempt);
+    if (input.logs.length > 0) {
+      await this.store.appendLogs(
+        jobId,
+        input.logs.map((line) => ({ level: line.level, message: line.message, ...(line.at ? { at: new Date(line.at) } : {}) })),
+      );
+    }
+    if (input.metrics.length > 0) {
+      await this.store.appendMetrics(
+        jobId,
+        input.metrics.map((point) => ({ name: point.name, step: point.step, value: metricValue(point.value), ...(point.at ? { at: new Date(point.at) } : {}) })),
+      );
+    }
+    if (input.checkpoint) await this.saveCheckpoint(jobId, workerId, input.attempt, input.checkpoint);
+    const kind = input.metrics.length > 0 ? 'metrics' : 'logs';
+    if (input.logs.length > 0 || input.metrics.length > 0) {
+      await this.publish({ type: 'job', project: holder.project, jobId, kind });
+      if (input.logs.length > 0 && input.metrics.length > 0) await this.publish({ type: 'job', project: holder.project, jobId, kind: 'logs' });
+    }
+  }
+
+  async finish(workerId: string, jobId: string, request: FinishRequest): Promise<FinishResponse> {
+    const input = parseWith(finishRequestSchema, request, 'finish');
+    await this.holder(jobId, workerId, input.attempt);
+    const expect = { worker: workerId, attempt: input.attempt };
+    const checkpoint = input.checkpoint ?? undefined;
+    const { outcome } = input;
+    let job: Job;
+    if (outcome.status === 'succeeded') {
+      job = await this.store.transition(jobId, { from: ['running'], to: 'succeeded', reason: 'the recipe finished', result: outcome.result, expect, checkpoint });
+    } else if (outcome.status === 'stopped' && outcome.why === 'cancelled') {
+      job = await this.store.transition(jobId, { from: ['running'], to: 'cancelled', reason: 'cancelled: the recipe was stopped', expect, checkpoint });
+    } else if (outcome.status === 'stopped') {
+      job = (await this.store.requeue(jobId, 'preempted by a higher-priority job; resumes from its checkpoint', checkpoint, { countAttempt: false, worker: workerId })).job;
+    } else {
+      const error = {
+        code: outcome.unrecoverable ? 'recipe_error' : `recipe_${outcome.reason}`,
+        message: outcome.message,
+        reason: outcome.reason,
+        exitCode: outcome.exitCode,
+        signal: outcome.signal,
+        lastLogs: outcome.lastLogs,
+      };
+      if (outcome.unrecoverable) {
+        job = await this.store.transition(jobId, { from: ['running'], to: 'failed', reason: `the recipe failed and said retrying will not help: ${outcome.message}`, error, expect, checkpoint });
+      } else {
+        job = await this.retry(jobId, workerId, input.attempt, `attempt ${input.attempt} failed (${outcome.reason}): ${outcome.message}`, error, checkpoint);
+      }
+    }
+    await this.afterEnd(job);
+    return { state: job.state };
+  }
+
+  async putBlob(sha256: string, file: string): Promise<{ sha256: string; size: number }> {
+    const stored = await this.deps.blobs.putFile(sha256, file);
+    return { sha256: stored.sha256, size: stored.size };
+  }
+
+  async getBlob(sha256: string, file: string): Promise<void> {
+    const { copyFile } = await import('node:fs/promises');
+    await copyFile((await this.deps.blobs.get(sha256)).file, file);
+  }
+
+  async putArtifact(workerId: string, jobId: string, artifact: { name: string; sha256: string; mediaType: string }): Promise<ArtifactRecord> {
+    const holder = await this.holder(jobId, workerId);
+    const blob = await this.deps.blobs.get(artifact.sha256);
+    const row = (
+      await this.deps.sql.query<{ id: string; job_id: string; name: string; sha256: string; size: string; media_type: string; created_at: Date }>(SQL.artifactInsert, [
+        randomUUID(),
+        jobId,
+        artifact.name,
+        blob.sha256,
+        blob.size,
+        artifact.mediaType,
+        blob.file,
+      ])
+    ).rows[0];
+    if (!row) throw new AnvilError(ErrorCodes.INTERNAL, `Recording artifact ${artifact.name} of job ${jobId} returned nothing`);
+    await this.publish({ type: 'job', project: holder.project, jobId, kind: 'artifact' });
+    return { id: row.id, jobId: row.job_id, name: row.name, sha256: row.sha256, size: Number(row.size), mediaType: row.media_type, createdAt: row.created_at.toISOString() };
+  }
+
+  async retire(workerId: string): Promise<void> {
+    const worker = await this.store.retireWorker(workerId);
+    for (const jobId of worker.runningJobs) {
+      const result = await this.store.requeue(jobId, `worker ${workerId} left; resuming elsewhere from the last checkpoint`, undefined, { worker: workerId, countAttempt: false }).catch(() => null);
+      if (result) await this.afterEnd(result.job);
+    }
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // The sweep's entry points
+
+  /** A worker whose lease ran out: its running jobs go back to the queue (they resume from their checkpoints). */
+  async handleLostWorker(workerId: string): Promise<string[]> {
+    const marked = await this.store.markLost(workerId);
+    if (!marked.marked) return [];
+    const requeued: string[] = [];
+    for (const jobId of marked.worker.runningJobs) {
+      const result = await this.retry(jobId, workerId, undefined, `worker ${workerId} stopped heartbeating (lease expired); resuming from the last checkpoint`, {
+        code: 'worker_lost',
+        message: `worker ${workerId} was lost`,
+      }).catch((error: unknown) => {
+        this.deps.log.warn({ err: error, jobId, worker: workerId }, 'could not requeue a lost worker’s job');
+        return null;
+      });
+      if (result) {
+        requeued.push(jobId);
+        await this.afterEnd(result);
+      }
+    }
+    this.deps.log.warn({ worker: workerId, requeued }, 'worker lost; its jobs were requeued');
+    return requeued;
+  }
+
+  /** Asks a worker to checkpoint a job and give its slot up. */
+  async requestPreemption(jobId: string, worker: string, project: string): Promise<void> {
+    await this.publish({ type: 'stop', jobId, worker, why: 'preempted' });
+    await this.publish({ type: 'job', project, jobId, kind: 'state', state: 'running' });
+  }
+
+  // -----------------------------------------------------------------------------------------------
+
+  private async retry(jobId: string, workerId: string, attempt: number | undefined, reason: string, error: Record<string, unknown> & { message: string }, checkpoint?: StoredCheckpoint): Promise<Job> {
+    const holder = (await this.deps.sql.query<Holder>(SQL.holder, [jobId])).rows[0];
+    const current = attempt ?? holder?.attempt ?? 1;
+    const { retryBackoffMs, retryBackoffMaxMs } = this.deps.settings;
+    const notBeforeMs = Math.min(retryBackoffMs * 2 ** (current - 1), retryBackoffMaxMs);
+    return (await this.store.requeue(jobId, reason, checkpoint, { worker: workerId, notBeforeMs, error, details: { error: { code: error.code, reason: error.reason } } })).job;
+  }
+
+  /** After a job left a slot (finished, cancelled, requeued): dependents, quota, announcements. */
+  private async afterEnd(job: Job): Promise<void> {
+    await this.announce(job);
+    if (job.state === 'failed' || job.state === 'cancelled') {
+      for (const dependent of await this.store.dependents(job.id)) {
+        await this.failUnrunnable(dependent, `${job.id} (${job.state})`);
+      }
+    }
+    await this.deps.dispatcher.admit(job.project).catch((error: unknown) => {
+      this.deps.log.warn({ err: error, project: job.project }, 'admission failed; the sweep retries');
+    });
+  }
+
+  /** A queued job whose dependency failed or was cancelled can never run: it fails, and so do its dependents. */
+  private async failUnrunnable(jobId: string, because: string): Promise<Job | null> {
+    const message = `a job it depends on did not succeed: ${because}`;
+    const job = await this.store
+      .transition(jobId, { from: ['queued'], to: 'failed', reason: message, error: { code: 'dependency_failed', message } })
+      .catch((error: unknown) => {
+        if (error instanceof AnvilError && error.code === ErrorCodes.CONFLICT) return null;
+        throw error;
+      });
+    if (job) await this.afterEnd(job);
+    return job;
+  }
+
+  private async saveCheckpoint(jobId: string, workerId: string, attempt: number, checkpoint: StoredCheckpoint): Promise<void> {
+    await this.deps.sql.query(SQL.checkpointSave, [jobId, workerId, attempt, JSON.stringify(checkpoint)]);
+  }
+
+  /** The job, if `workerId` holds it (on `attempt`, when given); CONFLICT otherwise, so a stale worker stops. */
+  private async holder(jobId: string, workerId: string, attempt?: number): Promise<Holder> {
+    const row = (await this.deps.sql.query<Holder>(SQL.holder, [jobId])).rows[0];
+    if (!row) throw new AnvilError(ErrorCodes.NOT_FOUND, `No job ${jobId}`, { details: { jobId } });
+    if (row.state !== 'running' || row.worker !== workerId || (attempt !== undefined && row.attempt !== attempt)) {
+      throw conflict(`Job ${jobId} is ${row.state} on ${row.worker ?? 'no worker'} (attempt ${row.attempt}), not held by ${workerId}${attempt === undefined ? '' : ` on attempt ${attempt}`}`, {
+        jobId,
+        state: row.state,
+        worker: row.worker,
+        attempt: row.attempt,
+      });
+    }
+    return row;
+  }
+
+  private async requireActive(workerId: string): Promise<void> {
+    const row = (await this.deps.sql.query<{ state: string }>(SQL.workerState, [workerId])).rows[0];
+    if (!row) throw new AnvilError(ErrorCodes.NOT_FOUND, `No worker ${workerId}; register it first`, { details: { workerId } });
+    if (row.state !== 'active') throw conflict(`Worker ${workerId} is ${row.state}; register again`, { workerId, state: row.state });
+  }
+
+  private async announce(job: Job): Promise<void> {
+    await this.publish({ type: 'job', project: job.project, jobId: job.id, kind: 'state', state: job.state });
+  }
+
+  private async publish(message: Parameters<ControlBus['publish']>[0]): Promise<void> {
+    await this.deps.bus.publish(message).catch((error: unknown) => this.deps.log.warn({ err: error }, 'control bus publish failed'));
+  }
+}

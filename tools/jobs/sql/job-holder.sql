@@ -1,0 +1,2 @@
+-- Who holds a job now, for fencing worker reports. $1 id
+select state, worker, attempt, project, cancel_requested, preempt_requested from {{schema}}.jobs where id = $1::uuid

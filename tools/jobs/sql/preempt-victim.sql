@@ -1,0 +1,18 @@
+-- Flags the lowest-priority running job of a class (the most recently started among equals) below
+-- priority $2 for preemption, with a running -> running event. $1 class, $2 priority, $3 reason
+with victim as (
+  select id from {{schema}}.jobs
+  where state = 'running' and resource_class = $1::text and priority < $2::int and not preempt_requested and not cancel_requested
+  order by priority, started_at desc
+  limit 1
+  for no key update skip locked
+), flagged as (
+  update {{schema}}.jobs j set preempt_requested = true, updated_at = now()
+  from victim where j.id = victim.id
+  returning j.id, j.worker, j.attempt, j.project, j.state
+), event as (
+  insert into {{schema}}.job_events (job_id, from_state, to_state, reason, details)
+  select id, state, state, $3::text, jsonb_strip_nulls(jsonb_build_object('worker', worker, 'attempt', attempt, 'preempt', true))
+  from flagged
+)
+select id, worker, project from flagged
