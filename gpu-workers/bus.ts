@@ -8,7 +8,8 @@ import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
 import type { ControlMessage } from './wire.ts';
 
-export const CONTROL_CHANNEL = 'anvil:jobs:control';
+/** The channel for a cluster's queue prefix. */
+export const controlChannel = (prefix: string): string => `${prefix}:jobs:control`;
 
 export interface ControlBus {
   readonly kind: 'local' | 'redis';
@@ -42,13 +43,14 @@ function isControlMessage(value: unknown): value is ControlMessage {
   return (type === 'stop' || type === 'job') && typeof (value as { jobId?: unknown }).jobId === 'string';
 }
 
-export async function redisBus(redisUrl: string, onError: (error: Error) => void = () => {}): Promise<ControlBus> {
+export async function redisBus(redisUrl: string, prefix: string, onError: (error: Error) => void = () => {}): Promise<ControlBus> {
+  const channel = controlChannel(prefix);
   const publisher = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3, connectTimeout: 5_000 });
   const subscriber = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: null, connectTimeout: 5_000 });
   publisher.on('error', onError);
   subscriber.on('error', onError);
   await Promise.all([publisher.connect(), subscriber.connect()]);
-  await subscriber.subscribe(CONTROL_CHANNEL);
+  await subscriber.subscribe(channel);
   const local = localBus();
   subscriber.on('message', (_channel: string, raw: string) => {
     let parsed: unknown;
@@ -62,7 +64,7 @@ export async function redisBus(redisUrl: string, onError: (error: Error) => void
   return {
     kind: 'redis',
     async publish(message) {
-      await publisher.publish(CONTROL_CHANNEL, JSON.stringify(message));
+      await publisher.publish(channel, JSON.stringify(message));
     },
     subscribe: (listener) => local.subscribe(listener),
     async close() {

@@ -2,6 +2,8 @@ import { PluginHost } from '../plugins/host/host.ts';
 import { builtinPlugins } from '../tools/builtins.ts';
 import { corePlugin } from '../tools/core/index.ts';
 import { jobsPlugin } from '../tools/jobs/index.ts';
+import { datasetsPlugin } from '../tools/datasets/index.ts';
+import { modelsPlugin } from '../tools/models/index.ts';
 import type { AnvilConfig } from './config/schema.ts';
 import { startHttpServer, type HttpServerHandle } from './http/serve.ts';
 import type { Logger } from './log.ts';
@@ -71,7 +73,8 @@ export async function startAnvilServer(options: StartOptions): Promise<AnvilServ
       entries: [...config.plugins],
       baseDir: options.pluginBaseDir,
       builtins: builtinPlugins,
-      always: [corePlugin, jobsPlugin],
+      // The built-in skills: always loaded (tool profiles and per-project switches trim what callers see).
+      always: [corePlugin, jobsPlugin, datasetsPlugin, modelsPlugin],
       extra: options.extraPlugins ?? [],
     });
     const host = plugins;

@@ -4,6 +4,8 @@
  */
 import * as z from 'zod';
 import type { RecipeSpec as RecipeDescriptor } from '../../plugins/sdk/types.ts';
+import { tabularClassifierRecipe } from './tabular-classifier/recipe.ts';
+import { textClassifierRecipe } from './text-classifier/recipe.ts';
 
 export const diagnosticsCounterParams = z.object({
   steps: z.number().int().min(1).max(100_000),
@@ -21,4 +23,4 @@ export const diagnosticsCounter = {
   params: diagnosticsCounterParams,
 } satisfies RecipeDescriptor;
 
-export const builtinRecipes: readonly RecipeDescriptor[] = [diagnosticsCounter];
+export const builtinRecipes: readonly RecipeDescriptor[] = [diagnosticsCounter, textClassifierRecipe, tabularClassifierRecipe];

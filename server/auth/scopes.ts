@@ -3,6 +3,13 @@ import { AnvilError, ErrorCodes } from '../errors.ts';
 export const scopeLevels = ['read', 'write', 'admin'] as const;
 export type ScopeLevel = (typeof scopeLevels)[number];
 
+/**
+ * Scopes that name one action rather than a level: `workers:join` lets a machine join the cluster
+ * as a worker (it receives every project's jobs, so it is an operator credential). The area's
+ * admin level covers them too.
+ */
+export const actionScopes: readonly string[] = ['workers:join'];
+
 const scopePattern = /^(\*|[a-z][a-z0-9_-]{0,39}:(read|write|admin))$/;
 
 /** Validates a list of scopes as given on the command line or in a request. */
@@ -11,11 +18,11 @@ export function parseScopes(raw: string | readonly string[], field = 'scopes'): 
   if (items.length === 0) {
     throw new AnvilError(ErrorCodes.INVALID_INPUT, `${field}: expected at least one scope like anvil:read or *`);
   }
-  const bad = items.filter((item) => !scopePattern.test(item));
+  const bad = items.filter((item) => !scopePattern.test(item) && !actionScopes.includes(item));
   if (bad.length > 0) {
     throw new AnvilError(
       ErrorCodes.INVALID_INPUT,
-      `${field}: ${bad.map((b) => `"${b}"`).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not a scope; expected <area>:<read|write|admin> (e.g. training:write) or *`,
+      `${field}: ${bad.map((b) => `"${b}"`).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not a scope; expected <area>:<read|write|admin> (e.g. training:write), ${actionScopes.join(', ')} or *`,
     );
   }
   return [...new Set(items)];
@@ -29,6 +36,7 @@ export function hasScope(granted: readonly string[], required: string): boolean 
   if (granted.includes('*') || granted.includes(required)) return true;
   const [area, level] = required.split(':') as [string, ScopeLevel | undefined];
   if (!level) return false;
+  if (!scopeLevels.includes(level)) return granted.includes(`${area}:admin`);
   const needed = scopeLevels.indexOf(level);
   return scopeLevels.some((candidate, index) => index >= needed && granted.includes(`${area}:${candidate}`));
 }

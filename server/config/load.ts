@@ -11,6 +11,7 @@ export const envBindings: ReadonlyArray<{ env: string; path: readonly string[]; 
   { env: 'DATABASE_URL', path: ['databaseUrl'], kind: 'string' },
   { env: 'REDIS_URL', path: ['redisUrl'], kind: 'string' },
   { env: 'ANVIL_QUEUE', path: ['queue'], kind: 'string' },
+  { env: 'ANVIL_QUEUE_PREFIX', path: ['queuePrefix'], kind: 'string' },
   { env: 'ANVIL_TOOLS', path: ['tools'], kind: 'list' },
   { env: 'ANVIL_HOST', path: ['http', 'host'], kind: 'string' },
   { env: 'ANVIL_PORT', path: ['http', 'port'], kind: 'int' },

@@ -39,6 +39,11 @@ export const configSchema = z
     redisUrl: redisUrl.optional(),
     /** `auto` picks BullMQ on Redis when `redisUrl` is set, otherwise BullMQ's Postgres backend. */
     queue: z.enum(['auto', 'redis', 'postgres']).default('auto'),
+    /** BullMQ key prefix and control-channel namespace: clusters sharing one Redis keep apart by it. */
+    queuePrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'expected 1-64 letters, digits, "_", "." or "-"')
+      .default('anvil'),
     /** Plugins to load besides the core one, in order (dependencies are ordered first regardless). */
     plugins: z.array(pluginEntrySchema).default([]),
     /**

@@ -19,6 +19,8 @@ export interface HttpRoute {
   /** Long-lived answers (SSE) are not counted as in-flight calls for the shutdown drain. */
   readonly streaming?: boolean;
   handler(c: Context<AppEnv>): Response | Promise<Response>;
+  /** For streaming routes: end every open stream now (the server is shutting down). */
+  closeStreams?(): void;
 }
 
 export class HttpRoutes {

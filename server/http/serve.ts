@@ -27,6 +27,14 @@ export async function startHttpServer(runtime: Runtime, catalog: () => Catalog):
     const started = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(started as Server)) as Server;
     started.once('error', reject);
   });
+  // Resource changes go to the subscriptions/listen streams that asked for the URI.
+  const detachResources = runtime.services.resources.attach((uri) => mcp.notify.resourceUpdated(uri));
+  /** Ends long-lived streams of plugin routes (the /events SSE streams) so shutdown need not cut them. */
+  const closeStreams = () => {
+    for (const route of runtime.services.http.list()) {
+      route.closeStreams?.();
+    }
+  };
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let listenerClosed: Promise<void> | undefined;
@@ -43,6 +51,8 @@ export async function startHttpServer(runtime: Runtime, catalog: () => Catalog):
     stopAccepting,
     notifyToolsChanged: () => mcp.notify.toolsChanged(),
     async close(boundMs = 2_000) {
+      detachResources();
+      closeStreams();
       const closed = stopAccepting();
       const sweeper = setInterval(() => server.closeIdleConnections(), 25);
       let timer: NodeJS.Timeout | undefined;

@@ -42,6 +42,12 @@ const serverInstructions =
 
 export type Transport = 'stdio' | 'http' | 'in-memory';
 
+/** Where a transport keeps the resource URIs each connected server instance subscribed to. */
+export interface ResourceSubscriptions {
+  subscribe(server: McpServer, uri: string): void;
+  unsubscribe(server: McpServer, uri: string): void;
+}
+
 function progressReporter(ctx: ServerContext): (update: ProgressUpdate) => Promise<void> {
   const token = ctx.mcpReq._meta?.progressToken;
   if (token === undefined) return async () => {};
@@ -89,8 +95,14 @@ export function createServerFactory(options: {
   transport: Transport;
   /** The principal for transports that carry no credentials (stdio, in-memory). */
   localPrincipal?: Principal;
-  /** Called with each server built, so that list-changed notifications can reach long-lived ones. */
-  onServer?: (server: McpServer) => void;
+  /** Called with each server built (and the era it serves), so that notifications can reach long-lived ones. */
+  onServer?: (server: McpServer, era: McpRequestContext['era']) => void;
+  /**
+   * `resources/subscribe` / `resources/unsubscribe` of a connection (stdio keeps them per server
+   * instance). Without it the requests are accepted and forgotten: per-request HTTP servers cannot
+   * push, and HTTP clients hear of updates through `subscriptions/listen` instead.
+   */
+  subscriptions?: ResourceSubscriptions;
 }): McpServerFactory {
   const { deps, transport } = options;
 
@@ -111,7 +123,7 @@ export function createServerFactory(options: {
     const server = new McpServer(
       { name: 'anvil', title: 'Anvil', version: anvilVersion },
       {
-        capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true } },
+        capabilities: { tools: { listChanged: true }, resources: { listChanged: true, subscribe: true }, prompts: { listChanged: true } },
         instructions: serverInstructions,
         maxToolInputElements: 10_000,
       },
@@ -194,7 +206,16 @@ export function createServerFactory(options: {
       });
     }
 
-    options.onServer?.(server);
+    server.server.setRequestHandler('resources/subscribe', async (request) => {
+      options.subscriptions?.subscribe(server, request.params.uri);
+      return {};
+    });
+    server.server.setRequestHandler('resources/unsubscribe', async (request) => {
+      options.subscriptions?.unsubscribe(server, request.params.uri);
+      return {};
+    });
+
+    options.onServer?.(server, requestContext.era);
     return server;
   };
 }

@@ -19,12 +19,38 @@ export function startStdioServer(runtime: Runtime, catalog: () => Catalog, onCli
   const { stdio } = runtime.config;
   // The connection's instance (plus a discarded discovery probe): the ones to notify of changes.
   const servers = new Set<McpServer>();
+  const modern = new WeakSet<McpServer>();
+  // URIs each (2025-era) instance subscribed to with resources/subscribe.
+  const subscribed = new WeakMap<McpServer, Set<string>>();
   const factory = createServerFactory({
     catalog,
     deps: runtime.toolCallDeps,
     transport: 'stdio',
     localPrincipal: localPrincipal(stdio.principal, stdio.project, stdio.scopes),
-    onServer: (server) => servers.add(server),
+    onServer: (server, era) => {
+      servers.add(server);
+      if (era === 'modern') modern.add(server);
+    },
+    subscriptions: {
+      subscribe(server, uri) {
+        let uris = subscribed.get(server);
+        if (!uris) subscribed.set(server, (uris = new Set()));
+        uris.add(uri);
+      },
+      unsubscribe(server, uri) {
+        subscribed.get(server)?.delete(uri);
+      },
+    },
+  });
+  // A 2026-07-28 connection's outbound notifications go through the SDK's listen router, which
+  // delivers them to the subscriptions/listen filters that asked for the URI; a 2025 one gets
+  // notifications/resources/updated for the URIs it subscribed to only.
+  const detachResources = runtime.services.resources.attach((uri) => {
+    for (const server of servers) {
+      if (!server.isConnected()) continue;
+      if (!modern.has(server) && !subscribed.get(server)?.has(uri)) continue;
+      void server.server.sendResourceUpdated({ uri }).catch(() => {});
+    }
   });
   const handle = serveStdio(factory, { onerror: (error) => runtime.log.warn({ err: error.message }, 'stdio transport error') });
   let notified = false;
@@ -33,10 +59,16 @@ export function startStdioServer(runtime: Runtime, catalog: () => Catalog, onCli
     notified = true;
     onClientGone();
   };
-  process.stdin.once('end', gone);
+  process.stdin.once('end', () => {
+    detachResources();
+    gone();
+  });
   process.stdin.once('close', gone);
   return {
-    close: () => handle.close(),
+    close: () => {
+      detachResources();
+      return handle.close();
+    },
     notifyToolsChanged: () => {
       for (const server of servers) {
         if (server.isConnected()) server.sendToolListChanged();

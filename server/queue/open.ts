@@ -12,7 +12,7 @@ export async function openQueueBackend(config: AnvilConfig, storage: Storage): P
     if (!config.redisUrl) {
       throw new AnvilError(ErrorCodes.CONFIG_INVALID, 'queue is "redis" but REDIS_URL (redisUrl) is not set; set it, or use ANVIL_QUEUE=postgres');
     }
-    return openRedisQueue(config.redisUrl);
+    return openRedisQueue(config.redisUrl, { prefix: config.queuePrefix });
   }
-  return openPostgresQueue(storage.connection);
+  return openPostgresQueue(storage.connection, { prefix: config.queuePrefix });
 }

@@ -77,9 +77,11 @@ describe('distributed: several servers on one Postgres and Redis', { skip }, () 
     try {
       const { rows } = await client.query<{ scope: string; version: number; name: string }>('select scope, version, name from anvil.schema_migrations order by scope, version');
       assert.deepEqual(
-        rows,
+        rows.filter((row) => row.scope === 'core'),
         coreMigrations().migrations.map((migration) => ({ scope: 'core', version: migration.version, name: migration.name })),
       );
+      // The built-in skills' own migrations, each once (the ledger's key would refuse a second row anyway).
+      for (const scope of ['jobs', 'datasets', 'models']) assert.ok(rows.some((row) => row.scope === scope && row.version === 1), scope);
     } finally {
       await client.end();
     }

@@ -85,6 +85,10 @@ describe('plugin host through the test harness', () => {
       plugins.map((plugin) => [plugin.id, plugin.status, plugin.enabledForProject]),
       [
         ['anvil', 'active', true],
+        // The built-in skills, always loaded.
+        ['jobs', 'active', true],
+        ['datasets', 'active', true],
+        ['models', 'active', true],
         ['base', 'active', true],
         ['dependent', 'active', false],
       ],

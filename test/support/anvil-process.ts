@@ -79,7 +79,7 @@ function installExitHook(): void {
   }
 }
 
-function track(child: ChildProcess): void {
+export function track(child: ChildProcess): void {
   installExitHook();
   running.add(child);
   child.once('exit', () => running.delete(child));
@@ -90,7 +90,7 @@ export interface ExitStatus {
   signal: NodeJS.Signals | null;
 }
 
-function exitOf(child: ChildProcess): Promise<ExitStatus> {
+export function exitOf(child: ChildProcess): Promise<ExitStatus> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }

@@ -52,8 +52,16 @@ export function bullJobId(jobId: string, dispatchSeq: number): string {
   return `${jobId}-${dispatchSeq}`;
 }
 
+/** Quotas change rarely; each admission reading them would be a round trip per job. */
+const QUOTA_CACHE_MS = 1_000;
+
+export function isLimited(quota: Quota): boolean {
+  return quota.maxConcurrentJobs !== null || quota.maxGpus !== null;
+}
+
 export class Dispatcher {
   private readonly queues = new Map<string, AnvilQueue<DispatchPayload>>();
+  private readonly quotas = new Map<string, { quota: Quota; until: number }>();
 
   constructor(
     private readonly sql: PluginSql,
@@ -71,25 +79,39 @@ export class Dispatcher {
     return queue;
   }
 
+  /** The project's effective quota (cached for a second; `forgetQuota` after changing it). */
   async quota(project: string): Promise<Quota> {
+    const cached = this.quotas.get(project);
+    if (cached && cached.until > Date.now()) return cached.quota;
     const row = (await this.sql.query<{ max_concurrent_jobs: number | null; max_gpus: number | null }>(SQL.quotaGet, [project])).rows[0];
-    if (!row) return { ...this.defaults, source: 'default' };
-    return {
-      maxConcurrentJobs: row.max_concurrent_jobs ?? this.defaults.maxConcurrentJobs,
-      maxGpus: row.max_gpus ?? this.defaults.maxGpus,
-      source: 'project',
-    };
+    const quota: Quota = row
+      ? { maxConcurrentJobs: row.max_concurrent_jobs ?? this.defaults.maxConcurrentJobs, maxGpus: row.max_gpus ?? this.defaults.maxGpus, source: 'project' }
+      : { ...this.defaults, source: 'default' };
+    if (this.quotas.size > 10_000) this.quotas.clear();
+    this.quotas.set(project, { quota, until: Date.now() + QUOTA_CACHE_MS });
+    return quota;
   }
 
-  /** Admits what a project's quota allows, then hands the admitted jobs to BullMQ. */
-  async admit(project: string, batch = 500): Promise<number> {
+  forgetQuota(project: string): void {
+    this.quotas.delete(project);
+  }
+
+  /**
+   * Admits what a project's quota allows, then hands the admitted jobs to BullMQ; returns the ids
+   * admitted. With a quota, admissions of one project are serialised by an advisory lock so two
+   * of them cannot both take the last slot; without one, the update's own guard
+   * (`dispatched_at is null`, re-checked after a concurrent update commits) is enough.
+   */
+  async admit(project: string, batch = 500): Promise<string[]> {
     const quota = await this.quota(project);
-    const admitted = await this.sql.transaction(async (tx) => {
-      await tx.query(SQL.admitLock, [project]);
-      return (await tx.query<Admitted>(SQL.admit, [project, quota.maxConcurrentJobs, quota.maxGpus, batch])).rows;
-    });
+    const admitted = isLimited(quota)
+      ? await this.sql.transaction(async (tx) => {
+          await tx.query(SQL.admitLock, [project]);
+          return (await tx.query<Admitted>(SQL.admit, [project, quota.maxConcurrentJobs, quota.maxGpus, batch])).rows;
+        })
+      : (await this.sql.query<Admitted>(SQL.admit, [project, null, null, batch])).rows;
     await this.push(admitted);
-    return admitted.length;
+    return admitted.map((row) => row.id);
   }
 
   /** The sweep: admits every project with held jobs (backoff expiries, anything a crash left). */

@@ -16,7 +16,8 @@ import type { JobsRuntime } from './runtime.ts';
 import { JobService } from './service.ts';
 import { JobStore, jobsMigrations } from './store.ts';
 import { Sweeper } from './sweeper.ts';
-import { registerJobTools } from './tools/index.ts';
+import { registerJobTools, startNotifications } from './tools/index.ts';
+import { eventsRoute } from './events.ts';
 import { anvilVersion } from '../../server/version.ts';
 
 export const jobsPlugin = definePlugin({
@@ -37,6 +38,7 @@ export const jobsPlugin = definePlugin({
     let sweeper: Sweeper | undefined;
     let bus: ControlBus | undefined;
     let local: LocalWorker | undefined;
+    let stopNotifications: (() => void) | undefined;
     const ready = (): JobsRuntime => {
       if (!jobs) throw new AnvilError(ErrorCodes.TOOL_UNAVAILABLE, 'the job system is still starting; retry in a moment');
       return jobs;
@@ -45,14 +47,16 @@ export const jobsPlugin = definePlugin({
 
     registerJobTools(ctx, ready);
     for (const route of workerApiRoutes(ready)) internal.http.add(route);
+    internal.http.add(eventsRoute(ready));
 
     ctx.onReady(async () => {
-      bus = internal.config.redisUrl ? await redisBus(internal.config.redisUrl, (error) => ctx.log.warn({ err: error.message }, 'control bus error')) : localBus();
+      bus = internal.config.redisUrl ? await redisBus(internal.config.redisUrl, internal.config.queuePrefix, (error) => ctx.log.warn({ err: error.message }, 'control bus error')) : localBus();
       const store = new JobStore(ctx.sql);
       const dispatcher = new Dispatcher(ctx.sql, ctx.queue, { maxConcurrentJobs: config.maxConcurrentJobs, maxGpus: config.maxGpus }, ctx.log);
       const blobs = new BlobStore(ctx.sql, config.artifactDir ?? path.join(internal.config.home, 'artifacts'));
       const service = new JobService({ sql: ctx.sql, store, dispatcher, bus, blobs, recipes, settings: config, log: ctx.log });
       jobs = { sql: ctx.sql, service, dispatcher, bus, blobs, recipes, config, resources: internal.resources, log: ctx.log };
+      stopNotifications = startNotifications(jobs);
       sweeper = new Sweeper(ctx.sql, service, dispatcher, config, ctx.log);
       sweeper.start();
       const embedded = internal.config.databaseUrl === undefined;
@@ -74,6 +78,7 @@ export const jobsPlugin = definePlugin({
     ctx.onClose(async () => {
       await local?.close();
       await sweeper?.stop();
+      stopNotifications?.();
       await bus?.close();
       await jobs?.dispatcher.close();
     });

@@ -28,7 +28,7 @@ import {
 } from '../../gpu-workers/wire.ts';
 import { loadSql } from '../../server/db/sql.ts';
 import type { BlobStore } from './blobs.ts';
-import type { Dispatcher } from './dispatch.ts';
+import { isLimited, type Dispatcher } from './dispatch.ts';
 import type { CancelResult, Job, JobStore, SubmitInput, SubmitResult } from './store.ts';
 import { parseWith } from './parse.ts';
 
@@ -73,9 +73,12 @@ function metricValue(value: number | 'NaN' | 'Infinity' | '-Infinity'): number {
   return value === 'NaN' ? Number.NaN : value === 'Infinity' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
 }
 
+const ACTIVE_CACHE_MS = 1_000;
+
 export class JobService implements ControlPlane {
   readonly store: JobStore;
   private readonly deps: JobServiceDeps;
+  private readonly activeWorkers = new Map<string, number>();
 
   constructor(deps: JobServiceDeps) {
     this.deps = deps;
@@ -101,14 +104,17 @@ export class JobService implements ControlPlane {
     const params = recipe.params ? parseWith(recipe.params, input.params ?? {}, 'params') : (input.params ?? {});
     const submitted = await this.store.submit(project, { ...input, params, timeoutMs: input.timeoutMs ?? this.deps.settings.defaultTimeoutMs });
     if (!submitted.created) return submitted;
-    await this.announce(submitted.job);
-    const dependencies = await this.store.dependenciesSatisfied(submitted.job.id);
-    if (dependencies.status === 'failed') {
-      const failed = await this.failUnrunnable(submitted.job.id, dependencies.failed.map((d) => `${d.id} (${d.state})`).join(', '));
-      return { job: failed ?? submitted.job, created: true };
+    this.announce(submitted.job);
+    if (submitted.job.dependsOn.length > 0) {
+      const dependencies = await this.store.dependenciesSatisfied(submitted.job.id);
+      if (dependencies.status === 'failed') {
+        const failed = await this.failUnrunnable(submitted.job.id, dependencies.failed.map((d) => `${d.id} (${d.state})`).join(', '));
+        return { job: failed ?? submitted.job, created: true };
+      }
     }
-    await this.deps.dispatcher.admit(project);
-    return { job: await this.store.get(project, submitted.job.id), created: true };
+    const admitted = await this.deps.dispatcher.admit(project);
+    if (!admitted.includes(submitted.job.id)) return submitted;
+    return { job: { ...submitted.job, dispatchSeq: submitted.job.dispatchSeq + 1, dispatchedAt: new Date() }, created: true };
   }
 
   /** Cancels a queued job at once; asks the worker of a running one to stop it (any node). */
@@ -120,7 +126,7 @@ export class JobService implements ControlPlane {
       });
     }
     if (outcome.outcome === 'cancelled') await this.afterEnd(outcome.job);
-    else await this.announce(outcome.job);
+    else this.announce(outcome.job);
     return outcome;
   }
 
@@ -163,7 +169,7 @@ export class JobService implements ControlPlane {
     const claimed = await this.store.claim(jobId, workerId);
     if (claimed.outcome === 'lost') return { outcome: 'lost', state: claimed.state };
     const { job } = claimed;
-    await this.announce(job);
+    this.announce(job);
     const checkpoint = storedCheckpointSchema.safeParse(job.checkpoint);
     return {
       outcome: 'claimed',
@@ -205,7 +211,8 @@ export class JobService implements ControlPlane {
 
   async finish(workerId: string, jobId: string, request: FinishRequest): Promise<FinishResponse> {
     const input = parseWith(finishRequestSchema, request, 'finish');
-    await this.holder(jobId, workerId, input.attempt);
+    // Succeeding and cancelling are fenced by `expect` in the transition itself; the requeue paths check here.
+    if (input.outcome.status === 'failed' || (input.outcome.status === 'stopped' && input.outcome.why === 'preempted')) await this.holder(jobId, workerId, input.attempt);
     const expect = { worker: workerId, attempt: input.attempt };
     const checkpoint = input.checkpoint ?? undefined;
     const { outcome } = input;
@@ -266,6 +273,7 @@ export class JobService implements ControlPlane {
 
   async retire(workerId: string): Promise<void> {
     const worker = await this.store.retireWorker(workerId);
+    this.activeWorkers.delete(workerId);
     for (const jobId of worker.runningJobs) {
       const result = await this.store.requeue(jobId, `worker ${workerId} left; resuming elsewhere from the last checkpoint`, undefined, { worker: workerId, countAttempt: false }).catch(() => null);
       if (result) await this.afterEnd(result.job);
@@ -278,6 +286,7 @@ export class JobService implements ControlPlane {
   /** A worker whose lease ran out: its running jobs go back to the queue (they resume from their checkpoints). */
   async handleLostWorker(workerId: string): Promise<string[]> {
     const marked = await this.store.markLost(workerId);
+    this.activeWorkers.delete(workerId);
     if (!marked.marked) return [];
     const requeued: string[] = [];
     for (const jobId of marked.worker.runningJobs) {
@@ -313,14 +322,20 @@ export class JobService implements ControlPlane {
     return (await this.store.requeue(jobId, reason, checkpoint, { worker: workerId, notBeforeMs, error, details: { error: { code: error.code, reason: error.reason } } })).job;
   }
 
-  /** After a job left a slot (finished, cancelled, requeued): dependents, quota, announcements. */
+  /**
+   * After a job left a slot (finished, cancelled, requeued): fail dependents that can never run,
+   * and admit what may now start — only when something can have changed (a quota slot freed,
+   * dependents released, the job itself requeued); the sweep catches anything else.
+   */
   private async afterEnd(job: Job): Promise<void> {
-    await this.announce(job);
+    this.announce(job);
+    const dependents = await this.store.dependents(job.id);
     if (job.state === 'failed' || job.state === 'cancelled') {
-      for (const dependent of await this.store.dependents(job.id)) {
-        await this.failUnrunnable(dependent, `${job.id} (${job.state})`);
-      }
+      for (const dependent of dependents) await this.failUnrunnable(dependent, `${job.id} (${job.state})`);
     }
+    const quota = await this.deps.dispatcher.quota(job.project);
+    const mayAdmit = isLimited(quota) || job.state === 'queued' || (job.state === 'succeeded' && dependents.length > 0);
+    if (!mayAdmit) return;
     await this.deps.dispatcher.admit(job.project).catch((error: unknown) => {
       this.deps.log.warn({ err: error, project: job.project }, 'admission failed; the sweep retries');
     });
@@ -358,14 +373,24 @@ export class JobService implements ControlPlane {
     return row;
   }
 
+  /**
+   * A claim from a worker that is not active is refused. The answer is cached for a second per
+   * worker (a claim per job would otherwise cost a round trip); a worker marked lost meanwhile
+   * learns it at its next heartbeat, and the fencing of its reports keeps the records right.
+   */
   private async requireActive(workerId: string): Promise<void> {
+    const cached = this.activeWorkers.get(workerId);
+    if (cached !== undefined && cached > Date.now()) return;
     const row = (await this.deps.sql.query<{ state: string }>(SQL.workerState, [workerId])).rows[0];
     if (!row) throw new AnvilError(ErrorCodes.NOT_FOUND, `No worker ${workerId}; register it first`, { details: { workerId } });
     if (row.state !== 'active') throw conflict(`Worker ${workerId} is ${row.state}; register again`, { workerId, state: row.state });
+    if (this.activeWorkers.size > 10_000) this.activeWorkers.clear();
+    this.activeWorkers.set(workerId, Date.now() + ACTIVE_CACHE_MS);
   }
 
-  private async announce(job: Job): Promise<void> {
-    await this.publish({ type: 'job', project: job.project, jobId: job.id, kind: 'state', state: job.state });
+  /** Fire and forget: an announcement must never slow down or fail a state change. */
+  private announce(job: Job): void {
+    void this.publish({ type: 'job', project: job.project, jobId: job.id, kind: 'state', state: job.state });
   }
 
   private async publish(message: Parameters<ControlBus['publish']>[0]): Promise<void> {

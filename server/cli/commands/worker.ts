@@ -63,10 +63,10 @@ export async function workerCommand(argv: string[], io: CliIo): Promise<ExitCode
   let queue: QueueBackend;
   let bus: ControlBus | undefined;
   if (useRedis && config.redisUrl) {
-    queue = await openRedisQueue(config.redisUrl);
-    bus = await redisBus(config.redisUrl, (error) => log.warn({ err: error.message }, 'control bus error'));
+    queue = await openRedisQueue(config.redisUrl, { prefix: config.queuePrefix });
+    bus = await redisBus(config.redisUrl, config.queuePrefix, (error) => log.warn({ err: error.message }, 'control bus error'));
   } else if (config.databaseUrl) {
-    queue = await openPostgresQueue({ connectionString: config.databaseUrl });
+    queue = await openPostgresQueue({ connectionString: config.databaseUrl }, { prefix: config.queuePrefix });
   } else {
     throw new AnvilError(ErrorCodes.USAGE, 'a worker needs the queue: set REDIS_URL (or DATABASE_URL with ANVIL_QUEUE=postgres)');
   }

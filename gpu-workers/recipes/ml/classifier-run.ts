@@ -1,0 +1,141 @@
+/**
+ * The part of a classifier recipe after featurisation, shared by text-classifier and
+ * tabular-classifier: train (with checkpoints, stop and resume), choose the abstain threshold on
+ * validation, evaluate on test, export model.onnx + featurizer.json + metrics.json (+ predictions.json
+ * when there is a test split), report them and the result.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { classifierModel } from '../onnx/model.ts';
+import type { RecipeSpec } from '../../protocol.ts';
+import { emit, exitAfterFlush } from '../../recipe-io.ts';
+import type { Csr } from './matrix.ts';
+import { accuracyAndLoss, chooseThreshold, type ThresholdChoice } from './metrics.ts';
+import type { Network } from './network.ts';
+import { publishArtifact, refuse, type StopFlag } from './recipe-kit.ts';
+import { train, type TrainData, type TrainSettings } from './trainer.ts';
+
+export interface PreparedSplits {
+  readonly labels: readonly string[];
+  readonly train: Csr;
+  readonly trainY: Int32Array;
+  readonly val: Csr;
+  /** -1 for a row whose label is not a trained class (an OOS row when it equals the OOS label). */
+  readonly valY: Int32Array;
+  readonly test: Csr;
+  readonly testY: Int32Array;
+  /** 1-based JSONL line of each test row (for predictions.json). */
+  readonly testLines: readonly number[];
+  readonly classWeight: Float32Array;
+}
+
+export interface ClassifierRunOptions {
+  readonly recipe: string;
+  readonly spec: RecipeSpec;
+  readonly settings: TrainSettings;
+  readonly checkpointEvery: number;
+  /** The class index of the OOS label when it is a trained class, else -1. */
+  readonly oosClass: number;
+  /** Target false-abstain rate for the threshold when validation has no OOS rows; null: no threshold. */
+  readonly falseAbstainTarget: number | null;
+  /** Anything that changes the features (besides settings): part of the checkpoint fingerprint. */
+  readonly featureFingerprint: string;
+  readonly stop: StopFlag;
+  /** The featurizer.json object for the trained model. */
+  featurizerSpec(threshold: ThresholdChoice): Record<string, unknown>;
+  /** Extra validation figures (e.g. PR-AUC) from the validation probabilities. */
+  extraMetrics?(valProbabilities: Float32Array): Record<string, number>;
+}
+
+export async function runClassifier(data: PreparedSplits, options: ClassifierRunOptions): Promise<void> {
+  const { spec, settings } = options;
+  const classes = data.labels.length;
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify({ recipe: options.recipe, settings, features: options.featureFingerprint, labels: data.labels, rows: [data.train.rows, data.val.rows] }))
+    .digest('hex')
+    .slice(0, 32);
+  const trainData: TrainData = { train: data.train, trainY: data.trainY, val: data.val, valY: data.valY, classWeight: data.classWeight, classes };
+  const written: string[] = [];
+  const resumeFile = spec.resume?.checkpoint.path ?? null;
+  if (resumeFile !== null && !existsSync(resumeFile)) return refuse(`checkpoint file ${resumeFile} does not exist`);
+
+  let outcome;
+  try {
+    outcome = await train(trainData, settings, fingerprint, {
+      metric: (step, name, value) => emit({ type: 'metric', step, name, value }),
+      log: (message) => emit({ type: 'log', level: 'info', message }),
+      checkpointPath: (step) => path.join(spec.workDir, `checkpoint-${step}.bin`),
+      checkpointEvery: options.checkpointEvery,
+      stopRequested: () => options.stop.requested,
+      checkpoint: (step, file, state) => {
+        emit({ type: 'checkpoint', step, path: file, state });
+        // Keep the last two checkpoint files this attempt wrote (the runner hands back only the last).
+        if (written.at(-1) !== file) written.push(file);
+        while (written.length > 2) rmSync(written.shift() as string, { force: true });
+      },
+    }, resumeFile);
+  } catch (error) {
+    return refuse(error instanceof Error ? error.message : String(error));
+  }
+  if (outcome.kind === 'stopped') {
+    emit({ type: 'log', level: 'info', message: `SIGTERM: checkpointed at step ${outcome.step}; exiting` });
+    await exitAfterFlush(143);
+    return;
+  }
+
+  const net = outcome.net;
+  const valProbabilities = net.predict(data.val);
+  const valFigures = accuracyAndLoss(valProbabilities, data.valY, classes);
+  const threshold =
+    options.falseAbstainTarget === null
+      ? ({ threshold: 0, method: 'none', inScopeAccuracy: valFigures.accuracy, oosRecall: null, falseAbstainRate: 0 } satisfies ThresholdChoice)
+      : chooseThreshold(valProbabilities, data.valY, classes, options.oosClass, options.falseAbstainTarget);
+  const testProbabilities = net.predict(data.test);
+  const testFigures = accuracyAndLoss(testProbabilities, data.testY, classes);
+  const metrics: Record<string, number | null> = {
+    valAccuracy: finite(valFigures.accuracy),
+    valLoss: finite(valFigures.loss),
+    valInScopeAccuracyAtThreshold: finite(threshold.inScopeAccuracy),
+    valOosRecallAtThreshold: threshold.oosRecall,
+    valFalseAbstainRate: threshold.falseAbstainRate,
+    ...(data.test.rows > 0 ? { testAccuracy: finite(testFigures.accuracy), testLoss: finite(testFigures.loss) } : {}),
+    ...(options.extraMetrics?.(valProbabilities) ?? {}),
+    trainRows: data.train.rows,
+    valRows: data.val.rows,
+    testRows: data.test.rows,
+    bestEpoch: outcome.bestEpoch,
+  };
+  for (const [name, value] of Object.entries(metrics)) if (typeof value === 'number' && /^(val|test)/.test(name)) emit({ type: 'metric', step: outcome.steps, name: `final_${name}`, value });
+
+  const featurizer = options.featurizerSpec(threshold);
+  publishArtifact(spec.workDir, 'model', 'model.onnx', exportOnnx(net, data.labels), 'application/onnx');
+  publishArtifact(spec.workDir, 'featurizer', 'featurizer.json', `${JSON.stringify(featurizer)}\n`, 'application/json');
+  publishArtifact(spec.workDir, 'metrics', 'metrics.json', `${JSON.stringify({ metrics, threshold, history: outcome.history }, null, 2)}\n`, 'application/json');
+  if (data.test.rows > 0) {
+    const rows = Array.from({ length: data.test.rows }, (_, r) => Array.from(testProbabilities.subarray(r * classes, (r + 1) * classes)));
+    publishArtifact(spec.workDir, 'predictions', 'predictions.json', `${JSON.stringify({ split: 'test', labels: data.labels, lines: data.testLines, probabilities: rows })}\n`, 'application/json');
+  }
+  emit({
+    type: 'result',
+    value: {
+      labels: [...data.labels],
+      metrics,
+      threshold: threshold.threshold,
+      steps: outcome.steps,
+      epochs: outcome.epochs,
+      featureCount: data.train.cols,
+      resumedFrom: outcome.resumedFrom,
+    },
+  });
+  await exitAfterFlush(0);
+}
+
+function exportOnnx(net: Network, labels: readonly string[]): Uint8Array {
+  const { features, hidden, classes } = net.shape;
+  return classifierModel({ features, hidden, classes, ...net.weights }, { labels: JSON.stringify(labels) });
+}
+
+function finite(value: number): number | null {
+  return Number.isFinite(value) ? value : null;
+}

@@ -1,0 +1,111 @@
+/**
+ * Entry of recipe `tabular-classifier` (a child process of the runner; see ../../PROTOCOL.md and README.md).
+ */
+import { errorMessage } from '../../../server/errors.ts';
+import type { RecipeSpec } from '../../protocol.ts';
+import { readSpec } from '../../recipe-io.ts';
+import { runClassifier } from '../ml/classifier-run.ts';
+import { DataError } from '../ml/dataset.ts';
+import { averagePrecision } from '../ml/metrics.ts';
+import { describeIssues, log, refuse, StopFlag } from '../ml/recipe-kit.ts';
+import { classWeights } from '../ml/split.ts';
+import { loadLabelledRows } from '../ml/splits.ts';
+import { fitColumns, TabularFeaturizer, type TabularFeaturizerSpec } from './featurizer.ts';
+import { tabularClassifierParams } from './recipe.ts';
+
+async function main(): Promise<void> {
+  const stop = new StopFlag().install();
+  let spec: RecipeSpec;
+  try {
+    spec = await readSpec();
+  } catch (error) {
+    return refuse(errorMessage(error));
+  }
+  const parsed = tabularClassifierParams.safeParse(spec.params);
+  if (!parsed.success) return refuse(`invalid params for tabular-classifier: ${describeIssues(parsed.error)}`);
+  const params = parsed.data;
+  const { dataset } = params;
+
+  let loaded;
+  try {
+    loaded = loadLabelledRows(dataset, params.validationFraction, params.seed, (row) => row.values);
+  } catch (error) {
+    if (error instanceof DataError) return refuse(error.message);
+    throw error;
+  }
+  const { labels, train, validation, test, labelIndex } = loaded;
+  const excluded = new Set([dataset.labelColumn, ...(dataset.splitColumn ? [dataset.splitColumn] : [])]);
+  const columns = dataset.featureColumns ?? [...new Set(train.flatMap((item) => Object.keys(item.input)))].filter((column) => !excluded.has(column));
+  if (columns.length === 0) return refuse(`the dataset has no feature columns besides '${dataset.labelColumn}'`);
+  for (const column of columns) {
+    if (excluded.has(column)) return refuse(`featureColumns includes '${column}', which is the label or split column`);
+    if (!train.some((item) => item.input[column] !== undefined)) return refuse(`feature column '${column}' does not occur in any training row`);
+  }
+  const trainY = Int32Array.from(train, (item) => labelIndex(item.label));
+  let positiveLabel: string | null = null;
+  if (labels.length === 2) {
+    const counts = labels.map((_, c) => trainY.filter((y) => y === c).length);
+    positiveLabel = params.positiveLabel ?? ((counts[0] as number) < (counts[1] as number) ? (labels[0] as string) : (labels[1] as string));
+    if (!labels.includes(positiveLabel)) return refuse(`positiveLabel ${JSON.stringify(positiveLabel)} is not one of the classes ${JSON.stringify(labels)}`);
+  }
+
+  const columnsSpec = fitColumns(train.map((item) => item.input), columns, dataset.categoricalColumns, params.maxCategories);
+  const featurizer = TabularFeaturizer.fromSpec(columnsSpec);
+  log(`${train.length} training, ${validation.length} validation, ${test.length} test rows; ${labels.length} classes; ` +
+    `${columnsSpec.numeric.length} numeric and ${columnsSpec.categorical.length} categorical columns → ${featurizer.featureCount} features`);
+  const hidden = params.model === 'mlp' ? params.hiddenSize : 0;
+  const valY = Int32Array.from(validation, (item) => labelIndex(item.label));
+  const positive = positiveLabel === null ? -1 : labels.indexOf(positiveLabel);
+
+  await runClassifier(
+    {
+      labels,
+      train: featurizer.transformSparse(train.map((item) => item.input)),
+      trainY,
+      val: featurizer.transformSparse(validation.map((item) => item.input)),
+      valY,
+      test: featurizer.transformSparse(test.map((item) => item.input)),
+      testY: Int32Array.from(test, (item) => labelIndex(item.label)),
+      testLines: test.map((item) => item.line),
+      classWeight: classWeights(trainY, labels.length, params.classWeights),
+    },
+    {
+      recipe: 'tabular-classifier',
+      spec,
+      stop,
+      settings: {
+        hidden,
+        epochs: params.epochs,
+        batchSize: params.batchSize,
+        learningRate: params.learningRate,
+        l2: params.l2,
+        dropout: hidden > 0 ? params.dropout : 0,
+        labelSmoothing: 0,
+        seed: params.seed,
+        patience: params.patience,
+        schedule: params.schedule,
+      },
+      checkpointEvery: params.checkpointEvery,
+      oosClass: -1,
+      falseAbstainTarget: null,
+      featureFingerprint: JSON.stringify(columnsSpec),
+      featurizerSpec: (threshold) =>
+        ({
+          kind: 'anvil.tabular-featurizer',
+          version: 1,
+          ...columnsSpec,
+          labels: [...labels],
+          positiveLabel,
+          threshold: threshold.threshold,
+          model: { kind: params.model, hidden, input: 'features', output: 'probabilities' },
+        }) satisfies TabularFeaturizerSpec,
+      extraMetrics: (probabilities): Record<string, number> => {
+        if (positive < 0 || valY.length === 0) return {};
+        const scores = Array.from(valY, (_, r) => probabilities[r * 2 + positive] as number);
+        return { valPrAuc: averagePrecision(scores, Array.from(valY, (y) => y === positive)), valPositiveRate: valY.filter((y) => y === positive).length / valY.length };
+      },
+    },
+  );
+}
+
+await main();

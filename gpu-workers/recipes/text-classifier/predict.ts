@@ -1,0 +1,81 @@
+/**
+ * Inference for a trained text-classifier: featurizer.json + model.onnx → labels and probabilities.
+ *
+ *   const classifier = await TextClassifier.load('/path/to/featurizer.json', '/path/to/model.onnx');
+ *   const [p] = await classifier.predict(['I lost my card']);
+ *   // p = { label: 'lost_or_stolen_card', topLabel: 'lost_or_stolen_card', probability: 0.93, abstained: false }
+ *
+ * `label` is null when the model abstains: the top probability is below the calibrated threshold,
+ * or the top class is the OOS label. `topLabel` is always the argmax.
+ */
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { argmax } from '../ml/matrix.ts';
+import { Featurizer, textFeaturizerSpecSchema, type TextFeaturizerSpec } from './featurizer.ts';
+
+export interface TextPrediction {
+  /** The predicted label, or null when abstaining ("none of these"). */
+  readonly label: string | null;
+  /** The most probable label, abstaining or not. */
+  readonly topLabel: string;
+  /** Its probability. */
+  readonly probability: number;
+  readonly abstained: boolean;
+}
+
+/** Rows per ONNX run: bounds the dense feature matrix to batch × featureCount floats. */
+const BATCH = 256;
+
+export class TextClassifier {
+  private constructor(
+    readonly spec: TextFeaturizerSpec,
+    readonly featurizer: Featurizer,
+    private readonly session: ort.InferenceSession,
+  ) {}
+
+  static async load(featurizerJson: string, modelOnnx: string): Promise<TextClassifier> {
+    const parsed = textFeaturizerSpecSchema.safeParse(JSON.parse(readFileSync(featurizerJson, 'utf8')) as unknown);
+    if (!parsed.success) throw new Error(`${featurizerJson} is not a text-classifier featurizer spec: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const session = await ort.InferenceSession.create(modelOnnx);
+    return new TextClassifier(parsed.data, Featurizer.fromSpec(parsed.data), session);
+  }
+
+  get labels(): readonly string[] {
+    return this.spec.labels;
+  }
+
+  get threshold(): number {
+    return this.spec.threshold;
+  }
+
+  /** Class probabilities, [texts.length, labels.length] row-major. */
+  async probabilities(texts: readonly string[]): Promise<Float32Array> {
+    const classes = this.spec.labels.length;
+    const out = new Float32Array(texts.length * classes);
+    for (let from = 0; from < texts.length; from += BATCH) {
+      const chunk = texts.slice(from, from + BATCH);
+      const features = this.featurizer.transform(chunk);
+      const result = await this.session.run({ features: new ort.Tensor('float32', features.data, [features.rows, features.cols]) });
+      const probabilities = result.probabilities;
+      if (!probabilities) throw new Error('the model has no `probabilities` output');
+      out.set(probabilities.data as Float32Array, from * classes);
+    }
+    return out;
+  }
+
+  async predict(texts: readonly string[]): Promise<TextPrediction[]> {
+    const classes = this.spec.labels.length;
+    const probabilities = await this.probabilities(texts);
+    return texts.map((_, r) => {
+      const top = argmax(probabilities, r * classes, classes);
+      const topLabel = this.spec.labels[top] as string;
+      const probability = probabilities[r * classes + top] as number;
+      const abstained = probability < this.spec.threshold || topLabel === this.spec.oosLabel;
+      return { label: abstained ? null : topLabel, topLabel, probability, abstained };
+    });
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

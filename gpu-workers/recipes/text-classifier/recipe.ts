@@ -1,0 +1,53 @@
+/**
+ * Recipe `text-classifier`: its params schema and descriptor (the jobs plugin registers the
+ * descriptor; the worker starts `entry` as a child process). See README.md in this folder.
+ */
+import * as z from 'zod';
+import type { RecipeSpec as RecipeDescriptor } from '../../../plugins/sdk/types.ts';
+import { ngramRange } from './featurizer.ts';
+
+export const textDatasetSchema = z.object({
+  /** Absolute path of a JSONL file, one JSON object per line. */
+  file: z.string().min(1),
+  textColumn: z.string().min(1).default('text'),
+  labelColumn: z.string().min(1).default('label'),
+  /** A column holding 'train' | 'validation' | 'test' per row; without it every row is training data. */
+  splitColumn: z.string().min(1).optional(),
+});
+
+export const textClassifierParams = z.object({
+  dataset: textDatasetSchema,
+  wordNgrams: ngramRange.nullable().default([1, 2]),
+  charNgrams: ngramRange.nullable().default([2, 5]),
+  sublinearTf: z.boolean().default(true),
+  minDf: z.number().int().min(1).default(2),
+  maxFeatures: z.number().int().min(1).max(500_000).default(50_000),
+  model: z.enum(['softmax', 'mlp']).default('mlp'),
+  hiddenSize: z.number().int().min(1).max(4096).default(256),
+  epochs: z.number().int().min(1).max(1000).default(6),
+  batchSize: z.number().int().min(1).max(65_536).default(32),
+  learningRate: z.number().positive().max(10).default(0.002),
+  schedule: z.enum(['linear', 'constant']).default('linear'),
+  l2: z.number().min(0).max(10).default(0),
+  dropout: z.number().min(0).max(0.95).default(0.3),
+  labelSmoothing: z.number().min(0).max(0.5).default(0),
+  seed: z.number().int().min(0).max(0xffffffff).default(42),
+  validationFraction: z.number().min(0).max(0.5).default(0.1),
+  patience: z.number().int().min(1).max(1000).default(3),
+  classWeights: z.enum(['balanced', 'none']).default('none'),
+  oosLabel: z.string().min(1).default('oos'),
+  falseAbstainTarget: z.number().min(0).max(1).default(0.02),
+  checkpointEvery: z.number().int().min(0).max(10_000_000).default(500),
+});
+export type TextClassifierParams = z.infer<typeof textClassifierParams>;
+
+export const textClassifierRecipe = {
+  name: 'text-classifier',
+  description:
+    'Trains a text classifier (TF-IDF word + char_wb n-grams, then a softmax or one-hidden-layer MLP) on a JSONL dataset, ' +
+    'with early stopping on validation, an abstain threshold calibrated on validation (out-of-scope rows labelled oosLabel), ' +
+    'checkpoints every checkpointEvery steps and exact resume. Artifacts: model.onnx (features → probabilities), featurizer.json, ' +
+    'metrics.json, predictions.json (test split). Result: {labels, metrics, threshold, steps, epochs, featureCount, resumedFrom}.',
+  entry: new URL('./main.ts', import.meta.url),
+  params: textClassifierParams,
+} satisfies RecipeDescriptor;

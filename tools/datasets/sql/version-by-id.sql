@@ -1,0 +1,2 @@
+-- $1 dataset version id
+select * from {{schema}}.dataset_versions where id = $1::uuid
