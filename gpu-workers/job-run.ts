@@ -81,6 +81,7 @@ export class JobRun {
     try {
       await rm(this.workDir, { recursive: true, force: true });
       await mkdir(this.workDir, { recursive: true });
+      await this.fetchInputs();
       const resume = await this.fetchCheckpoint();
       if (this.pendingStop) {
         outcome = { status: 'stopped', why: this.pendingStop, pid: null, durationMs: 0, lastCheckpoint: null, leftoverPids: [], exitCode: null, signal: null };
@@ -147,6 +148,14 @@ export class JobRun {
       checkpoint,
       outcome: { status: 'failed', reason: outcome.reason, message: outcome.message, lastLogs: [], exitCode: null, signal: null, unrecoverable: outcome.unrecoverable },
     };
+  }
+
+  /** Downloads the job's input blobs into `<workDir>/inputs/`, where its params refer to them. */
+  private async fetchInputs(): Promise<void> {
+    if (this.options.job.inputs.length === 0) return;
+    const dir = path.join(this.workDir, 'inputs');
+    await mkdir(dir, { recursive: true });
+    for (const input of this.options.job.inputs) await this.options.control.getBlob(input.sha256, path.join(dir, input.name));
   }
 
   /** Downloads the checkpoint file the job resumes from into this attempt's work dir. */

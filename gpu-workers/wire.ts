@@ -56,6 +56,8 @@ export interface ClaimedJob {
   resources: { gpus: number; gpuType?: string; minVramGb?: number; cpus: number; memoryGb: number };
   timeoutMs: number;
   checkpoint: StoredCheckpoint | null;
+  /** Blobs to download into `<workDir>/inputs/<name>` before starting (paths in params are relative to the work dir). */
+  inputs: Array<{ name: string; sha256: string }>;
 }
 
 export type ClaimResponse = { outcome: 'claimed'; job: ClaimedJob } | { outcome: 'lost'; state: string };

@@ -51,6 +51,8 @@ export interface Job {
   notBefore: Date | null;
   /** Wall-clock limit of one attempt. */
   timeoutMs: number;
+  /** Blobs the worker puts in `<workDir>/inputs/<name>` before the recipe starts. */
+  inputs: Array<{ name: string; sha256: string }>;
   createdAt: Date;
   /** When it was last put in the queue (submission, or the latest requeue). */
   queuedAt: Date;
@@ -141,6 +143,7 @@ export type JobRow = {
   dispatched_at: Date | null;
   not_before: Date | null;
   timeout_ms: number;
+  inputs: Array<{ name: string; sha256: string }> | null;
   created_at: Date;
   queued_at: Date;
   started_at: Date | null;
@@ -216,6 +219,7 @@ export function toJob(row: JobRow): Job {
     dispatchedAt: row.dispatched_at,
     notBefore: row.not_before,
     timeoutMs: row.timeout_ms,
+    inputs: row.inputs ?? [],
     createdAt: row.created_at,
     queuedAt: row.queued_at,
     startedAt: row.started_at,

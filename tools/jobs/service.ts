@@ -39,6 +39,7 @@ const SQL = {
   workerState: sql('worker-state'),
   artifactInsert: sql('artifact-insert'),
   checkpointSave: sql('checkpoint-save'),
+  artifactsList: sql('artifacts-list'),
 } as const;
 
 export interface JobsSettings {
@@ -62,7 +63,14 @@ export interface JobServiceDeps {
   log: Logger;
 }
 
-type Holder = { state: string; worker: string | null; attempt: number; project: string; cancel_requested: boolean; preempt_requested: boolean };
+type Holder = { state: string; worker: string | null; attempt: number; project: string; recipe: string; cancel_requested: boolean; preempt_requested: boolean };
+
+/**
+ * Runs when a job of a recipe has succeeded on its worker, before the job is marked succeeded: what
+ * it returns is merged into the job's result (the training plugin registers the model and adds
+ * `{model: {name, version}}`). A hook that throws fails the job (`finalize_failed`), not retried.
+ */
+export type SuccessHook = (job: Job, result: Record<string, unknown>, artifacts: ArtifactRecord[]) => Promise<Record<string, unknown> | undefined>;
 
 function conflict(message: string, details: Record<string, unknown>): AnvilError {
   return new AnvilError(ErrorCodes.CONFLICT, message, { details });
@@ -79,6 +87,7 @@ export class JobService implements ControlPlane {
   readonly store: JobStore;
   private readonly deps: JobServiceDeps;
   private readonly activeWorkers = new Map<string, number>();
+  private readonly successHooks = new Map<string, SuccessHook[]>();
 
   constructor(deps: JobServiceDeps) {
     this.deps = deps;
@@ -102,6 +111,11 @@ export class JobService implements ControlPlane {
       });
     }
     const params = recipe.params ? parseWith(recipe.params, input.params ?? {}, 'params') : (input.params ?? {});
+    for (const [index, item] of (input.inputs ?? []).entries()) {
+      await this.deps.blobs.get(item.sha256).catch(() => {
+        throw new AnvilError(ErrorCodes.NOT_FOUND, `inputs[${index}] (${item.name}): no blob ${item.sha256} is stored`, { details: { field: `inputs[${index}]` } });
+      });
+    }
     const submitted = await this.store.submit(project, { ...input, params, timeoutMs: input.timeoutMs ?? this.deps.settings.defaultTimeoutMs });
     if (!submitted.created) return submitted;
     this.announce(submitted.job);
@@ -182,6 +196,7 @@ export class JobService implements ControlPlane {
         resources: job.resources,
         timeoutMs: job.timeoutMs,
         checkpoint: checkpoint.success ? checkpoint.data : null,
+        inputs: job.inputs,
       },
     };
   }
@@ -218,7 +233,11 @@ export class JobService implements ControlPlane {
     const { outcome } = input;
     let job: Job;
     if (outcome.status === 'succeeded') {
-      job = await this.store.transition(jobId, { from: ['running'], to: 'succeeded', reason: 'the recipe finished', result: outcome.result, expect, checkpoint });
+      const finalized = await this.finalize(jobId, workerId, input.attempt, outcome.result);
+      job =
+        'error' in finalized
+          ? await this.store.transition(jobId, { from: ['running'], to: 'failed', reason: finalized.error.message, error: finalized.error, expect, checkpoint })
+          : await this.store.transition(jobId, { from: ['running'], to: 'succeeded', reason: 'the recipe finished', result: finalized.result, expect, checkpoint });
     } else if (outcome.status === 'stopped' && outcome.why === 'cancelled') {
       job = await this.store.transition(jobId, { from: ['running'], to: 'cancelled', reason: 'cancelled: the recipe was stopped', expect, checkpoint });
     } else if (outcome.status === 'stopped') {
@@ -278,6 +297,36 @@ export class JobService implements ControlPlane {
       const result = await this.store.requeue(jobId, `worker ${workerId} left; resuming elsewhere from the last checkpoint`, undefined, { worker: workerId, countAttempt: false }).catch(() => null);
       if (result) await this.afterEnd(result.job);
     }
+  }
+
+  /** Registers a hook run when a job of `recipe` succeeds (see SuccessHook); returns its removal. */
+  onSucceeded(recipe: string, hook: SuccessHook): () => void {
+    this.successHooks.set(recipe, [...(this.successHooks.get(recipe) ?? []), hook]);
+    return () => this.successHooks.set(recipe, (this.successHooks.get(recipe) ?? []).filter((each) => each !== hook));
+  }
+
+  /** A job's artifacts by name (worker-side callers; tools check the project first). */
+  async artifacts(jobId: string): Promise<ArtifactRecord[]> {
+    const { rows } = await this.deps.sql.query<{ id: string; job_id: string; name: string; sha256: string; size: string; media_type: string; created_at: Date }>(SQL.artifactsList, [jobId]);
+    return rows.map((row) => ({ id: row.id, jobId: row.job_id, name: row.name, sha256: row.sha256, size: Number(row.size), mediaType: row.media_type, createdAt: row.created_at.toISOString() }));
+  }
+
+  private async finalize(jobId: string, workerId: string, attempt: number, result: Record<string, unknown>): Promise<{ result: Record<string, unknown> } | { error: { code: string; message: string } }> {
+    if (this.successHooks.size === 0) return { result };
+    const holder = await this.holder(jobId, workerId, attempt);
+    const hooks = this.successHooks.get(holder.recipe) ?? [];
+    if (hooks.length === 0) return { result };
+    const job = await this.store.get(holder.project, jobId);
+    const artifacts = await this.artifacts(jobId);
+    let merged = result;
+    try {
+      for (const hook of hooks) merged = { ...merged, ...((await hook(job, merged, artifacts)) ?? {}) };
+    } catch (error) {
+      this.deps.log.warn({ err: error, jobId }, 'a success hook failed; the job fails');
+      const message = error instanceof Error ? error.message : String(error);
+      return { error: { code: 'finalize_failed', message: `the recipe finished, but recording its outcome failed: ${message}` } };
+    }
+    return { result: merged };
   }
 
   // -----------------------------------------------------------------------------------------------

@@ -116,6 +116,8 @@ export interface SubmitInput {
   maxAttempts?: number;
   /** Wall-clock limit of one attempt (default 24 h). */
   timeoutMs?: number;
+  /** Blobs the worker downloads into `<workDir>/inputs/<name>` first (the caller checks they exist). */
+  inputs?: ReadonlyArray<{ name: string; sha256: string }>;
 }
 
 export interface SubmitResult {
@@ -295,6 +297,20 @@ function conflict(message: string, details: Record<string, unknown>): AnvilError
   return new AnvilError(ErrorCodes.CONFLICT, message, { details });
 }
 
+const INPUT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+function jobInputs(inputs: ReadonlyArray<{ name: string; sha256: string }>): Array<{ name: string; sha256: string }> {
+  if (inputs.length > 100) throw invalid(`a job takes at most 100 inputs, got ${inputs.length}`);
+  const names = new Set<string>();
+  return inputs.map((item, index) => {
+    if (typeof item.name !== 'string' || !INPUT_NAME.test(item.name)) throw invalid(`inputs[${index}].name must be a file name (letters, digits, ".", "_", "-")`);
+    if (names.has(item.name)) throw invalid(`inputs[${index}].name ${item.name} is given twice`);
+    names.add(item.name);
+    if (typeof item.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(item.sha256)) throw invalid(`inputs[${index}].sha256 must be 64 lower-case hex digits`);
+    return { name: item.name, sha256: item.sha256 };
+  });
+}
+
 function reasonText(reason: unknown): string {
   return text(reason, 'reason', REASON_MAX);
 }
@@ -338,6 +354,7 @@ export class JobStore {
     if (dependsOn.length > LIMITS.dependsOnMax) throw invalid(`dependsOn lists ${dependsOn.length} jobs; at most ${LIMITS.dependsOnMax}`);
     const resourcesJson = JSON.stringify(resources);
     const timeoutMs = int(input.timeoutMs ?? LIMITS.timeoutMsDefault, 'timeoutMs', 1_000, LIMITS.timeoutMsMax);
+    const inputs = jobInputs(input.inputs ?? []);
 
     return this.sql.transaction(async (tx) => {
       if (dependsOn.length > 0) {
@@ -359,6 +376,7 @@ export class JobStore {
         key,
         dependsOn,
         timeoutMs,
+        JSON.stringify(inputs),
       ]);
       const row = inserted.rows[0];
       if (row) return { job: toJob(row), created: true };
