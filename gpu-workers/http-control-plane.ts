@@ -65,9 +65,25 @@ export class HttpControlPlane implements ControlPlane {
     await this.json('POST', `/api/workers/${encodeURIComponent(workerId)}/retire`, {});
   }
 
-  async putBlob(sha256: string, file: string): Promise<{ sha256: string; size: number }> {
+  putBlob(sha256: string, file: string): Promise<{ sha256: string; size: number }> {
+    return this.upload(`/api/blobs/${sha256}`, file);
+  }
+
+  getBlob(sha256: string, file: string): Promise<void> {
+    return this.download(`/api/blobs/${sha256}`, file);
+  }
+
+  putCheckpoint(workerId: string, jobId: string, sha256: string, file: string): Promise<{ sha256: string; size: number }> {
+    return this.upload(`/api/workers/${encodeURIComponent(workerId)}/jobs/${jobId}/checkpoints/${sha256}`, file);
+  }
+
+  getCheckpoint(workerId: string, jobId: string, sha256: string, file: string): Promise<void> {
+    return this.download(`/api/workers/${encodeURIComponent(workerId)}/jobs/${jobId}/checkpoints/${sha256}`, file);
+  }
+
+  private async upload(urlPath: string, file: string): Promise<{ sha256: string; size: number }> {
     const { size } = await stat(file);
-    return this.request(`/api/blobs/${sha256}`, () => ({
+    return this.request(urlPath, () => ({
       method: 'PUT',
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
       body: Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>,
@@ -75,9 +91,9 @@ export class HttpControlPlane implements ControlPlane {
     }), async (response) => (await response.json()) as { sha256: string; size: number });
   }
 
-  async getBlob(sha256: string, file: string): Promise<void> {
-    await this.request(`/api/blobs/${sha256}`, () => ({ method: 'GET' }), async (response) => {
-      if (!response.body) throw new AnvilError(ErrorCodes.UPSTREAM_FAILED, `blob ${sha256} came back without a body`);
+  private async download(urlPath: string, file: string): Promise<void> {
+    await this.request(urlPath, () => ({ method: 'GET' }), async (response) => {
+      if (!response.body) throw new AnvilError(ErrorCodes.UPSTREAM_FAILED, `${urlPath} came back without a body`);
       await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), createWriteStream(file));
     });
   }

@@ -164,7 +164,7 @@ export class JobRun {
     if (!stored) return null;
     const file = path.join(this.workDir, 'resume', stored.blob?.name ?? `checkpoint-${stored.step}`);
     await mkdir(path.dirname(file), { recursive: true });
-    if (stored.blob) await this.options.control.getBlob(stored.blob.sha256, file);
+    if (stored.blob) await this.options.control.getCheckpoint(this.options.workerId, this.jobId, stored.blob.sha256, file);
     return { step: stored.step, path: file, ...(stored.state ? { state: stored.state } : {}) };
   }
 
@@ -236,7 +236,7 @@ export class JobRun {
         this.queuedCheckpoint = undefined;
         try {
           const sha256 = await sha256File(ref.path);
-          const blob = await this.options.control.putBlob(sha256, ref.path);
+          const blob = await this.options.control.putCheckpoint(this.options.workerId, this.jobId, sha256, ref.path);
           const stored: StoredCheckpoint = { step: ref.step, ...(ref.state ? { state: ref.state } : {}), blob: { ...blob, name: path.basename(ref.path) } };
           this.flush();
           await this.chain;

@@ -136,6 +136,10 @@ export interface ControlPlane {
   putBlob(sha256: string, file: string): Promise<{ sha256: string; size: number }>;
   /** Writes a stored blob to `file`. */
   getBlob(sha256: string, file: string): Promise<void>;
+  /** Stores a checkpoint file of a job this worker holds (kept until a newer one is recorded or the job ends). */
+  putCheckpoint(workerId: string, jobId: string, sha256: string, file: string): Promise<{ sha256: string; size: number }>;
+  /** Writes a checkpoint of a job this worker holds (it resumes from it) to `file`. */
+  getCheckpoint(workerId: string, jobId: string, sha256: string, file: string): Promise<void>;
   /** Records a job's artifact from a stored blob. */
   putArtifact(workerId: string, jobId: string, artifact: { name: string; sha256: string; mediaType: string }): Promise<ArtifactRecord>;
   /** Leaving on purpose: running jobs go back to the queue. */

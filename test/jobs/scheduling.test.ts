@@ -4,6 +4,8 @@
  * recipes, each observed in the job's record and events.
  */
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { jobProcesses, maxConcurrentRunning, recipeFixture, startJobsHost, waitFor, waitForEnd, waitForState, type JobsHost } from './support.ts';
 
@@ -26,6 +28,8 @@ describe('jobs on the embedded local worker', () => {
     assert.deepEqual(points.map((point) => point.value), [1, 2, 3, 4, 5]);
     assert.equal((done.checkpoint as { step: number }).step, 5);
     assert.ok((await jobs.service.store.logs('default', job.id)).lines.length >= 1);
+    // Checkpoint files are kept only while the job may still resume from them.
+    assert.deepEqual(readdirSync(path.join(jobs.blobs.root, 'checkpoints', job.id), { withFileTypes: false }).length, 0);
   });
 
   test('bad params are refused at submit, naming the field', async () => {
@@ -50,6 +54,8 @@ describe('jobs on the embedded local worker', () => {
     const cancelled = await waitForEnd(jobs, 'default', job.id, 10_000);
     assert.equal(cancelled.state, 'cancelled');
     await waitFor('the process group to exit', async () => jobProcesses(job.id).length === 0, jobs.config.graceMs + 1_000);
+    const checkpoints = path.join(jobs.blobs.root, 'checkpoints', job.id);
+    assert.ok(!existsSync(checkpoints) || readdirSync(checkpoints).length === 0, 'a cancelled job keeps no checkpoint files');
     assert.ok(Date.now() - asked < jobs.config.graceMs + 1_000, `took ${Date.now() - asked} ms`);
     assert.ok(pids.length > 0);
   });
@@ -140,6 +146,9 @@ describe('preemption on a one-slot worker', () => {
     const high = await jobs.service.submit('default', { recipe: 'diagnostics.counter', params: { steps: 3, stepMs: 10 }, priority: 10 });
     const doneHigh = await waitForEnd(jobs, 'default', high.job.id);
     assert.equal(doneHigh.state, 'succeeded');
+    const kept = readdirSync(path.join(jobs.blobs.root, 'checkpoints', low.job.id));
+    // While it can still resume: its latest checkpoint (plus, for a moment, the one being uploaded).
+    assert.ok(kept.length >= 1 && kept.length <= 2, `checkpoint files kept: ${kept.join(', ')}`);
     const doneLow = await waitForEnd(jobs, 'default', low.job.id, 60_000);
     assert.equal(doneLow.state, 'succeeded');
     const result = doneLow.result as { count: number; resumedFrom: number };

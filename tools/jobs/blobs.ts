@@ -6,7 +6,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -49,6 +49,42 @@ export class BlobStore {
   /** Stores `body` if it hashes to `expectedSha256`; a blob already stored is kept as is. */
   async put(expectedSha256: string, body: Readable | ReadableStream<Uint8Array>): Promise<StoredBlob> {
     const expected = checkSha256(expectedSha256);
+    const stored = await this.receive(expected, body, this.location(expected));
+    await this.sql.query(SQL.insert, [expected, stored.size, path.relative(this.root, stored.file)]);
+    return stored;
+  }
+
+  /**
+   * A job's checkpoint file, kept apart from the shared blobs: checkpoints are large and many, so
+   * only the job's latest one is kept (`pruneCheckpoints`) and all go when the job ends.
+   */
+  async putCheckpoint(jobId: string, expectedSha256: string, body: Readable | ReadableStream<Uint8Array>): Promise<StoredBlob> {
+    const expected = checkSha256(expectedSha256);
+    return this.receive(expected, body, path.join(this.checkpointDir(jobId), expected));
+  }
+
+  async getCheckpoint(jobId: string, sha256: string): Promise<StoredBlob> {
+    const digest = checkSha256(sha256);
+    const file = path.join(this.checkpointDir(jobId), digest);
+    const info = await stat(file).catch(() => null);
+    if (!info) throw new AnvilError(ErrorCodes.NOT_FOUND, `Job ${jobId} has no checkpoint ${digest}`, { details: { jobId, sha256: digest } });
+    return { sha256: digest, size: info.size, file };
+  }
+
+  /** Removes a job's checkpoint files other than `keep` (its current one). */
+  async pruneCheckpoints(jobId: string, keep: string | null): Promise<void> {
+    const dir = this.checkpointDir(jobId);
+    const files = await readdir(dir).catch(() => [] as string[]);
+    await Promise.all(files.filter((name) => name !== keep).map((name) => rm(path.join(dir, name), { force: true })));
+  }
+
+  private checkpointDir(jobId: string): string {
+    if (!/^[0-9a-f-]{36}$/.test(jobId)) throw new AnvilError(ErrorCodes.INVALID_INPUT, `job id must be a UUID, got ${JSON.stringify(jobId)}`);
+    return path.join(this.root, 'checkpoints', jobId);
+  }
+
+  /** Streams `body` to a temp file while hashing; moves it to `destination` only when it matches. */
+  private async receive(expected: string, body: Readable | ReadableStream<Uint8Array>, destination: string): Promise<StoredBlob> {
     const tmpDir = path.join(this.root, 'tmp');
     await mkdir(tmpDir, { recursive: true });
     const tmp = path.join(tmpDir, `${randomUUID()}.part`);
@@ -75,11 +111,9 @@ export class BlobStore {
           details: { expected, actual, size },
         });
       }
-      const file = this.location(expected);
-      await mkdir(path.dirname(file), { recursive: true });
-      await rename(tmp, file);
-      await this.sql.query(SQL.insert, [expected, size, path.relative(this.root, file)]);
-      return { sha256: expected, size, file };
+      await mkdir(path.dirname(destination), { recursive: true });
+      await rename(tmp, destination);
+      return { sha256: expected, size, file: destination };
     } finally {
       await rm(tmp, { force: true });
     }

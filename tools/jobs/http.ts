@@ -10,6 +10,8 @@
  *   POST /api/workers/:worker/jobs/:job/finish      FinishRequest → FinishResponse
  *   POST /api/workers/:worker/jobs/:job/artifacts   {name, sha256, mediaType} → ArtifactRecord
  *   POST /api/workers/:worker/retire                → 204
+ *   PUT  /api/workers/:worker/jobs/:job/checkpoints/:sha256   body → {sha256, size} (the holder only)
+ *   GET  /api/workers/:worker/jobs/:job/checkpoints/:sha256   → the bytes (the holder only)
  *   PUT  /api/blobs/:sha256                         body → {sha256, size}
  *   GET  /api/blobs/:sha256                         → the bytes
  *   GET  /api/jobs/:job/artifacts/:name             → the bytes (scope jobs:read, the caller's project)
@@ -74,6 +76,20 @@ export function workerApiRoutes(ready: () => JobsRuntime): HttpRoute[] {
     worker('POST', '/api/workers/:worker/jobs/:job/artifacts', async (c, jobs) => {
       const artifact = parseWith(artifactRequest, await jsonBody(c), 'body');
       return c.json(await jobs.service.putArtifact(param(c, 'worker'), param(c, 'job'), artifact));
+    }),
+    worker('PUT', '/api/workers/:worker/jobs/:job/checkpoints/:sha256', async (c, jobs) => {
+      const body = c.req.raw.body;
+      if (!body) throw new AnvilError(ErrorCodes.INVALID_INPUT, 'the request has no body to store');
+      const jobId = param(c, 'job');
+      await jobs.service.requireHolder(jobId, param(c, 'worker'));
+      const stored = await jobs.blobs.putCheckpoint(jobId, param(c, 'sha256'), body);
+      return c.json({ sha256: stored.sha256, size: stored.size });
+    }),
+    worker('GET', '/api/workers/:worker/jobs/:job/checkpoints/:sha256', async (c, jobs) => {
+      const jobId = param(c, 'job');
+      await jobs.service.requireHolder(jobId, param(c, 'worker'));
+      const stored = await jobs.blobs.getCheckpoint(jobId, param(c, 'sha256'));
+      return fileResponse(stored.file, stored.size, 'application/octet-stream');
     }),
     worker('POST', '/api/workers/:worker/retire', async (c, jobs) => {
       await jobs.service.retire(param(c, 'worker'));

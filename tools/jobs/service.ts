@@ -271,6 +271,19 @@ export class JobService implements ControlPlane {
     await copyFile((await this.deps.blobs.get(sha256)).file, file);
   }
 
+  async putCheckpoint(workerId: string, jobId: string, sha256: string, file: string): Promise<{ sha256: string; size: number }> {
+    await this.holder(jobId, workerId);
+    const { createReadStream } = await import('node:fs');
+    const stored = await this.deps.blobs.putCheckpoint(jobId, sha256, createReadStream(file));
+    return { sha256: stored.sha256, size: stored.size };
+  }
+
+  async getCheckpoint(workerId: string, jobId: string, sha256: string, file: string): Promise<void> {
+    await this.holder(jobId, workerId);
+    const { copyFile } = await import('node:fs/promises');
+    await copyFile((await this.deps.blobs.getCheckpoint(jobId, sha256)).file, file);
+  }
+
   async putArtifact(workerId: string, jobId: string, artifact: { name: string; sha256: string; mediaType: string }): Promise<ArtifactRecord> {
     const holder = await this.holder(jobId, workerId);
     const blob = await this.deps.blobs.get(artifact.sha256);
@@ -378,6 +391,9 @@ export class JobService implements ControlPlane {
    */
   private async afterEnd(job: Job): Promise<void> {
     this.announce(job);
+    if (job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled') {
+      await this.deps.blobs.pruneCheckpoints(job.id, null).catch((error: unknown) => this.deps.log.warn({ err: error, jobId: job.id }, 'could not remove checkpoint files'));
+    }
     const dependents = await this.store.dependents(job.id);
     if (job.state === 'failed' || job.state === 'cancelled') {
       for (const dependent of dependents) await this.failUnrunnable(dependent, `${job.id} (${job.state})`);
@@ -404,7 +420,14 @@ export class JobService implements ControlPlane {
   }
 
   private async saveCheckpoint(jobId: string, workerId: string, attempt: number, checkpoint: StoredCheckpoint): Promise<void> {
-    await this.deps.sql.query(SQL.checkpointSave, [jobId, workerId, attempt, JSON.stringify(checkpoint)]);
+    const saved = await this.deps.sql.query(SQL.checkpointSave, [jobId, workerId, attempt, JSON.stringify(checkpoint)]);
+    // Only the checkpoint the job would resume from is worth its disk space.
+    if (saved.rowCount > 0) await this.deps.blobs.pruneCheckpoints(jobId, checkpoint.blob?.sha256 ?? null);
+  }
+
+  /** CONFLICT unless `workerId` holds the job now (for the HTTP checkpoint routes). */
+  async requireHolder(jobId: string, workerId: string): Promise<void> {
+    await this.holder(jobId, workerId);
   }
 
   /** The job, if `workerId` holds it (on `attempt`, when given); CONFLICT otherwise, so a stale worker stops. */
