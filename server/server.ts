@@ -4,6 +4,8 @@ import { corePlugin } from '../tools/core/index.ts';
 import { jobsPlugin } from '../tools/jobs/index.ts';
 import { datasetsPlugin } from '../tools/datasets/index.ts';
 import { modelsPlugin } from '../tools/models/index.ts';
+import { trainingPlugin } from '../tools/training/index.ts';
+import { evaluationPlugin } from '../tools/evaluation/index.ts';
 import type { AnvilConfig } from './config/schema.ts';
 import { startHttpServer, type HttpServerHandle } from './http/serve.ts';
 import type { Logger } from './log.ts';
@@ -74,7 +76,7 @@ export async function startAnvilServer(options: StartOptions): Promise<AnvilServ
       baseDir: options.pluginBaseDir,
       builtins: builtinPlugins,
       // The built-in skills: always loaded (tool profiles and per-project switches trim what callers see).
-      always: [corePlugin, jobsPlugin, datasetsPlugin, modelsPlugin],
+      always: [corePlugin, jobsPlugin, datasetsPlugin, modelsPlugin, trainingPlugin, evaluationPlugin],
       extra: options.extraPlugins ?? [],
     });
     const host = plugins;

@@ -4,6 +4,7 @@
  */
 import * as z from 'zod';
 import type { RecipeSpec as RecipeDescriptor } from '../../plugins/sdk/types.ts';
+import { evaluationRecipe } from './evaluation/recipe.ts';
 import { tabularClassifierRecipe } from './tabular-classifier/recipe.ts';
 import { textClassifierRecipe } from './text-classifier/recipe.ts';
 
@@ -23,4 +24,4 @@ export const diagnosticsCounter = {
   params: diagnosticsCounterParams,
 } satisfies RecipeDescriptor;
 
-export const builtinRecipes: readonly RecipeDescriptor[] = [diagnosticsCounter, textClassifierRecipe, tabularClassifierRecipe];
+export const builtinRecipes: readonly RecipeDescriptor[] = [diagnosticsCounter, textClassifierRecipe, tabularClassifierRecipe, evaluationRecipe];

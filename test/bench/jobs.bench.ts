@@ -119,7 +119,9 @@ async function rawBullmq(queue: QueueBackend, latencyN: number, drainN: number, 
 
 async function anvilDispatch(server: AnvilServer, jobs: JobsRuntime, latencyN: number, drainN: number, concurrency: number[]) {
   const { service } = jobs;
-  const { workerId } = await service.register({ name: 'bench-worker', capabilities: {}, resourceClasses: ['cpu'], slots: 256, recipes: ['diagnostics.counter'] });
+  const { workerId, heartbeatMs } = await service.register({ name: 'bench-worker', capabilities: {}, resourceClasses: ['cpu'], slots: 256, recipes: ['diagnostics.counter'] });
+  // A worker that stops heartbeating is declared lost and its claims refused: beat like a real one.
+  const heartbeat = setInterval(() => void service.heartbeat(workerId, { telemetry: null, running: [] }).catch(() => {}), heartbeatMs);
   const signals = new StartSignals();
   let done = 0;
   let target = Number.POSITIVE_INFINITY;
@@ -161,6 +163,7 @@ async function anvilDispatch(server: AnvilServer, jobs: JobsRuntime, latencyN: n
     throughput.set(level, rate);
   }
   await worker.close();
+  clearInterval(heartbeat);
   await service.retire(workerId);
   return { p50: percentile(latency, 50), p99: percentile(latency, 99), throughput, submitRate };
 }

@@ -89,6 +89,8 @@ describe('plugin host through the test harness', () => {
         ['jobs', 'active', true],
         ['datasets', 'active', true],
         ['models', 'active', true],
+        ['training', 'active', true],
+        ['evaluation', 'active', true],
         ['base', 'active', true],
         ['dependent', 'active', false],
       ],

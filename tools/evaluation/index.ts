@@ -1,0 +1,59 @@
+/**
+ * The built-in `evaluation` plugin: evaluate a registered model version on a dataset split, or
+ * compare a candidate with the champion on the same rows, in an `evaluation` job (recipe in
+ * gpu-workers/recipes/evaluation/); store each finished evaluation's summary; serve its Markdown
+ * report as an MCP resource. The metrics themselves are the pure library in ./metrics/.
+ *
+ * Built in, its tools are named `eval_run`, `eval_compare`, `eval_get`; loaded as an ordinary
+ * plugin the host prefixes them itself (`evaluation_run`, …).
+ */
+import { definePlugin } from 'anvil/plugin';
+import { anvilVersion } from '../../server/version.ts';
+import { datasetsPlugin } from '../datasets/index.ts';
+import { jobsPlugin } from '../jobs/index.ts';
+import { modelsPlugin } from '../models/index.ts';
+import { EVALUATION_RECIPE, recordEvaluation, reportUri, type EvaluationDeps } from './service.ts';
+import { EvaluationStore, evaluationMigrations } from './store.ts';
+import { compareTool } from './tools/compare.ts';
+import { getTool } from './tools/get.ts';
+import { evaluationResources } from './tools/resources.ts';
+import { runTool } from './tools/run.ts';
+
+export { EvaluationStore, evaluationMigrations, type EvaluationRecord, type EvaluationKind, type NewEvaluation } from './store.ts';
+export { detailUri, EVALUATION_RECIPE, findEvaluation, modelFiles, recordEvaluation, reportUri, resolveModel, submitEvaluation, type EvaluationDeps } from './service.ts';
+export { CHAMPION_ALIAS } from './tools/compare.ts';
+
+export const evaluationPlugin = definePlugin({
+  id: 'evaluation',
+  version: anvilVersion,
+  apiVersion: 1,
+  description: 'Model evaluation: metrics with bootstrap intervals on a dataset split, candidate vs champion comparisons with a verdict, Markdown reports',
+  requires: { plugins: { jobs: '*', datasets: '*', models: '*' } },
+  permissions: ['sql'],
+  register(ctx) {
+    ctx.migrations(evaluationMigrations);
+    const jobs = ctx.use(jobsPlugin);
+    const datasets = ctx.use(datasetsPlugin);
+    const models = ctx.use(modelsPlugin);
+    const store = new EvaluationStore(ctx.sql);
+    const deps: EvaluationDeps = { jobs: () => jobs.jobs(), datasets: () => datasets.datasets(), registry: () => models.registry(), store };
+
+    const named = (local: string) => (ctx.internal ? `eval_${local}` : local);
+    ctx.tool(runTool(named('run'), deps));
+    ctx.tool(compareTool(named('compare'), deps));
+    ctx.tool(getTool(named('get'), deps));
+    for (const resource of evaluationResources(deps)) ctx.resource(resource);
+
+    let removeHook: (() => void) | undefined;
+    ctx.onReady(() => {
+      // The jobs plugin is ready by now (it registers, and runs its ready hooks, before this plugin).
+      removeHook = jobs.jobs().service.onSucceeded(EVALUATION_RECIPE, async (job, result, artifacts) => {
+        const record = await recordEvaluation(store, job, result, artifacts);
+        ctx.log.debug({ jobId: job.id, kind: record.kind, verdict: record.verdict }, 'evaluation stored');
+        return { evaluation: { id: record.id, reportUri: reportUri(record.id) } };
+      });
+    });
+    ctx.onClose(() => removeHook?.());
+    return { store: () => store, deps: () => deps };
+  },
+});
