@@ -58,7 +58,7 @@ describe('tabular-classifier', () => {
       assert.deepEqual(outcome.result.labels, ['fraud', 'ok']);
       assert.ok(metrics.valPrAuc !== undefined && metrics.valPrAuc > 0.8, JSON.stringify(metrics));
       assert.ok((metrics.testAccuracy ?? 0) > 0.85, JSON.stringify(metrics));
-      assert.equal(events.filter((event) => event.type === 'invalid').length, 0);
+      assert.deepEqual(events.filter((event) => event.type === 'invalid'), []);
 
       const found = new Map(events.filter((e): e is ArtifactEvent => e.type === 'artifact').map((e) => [e.name, e]));
       const spec = JSON.parse(readFileSync(found.get('featurizer')?.path as string, 'utf8')) as { positiveLabel: string; numeric: { column: string }[]; categorical: { column: string }[] };

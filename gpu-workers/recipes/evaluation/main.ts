@@ -15,9 +15,9 @@ import {
   type EvaluationInput,
 } from '../../../tools/evaluation/metrics/index.ts';
 import type { RecipeSpec } from '../../protocol.ts';
-import { emit, exitAfterFlush, readSpec } from '../../recipe-io.ts';
+import { emit, exitAfterFlush } from '../../recipe-io.ts';
 import { DataError, labelOf, readJsonl, splitOf, type DatasetRow } from '../ml/dataset.ts';
-import { describeIssues, log, publishArtifact, refuse } from '../ml/recipe-kit.ts';
+import { log, publishArtifact, readParams, refuse } from '../ml/recipe-kit.ts';
 import { evaluationParams, type EvaluationModel, type EvaluationParams, type ModelRole } from './recipe.ts';
 import { loadScorer, type Scorer } from './scorers.ts';
 import { summarizeComparison, summarizeEvaluation, type EvaluationResult } from './summary.ts';
@@ -36,15 +36,9 @@ async function main(): Promise<void> {
     log('SIGTERM: stopping the evaluation (nothing to checkpoint)', 'warn');
     void exitAfterFlush(143);
   });
-  let spec: RecipeSpec;
-  try {
-    spec = await readSpec();
-  } catch (error) {
-    return refuse(errorMessage(error));
-  }
-  const parsed = evaluationParams.safeParse(spec.params);
-  if (!parsed.success) return refuse(`invalid params for evaluation: ${describeIssues(parsed.error)}`);
-  const params = parsed.data;
+  const input = await readParams(evaluationParams, 'evaluation');
+  if (!input) return;
+  const { spec, params } = input;
   try {
     await run(spec, params);
   } catch (error) {

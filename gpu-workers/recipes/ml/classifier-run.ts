@@ -16,6 +16,9 @@ import type { Network } from './network.ts';
 import { publishArtifact, refuse, type StopFlag } from './recipe-kit.ts';
 import { train, type TrainData, type TrainSettings } from './trainer.ts';
 
+/** How long a reported checkpoint file is kept at least (see the checkpoint callback). */
+const CHECKPOINT_KEEP_MS = 60_000;
+
 export interface PreparedSplits {
   readonly labels: readonly string[];
   readonly train: Csr;
@@ -56,7 +59,7 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
     .digest('hex')
     .slice(0, 32);
   const trainData: TrainData = { train: data.train, trainY: data.trainY, val: data.val, valY: data.valY, classWeight: data.classWeight, classes };
-  const written: string[] = [];
+  const written: Array<{ file: string; at: number }> = [];
   const resumeFile = spec.resume?.checkpoint.path ?? null;
   if (resumeFile !== null && !existsSync(resumeFile)) return refuse(`checkpoint file ${resumeFile} does not exist`);
 
@@ -70,9 +73,13 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
       stopRequested: () => options.stop.requested,
       checkpoint: (step, file, state) => {
         emit({ type: 'checkpoint', step, path: file, state });
-        // Keep the last two checkpoint files this attempt wrote (the runner hands back only the last).
-        if (written.at(-1) !== file) written.push(file);
-        while (written.length > 2) rmSync(written.shift() as string, { force: true });
+        // The worker reads a reported file after the line reaches it, which under load can be a
+        // while: delete a file only once two newer ones exist and it was reported a minute ago.
+        if (written.at(-1)?.file !== file) written.push({ file, at: Date.now() });
+        for (let oldest = written[0]; oldest && written.length > 2 && Date.now() - oldest.at > CHECKPOINT_KEEP_MS; oldest = written[0]) {
+          rmSync(oldest.file, { force: true });
+          written.shift();
+        }
       },
     }, resumeFile);
   } catch (error) {

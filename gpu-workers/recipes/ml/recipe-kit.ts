@@ -3,12 +3,35 @@ import { createHash } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type * as z from 'zod';
-import { emit, exitAfterFlush } from '../../recipe-io.ts';
+import { errorMessage } from '../../../server/errors.ts';
+import type { RecipeSpec } from '../../protocol.ts';
+import { emit, exitAfterFlush, readSpec } from '../../recipe-io.ts';
 
 /** Reports an unrecoverable error (bad params, bad data) and exits 2. */
 export async function refuse(message: string): Promise<void> {
   emit({ type: 'error', message, recoverable: false });
   await exitAfterFlush(2);
+}
+
+/**
+ * Reads the spec from stdin and parses its params; on a bad spec or bad params it reports an
+ * unrecoverable error (exit 2) and returns null, so a recipe's main starts with
+ * `const input = await readParams(schema, 'name'); if (!input) return;`.
+ */
+export async function readParams<S extends z.ZodType>(schema: S, recipe: string): Promise<{ spec: RecipeSpec; params: z.output<S> } | null> {
+  let spec: RecipeSpec;
+  try {
+    spec = await readSpec();
+  } catch (error) {
+    await refuse(errorMessage(error));
+    return null;
+  }
+  const parsed = schema.safeParse(spec.params);
+  if (!parsed.success) {
+    await refuse(`invalid params for ${recipe}: ${describeIssues(parsed.error)}`);
+    return null;
+  }
+  return { spec, params: parsed.data };
 }
 
 export function describeIssues(error: z.ZodError): string {

@@ -1,13 +1,10 @@
 /**
  * Entry of recipe `tabular-classifier` (a child process of the runner; see ../../PROTOCOL.md and README.md).
  */
-import { errorMessage } from '../../../server/errors.ts';
-import type { RecipeSpec } from '../../protocol.ts';
-import { readSpec } from '../../recipe-io.ts';
 import { runClassifier } from '../ml/classifier-run.ts';
 import { DataError } from '../ml/dataset.ts';
 import { averagePrecision } from '../ml/metrics.ts';
-import { describeIssues, log, refuse, StopFlag } from '../ml/recipe-kit.ts';
+import { log, readParams, refuse, StopFlag } from '../ml/recipe-kit.ts';
 import { classWeights } from '../ml/split.ts';
 import { loadLabelledRows } from '../ml/splits.ts';
 import { fitColumns, TabularFeaturizer, type TabularFeaturizerSpec } from './featurizer.ts';
@@ -15,15 +12,9 @@ import { tabularClassifierParams } from './recipe.ts';
 
 async function main(): Promise<void> {
   const stop = new StopFlag().install();
-  let spec: RecipeSpec;
-  try {
-    spec = await readSpec();
-  } catch (error) {
-    return refuse(errorMessage(error));
-  }
-  const parsed = tabularClassifierParams.safeParse(spec.params);
-  if (!parsed.success) return refuse(`invalid params for tabular-classifier: ${describeIssues(parsed.error)}`);
-  const params = parsed.data;
+  const input = await readParams(tabularClassifierParams, 'tabular-classifier');
+  if (!input) return;
+  const { spec, params } = input;
   const { dataset } = params;
 
   let loaded;

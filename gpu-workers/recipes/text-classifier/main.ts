@@ -2,13 +2,10 @@
  * Entry of recipe `text-classifier` (a child process of the runner; see ../../PROTOCOL.md and README.md).
  * Reads the dataset, fits the TF-IDF featurizer on the training rows, trains, exports.
  */
-import { errorMessage } from '../../../server/errors.ts';
-import type { RecipeSpec } from '../../protocol.ts';
-import { readSpec } from '../../recipe-io.ts';
 import { runClassifier } from '../ml/classifier-run.ts';
 import { DataError } from '../ml/dataset.ts';
 import { selectRows } from '../ml/matrix.ts';
-import { describeIssues, log, refuse, StopFlag } from '../ml/recipe-kit.ts';
+import { log, readParams, refuse, StopFlag } from '../ml/recipe-kit.ts';
 import { classWeights } from '../ml/split.ts';
 import { loadLabelledRows } from '../ml/splits.ts';
 import { Featurizer, fitVectorizer, type TextFeaturizerSpec } from './featurizer.ts';
@@ -16,15 +13,9 @@ import { textClassifierParams } from './recipe.ts';
 
 async function main(): Promise<void> {
   const stop = new StopFlag().install();
-  let spec: RecipeSpec;
-  try {
-    spec = await readSpec();
-  } catch (error) {
-    return refuse(errorMessage(error));
-  }
-  const parsed = textClassifierParams.safeParse(spec.params);
-  if (!parsed.success) return refuse(`invalid params for text-classifier: ${describeIssues(parsed.error)}`);
-  const params = parsed.data;
+  const input = await readParams(textClassifierParams, 'text-classifier');
+  if (!input) return;
+  const { spec, params } = input;
   const { dataset } = params;
 
   let loaded;
