@@ -5,8 +5,9 @@ export type ScopeLevel = (typeof scopeLevels)[number];
 
 /**
  * Scopes that name one action rather than a level: `workers:join` lets a machine join the cluster
- * as a worker (it receives every project's jobs, so it is an operator credential). The area's
- * admin level covers them too.
+ * as a worker. A worker receives every project's jobs and their inputs, so this is an operator
+ * credential: it must be granted by name (or as `workers:admin`); `*` — a project's "everything" —
+ * does not include it.
  */
 export const actionScopes: readonly string[] = ['workers:join'];
 
@@ -33,10 +34,11 @@ export function parseScopes(raw: string | readonly string[], field = 'scopes'): 
  * read — and `*` covers everything.
  */
 export function hasScope(granted: readonly string[], required: string): boolean {
-  if (granted.includes('*') || granted.includes(required)) return true;
+  if (granted.includes(required)) return true;
   const [area, level] = required.split(':') as [string, ScopeLevel | undefined];
-  if (!level) return false;
+  if (!level) return granted.includes('*');
   if (!scopeLevels.includes(level)) return granted.includes(`${area}:admin`);
+  if (granted.includes('*')) return true;
   const needed = scopeLevels.indexOf(level);
   return scopeLevels.some((candidate, index) => index >= needed && granted.includes(`${area}:${candidate}`));
 }

@@ -10,6 +10,12 @@ describe('scopes', () => {
     assert.equal(hasScope(['training:read'], 'training:write'), false);
     assert.equal(hasScope(['training:admin'], 'payment:read'), false);
     assert.equal(hasScope(['*'], 'payment:admin'), true);
+    // The operator scope to join as a worker is granted by name only, never by a project's *.
+    assert.equal(hasScope(['*'], 'workers:join'), false);
+    assert.equal(hasScope(['workers:join'], 'workers:join'), true);
+    assert.equal(hasScope(['workers:admin'], 'workers:join'), true);
+    assert.equal(hasScope(['workers:join'], 'workers:read'), false);
+    assert.deepEqual(parseScopes('workers:join,jobs:read'), ['workers:join', 'jobs:read']);
     assert.deepEqual(missingScopes(['anvil:read'], ['anvil:read', 'metrics:read']), ['metrics:read']);
   });
 
