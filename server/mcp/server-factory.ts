@@ -7,6 +7,7 @@ import {
   type AuthInfo,
   type McpRequestContext,
   type McpServerFactory,
+  type ScopeChallengeHandler,
   type ServerContext,
   type Tool,
 } from '@modelcontextprotocol/server';
@@ -15,9 +16,48 @@ import { missingScopes } from '../auth/scopes.ts';
 import { ErrorCodes } from '../errors.ts';
 import { anvilVersion } from '../version.ts';
 import { advertisedSchema } from './advertised-schema.ts';
-import type { Catalog, CatalogTool } from './catalog.ts';
+import type { Catalog, CatalogResource, CatalogTool } from './catalog.ts';
 import type { ProgressUpdate } from './contracts.ts';
 import { recordToolCall, runToolCall, type ToolCallDeps } from './tool-call.ts';
+
+/** The registerTool config of a catalog tool: its metadata and, over HTTP, its scope challenge. */
+function buildToolConfig(tool: CatalogTool, transport: Transport, deps: ToolCallDeps) {
+  // Over HTTP a missing scope is answered 403 with an RFC 6750 challenge naming it, before the
+  // call reaches runToolCall, so the refusal is audited here.
+  const scopeChallenge: ScopeChallengeHandler = ({ request, authInfo }) => {
+    const missing = missingScopes(authInfo?.scopes ?? [], tool.scopes);
+    if (missing.length === 0) return undefined;
+    const extra = anvilExtra(authInfo);
+    if (extra) {
+      recordToolCall(deps, {
+        tool: tool.name,
+        principal: extra.principal,
+        requestId: extra.requestId,
+        args: request.params?.arguments,
+        outcome: 'denied',
+        errorCode: ErrorCodes.FORBIDDEN,
+        durationMs: 0,
+        transport,
+      });
+    }
+    return { scopes: missing as [string, ...string[]], errorDescription: `${tool.name} requires scope ${missing.join(' ')}` };
+  };
+  return {
+    ...(tool.title ? { title: tool.title } : {}),
+    description: tool.description,
+    inputSchema: advertisedSchema(tool.inputJsonSchema),
+    ...(tool.outputJsonSchema ? { outputSchema: advertisedSchema(tool.outputJsonSchema) } : {}),
+    annotations: tool.annotations,
+    ...(transport === 'http' && tool.scopes.length > 0 ? { scopeChallenge } : {}),
+  };
+}
+
+type ToolConfig = ReturnType<typeof buildToolConfig>;
+
+interface ResourceShape {
+  metadata: { title?: string; description: string; mimeType?: string };
+  template: ResourceTemplate | undefined;
+}
 
 /** What the HTTP auth middleware hands the factory through the SDK's pass-through `authInfo`. */
 export interface AnvilAuthExtra {
@@ -118,6 +158,32 @@ export function createServerFactory(options: {
   const forbidden = (what: string, missing: string[]) =>
     new ProtocolError(ProtocolErrorCode.InvalidParams, `${ErrorCodes.FORBIDDEN}: ${what} requires scope ${missing.join(', ')}`);
 
+  // What registerTool gets for a tool is the same on every request: built once per catalog tool
+  // (the HTTP factory runs per request, and rebuilding these objects dominated its cost).
+  const toolConfigs = new WeakMap<CatalogTool, ToolConfig>();
+  const toolConfig = (tool: CatalogTool): ToolConfig => {
+    let config = toolConfigs.get(tool);
+    if (!config) {
+      config = buildToolConfig(tool, transport, deps);
+      toolConfigs.set(tool, config);
+    }
+    return config;
+  };
+
+  // Parsing a URI template is not free either; metadata and templates are immutable, so built once.
+  const resourceShapes = new WeakMap<CatalogResource, ResourceShape>();
+  const resourceShape = (resource: CatalogResource): ResourceShape => {
+    let shape = resourceShapes.get(resource);
+    if (!shape) {
+      shape = {
+        metadata: { ...(resource.title ? { title: resource.title } : {}), description: resource.description, ...(resource.mimeType ? { mimeType: resource.mimeType } : {}) },
+        template: resource.template ? new ResourceTemplate(resource.uri, { list: undefined }) : undefined,
+      };
+      resourceShapes.set(resource, shape);
+    }
+    return shape;
+  };
+
   return (requestContext: McpRequestContext) => {
     const catalog = options.catalog();
     const server = new McpServer(
@@ -131,44 +197,10 @@ export function createServerFactory(options: {
     const connectionAuth = requestContext.authInfo;
 
     for (const tool of catalog.tools.values()) {
-      server.registerTool(
-        tool.name,
-        {
-          ...(tool.title ? { title: tool.title } : {}),
-          description: tool.description,
-          inputSchema: advertisedSchema(tool.inputJsonSchema),
-          ...(tool.outputJsonSchema ? { outputSchema: advertisedSchema(tool.outputJsonSchema) } : {}),
-          annotations: tool.annotations,
-          ...(transport === 'http' && tool.scopes.length > 0
-            ? {
-                // Over HTTP a missing scope is answered 403 with an RFC 6750 challenge naming it,
-                // before the call reaches runToolCall, so the refusal is audited here.
-                scopeChallenge: ({ request, authInfo }) => {
-                  const missing = missingScopes(authInfo?.scopes ?? [], tool.scopes);
-                  if (missing.length === 0) return undefined;
-                  const extra = anvilExtra(authInfo);
-                  if (extra) {
-                    recordToolCall(deps, {
-                      tool: tool.name,
-                      principal: extra.principal,
-                      requestId: extra.requestId,
-                      args: request.params?.arguments,
-                      outcome: 'denied',
-                      errorCode: ErrorCodes.FORBIDDEN,
-                      durationMs: 0,
-                      transport,
-                    });
-                  }
-                  return { scopes: missing as [string, ...string[]], errorDescription: `${tool.name} requires scope ${missing.join(' ')}` };
-                },
-              }
-            : {}),
-        },
-        async (args, ctx) => {
-          const { principal, requestId } = resolve(ctx.http?.authInfo ?? connectionAuth);
-          return runToolCall(deps, catalog, { tool, args, principal, requestId, transport, signal: ctx.mcpReq.signal, progress: progressReporter(ctx) });
-        },
-      );
+      server.registerTool(tool.name, toolConfig(tool), async (args, ctx) => {
+        const { principal, requestId } = resolve(ctx.http?.authInfo ?? connectionAuth);
+        return runToolCall(deps, catalog, { tool, args, principal, requestId, transport, signal: ctx.mcpReq.signal, progress: progressReporter(ctx) });
+      });
     }
     // Every tool is registered so that calling one without its scope is refused with the scope
     // named (and audited); the listing shows a principal only the tools it may call.
@@ -186,9 +218,9 @@ export function createServerFactory(options: {
         if (unavailable) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `${ErrorCodes.TOOL_UNAVAILABLE}: ${unavailable}`);
         return resource.read(uri, variables, { principal, requestId });
       };
-      const metadata = { ...(resource.title ? { title: resource.title } : {}), description: resource.description, ...(resource.mimeType ? { mimeType: resource.mimeType } : {}) };
-      if (resource.template) {
-        server.registerResource(resource.name, new ResourceTemplate(resource.uri, { list: undefined }), metadata, (uri, variables, ctx) => readWith(uri, variables, ctx));
+      const { metadata, template } = resourceShape(resource);
+      if (template) {
+        server.registerResource(resource.name, template, metadata, (uri, variables, ctx) => readWith(uri, variables, ctx));
       } else {
         server.registerResource(resource.name, resource.uri, metadata, (uri, ctx) => readWith(uri, {}, ctx));
       }
