@@ -37,6 +37,8 @@ export interface WorkerAgentOptions {
   log: Logger;
   /** Override the graceMs the control plane sends. */
   graceMs?: number;
+  /** Re-reads the GPUs for each heartbeat's telemetry (utilisation, memory, temperature change). */
+  probe?: () => Promise<Capabilities>;
 }
 
 interface Active {
@@ -198,7 +200,8 @@ export class WorkerAgent {
     const workerId = this.workerId;
     if (!workerId || this.closing) return;
     try {
-      const answer = await this.options.control.heartbeat(workerId, { telemetry: telemetry(this.options.capabilities, this.capacity.used), running: this.runningJobs });
+      const current = this.options.probe && this.options.capabilities.gpus.length > 0 ? await this.options.probe().catch(() => this.options.capabilities) : this.options.capabilities;
+      const answer = await this.options.control.heartbeat(workerId, { telemetry: telemetry(current, this.capacity.used), running: this.runningJobs });
       for (const stop of answer.stop) this.stopJob(stop.jobId, stop.why);
     } catch (error) {
       if (isAnvilError(error, ErrorCodes.CONFLICT)) {

@@ -84,6 +84,13 @@ describe('a cluster: anvil serve + two anvil workers on simulated GPUs', { skip 
     const byName = new Map((listed.workers as Array<Record<string, unknown>>).map((worker) => [worker.name, worker]));
     assert.deepEqual((byName.get('node-a100')?.classes as string[]).sort(), ['cpu', 'gpu-a100', 'gpu-any']);
     assert.deepEqual((byName.get('node-t4')?.classes as string[]).sort(), ['cpu', 'gpu-any', 'gpu-t4']);
+    // Heartbeats carry telemetry, GPUs re-read from (simulated) nvidia-smi.
+    const telemetry = await waitFor('a heartbeat', async () => {
+      const again = (await call('workers_list', {})).workers as Array<Record<string, unknown>>;
+      const a100 = again.find((worker) => worker.name === 'node-a100')?.telemetry as { gpus?: Array<{ utilizationPct: number }> } | null;
+      return a100?.gpus ? a100 : undefined;
+    }, 10_000, 200);
+    assert.deepEqual(telemetry.gpus?.map((gpu) => gpu.utilizationPct), [0, 87]);
   });
 
   it('jobs run only on a worker that can serve them', async () => {

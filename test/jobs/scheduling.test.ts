@@ -77,6 +77,17 @@ describe('jobs on the embedded local worker', () => {
     assert.ok((failedCrash.error?.lastLogs as string[]).some((line) => line.includes('device-side assert')), JSON.stringify(failedCrash.error));
   });
 
+  test('an artifact whose content does not match its claimed sha256 is refused, and the job fails saying so', async () => {
+    const { jobs } = env;
+    const { job } = await jobs.service.submit('default', { recipe: 'command', params: { command: recipeFixture('bad-artifact.mjs') }, maxAttempts: 3 });
+    const failed = await waitForEnd(jobs, 'default', job.id);
+    assert.equal(failed.state, 'failed');
+    assert.equal(failed.attempt, 1, 'a refused artifact is not retried');
+    assert.equal(failed.error?.reason, 'artifact');
+    assert.match(failed.error?.message ?? '', /artifact model was refused: .*hashes to sha256 [0-9a-f]{64}, not the [0-9a-f]{64}/);
+    assert.deepEqual(await jobs.service.artifacts(job.id), [], 'nothing was recorded');
+  });
+
   test('a recipe error marked unrecoverable is not retried', async () => {
     const { jobs } = env;
     const { job } = await jobs.service.submit('default', { recipe: 'command', params: { command: recipeFixture('unrecoverable.mjs') }, maxAttempts: 5 });

@@ -40,6 +40,7 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     recipes: recipeTable(options.recipes.values(), { allowCommand: options.allowCommand }),
     workRoot: options.workRoot,
     log: options.log,
+    probe: () => probeCapabilities({ timeoutMs: 5_000 }),
   });
   await agent.start();
   return { agent, close: () => agent.close('preempt') };

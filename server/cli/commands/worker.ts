@@ -83,6 +83,7 @@ export async function workerCommand(argv: string[], io: CliIo): Promise<ExitCode
     recipes: recipeTable(builtinRecipes, { allowCommand: values['allow-command'] === true }),
     workRoot: values['work-dir'] ?? path.join(config.home, 'work'),
     log,
+    probe: () => probeCapabilities({ timeoutMs: 5_000 }),
   });
   try {
     await agent.start();
