@@ -4,7 +4,7 @@
  * by content, and reports the outcome. Everything the control plane is told is fenced by worker and
  * attempt, so a worker that was declared lost cannot overwrite what its successor does.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -214,7 +214,7 @@ export class JobRun {
   /** Sends what is batched (in order with uploads). A failed report is logged, not fatal: the recipe keeps running. */
   private flush(): void {
     if (this.logs.length === 0 && this.metrics.length === 0) return;
-    const request: ReportRequest = { attempt: this.options.job.attempt, logs: this.logs, metrics: this.metrics };
+    const request: ReportRequest = { attempt: this.options.job.attempt, reportId: randomUUID(), logs: this.logs, metrics: this.metrics };
     this.logs = [];
     this.metrics = [];
     this.enqueue(() => this.options.control.report(this.options.workerId, this.jobId, request));

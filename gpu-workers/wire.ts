@@ -64,6 +64,8 @@ export type ClaimResponse = { outcome: 'claimed'; job: ClaimedJob } | { outcome:
 
 export const reportRequestSchema = z.object({
   attempt: z.number().int().min(1),
+  /** Unique per batch and kept when the batch is retried, so its log lines are stored once. */
+  reportId: z.string().min(1).max(100).optional(),
   logs: z
     .array(z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string(), at: z.string().datetime().optional() }))
     .max(10_000)

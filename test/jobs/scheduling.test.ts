@@ -88,6 +88,23 @@ describe('jobs on the embedded local worker', () => {
     assert.deepEqual(await jobs.service.artifacts(job.id), [], 'nothing was recorded');
   });
 
+  test('a retried report (same reportId) stores its log lines once; a stale worker is refused', async () => {
+    const { jobs } = env;
+    // A class the local worker does not serve, so only this hand-driven worker claims the job.
+    const { job } = await jobs.service.submit('default', { recipe: 'diagnostics.counter', params: { steps: 1, stepMs: 1 }, resources: { gpus: 1, gpuType: 'zz' } });
+    const { workerId } = await jobs.service.register({ name: 'hand-driven', capabilities: {}, resourceClasses: ['gpu-zz'], slots: 1, recipes: ['diagnostics.counter'] });
+    const claimed = await jobs.service.claim(workerId, job.id);
+    assert.equal(claimed.outcome, 'claimed');
+    const batch = { attempt: 1, reportId: 'batch-1', logs: [{ level: 'info' as const, message: 'once' }] };
+    await jobs.service.report(workerId, job.id, batch);
+    await jobs.service.report(workerId, job.id, batch);
+    await jobs.service.report(workerId, job.id, { ...batch, reportId: 'batch-2', logs: [{ level: 'info' as const, message: 'twice' }] });
+    assert.deepEqual((await jobs.service.store.logs('default', job.id)).lines.map((line) => line.message), ['once', 'twice']);
+    await assert.rejects(jobs.service.report('someone-else', job.id, { attempt: 1, logs: [] }), (error: Error & { code?: string }) => error.code === 'ANVIL_E_CONFLICT');
+    await jobs.service.finish(workerId, job.id, { attempt: 1, outcome: { status: 'succeeded', result: { count: 1, resumedFrom: 0 } } });
+    await jobs.service.retire(workerId);
+  });
+
   test('a recipe error marked unrecoverable is not retried', async () => {
     const { jobs } = env;
     const { job } = await jobs.service.submit('default', { recipe: 'command', params: { command: recipeFixture('unrecoverable.mjs') }, maxAttempts: 5 });

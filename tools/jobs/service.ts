@@ -40,6 +40,7 @@ const SQL = {
   artifactInsert: sql('artifact-insert'),
   checkpointSave: sql('checkpoint-save'),
   artifactsList: sql('artifacts-list'),
+  reportMark: sql('report-mark'),
 } as const;
 
 export interface JobsSettings {
@@ -204,6 +205,10 @@ export class JobService implements ControlPlane {
   async report(workerId: string, jobId: string, request: ReportRequest): Promise<void> {
     const input = parseWith(reportRequestSchema, request, 'report');
     const holder = await this.holder(jobId, workerId, input.attempt);
+    if (input.reportId !== undefined && input.logs.length > 0) {
+      const fresh = await this.deps.sql.query(SQL.reportMark, [jobId, input.reportId]);
+      if (fresh.rowCount === 0) return; // a retry of a batch already stored
+    }
     if (input.logs.length > 0) {
       await this.store.appendLogs(
         jobId,
