@@ -10,18 +10,20 @@
  *     await agent.close('preempt'); // checkpoint running jobs and hand them back
  */
 import os from 'node:os';
-import type { Job as BullJob } from 'bullmq';
+import { DelayedError, type Job as BullJob } from 'bullmq';
 import type { Logger } from 'pino';
 import { isAnvilError, ErrorCodes, errorMessage } from '../server/errors.ts';
 import type { AnvilWorker, QueueBackend } from '../server/queue/backend.ts';
 import type { ControlBus } from './bus.ts';
 import { JobRun, type ResolvedRecipe } from './job-run.ts';
-import type { Capabilities } from './probe.ts';
+import { unmetRequirements, type Capabilities, type Resources } from './probe.ts';
 import { Capacity } from './slots.ts';
 import type { ClaimedJob, ControlPlane, StopWhy } from './wire.ts';
 
 /** The queue prefix the jobs plugin's queues live under (`jobs-<class>`). */
 export const JOBS_QUEUE_PREFIX = 'jobs-';
+/** How long a job this node cannot serve waits before BullMQ offers it again (to any worker). */
+const HAND_BACK_MS = 2_000;
 
 export interface WorkerAgentOptions {
   control: ControlPlane;
@@ -48,7 +50,7 @@ interface Active {
 
 export class WorkerAgent {
   private workerId: string | undefined;
-  private readonly consumers: Array<AnvilWorker<{ jobId: string }>> = [];
+  private readonly consumers: Array<AnvilWorker<{ jobId: string; resources?: Resources }>> = [];
   private readonly active = new Map<string, Active>();
   private heartbeat: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -84,7 +86,7 @@ export class WorkerAgent {
       if (message.type === 'stop' && message.worker === this.workerId) this.stopJob(message.jobId, message.why);
     });
     for (const resourceClass of capabilities.resourceClasses) {
-      const consumer = this.options.queue.openWorker<{ jobId: string }>(`${JOBS_QUEUE_PREFIX}${resourceClass}`, (job) => this.process(job), {
+      const consumer = this.options.queue.openWorker<{ jobId: string; resources?: Resources }>(`${JOBS_QUEUE_PREFIX}${resourceClass}`, (job, token) => this.process(job, token), {
         concurrency: this.options.slots,
         // A job whose worker dies is handed back by BullMQ after this long; the SQL claim keeps it from running twice.
         lockDuration: 30_000,
@@ -122,10 +124,18 @@ export class WorkerAgent {
     if (this.workerId) await this.options.control.retire(this.workerId).catch((error: unknown) => this.options.log.warn({ err: error }, 'could not retire the worker'));
   }
 
-  private async process(bullJob: BullJob<{ jobId: string }>): Promise<void> {
+  private async process(bullJob: BullJob<{ jobId: string; resources?: Resources }>, token?: string): Promise<void> {
     const jobId = bullJob.data.jobId;
     const workerId = this.workerId;
     if (!workerId || this.closing) throw new Error('worker is closing');
+    // Queues are per GPU type; the count, VRAM, CPUs and memory a job needs are checked here. A job
+    // this node could never run goes back to the queue for another worker, unclaimed.
+    const unmet = bullJob.data.resources ? unmetRequirements(this.options.capabilities, bullJob.data.resources) : [];
+    if (unmet.length > 0) {
+      this.options.log.debug({ jobId, unmet }, 'cannot serve this job; handing it back');
+      await bullJob.moveToDelayed(Date.now() + HAND_BACK_MS, token);
+      throw new DelayedError();
+    }
     const claim = await this.options.control.claim(workerId, jobId);
     if (claim.outcome === 'lost') {
       this.options.log.debug({ jobId, state: claim.state }, 'job already taken or gone; skipped');

@@ -98,8 +98,11 @@ describe('a cluster: anvil serve + two anvil workers on simulated GPUs', { skip 
     const onA100 = await submit({ recipe: 'diagnostics.counter', params, resources: { gpus: 2, gpuType: 'a100', minVramGb: 80 } });
     const onT4 = await submit({ recipe: 'diagnostics.counter', params, resources: { gpus: 1, gpuType: 't4' } });
     const nowhere = await submit({ recipe: 'diagnostics.counter', params, resources: { gpus: 1, gpuType: 'h100' } });
+    // Any GPU type, but two of them: the T4 node (one GPU) consumes gpu-any too and must hand it back.
+    const twoAny = await Promise.all([0, 1, 2].map(() => submit({ recipe: 'diagnostics.counter', params, resources: { gpus: 2 } })));
     assert.equal((await waitForJob(onA100, ['succeeded', 'failed'])).worker, 'node-a100');
     assert.equal((await waitForJob(onT4, ['succeeded', 'failed'])).worker, 'node-t4');
+    for (const id of twoAny) assert.equal((await waitForJob(id, ['succeeded', 'failed'])).worker, 'node-a100');
     const waiting = await getJob(nowhere);
     assert.equal(waiting.state, 'queued');
     const explained = await call('jobs_explain', { id: nowhere });

@@ -105,6 +105,18 @@ describe('jobs on the embedded local worker', () => {
     await jobs.service.retire(workerId);
   });
 
+  test('a job the worker could never serve is handed back unclaimed and does not block other work', async () => {
+    const { jobs } = env;
+    const huge = await jobs.service.submit('default', { recipe: 'diagnostics.counter', params: { steps: 1, stepMs: 1 }, resources: { cpus: 512 } });
+    const small = await jobs.service.submit('default', { recipe: 'diagnostics.counter', params: { steps: 1, stepMs: 1 } });
+    assert.equal((await waitForEnd(jobs, 'default', small.job.id)).state, 'succeeded');
+    await new Promise((resolve) => setTimeout(resolve, 2_500)); // past one hand-back delay
+    const waiting = await jobs.service.store.get('default', huge.job.id);
+    assert.equal(waiting.state, 'queued');
+    assert.deepEqual((await jobs.service.store.events('default', huge.job.id)).map((event) => event.to), ['queued'], 'never claimed');
+    assert.equal((await jobs.service.cancel('default', huge.job.id)).outcome, 'cancelled');
+  });
+
   test('a recipe error marked unrecoverable is not retried', async () => {
     const { jobs } = env;
     const { job } = await jobs.service.submit('default', { recipe: 'command', params: { command: recipeFixture('unrecoverable.mjs') }, maxAttempts: 5 });

@@ -8,6 +8,7 @@
 import type { Logger, PluginQueue, PluginSql } from 'anvil/plugin';
 import type { AnvilQueue } from '../../server/queue/backend.ts';
 import { loadSql } from '../../server/db/sql.ts';
+import type { JobResources } from './resources.ts';
 import { LIMITS } from './store.ts';
 
 const sql = (name: string) => loadSql(import.meta.url, `./sql/${name}.sql`);
@@ -19,9 +20,13 @@ const SQL = {
   dispatchedStale: sql('dispatched-stale'),
 } as const;
 
-/** What a BullMQ job carries: only the id; everything else is read from SQL at claim time. */
+/**
+ * What a BullMQ job carries: the id, and the resources so a worker that could never serve the job
+ * hands it back without claiming it. Everything else is read from SQL at claim time.
+ */
 export interface DispatchPayload {
   jobId: string;
+  resources?: JobResources;
 }
 
 export interface Quota {
@@ -36,7 +41,7 @@ export interface DispatchDefaults {
   maxGpus: number | null;
 }
 
-type Admitted = { id: string; resource_class: string; priority: number; dispatch_seq: number };
+type Admitted = { id: string; resource_class: string; priority: number; dispatch_seq: number; resources: JobResources };
 
 /** The local name of a class's queue under the jobs plugin's prefix (`jobs-<class>` in BullMQ). */
 export function queueNameFor(resourceClass: string): string {
@@ -144,7 +149,7 @@ export class Dispatcher {
         await this.queueFor(resourceClass).addBulk(
           batch.map((job) => ({
             name: 'run',
-            data: { jobId: job.id },
+            data: { jobId: job.id, resources: job.resources },
             opts: { jobId: bullJobId(job.id, job.dispatch_seq), priority: bullPriority(job.priority), attempts: 1, removeOnComplete: true, removeOnFail: true },
           })),
         );
