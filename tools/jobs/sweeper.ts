@@ -6,13 +6,15 @@
  */
 import type { Logger, PluginSql } from 'anvil/plugin';
 import { loadSql } from '../../server/db/sql.ts';
+import { unmetRequirements, type Capabilities } from '../../gpu-workers/probe.ts';
 import type { Dispatcher } from './dispatch.ts';
+import type { JobResources } from './resources.ts';
 import type { JobService } from './service.ts';
 
 const sql = (name: string) => loadSql(import.meta.url, `./sql/${name}.sql`);
 const SQL = {
   waiting: sql('preempt-waiting'),
-  capacity: sql('class-capacity'),
+  pending: sql('preempt-pending'),
   victim: sql('preempt-victim'),
 } as const;
 
@@ -59,25 +61,48 @@ export class Sweeper {
     if (this.ticks++ % 10 === 0) await this.dispatcher.reconcile(Math.max(30_000, this.settings.sweepMs * 10));
   }
 
+  /**
+   * For each job that has waited `preemptAfterMs` in BullMQ: if no worker that could run it (its
+   * class, and enough GPUs, VRAM, CPUs, memory) has a free slot, the lowest-priority job of its
+   * class running on one of those workers is asked to checkpoint and yield. Preemptions already
+   * under way on those workers count as slots about to free.
+   */
   private async preempt(): Promise<void> {
-    const { rows: waiting } = await this.sql.query<{ id: string; project: string; resource_class: string; priority: number }>(SQL.waiting, [
+    const { rows: waiting } = await this.sql.query<{ id: string; project: string; resource_class: string; priority: number; resources: JobResources }>(SQL.waiting, [
       this.settings.preemptAfterMs,
       100,
     ]);
-    const byClass = new Map<string, typeof waiting>();
-    for (const job of waiting) byClass.set(job.resource_class, [...(byClass.get(job.resource_class) ?? []), job]);
-    for (const [resourceClass, jobs] of byClass) {
-      const capacity = (await this.sql.query<{ free_slots: string; preempting: string }>(SQL.capacity, [resourceClass])).rows[0];
-      if (!capacity || Number(capacity.free_slots) > 0) continue; // a worker will take it without preempting anyone
-      // Preemptions already under way free slots for the first waiting jobs.
-      for (const job of jobs.slice(Number(capacity.preempting))) {
-        const victim = (
-          await this.sql.query<{ id: string; worker: string; project: string }>(SQL.victim, [resourceClass, job.priority, `preempted for higher-priority job ${job.id} (priority ${job.priority})`])
-        ).rows[0];
-        if (!victim) break; // nothing of lower priority runs on this class
-        this.log.info({ victim: victim.id, for: job.id, resourceClass }, 'preempting a lower-priority job');
-        await this.service.requestPreemption(victim.id, victim.worker, victim.project);
+    if (waiting.length === 0) return;
+    const workers = await this.service.store.listWorkers(['active']);
+    const preempting = new Map<string, number>(); // worker → preemptions asked this pass or before
+    const { rows: pending } = await this.sql.query<{ worker: string; n: string }>(SQL.pending, []);
+    for (const row of pending) preempting.set(row.worker, Number(row.n));
+    for (const job of waiting) {
+      const capable = workers.filter(
+        (worker) => worker.resourceClasses.includes(job.resource_class) && unmetRequirements(capabilitiesOf(worker.capabilities), job.resources).length === 0,
+      );
+      if (capable.length === 0) continue; // nobody can run it: preempting would not help (jobs_explain says so)
+      const free = capable.reduce((sum, worker) => sum + Math.max(0, worker.slots - worker.runningJobs.length) + (preempting.get(worker.id) ?? 0), 0);
+      if (free > 0) {
+        // A slot is free or about to be: use it up for this job, do not preempt for it.
+        const taking = capable.find((worker) => (preempting.get(worker.id) ?? 0) > 0);
+        if (taking) preempting.set(taking.id, (preempting.get(taking.id) ?? 1) - 1);
+        continue;
       }
+      const reason = `preempted for higher-priority job ${job.id} (priority ${job.priority})`;
+      const victim = (await this.sql.query<{ id: string; worker: string; project: string }>(SQL.victim, [job.resource_class, job.priority, reason, capable.map((w) => w.id)])).rows[0];
+      if (!victim) continue; // nothing of lower priority runs where this job could
+      this.log.info({ victim: victim.id, for: job.id, resourceClass: job.resource_class }, 'preempting a lower-priority job');
+      await this.service.requestPreemption(victim.id, victim.worker, victim.project);
     }
   }
+}
+
+/** The capacity fields of a worker's registered capabilities (as the probe reported them). */
+function capabilitiesOf(capabilities: Record<string, unknown>): Pick<Capabilities, 'cpus' | 'memoryGb' | 'gpus'> {
+  return {
+    cpus: typeof capabilities.cpus === 'number' ? capabilities.cpus : 0,
+    memoryGb: typeof capabilities.memoryGb === 'number' ? capabilities.memoryGb : 0,
+    gpus: Array.isArray(capabilities.gpus) ? (capabilities.gpus as Capabilities['gpus']) : [],
+  };
 }

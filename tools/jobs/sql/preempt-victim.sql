@@ -1,8 +1,10 @@
 -- Flags the lowest-priority running job of a class (the most recently started among equals) below
--- priority $2 for preemption, with a running -> running event. $1 class, $2 priority, $3 reason
+-- priority $2, on one of the workers $4 (those that could run the waiting job), for preemption, with
+-- a running -> running event. $1 class, $2 priority, $3 reason, $4 worker ids
 with victim as (
   select id from {{schema}}.jobs
   where state = 'running' and resource_class = $1::text and priority < $2::int and not preempt_requested and not cancel_requested
+    and worker = any($4::text[])
   order by priority, started_at desc
   limit 1
   for no key update skip locked
