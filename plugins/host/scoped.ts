@@ -64,7 +64,12 @@ export function scopedQueue(queue: QueueBackend, pluginId: string, granted: bool
  */
 export async function migratePlugin(storage: Storage, pluginId: string, directories: ReadonlyArray<URL | string>): Promise<void> {
   const schema = pluginSchemaName(pluginId);
-  await storage.query(`create schema if not exists "${schema}"`);
+  await storage.query(`create schema if not exists "${schema}"`).catch((error: unknown) => {
+    // `if not exists` is not safe against a concurrent create: two servers starting together can
+    // both miss the schema and one fails on the catalog's unique index. The schema exists either way.
+    const code = (error as { code?: unknown }).code;
+    if (code !== '23505' && code !== '42P06') throw error;
+  });
   const sets = directories.map((directory, index) =>
     readMigrationDir(index === 0 ? pluginId : `${pluginId}/${index}`, typeof directory === 'string' ? directory : fileURLToPath(directory), (sql) => renderSchema(sql, schema)),
   );

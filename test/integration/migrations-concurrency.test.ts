@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { coreMigrations, readMigrationDir, runMigrations, type MigrationSet } from '../../server/db/migrate.ts';
 import { openPostgresStorage, type Storage } from '../../server/db/storage.ts';
+import { migratePlugin } from '../../plugins/host/scoped.ts';
 import { makeShortTempDir, requireService, skipUnless } from '../support/backends.ts';
 import { createTempDatabase } from '../support/temp-db.ts';
 
@@ -98,5 +99,22 @@ describe('concurrent migrations on Postgres', { skip: skipUnless('DATABASE_URL')
       assert.equal(rows[0]?.n, 1);
       assert.equal(await advisoryLocksHeld(a), 0);
     });
+  });
+
+  it('plugins migrating their own schema at the same moment on three servers all succeed (the schema is created once)', async () => {
+    requireService('DATABASE_URL');
+    const parent = makeShortTempDir('anvplug');
+    tempDirs.push(parent);
+    writeFileSync(path.join(parent, '0001_things.sql'), 'create table {{schema}}.things (id serial primary key);');
+    for (let round = 1; round <= 5; round += 1) {
+      await withServers(async (servers) => {
+        // Many plugins per server, as at a real start: every one races to create its schema.
+        const ids = ['racer_a', 'racer_b', 'racer_c', 'racer_d'];
+        const outcomes = await Promise.allSettled(servers.flatMap((server) => ids.map((id) => migratePlugin(server, id, [parent]))));
+        assert.deepEqual(outcomes.filter((outcome) => outcome.status === 'rejected').map((outcome) => String((outcome as PromiseRejectedResult).reason)), [], `round ${round}`);
+        const { rows } = await (servers[0] as Storage).query<{ n: number }>("select count(*)::int as n from anvil.schema_migrations where scope like 'racer_%'");
+        assert.equal(rows[0]?.n, ids.length, 'each plugin migration applied once');
+      });
+    }
   });
 });
