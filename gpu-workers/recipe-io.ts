@@ -4,11 +4,33 @@
  * see PROTOCOL.md.)
  */
 import { renameSync, writeFileSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { AnvilError, ErrorCodes } from '../server/errors.ts';
 import { formatRecipeMessage, recipeSpecSchema, type RecipeMessage, type RecipeSpec } from './protocol.ts';
 
+/**
+ * Exits when the worker that started this recipe is gone: the runner passes a pipe (fd
+ * `ANVIL_PARENT_FD`) that reaches end-of-file when the worker dies, even by SIGKILL, which no signal
+ * would tell us. Without the variable (run by hand) it does nothing. `readSpec` calls it.
+ */
+export function exitWhenParentDies(env: NodeJS.ProcessEnv = process.env): void {
+  const fd = Number(env.ANVIL_PARENT_FD);
+  if (!Number.isInteger(fd) || fd < 3) return;
+  try {
+    const parent = new Socket({ fd, readable: true, writable: false });
+    const gone = () => process.exit(137);
+    parent.on('data', () => undefined);
+    parent.on('end', gone);
+    parent.on('error', gone);
+    parent.unref(); // watching must not keep a finished recipe alive
+  } catch {
+    // Not a pipe we can watch (an unusual launcher): carry on without the watch.
+  }
+}
+
 /** Reads stdin to its end and validates it as the runner's spec. */
 export async function readSpec(input: NodeJS.ReadableStream = process.stdin): Promise<RecipeSpec> {
+  exitWhenParentDies();
   const chunks: Buffer[] = [];
   for await (const chunk of input) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   const text = Buffer.concat(chunks).toString('utf8');

@@ -39,6 +39,8 @@ const AFTER_KILL_WAIT_MS = 5_000;
 /** After the group is gone, how long a process that left the group (setsid) may keep our pipes open. */
 const ESCAPED_PIPE_WAIT_MS = 1_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The descriptor a recipe watches for its worker's death (see recipe-io `exitWhenParentDies`). */
+const PARENT_FD = 3;
 
 export interface RunOptions {
   readonly command: string;
@@ -149,14 +151,19 @@ export function startRecipe(options: RunOptions): RecipeRun {
     ANVIL_JOB_ID: spec.jobId,
     ANVIL_WORK_DIR: spec.workDir,
     ANVIL_ATTEMPT: String(spec.attempt),
+    ANVIL_PARENT_FD: String(PARENT_FD),
   };
-  const child: ChildProcessWithoutNullStreams = spawn(options.command, [...(options.args ?? [])], {
+  // fd 3 is a pipe nobody writes to: it reaches end-of-file when this process is gone, however it
+  // went (even SIGKILL), so a recipe that watches it does not outlive its worker.
+  const child = spawn(options.command, [...(options.args ?? [])], {
     cwd: options.cwd,
     env,
     detached: true,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+  }) as ChildProcessWithoutNullStreams;
   const pgid = child.pid;
+  const parentPipe = child.stdio[PARENT_FD] as unknown as { destroy(): void; on(event: 'error', listener: () => void): void } | null;
+  parentPipe?.on('error', () => undefined);
 
   let termination: Termination | null = null;
   let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
@@ -341,6 +348,7 @@ export function startRecipe(options: RunOptions): RecipeRun {
     options.signal?.removeEventListener('abort', onAbort);
     if (!stdoutClosed) child.stdout.destroy();
     if (!stderrClosed) child.stderr.destroy();
+    parentPipe?.destroy();
     stdout.end();
     stderr.end();
 

@@ -120,9 +120,12 @@ describe('a cluster: anvil serve + two anvil workers on simulated GPUs', { skip 
     }, 30_000, 100);
     const victim = workers.get(String(running.worker));
     assert.ok(victim, `running on ${String(running.worker)}`);
+    const orphans = jobProcesses(id);
+    assert.ok(orphans.length > 0, 'the recipe runs');
     await victim.kill();
-    for (const pid of jobProcesses(id)) process.kill(pid, 'SIGKILL'); // its orphaned recipe, as a machine failure would take it
     workers.delete(victim.name);
+    // The recipe notices its worker is gone (the pipe on fd 3 reaches end-of-file) and exits itself.
+    await waitFor('the orphaned recipe to exit', async () => !jobProcesses(id).some((pid) => orphans.includes(pid)), 2_000, 25);
     const done = await waitForJob(id, ['succeeded', 'failed'], 60_000);
     assert.equal(done.state, 'succeeded', JSON.stringify(done));
     assert.notEqual(done.worker, victim.name);
