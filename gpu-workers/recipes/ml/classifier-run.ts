@@ -33,6 +33,37 @@ export interface PreparedSplits {
   readonly classWeight: Float32Array;
 }
 
+/** The training params both classifier recipes take, as the trainer's settings. */
+export function trainSettings(
+  params: {
+    model: 'softmax' | 'mlp';
+    hiddenSize: number;
+    epochs: number;
+    batchSize: number;
+    learningRate: number;
+    l2: number;
+    dropout: number;
+    seed: number;
+    patience: number;
+    schedule: 'linear' | 'constant';
+  },
+  labelSmoothing: number,
+): TrainSettings {
+  const hidden = params.model === 'mlp' ? params.hiddenSize : 0;
+  return {
+    hidden,
+    epochs: params.epochs,
+    batchSize: params.batchSize,
+    learningRate: params.learningRate,
+    l2: params.l2,
+    dropout: hidden > 0 ? params.dropout : 0,
+    labelSmoothing,
+    seed: params.seed,
+    patience: params.patience,
+    schedule: params.schedule,
+  };
+}
+
 export interface ClassifierRunOptions {
   readonly recipe: string;
   readonly spec: RecipeSpec;

@@ -1,7 +1,7 @@
 /**
  * Entry of recipe `tabular-classifier` (a child process of the runner; see ../../PROTOCOL.md and README.md).
  */
-import { runClassifier } from '../ml/classifier-run.ts';
+import { runClassifier, trainSettings } from '../ml/classifier-run.ts';
 import { DataError } from '../ml/dataset.ts';
 import { averagePrecision } from '../ml/metrics.ts';
 import { log, readParams, refuse, StopFlag } from '../ml/recipe-kit.ts';
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const featurizer = TabularFeaturizer.fromSpec(columnsSpec);
   log(`${train.length} training, ${validation.length} validation, ${test.length} test rows; ${labels.length} classes; ` +
     `${columnsSpec.numeric.length} numeric and ${columnsSpec.categorical.length} categorical columns → ${featurizer.featureCount} features`);
-  const hidden = params.model === 'mlp' ? params.hiddenSize : 0;
+  const settings = trainSettings(params, 0);
   const valY = Int32Array.from(validation, (item) => labelIndex(item.label));
   const positive = positiveLabel === null ? -1 : labels.indexOf(positiveLabel);
 
@@ -64,18 +64,7 @@ async function main(): Promise<void> {
       recipe: 'tabular-classifier',
       spec,
       stop,
-      settings: {
-        hidden,
-        epochs: params.epochs,
-        batchSize: params.batchSize,
-        learningRate: params.learningRate,
-        l2: params.l2,
-        dropout: hidden > 0 ? params.dropout : 0,
-        labelSmoothing: 0,
-        seed: params.seed,
-        patience: params.patience,
-        schedule: params.schedule,
-      },
+      settings,
       checkpointEvery: params.checkpointEvery,
       oosClass: -1,
       falseAbstainTarget: null,
@@ -88,7 +77,7 @@ async function main(): Promise<void> {
           labels: [...labels],
           positiveLabel,
           threshold: threshold.threshold,
-          model: { kind: params.model, hidden, input: 'features', output: 'probabilities' },
+          model: { kind: params.model, hidden: settings.hidden, input: 'features', output: 'probabilities' },
         }) satisfies TabularFeaturizerSpec,
       extraMetrics: (probabilities): Record<string, number> => {
         if (positive < 0 || valY.length === 0) return {};

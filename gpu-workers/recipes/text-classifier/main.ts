@@ -2,7 +2,7 @@
  * Entry of recipe `text-classifier` (a child process of the runner; see ../../PROTOCOL.md and README.md).
  * Reads the dataset, fits the TF-IDF featurizer on the training rows, trains, exports.
  */
-import { runClassifier } from '../ml/classifier-run.ts';
+import { runClassifier, trainSettings } from '../ml/classifier-run.ts';
 import { DataError } from '../ml/dataset.ts';
 import { selectRows } from '../ml/matrix.ts';
 import { log, readParams, refuse, StopFlag } from '../ml/recipe-kit.ts';
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const all = featurizer.transformSparse([...train, ...validation, ...test].map((row) => row.input));
   const range = (from: number, count: number): number[] => Array.from({ length: count }, (_, i) => from + i);
   const trainY = Int32Array.from(train, (row) => labelIndex(row.label));
-  const hidden = params.model === 'mlp' ? params.hiddenSize : 0;
+  const settings = trainSettings(params, params.labelSmoothing);
   const oosClass = labels.indexOf(params.oosLabel);
 
   await runClassifier(
@@ -61,18 +61,7 @@ async function main(): Promise<void> {
       recipe: 'text-classifier',
       spec,
       stop,
-      settings: {
-        hidden,
-        epochs: params.epochs,
-        batchSize: params.batchSize,
-        learningRate: params.learningRate,
-        l2: params.l2,
-        dropout: hidden > 0 ? params.dropout : 0,
-        labelSmoothing: params.labelSmoothing,
-        seed: params.seed,
-        patience: params.patience,
-        schedule: params.schedule,
-      },
+      settings,
       checkpointEvery: params.checkpointEvery,
       oosClass,
       falseAbstainTarget: params.falseAbstainTarget,
@@ -86,7 +75,7 @@ async function main(): Promise<void> {
           oosLabel: params.oosLabel,
           threshold: threshold.threshold,
           thresholdMethod: threshold.method,
-          model: { kind: params.model, hidden, input: 'features', output: 'probabilities' },
+          model: { kind: params.model, hidden: settings.hidden, input: 'features', output: 'probabilities' },
         }) satisfies TextFeaturizerSpec,
     },
   );
