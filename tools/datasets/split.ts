@@ -3,6 +3,7 @@
  * seeded PRNG (mulberry32) and cut by the fractions, so every split keeps the label proportions and
  * the same file, options and seed always give the same split (and so the same content hash).
  */
+import { mulberry32 } from '../shared/mulberry32.ts';
 export const SPLITS = ['train', 'validation', 'test'] as const;
 export type SplitName = (typeof SPLITS)[number];
 /** 0 train, 1 validation, 2 test: the index into SPLITS. */
@@ -23,18 +24,6 @@ const ALIASES: Readonly<Record<string, SplitCode>> = {
 /** The split a split column's value names (case-insensitive; train/training, validation/valid/val/dev, test/testing/eval). */
 export function splitCode(value: string): SplitCode | undefined {
   return ALIASES[value.trim().toLowerCase()];
-}
-
-/** A 32-bit seeded PRNG giving floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffle(items: number[], random: () => number): void {

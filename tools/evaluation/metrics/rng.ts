@@ -1,19 +1,13 @@
 /** A small seeded random number generator and percentiles, so bootstrap intervals are reproducible. */
+import { mulberry32 } from '../../shared/mulberry32.ts';
 
 function initialState(seed: number): number {
   return (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
 }
 
-/** mulberry32: a fast 32-bit generator; the same seed gives the same sequence. Returns [0, 1). */
+/** mulberry32 from a mixed seed; the same seed gives the same sequence. Returns [0, 1). */
 export function seededRandom(seed: number): () => number {
-  let state = initialState(seed);
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(initialState(seed));
 }
 
 /**
