@@ -2,6 +2,7 @@
  * The records the job store hands out, and how database rows become them. `bigint` columns arrive
  * from `pg` as strings and are turned into numbers here (sequence numbers stay far below 2^53).
  */
+import type { ArtifactRecord } from '../../gpu-workers/wire.ts';
 import type { JobResources } from './resources.ts';
 import type { JobState } from './states.ts';
 
@@ -189,6 +190,12 @@ export type WorkerRow = {
   telemetry: unknown;
   running_jobs?: string[] | null;
 };
+
+export type ArtifactRow = { id: string; job_id: string; name: string; sha256: string; size: string; media_type: string; created_at: Date };
+
+export function toArtifact(row: ArtifactRow): ArtifactRecord {
+  return { id: row.id, jobId: row.job_id, name: row.name, sha256: row.sha256, size: Number(row.size), mediaType: row.media_type, createdAt: row.created_at.toISOString() };
+}
 
 function objectOr(value: unknown, fallback: JsonObject): JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JsonObject) : fallback;

@@ -29,7 +29,7 @@ import {
 import { loadSql } from '../../server/db/sql.ts';
 import type { BlobStore } from './blobs.ts';
 import { isLimited, type Dispatcher } from './dispatch.ts';
-import type { CancelResult, Job, JobStore, SubmitInput, SubmitResult } from './store.ts';
+import { toArtifact, type ArtifactRow, type CancelResult, type Job, type JobStore, type SubmitInput, type SubmitResult } from './store.ts';
 import { parseWith } from './parse.ts';
 
 const sql = (name: string) => loadSql(import.meta.url, `./sql/${name}.sql`);
@@ -293,7 +293,7 @@ export class JobService implements ControlPlane {
     const holder = await this.holder(jobId, workerId);
     const blob = await this.deps.blobs.get(artifact.sha256);
     const row = (
-      await this.deps.sql.query<{ id: string; job_id: string; name: string; sha256: string; size: string; media_type: string; created_at: Date }>(SQL.artifactInsert, [
+      await this.deps.sql.query<ArtifactRow>(SQL.artifactInsert, [
         randomUUID(),
         jobId,
         artifact.name,
@@ -305,7 +305,7 @@ export class JobService implements ControlPlane {
     ).rows[0];
     if (!row) throw new AnvilError(ErrorCodes.INTERNAL, `Recording artifact ${artifact.name} of job ${jobId} returned nothing`);
     await this.publish({ type: 'job', project: holder.project, jobId, kind: 'artifact' });
-    return { id: row.id, jobId: row.job_id, name: row.name, sha256: row.sha256, size: Number(row.size), mediaType: row.media_type, createdAt: row.created_at.toISOString() };
+    return toArtifact(row);
   }
 
   async retire(workerId: string): Promise<void> {
@@ -325,8 +325,7 @@ export class JobService implements ControlPlane {
 
   /** A job's artifacts by name (worker-side callers; tools check the project first). */
   async artifacts(jobId: string): Promise<ArtifactRecord[]> {
-    const { rows } = await this.deps.sql.query<{ id: string; job_id: string; name: string; sha256: string; size: string; media_type: string; created_at: Date }>(SQL.artifactsList, [jobId]);
-    return rows.map((row) => ({ id: row.id, jobId: row.job_id, name: row.name, sha256: row.sha256, size: Number(row.size), mediaType: row.media_type, createdAt: row.created_at.toISOString() }));
+    return (await this.deps.sql.query<ArtifactRow>(SQL.artifactsList, [jobId])).rows.map(toArtifact);
   }
 
   private async finalize(jobId: string, workerId: string, attempt: number, result: Record<string, unknown>): Promise<{ result: Record<string, unknown> } | { error: { code: string; message: string } }> {

@@ -42,7 +42,7 @@ export function getTool(jobs: () => JobsRuntime): ToolSpec<typeof input, typeof 
         });
         timedOut = !isTerminal(job.state);
       }
-      return { ...(await jobView(runtime.sql, job)), timedOut };
+      return { ...(await jobView(runtime, job)), timedOut };
     },
   };
 }

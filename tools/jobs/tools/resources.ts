@@ -37,7 +37,7 @@ export function jobResources(jobs: () => JobsRuntime): ResourceSpec[] {
       scopes: ['jobs:read'],
       async read(uri, variables, { project }) {
         const runtime = jobs();
-        return json(uri, await jobView(runtime.sql, await runtime.service.store.get(project, idOf(variables))));
+        return json(uri, await jobView(runtime, await runtime.service.store.get(project, idOf(variables))));
       },
     },
     {

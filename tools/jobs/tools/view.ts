@@ -2,12 +2,10 @@
  * How jobs look to callers: the summary every list and stream shows, the full view of jobs_get
  * (with its artifacts), and the zod schemas of both, shared by the tools, resources and /events.
  */
-import { z, type PluginSql } from 'anvil/plugin';
-import { loadSql } from '../../../server/db/sql.ts';
+import { z } from 'anvil/plugin';
 import type { Job } from '../rows.ts';
+import type { JobsRuntime } from '../runtime.ts';
 import { JOB_STATES } from '../states.ts';
-
-const SQL = { artifacts: loadSql(import.meta.url, '../sql/artifacts-list.sql') } as const;
 
 const iso = z.string().describe('ISO 8601');
 
@@ -77,11 +75,9 @@ export function checkpointStep(checkpoint: unknown): number | null {
   return typeof step === 'number' && Number.isFinite(step) ? step : null;
 }
 
-type ArtifactRow = { name: string; sha256: string; size: string; media_type: string; created_at: Date };
-
 /** The full view of a job the caller may see (the job was read in the caller's project). */
-export async function jobView(sql: PluginSql, job: Job): Promise<JobView> {
-  const { rows } = await sql.query<ArtifactRow>(SQL.artifacts, [job.id]);
+export async function jobView(jobs: JobsRuntime, job: Job): Promise<JobView> {
+  const artifacts = await jobs.service.artifacts(job.id);
   return {
     id: job.id,
     state: job.state,
@@ -106,6 +102,6 @@ export async function jobView(sql: PluginSql, job: Job): Promise<JobView> {
     dependsOn: job.dependsOn,
     checkpointStep: checkpointStep(job.checkpoint),
     logLines: job.logLines,
-    artifacts: rows.map((row) => ({ name: row.name, sha256: row.sha256, size: Number(row.size), mediaType: row.media_type, createdAt: row.created_at.toISOString() })),
+    artifacts: artifacts.map(({ name, sha256, size, mediaType, createdAt }) => ({ name, sha256, size, mediaType, createdAt })),
   };
 }
