@@ -6,6 +6,8 @@
  * fails dependents that can never run, and announces the change on the control bus.
  */
 import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import { AnvilError, ErrorCodes, type Logger, type PluginSql, type RecipeSpec } from 'anvil/plugin';
 import type { ControlBus } from '../../gpu-workers/bus.ts';
 import {
@@ -272,20 +274,17 @@ export class JobService implements ControlPlane {
   }
 
   async getBlob(sha256: string, file: string): Promise<void> {
-    const { copyFile } = await import('node:fs/promises');
     await copyFile((await this.deps.blobs.get(sha256)).file, file);
   }
 
   async putCheckpoint(workerId: string, jobId: string, sha256: string, file: string): Promise<{ sha256: string; size: number }> {
     await this.holder(jobId, workerId);
-    const { createReadStream } = await import('node:fs');
     const stored = await this.deps.blobs.putCheckpoint(jobId, sha256, createReadStream(file));
     return { sha256: stored.sha256, size: stored.size };
   }
 
   async getCheckpoint(workerId: string, jobId: string, sha256: string, file: string): Promise<void> {
     await this.holder(jobId, workerId);
-    const { copyFile } = await import('node:fs/promises');
     await copyFile((await this.deps.blobs.getCheckpoint(jobId, sha256)).file, file);
   }
 
