@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as z from 'zod';
 import { AnvilError, ErrorCodes, errorMessage, isAnvilError } from '../../server/errors.ts';
@@ -7,7 +9,8 @@ import type { AfterToolHook, BeforeToolHook } from '../../server/mcp/contracts.t
 import type { Runtime } from '../../server/runtime.ts';
 import { anvilVersion } from '../../server/version.ts';
 import { within } from '../../server/within.ts';
-import type { ExtensionPoints, InternalServices, PluginContext, PluginDescriptor, PluginReport, ToolSpec } from '../sdk/types.ts';
+import type { ExtensionPoints, HostInfo, InternalServices, PluginContext, PluginDescriptor, PluginReport, PluginRoute, ToolSpec } from '../sdk/types.ts';
+import { schedule } from './schedule.ts';
 import { catalogPrompt, catalogResource, catalogTool, type ContributionScope } from './contributions.ts';
 import { EventBus } from './events.ts';
 import { type BuiltinLoader, type LoadedEntry, loadEntries } from './load.ts';
@@ -30,6 +33,7 @@ interface Staged {
   after: AfterToolHook[];
   closers: Array<() => Promise<void> | void>;
   ready: Array<() => Promise<void> | void>;
+  routes: PluginRoute[];
 }
 
 const REGISTER_TIMEOUT_MS = 30_000;
@@ -217,7 +221,18 @@ export class PluginHost {
     const id = descriptor.id;
     const permissions = new Set(descriptor.permissions ?? []);
     const log = this.runtime.log.child({ plugin: id });
-    const staged: Staged = { tools: [], resources: [], prompts: [], migrationDirs: [], provided: [], subscriptions: [], before: [], after: [], closers: [], ready: [] };
+    const staged: Staged = { tools: [], resources: [], prompts: [], migrationDirs: [], provided: [], subscriptions: [], before: [], after: [], closers: [], ready: [], routes: [] };
+    const dataDir = path.join(this.runtime.config.home, 'plugins', id);
+    let dataDirMade = false;
+    const hostInfo: HostInfo = {
+      anvilVersion,
+      embedded: this.runtime.config.databaseUrl === undefined,
+      get dataDir() {
+        if (!dataDirMade) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+        dataDirMade = true;
+        return dataDir;
+      },
+    };
     const scope: ContributionScope = {
       pluginId: id,
       builtin: entry.builtin,
@@ -280,6 +295,16 @@ export class PluginHost {
       onReady: (hook) => {
         staged.ready.push(hook);
       },
+      host: hostInfo,
+      route: (spec) => {
+        staged.routes.push(spec);
+      },
+      resourceUpdated: (uri) => services.resources.resourceUpdated(uri),
+      every: (name, intervalMs, work) => {
+        const scheduled = schedule({ name, intervalMs, work, log: log.child({ schedule: name }) });
+        staged.ready.push(scheduled.start);
+        staged.closers.push(scheduled.stop);
+      },
       internal: entry.builtin ? this.internal : undefined,
     };
 
@@ -287,6 +312,7 @@ export class PluginHost {
     try {
       exported = await within(Promise.resolve(descriptor.register(context)), REGISTER_TIMEOUT_MS, `register did not finish within ${REGISTER_TIMEOUT_MS / 1000} s`);
       this.checkConflicts(id, staged);
+      for (const route of staged.routes) services.http.add({ ...route, scopes: route.scopes ?? [] }, entry.builtin ? undefined : id);
       if (staged.migrationDirs.length > 0) await migratePlugin(services.storage, id, staged.migrationDirs);
       for (const ready of staged.ready) await ready();
     } catch (error) {

@@ -1,9 +1,11 @@
 import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/server';
 import type { Processor } from 'bullmq';
+import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import type * as z from 'zod';
 import type { AnvilQueue, AnvilWorker, WorkerSettings } from '../../server/queue/backend.ts';
 import type { CoreServices } from '../../server/services.ts';
+import type { AppEnv } from '../../server/http/env.ts';
 
 /** The plugin API this host implements. A plugin built for another one is refused before it runs. */
 export const PLUGIN_API_VERSION = 1;
@@ -147,6 +149,39 @@ export interface AnvilEvent {
 /** Matches `type` exactly, or every type under a prefix with a trailing `*` (`jobs.*`, `*`). */
 export type EventPattern = string;
 
+/** The Hono environment of a plugin's HTTP route: `c.get('principal')`, `c.get('requestId')`. */
+export type PluginHttpEnv = AppEnv;
+export type PluginHttpContext = Context<PluginHttpEnv>;
+
+/**
+ * An HTTP route a plugin serves beside `/mcp`. A third-party plugin's path must start with
+ * `/api/<pluginId>/`; built-ins may use any path except `/mcp`, `/healthz`, `/readyz`, `/metrics`
+ * and `/.well-known/`. Every route needs a credential with all of `scopes` unless it is `public`
+ * (built-ins only). A thrown AnvilError becomes `{error: {code, message}}` with the status of its code.
+ */
+export interface PluginRoute {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** A Hono path, e.g. `/api/webhooks/:id` or `/v2/models/:name/infer`. */
+  readonly path: string;
+  readonly scopes?: readonly string[];
+  /** No credential needed (built-ins only; health probes). */
+  readonly public?: boolean;
+  /** Long-lived answers (SSE) are not counted as in-flight calls for the shutdown drain. */
+  readonly streaming?: boolean;
+  handler(c: PluginHttpContext): Response | Promise<Response>;
+  /** For streaming routes: end every open stream now (the server is shutting down). */
+  closeStreams?(): void;
+}
+
+/** Facts about the server a plugin runs in (no secrets). */
+export interface HostInfo {
+  readonly anvilVersion: string;
+  /** True on the embedded default (PGlite in-process), false on Postgres. */
+  readonly embedded: boolean;
+  /** A directory that belongs to this plugin alone (`<ANVIL_HOME>/plugins/<id>`), created on first use. */
+  readonly dataDir: string;
+}
+
 /** What `register` receives: everything a plugin contributes goes through here. */
 export interface PluginContext<C = unknown> {
   readonly id: string;
@@ -181,6 +216,16 @@ export interface PluginContext<C = unknown> {
   onReady(hook: () => Promise<void> | void): void;
   /** Runs when the server stops (close clients, stop timers). */
   onClose(hook: () => Promise<void> | void): void;
+  readonly host: HostInfo;
+  /** Serves an HTTP route (mounted when HTTP starts; never on stdio-only servers). */
+  route(spec: PluginRoute): void;
+  /** Tells subscribed MCP clients (stdio subscriptions, `subscriptions/listen`) that `uri` changed. */
+  resourceUpdated(uri: string): void;
+  /**
+   * Scheduled work: `work` runs every `intervalMs` from `onReady` until the server stops, never two
+   * runs at once; a run that throws is logged and the schedule goes on. The signal aborts at close.
+   */
+  every(name: string, intervalMs: number, work: (signal: AbortSignal) => Promise<void> | void): void;
   /** Host services, for Anvil's own built-in plugins only (undefined for third-party plugins). */
   readonly internal: InternalServices | undefined;
 }

@@ -1,5 +1,5 @@
 import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { anonymousPrincipal } from '../auth/principal.ts';
 import { AnvilError, ErrorCodes, isAnvilError } from '../errors.ts';
 import { errorResponse } from './routes.ts';
@@ -22,6 +22,11 @@ export interface HttpApp {
  * `/readyz` and `/metrics`. Every MCP request gets its own server instance and transport from the
  * SDK's handler; nothing request-scoped outlives the request.
  */
+/** Health probes of plugins: no credential, and no principal either. */
+const publicRoute: MiddlewareHandler<AppEnv> = async (_c, next) => {
+  await next();
+};
+
 export function createHttpApp(runtime: Runtime, catalog: () => Catalog): HttpApp {
   const { config, keys, metrics, lifecycle, log } = runtime;
   const loopback = isLoopbackHost(config.http.host);
@@ -70,7 +75,8 @@ export function createHttpApp(runtime: Runtime, catalog: () => Catalog): HttpApp
 
   // Routes built-in plugins added (the worker API, artifacts, /events), each behind its scopes.
   for (const route of runtime.services.http.list()) {
-    app.on(route.method, route.path, bearerAuth({ keys, anonymous, requiredScopes: route.scopes }), async (c) => {
+    const guard = route.public ? publicRoute : bearerAuth({ keys, anonymous, requiredScopes: route.scopes });
+    app.on(route.method, route.path, guard, async (c) => {
       let leave: (() => void) | undefined;
       if (!route.streaming) {
         try {

@@ -18,17 +18,28 @@ export interface HttpRoute {
   readonly scopes: readonly string[];
   /** Long-lived answers (SSE) are not counted as in-flight calls for the shutdown drain. */
   readonly streaming?: boolean;
+  /** Served without a credential (built-in health probes). */
+  readonly public?: boolean;
   handler(c: Context<AppEnv>): Response | Promise<Response>;
   /** For streaming routes: end every open stream now (the server is shutting down). */
   closeStreams?(): void;
 }
 
+const RESERVED = /^\/(mcp|healthz|readyz|metrics)(\/|$)|^\/\.well-known\//;
+
 export class HttpRoutes {
   private readonly routes: HttpRoute[] = [];
 
-  add(route: HttpRoute): void {
-    if (!/^\/(api\/|events(\/|$))/.test(route.path)) {
-      throw new AnvilError(ErrorCodes.INVALID_INPUT, `HTTP route ${route.path} must start with /api/ or /events`);
+  /** `owner` given: a third-party plugin, whose routes must live under `/api/<owner>/`. */
+  add(route: HttpRoute, owner?: string): void {
+    if (!route.path.startsWith('/') || RESERVED.test(route.path)) {
+      throw new AnvilError(ErrorCodes.INVALID_INPUT, `HTTP route ${route.path} is reserved or does not start with /`);
+    }
+    if (owner !== undefined && !route.path.startsWith(`/api/${owner}/`)) {
+      throw new AnvilError(ErrorCodes.PLUGIN_INVALID, `Plugin ${owner}: HTTP route ${route.path} must start with /api/${owner}/`);
+    }
+    if (owner !== undefined && route.public) {
+      throw new AnvilError(ErrorCodes.PLUGIN_INVALID, `Plugin ${owner}: only built-in plugins may serve routes without a credential`);
     }
     if (this.routes.some((existing) => existing.method === route.method && existing.path === route.path)) {
       throw new AnvilError(ErrorCodes.CONFLICT, `HTTP route ${route.method} ${route.path} is already registered`);
