@@ -1,9 +1,10 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { AnvilError, ErrorCodes, errorMessage } from '../errors.ts';
+import { type EmbeddedRole, ownerAlive, readOwner, tryLock } from './home-lock.ts';
 import { PgStorage, type Storage } from './storage.ts';
 import type { PgliteExtensionSpec, PgliteWorkerData, PgliteWorkerReply } from './pglite-worker.ts';
 
@@ -31,44 +32,7 @@ export function embeddedPaths(home: string): EmbeddedPaths {
   };
 }
 
-/** Who opened PGlite: a long-running server, or a one-shot CLI command. */
-export type EmbeddedRole = 'server' | 'command';
-
-interface LockOwner {
-  pid: number;
-  role: EmbeddedRole;
-}
-
-function readOwner(lockPath: string): LockOwner | undefined {
-  try {
-    const owner = JSON.parse(readFileSync(lockPath, 'utf8')) as Partial<LockOwner>;
-    if (typeof owner.pid === 'number' && (owner.role === 'server' || owner.role === 'command')) return owner as LockOwner;
-  } catch {
-    // Missing or half-written lock: treated as no owner below.
-  }
-  return undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function tryLock(lockPath: string, role: EmbeddedRole): boolean {
-  try {
-    const fd = openSync(lockPath, 'wx', 0o600);
-    writeSync(fd, JSON.stringify({ pid: process.pid, role } satisfies LockOwner));
-    closeSync(fd);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  }
-}
+export type { EmbeddedRole };
 
 function socketAnswers(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -197,7 +161,7 @@ export async function openEmbeddedStorage(options: {
   for (;;) {
     if (tryLock(paths.lockPath, options.role)) return openOwned(paths, poolSize, options.embedded ?? {});
     const owner = readOwner(paths.lockPath);
-    if (owner && isAlive(owner.pid)) {
+    if (owner && ownerAlive(owner)) {
       unreadableSince = undefined;
       if (owner.role === 'server' && options.role === 'server') {
         throw new AnvilError(
@@ -210,7 +174,7 @@ export async function openEmbeddedStorage(options: {
         return new PgStorage({ kind: 'pglite', connection: socketConnection(paths, Math.min(poolSize, 4)) });
       }
     } else if (owner) {
-      // The owner died without cleaning up: take the home over.
+      // The owner died without cleaning up (its pid may live on in another process): take the home over.
       rmSync(paths.lockPath, { force: true });
       continue;
     } else {

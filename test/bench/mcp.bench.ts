@@ -84,7 +84,7 @@ function readSettings() {
 let settings: ReturnType<typeof readSettings>;
 
 /** The p50 goal from the issue: Anvil's median latency at most this multiple of the bare server's. */
-const p50Goal = 1.25;
+const p50Goal = 1.15;
 
 // ---------------------------------------------------------------------------------------------
 // Child processes
