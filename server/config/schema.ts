@@ -83,6 +83,8 @@ export const configSchema = z
     log: z
       .object({
         level: z.enum(logLevels).default('info'),
+        /** `auto`: readable lines when stderr is a terminal, JSON lines otherwise (piped, or to a file). */
+        format: z.enum(['auto', 'json', 'pretty']).default('auto'),
         /** Write logs to this file instead of stderr. */
         file: z.string().min(1).optional(),
       })
