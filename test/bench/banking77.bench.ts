@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ArtifactEvent, RecipeEvent } from '../../gpu-workers/protocol.ts';
+import { bagFeeds, toEmbeddingBag } from '../../gpu-workers/recipes/text-classifier/bag.ts';
 import { Featurizer } from '../../gpu-workers/recipes/text-classifier/featurizer.ts';
 import { textClassifierRecipe } from '../../gpu-workers/recipes/text-classifier/recipe.ts';
 import { entryCommand, startRecipe } from '../../gpu-workers/runner.ts';
@@ -116,9 +117,9 @@ export async function run(context: BenchContext): Promise<Figure[]> {
       correct = 0;
       for (let from = 0; from < texts.length; from += 256) {
         const t0 = performance.now();
-        const features = featurizer.transform(texts.slice(from, from + 256));
+        const features = toEmbeddingBag(featurizer.transformSparse(texts.slice(from, from + 256)));
         const t1 = performance.now();
-        const out = await session.run({ features: new ort.Tensor('float32', features.data, [features.rows, features.cols]) });
+        const out = await session.run(bagFeeds(features));
         modelMs += performance.now() - t1;
         featurizeMs += t1 - t0;
         const probabilities = out.probabilities?.data as Float32Array;

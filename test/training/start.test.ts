@@ -136,6 +136,10 @@ describe('training_start', () => {
     assert.deepEqual(model.signature.labels, categories);
     assert.deepEqual(model.signature.inputs.map((field) => [field.name, field.type]), [['text', 'string']]);
     assert.equal(model.signature.outputs[0]?.name, 'probabilities');
+    const onnx = (model.signature as Record<string, unknown>).onnx as { inputForm: string; inputs: Array<{ name: string; type: string }>; vocabularySize: number };
+    assert.equal(onnx.inputForm, 'embedding-bag', 'text models take ids + weights');
+    assert.deepEqual(onnx.inputs.map((field) => [field.name, field.type]), [['ids', 'int64'], ['weights', 'float32']]);
+    assert.equal(onnx.vocabularySize, job.result?.featureCount);
     if (model.signature.threshold !== undefined) assert.equal(model.signature.threshold, job.result?.threshold);
     assert.deepEqual(model.lineage.dataset, { name: 'banking77-mini', version: 1, sha256: imported.sha256 });
     assert.equal(model.lineage.jobId, started.jobId);

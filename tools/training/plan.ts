@@ -69,6 +69,8 @@ export const classifierResultSchema = z.looseObject({
   metrics: z.record(z.string(), z.unknown()),
   threshold: z.number().min(0).max(1).optional(),
   featureCount: z.number().int().min(0).optional(),
+  /** The ONNX graph's input form; absent in results of versions before the embedding-bag export (dense). */
+  onnxInput: z.enum(['features', 'embedding-bag']).optional(),
   steps: z.number().int().min(0).optional(),
   epochs: z.number().int().min(0).optional(),
 });
@@ -77,7 +79,10 @@ export type ClassifierResult = z.output<typeof classifierResultSchema>;
 /**
  * The model's signature: what a caller gives it (the text column, or each feature column with its
  * type), what it answers (a probability per label; the top label, or none below the threshold),
- * and how the ONNX graph is fed (`features` from featurizer.json).
+ * and how the ONNX graph is fed: `onnx.inputForm` 'dense' (`features` [N, F] from featurizer.json)
+ * or 'embedding-bag' (`ids` [N, L] int64 and `weights` [N, L] float32: each row's active feature ids
+ * and values, padded with id F and weight 0 — `toEmbeddingBag` in text-classifier/bag.ts). Versions
+ * registered before the field existed have no `inputForm` and are dense.
  */
 export function signatureOf(recipe: TrainingRecipe, dataset: Pick<DatasetVersion, 'textColumn' | 'featureColumns' | 'columns'>, result: ClassifierResult, params: Record<string, unknown>): RegisterVersionInput['signature'] {
   const classes = result.labels.length;
@@ -110,7 +115,16 @@ export function signatureOf(recipe: TrainingRecipe, dataset: Pick<DatasetVersion
     onnx: {
       artifact: 'model.onnx',
       featurizer: 'featurizer.json',
-      input: { name: 'features', type: 'float32', shape: [-1, result.featureCount ?? -1] },
+      ...(result.onnxInput === 'embedding-bag'
+        ? {
+            inputForm: 'embedding-bag',
+            inputs: [
+              { name: 'ids', type: 'int64', shape: [-1, -1], description: 'Active feature ids per row; padding id = vocabularySize' },
+              { name: 'weights', type: 'float32', shape: [-1, -1], description: 'The features\' values, 0 for padding' },
+            ],
+            vocabularySize: result.featureCount ?? -1,
+          }
+        : { inputForm: 'dense', input: { name: 'features', type: 'float32', shape: [-1, result.featureCount ?? -1] } }),
       output: { name: 'probabilities', type: 'float32', shape: [-1, classes] },
     },
   };

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { classifierModel } from '../onnx/model.ts';
+import { classifierModel, embeddingBagClassifierModel } from '../onnx/model.ts';
 import type { RecipeSpec } from '../../protocol.ts';
 import { emit, exitAfterFlush } from '../../recipe-io.ts';
 import type { Csr } from './matrix.ts';
@@ -76,6 +76,8 @@ export interface ClassifierRunOptions {
   /** Anything that changes the features (besides settings): part of the checkpoint fingerprint. */
   readonly featureFingerprint: string;
   readonly stop: StopFlag;
+  /** The ONNX graph's input form: dense `features` (default) or `embedding-bag` (`ids` + `weights`). */
+  readonly onnxInput?: 'features' | 'embedding-bag';
   /** The featurizer.json object for the trained model. */
   featurizerSpec(threshold: ThresholdChoice): Record<string, unknown>;
   /** Extra validation figures (e.g. PR-AUC) from the validation probabilities. */
@@ -147,7 +149,7 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
   for (const [name, value] of Object.entries(metrics)) if (typeof value === 'number' && /^(val|test)/.test(name)) emit({ type: 'metric', step: outcome.steps, name: `final_${name}`, value });
 
   const featurizer = options.featurizerSpec(threshold);
-  publishArtifact(spec.workDir, 'model', 'model.onnx', exportOnnx(net, data.labels), 'application/onnx');
+  publishArtifact(spec.workDir, 'model', 'model.onnx', exportOnnx(net, data.labels, options.onnxInput ?? 'features'), 'application/onnx');
   publishArtifact(spec.workDir, 'featurizer', 'featurizer.json', `${JSON.stringify(featurizer)}\n`, 'application/json');
   publishArtifact(spec.workDir, 'metrics', 'metrics.json', `${JSON.stringify({ metrics, threshold, history: outcome.history }, null, 2)}\n`, 'application/json');
   if (data.test.rows > 0) {
@@ -163,15 +165,17 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
       steps: outcome.steps,
       epochs: outcome.epochs,
       featureCount: data.train.cols,
+      onnxInput: options.onnxInput ?? 'features',
       resumedFrom: outcome.resumedFrom,
     },
   });
   await exitAfterFlush(0);
 }
 
-function exportOnnx(net: Network, labels: readonly string[]): Uint8Array {
+function exportOnnx(net: Network, labels: readonly string[], input: 'features' | 'embedding-bag'): Uint8Array {
   const { features, hidden, classes } = net.shape;
-  return classifierModel({ features, hidden, classes, ...net.weights }, { labels: JSON.stringify(labels) });
+  const build = input === 'embedding-bag' ? embeddingBagClassifierModel : classifierModel;
+  return build({ features, hidden, classes, ...net.weights }, { labels: JSON.stringify(labels), input });
 }
 
 function finite(value: number): number | null {

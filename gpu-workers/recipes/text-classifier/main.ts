@@ -65,6 +65,7 @@ async function main(): Promise<void> {
       checkpointEvery: params.checkpointEvery,
       oosClass,
       falseAbstainTarget: params.falseAbstainTarget,
+      onnxInput: 'embedding-bag',
       featureFingerprint: JSON.stringify({ ...vectorizer, vocabulary: vectorizer.vocabulary.length, idf: vectorizer.idf.slice(0, 64) }),
       featurizerSpec: (threshold) =>
         ({
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
           oosLabel: params.oosLabel,
           threshold: threshold.threshold,
           thresholdMethod: threshold.method,
-          model: { kind: params.model, hidden: settings.hidden, input: 'features', output: 'probabilities' },
+          model: { kind: params.model, hidden: settings.hidden, input: 'embedding-bag', output: 'probabilities' },
         }) satisfies TextFeaturizerSpec,
     },
   );
