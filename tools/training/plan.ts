@@ -71,6 +71,8 @@ export const classifierResultSchema = z.looseObject({
   featureCount: z.number().int().min(0).optional(),
   /** The ONNX graph's input form; absent in results of versions before the embedding-bag export (dense). */
   onnxInput: z.enum(['features', 'embedding-bag']).optional(),
+  /** How the abstain threshold was chosen (text-classifier): objective, method, figures at it on validation. */
+  operatingPoint: z.looseObject({ method: z.string() }).optional(),
   steps: z.number().int().min(0).optional(),
   epochs: z.number().int().min(0).optional(),
 });
@@ -112,6 +114,7 @@ export function signatureOf(recipe: TrainingRecipe, dataset: Pick<DatasetVersion
     labels: result.labels,
     ...(threshold === undefined ? {} : { threshold }),
     ...(oosLabel === undefined ? {} : { oosLabel }),
+    ...(result.operatingPoint === undefined ? {} : { operatingPoint: result.operatingPoint }),
     onnx: {
       artifact: 'model.onnx',
       featurizer: 'featurizer.json',

@@ -35,6 +35,8 @@ export const textFeaturizerSpecSchema = z.object({
   /** Abstain when the top probability is below this (0: never, except the OOS class). */
   threshold: z.number().min(0).max(1),
   thresholdMethod: z.string(),
+  /** How the threshold was chosen (absent in older models): the objective and the figures at it on validation. */
+  operatingPoint: z.looseObject({ method: z.string() }).optional(),
   /** `input`: the ONNX graph's input form — dense `features` [N, F], or `embedding-bag` (`ids` + `weights`, see bag.ts). */
   model: z.object({ kind: z.enum(['softmax', 'mlp']), hidden: z.number().int().min(0), input: z.enum(['features', 'embedding-bag']), output: z.literal('probabilities') }),
 });

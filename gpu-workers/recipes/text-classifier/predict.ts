@@ -24,8 +24,11 @@ export interface TextPrediction {
   readonly abstained: boolean;
 }
 
-/** Rows per ONNX run: bounds the input (dense: batch × featureCount floats). */
-const BATCH = 256;
+/**
+ * Rows per ONNX run. Dense: bounds the input to batch × featureCount floats. Embedding bag: the
+ * Gather materialises batch × longest row × width floats, so batches stay small.
+ */
+const BATCH = { features: 256, 'embedding-bag': 32 } as const;
 
 export class TextClassifier {
   private constructor(
@@ -53,8 +56,9 @@ export class TextClassifier {
   async probabilities(texts: readonly string[]): Promise<Float32Array> {
     const classes = this.spec.labels.length;
     const out = new Float32Array(texts.length * classes);
-    for (let from = 0; from < texts.length; from += BATCH) {
-      const chunk = texts.slice(from, from + BATCH);
+    const batch = BATCH[this.spec.model.input];
+    for (let from = 0; from < texts.length; from += batch) {
+      const chunk = texts.slice(from, from + batch);
       const result = await this.session.run(this.feeds(chunk));
       const probabilities = result.probabilities;
       if (!probabilities) throw new Error('the model has no `probabilities` output');
