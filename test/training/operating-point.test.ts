@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { operatingFigures } from '../../gpu-workers/recipes/evaluation/operating.ts';
 import { heldOutClasses } from '../../gpu-workers/recipes/ml/abstain.ts';
 import { argmax } from '../../gpu-workers/recipes/ml/matrix.ts';
 import { aurocOf, chooseByObjective, noAbstainAccuracy, oosDetectionAuroc, operatingCurve } from '../../gpu-workers/recipes/ml/operating-point.ts';
@@ -123,5 +124,25 @@ describe('abstain threshold by objective', () => {
     assert.ok(!heldOutClasses(11, 4, 0.5, 1).includes(4));
     assert.equal(heldOutClasses(3, -1, 0.5, 1).length, 1);
     assert.equal(heldOutClasses(2, -1, 0.5, 1).length, 0);
+  });
+
+  it("eval_run's figures (string labels, OOS label, unseen labels left out) equal a recount at the model's threshold and on the curve", () => {
+    const data = synthetic(300, 200, 21);
+    const classes = Array.from({ length: CLASSES }, (_, c) => `intent_${c}`);
+    const labels = Array.from(data.labels, (label) => (label < 0 ? 'oos' : (classes[label] as string)));
+    labels.push('never_seen');
+    const rows = Array.from({ length: labels.length }, (_, r) => Array.from(data.probabilities.subarray((r % 500) * CLASSES, ((r % 500) + 1) * CLASSES)));
+    const figures = operatingFigures({ labels, probabilities: rows, classes }, 'oos', 0.41, 41);
+    assert.ok(figures);
+    const expected = recount(data.probabilities, data.labels, -1, 0.41);
+    assert.equal(figures.inScopeAccuracy, expected.inScopeAccuracy);
+    assert.equal(figures.oosRecall, expected.oosRecall);
+    assert.equal(figures.curve.length, 41);
+    for (const p of figures.curve) {
+      const again = recount(data.probabilities, data.labels, -1, p.threshold);
+      assert.deepEqual([p.inScopeAccuracy, p.oosRecall], [again.inScopeAccuracy, again.oosRecall], `t=${p.threshold}`);
+    }
+    assert.equal(figures.noAbstainAccuracy, 1);
+    assert.ok(figures.oosAuroc !== null && figures.oosAuroc > 0.8);
   });
 });

@@ -6,7 +6,7 @@ import type { Logger, RecipeSpec } from 'anvil/plugin';
 import { WorkerAgent } from '../../gpu-workers/agent.ts';
 import type { ControlBus } from '../../gpu-workers/bus.ts';
 import { probeCapabilities } from '../../gpu-workers/probe.ts';
-import { recipeTable } from '../../gpu-workers/recipe-table.ts';
+import { recipeTable, unavailableRecipes } from '../../gpu-workers/recipe-table.ts';
 import type { QueueBackend } from '../../server/queue/backend.ts';
 import type { JobService } from './service.ts';
 
@@ -35,7 +35,7 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     queue: options.queue,
     bus: options.bus,
     name: options.name,
-    capabilities,
+    capabilities: { ...capabilities, unavailableRecipes: unavailableRecipes(options.recipes.values()) },
     slots: options.slots,
     recipes: recipeTable(options.recipes.values(), { allowCommand: options.allowCommand }),
     workRoot: options.workRoot,

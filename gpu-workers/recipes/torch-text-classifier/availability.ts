@@ -1,0 +1,28 @@
+/**
+ * Whether this machine can run torch-text-classifier: a Python that can import torch, looked for as
+ * the `run` launcher does (python3 on PATH, then /usr/bin/python3). Checked with importlib's
+ * find_spec (no import of torch: ~30 ms, not seconds) once per process.
+ */
+import { spawnSync } from 'node:child_process';
+import { baseRecipeEnv } from '../../runner.ts';
+
+export const TORCH_PYTHONS = ['python3', '/usr/bin/python3'] as const;
+
+let cached: { python: string | null; reason: string | undefined } | undefined;
+
+/** The interpreter the launcher will use, or null with the reason. */
+export function torchPython(): { python: string | null; reason: string | undefined } {
+  if (cached) return cached;
+  const tried: string[] = [];
+  for (const python of TORCH_PYTHONS) {
+    const probe = spawnSync(python, ['-c', 'import importlib.util, sys; sys.exit(importlib.util.find_spec("torch") is None)'], { env: baseRecipeEnv(), stdio: 'ignore', timeout: 15_000 });
+    if (probe.status === 0) return (cached = { python, reason: undefined });
+    tried.push(probe.error ? `${python}: not found` : `${python}: no torch module`);
+  }
+  return (cached = { python: null, reason: `no Python with torch (${tried.join('; ')}); install it with apt-get install python3-torch` });
+}
+
+/** `RecipeSpec.unavailable` of torch-text-classifier. */
+export function torchUnavailable(): string | undefined {
+  return torchPython().reason;
+}
