@@ -214,7 +214,6 @@ def main():
         "valOosRecallAtThreshold": threshold["oosRecall"],
         "bestEpoch": outcome["bestEpoch"],
         "trainRows": len(rows["train"]), "valRows": len(rows["validation"]), "testRows": len(rows["test"]),
-        "trainSeconds": round(time.time() - started, 3),
     }
     metrics = {k: v for k, v in metrics.items() if v is not None}
     for name in ("valAccuracy", "testAccuracy"):
@@ -250,7 +249,7 @@ def main():
         "labels": labels, "metrics": metrics, "threshold": threshold["threshold"],
         "operatingPoint": {k: v for k, v in threshold.items() if k != "curve"},
         "steps": outcome["step"], "epochs": outcome["epochs"], "featureCount": featurizer.feature_count,
-        "onnxInput": "embedding-bag", "device": str(device), "torchVersion": torch.__version__, "resumedFrom": outcome["resumedFrom"],
+        "onnxInput": "embedding-bag", "device": str(device), "seconds": round(time.time() - started, 3), "torchVersion": torch.__version__, "resumedFrom": outcome["resumedFrom"],
     })
     sys.stdout.flush()
     sys.exit(0)
