@@ -1,12 +1,16 @@
 /**
  * Whether this machine can run torch-text-classifier: a Python that can import torch, looked for as
- * the `run` launcher does (python3 on PATH, then /usr/bin/python3). Checked with importlib's
- * find_spec (no import of torch: ~30 ms, not seconds) once per process.
+ * the `run` launcher does ($ANVIL_PYTHON alone when set, else python3 on PATH, then /usr/bin/python3).
+ * Checked with importlib's find_spec (no import of torch: ~30 ms, not seconds) once per process.
  */
 import { spawnSync } from 'node:child_process';
 import { baseRecipeEnv } from '../../runner.ts';
 
-export const TORCH_PYTHONS = ['python3', '/usr/bin/python3'] as const;
+/** The interpreters tried, in order. */
+export function torchPythons(env: NodeJS.ProcessEnv = process.env): string[] {
+  const chosen = env.ANVIL_PYTHON?.trim();
+  return chosen ? [chosen] : ['python3', '/usr/bin/python3'];
+}
 
 let cached: { python: string | null; reason: string | undefined } | undefined;
 
@@ -14,7 +18,7 @@ let cached: { python: string | null; reason: string | undefined } | undefined;
 export function torchPython(): { python: string | null; reason: string | undefined } {
   if (cached) return cached;
   const tried: string[] = [];
-  for (const python of TORCH_PYTHONS) {
+  for (const python of torchPythons()) {
     const probe = spawnSync(python, ['-c', 'import importlib.util, sys; sys.exit(importlib.util.find_spec("torch") is None)'], { env: baseRecipeEnv(), stdio: 'ignore', timeout: 15_000 });
     if (probe.status === 0) return (cached = { python, reason: undefined });
     tried.push(probe.error ? `${python}: not found` : `${python}: no torch module`);
