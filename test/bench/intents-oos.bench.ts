@@ -15,7 +15,8 @@
  *    of the same shape (vocabulary, hidden, classes as the trained one; timing does not depend on
  *    the weights' values), on real featurised test rows, interleaved.
  *
- * Knobs: BENCH_INTENTS_SEED (held-out intents, default 13), BENCH_INTENTS_SKIP ("torch", "full").
+ * Knobs: BENCH_INTENTS_SEED (held-out intents, default 13), BENCH_INTENTS_SKIP (comma-separated:
+ * "oos", "full", "torch").
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -62,9 +63,10 @@ def at(pred, score, truth, t):
     acc = float(((pred == truth) & (score >= t) & ins).sum() / max(1, ins.sum()))
     rec = float(((score < t) & ~ins).sum() / max(1, (~ins).sum())) if (~ins).any() else None
     return acc, rec
-pv, sv, tv = scored(val)
 best = (-1, None)
-if (tv == 'oos').any():
+if val:
+    pv, sv, tv = scored(val)
+if val and (tv == 'oos').any():
     for t in np.unique(np.concatenate([[-np.inf], sv])):
         acc, rec = at(pv, sv, tv, t)
         if acc + rec > best[0]:
@@ -190,31 +192,33 @@ export async function run(context: BenchContext): Promise<Figure[]> {
     const testRows = loadBanking77('test');
 
     // 1. Out of scope.
-    const oosFile = path.join(dir, 'oos.jsonl');
-    const { lines, heldOut } = oosSplit(trainRows, testRows, seed);
-    writeFileSync(oosFile, `${lines.join('\n')}\n`);
-    context.log(`held out ${heldOut.length} of 77 intents as out-of-scope (seed ${seed})`);
-    const oosDir = mkdtempSync(path.join(dir, 'oos-'));
-    const oosRun = await train(context, textClassifierRecipe, oosDir, oosFile);
-    const oosTest = lines.map((line) => JSON.parse(line) as { text: string; category: string; split: string }).filter((row) => row.split === 'test');
-    const ours = (await testFigures(oosRun.files, oosTest)).figures;
-    const anchorOos = sklearn(context, oosFile);
-    if (!ours) throw new Error('no in-scope test rows');
-    const point = oosRun.result.operatingPoint as { threshold?: number; inScopeAccuracy?: number; oosRecall?: number } | undefined;
-    context.log(`text-classifier threshold ${ours.threshold.toFixed(4)} (validation: in-scope ${point?.inScopeAccuracy?.toFixed(4)}, OOS recall ${point?.oosRecall?.toFixed(4)})`);
-    context.log(`test: in-scope accuracy ${ours.inScopeAccuracy?.toFixed(4)} (without abstaining ${ours.noAbstainAccuracy?.toFixed(4)}), OOS recall ${ours.oosRecall?.toFixed(4)}, AUROC ${ours.oosAuroc?.toFixed(4)}`);
-    context.log(`scikit-learn: in-scope ${anchorOos.inScopeAccuracy.toFixed(4)} (without abstaining ${anchorOos.noAbstainAccuracy.toFixed(4)}), OOS recall ${anchorOos.oosRecall?.toFixed(4)}, AUROC ${anchorOos.oosAuroc?.toFixed(4)}`);
-    const gap = (ours.noAbstainAccuracy ?? 0) - (ours.inScopeAccuracy ?? 0);
-    context.log(
-      `goals: in-scope within 1.5 points of no-abstain ${gap <= 0.015 ? 'met' : 'MISSED'} (${(gap * 100).toFixed(2)}); OOS recall ≥ 0.55 ${(ours.oosRecall ?? 0) >= 0.55 ? 'met' : 'MISSED'}; ` +
-        `both above scikit-learn's ${(ours.inScopeAccuracy ?? 0) > anchorOos.inScopeAccuracy && (ours.oosRecall ?? 0) > (anchorOos.oosRecall ?? 0) ? 'met' : 'MISSED'}`,
-    );
-    figures.push(
-      { metric: 'oos_in_scope_accuracy', value: ours.inScopeAccuracy ?? 0, unit: 'ratio', anchor: anchorOos.inScopeAccuracy },
-      { metric: 'oos_recall', value: ours.oosRecall ?? 0, unit: 'ratio', anchor: anchorOos.oosRecall ?? 0 },
-      { metric: 'oos_auroc', value: ours.oosAuroc ?? 0, unit: 'ratio', anchor: anchorOos.oosAuroc ?? 0 },
-      { metric: 'no_abstain_accuracy', value: ours.noAbstainAccuracy ?? 0, unit: 'ratio', anchor: anchorOos.noAbstainAccuracy },
-    );
+    if (!skip.includes('oos')) {
+      const oosFile = path.join(dir, 'oos.jsonl');
+      const { lines, heldOut } = oosSplit(trainRows, testRows, seed);
+      writeFileSync(oosFile, `${lines.join('\n')}\n`);
+      context.log(`held out ${heldOut.length} of 77 intents as out-of-scope (seed ${seed})`);
+      const oosDir = mkdtempSync(path.join(dir, 'oos-'));
+      const oosRun = await train(context, textClassifierRecipe, oosDir, oosFile);
+      const oosTest = lines.map((line) => JSON.parse(line) as { text: string; category: string; split: string }).filter((row) => row.split === 'test');
+      const ours = (await testFigures(oosRun.files, oosTest)).figures;
+      const anchorOos = sklearn(context, oosFile);
+      if (!ours) throw new Error('no in-scope test rows');
+      const point = oosRun.result.operatingPoint as { threshold?: number; inScopeAccuracy?: number; oosRecall?: number } | undefined;
+      context.log(`text-classifier threshold ${ours.threshold.toFixed(4)} (validation: in-scope ${point?.inScopeAccuracy?.toFixed(4)}, OOS recall ${point?.oosRecall?.toFixed(4)})`);
+      context.log(`test: in-scope accuracy ${ours.inScopeAccuracy?.toFixed(4)} (without abstaining ${ours.noAbstainAccuracy?.toFixed(4)}), OOS recall ${ours.oosRecall?.toFixed(4)}, AUROC ${ours.oosAuroc?.toFixed(4)}`);
+      context.log(`scikit-learn: in-scope ${anchorOos.inScopeAccuracy.toFixed(4)} (without abstaining ${anchorOos.noAbstainAccuracy.toFixed(4)}), OOS recall ${anchorOos.oosRecall?.toFixed(4)}, AUROC ${anchorOos.oosAuroc?.toFixed(4)}`);
+      const gap = (ours.noAbstainAccuracy ?? 0) - (ours.inScopeAccuracy ?? 0);
+      context.log(
+        `goals: in-scope within 1.5 points of no-abstain ${gap <= 0.015 ? 'met' : 'MISSED'} (${(gap * 100).toFixed(2)}); OOS recall ≥ 0.55 ${(ours.oosRecall ?? 0) >= 0.55 ? 'met' : 'MISSED'}; ` +
+          `both above scikit-learn's ${(ours.inScopeAccuracy ?? 0) > anchorOos.inScopeAccuracy && (ours.oosRecall ?? 0) > (anchorOos.oosRecall ?? 0) ? 'met' : 'MISSED'}`,
+      );
+      figures.push(
+        { metric: 'oos_in_scope_accuracy', value: ours.inScopeAccuracy ?? 0, unit: 'ratio', anchor: anchorOos.inScopeAccuracy },
+        { metric: 'oos_recall', value: ours.oosRecall ?? 0, unit: 'ratio', anchor: anchorOos.oosRecall ?? 0 },
+        { metric: 'oos_auroc', value: ours.oosAuroc ?? 0, unit: 'ratio', anchor: anchorOos.oosAuroc ?? 0 },
+        { metric: 'no_abstain_accuracy', value: ours.noAbstainAccuracy ?? 0, unit: 'ratio', anchor: anchorOos.noAbstainAccuracy },
+      );
+    }
     if (skip.includes('full')) return figures;
 
     // 2. All intents.
