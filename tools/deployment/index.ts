@@ -14,6 +14,7 @@ import { datasetsPlugin } from '../datasets/index.ts';
 import { jobsPlugin } from '../jobs/index.ts';
 import { modelsPlugin } from '../models/index.ts';
 import { ServingMetrics } from './metrics.ts';
+import { oipRoutes } from './oip.ts';
 import { PredictionLog } from './prediction-log.ts';
 import type { DeploymentsRuntime } from './runtime.ts';
 import { DeploymentService, type PredictOptions, type PredictResult } from './service.ts';
@@ -26,6 +27,14 @@ import { listTool } from './tools/list.ts';
 import { predictTool } from './tools/predict.ts';
 import { setTrafficTool } from './tools/set-traffic.ts';
 import { updateTool } from './tools/update.ts';
+import { canaryTool } from './tools/canary.ts';
+import { feedbackDatasetTool } from './tools/feedback-dataset.ts';
+import { feedbackRoute, feedbackTool } from './tools/feedback.ts';
+import { monitorTool } from './tools/monitor.ts';
+import { promoteTool } from './tools/promote.ts';
+import { rollbackTool } from './tools/rollback.ts';
+import { shadowTool } from './tools/shadow.ts';
+import { controllerTick } from './canary.ts';
 
 export type { Prediction, PredictOptions, PredictResult } from './service.ts';
 
@@ -83,6 +92,7 @@ export const deploymentsPlugin = definePlugin({
       datasets: datasets.datasets,
       log: predictionLog,
       metrics,
+      cache,
       sql: ctx.sql,
       serverId: `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     };
@@ -98,12 +108,22 @@ export const deploymentsPlugin = definePlugin({
     ctx.tool(updateTool(get));
     ctx.tool(setTrafficTool(get));
     ctx.tool(predictTool(get));
+    ctx.tool(feedbackTool(get));
+    ctx.tool(monitorTool(get));
+    ctx.tool(canaryTool(get));
+    ctx.tool(promoteTool(get));
+    ctx.tool(rollbackTool(get));
+    ctx.tool(shadowTool(get));
+    ctx.tool(feedbackDatasetTool(get));
+    for (const route of oipRoutes(get, ctx.host.anvilVersion)) ctx.route(route);
+    ctx.route(feedbackRoute(get));
 
     const log = predictionLog;
     ctx.every('prediction-log', settings.logFlushMs, () => log.flush());
     ctx.every('prediction-retention', 10 * 60_000, async () => {
       await ctx.sql.query(RETENTION);
     });
+    ctx.every('canary-controller', settings.controllerIntervalMs, () => controllerTick(runtime, ctx.log));
     ctx.onReady(() => {
       ready = true;
     });

@@ -6,6 +6,7 @@ import type { DeploymentService } from './service.ts';
 import type { DeploymentStore } from './store.ts';
 import type { ServingMetrics } from './metrics.ts';
 import type { PluginSql } from 'anvil/plugin';
+import type { ModelCache } from './serving/cache.ts';
 
 export interface DeploymentsRuntime {
   store: DeploymentStore;
@@ -14,6 +15,7 @@ export interface DeploymentsRuntime {
   datasets: () => DatasetsRuntime;
   log: PredictionLog;
   metrics: ServingMetrics;
+  cache: ModelCache;
   sql: PluginSql;
   /** This server's id in rollout history (which controller stepped). */
   serverId: string;

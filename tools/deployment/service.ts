@@ -313,3 +313,23 @@ function logRow(deployment: Deployment, p: Prediction, extra: { at: string; late
     input: extra.input ?? null,
   };
 }
+
+export interface ModelDescription {
+  kind: 'text' | 'tabular';
+  labels: readonly string[];
+  /** Tabular: the columns in the order an FP32 row gives them. */
+  columns: readonly string[];
+  numericColumns: readonly string[];
+  inputForm: 'dense' | 'sparse';
+}
+
+/** What a deployment's model takes and answers (its first variant's version; every variant of one model shares labels and columns). */
+export async function describeModel(service: DeploymentService, deployment: Deployment, version?: number): Promise<ModelDescription> {
+  const lease = await service.model(deployment.project, deployment.model, version ?? (deployment.variants[0] as Variant).version);
+  try {
+    const f = lease.model.featurizer;
+    return { kind: f.kind, labels: f.labels, columns: f.columns, numericColumns: f.numericColumns, inputForm: lease.model.form };
+  } finally {
+    lease.release();
+  }
+}

@@ -172,7 +172,8 @@ export class DeploymentStore {
           next.followAlias,
         ])
       ).rows[0] as DeploymentRow;
-      await db.query(SQL.historyInsert, [project, name, by, decision.action, JSON.stringify(decision.detail)]);
+      // An empty action refreshes state (e.g. guardrail readings) without a history row.
+      if (decision.action !== '') await db.query(SQL.historyInsert, [project, name, by, decision.action, JSON.stringify(decision.detail)]);
       return { deployment: toDeployment(updated), changed: true };
     };
     return tx ? work(tx) : this.sql.transaction(work);
