@@ -91,7 +91,7 @@ export async function run(context: BenchContext): Promise<Figure[]> {
   const epochs = envNumber('BENCH_SERVING_EPOCHS', 1);
   const texts = loadBanking77('test').map((row) => row.text);
 
-  const server = await startAnvil({ env: { ANVIL_DATASET_ROOTS: [banking77Dir, realpathSync(banking77Dir)].join(',') } });
+  const server = await startAnvil({ startTimeoutMs: 300_000, env: { ANVIL_DATASET_ROOTS: [banking77Dir, realpathSync(banking77Dir)].join(',') } });
   let bare: { url: string; child: ChildProcess } | undefined;
   try {
     const admin = await server.createKey('default', '*');

@@ -95,7 +95,15 @@ export class DeploymentService {
     const deployment = await this.current(project, name);
     if (inputs.length === 0 || inputs.length > LIMITS.inputsMax) throw invalid(`inputs: expected 1 to ${LIMITS.inputsMax} inputs, got ${inputs.length}`, 'inputs');
     const variant = this.route(deployment, options);
-    const lease = await this.model(project, deployment.model, variant.version);
+    let lease: Awaited<ReturnType<DeploymentService['model']>>;
+    try {
+      lease = await this.model(project, deployment.model, variant.version);
+    } catch (error) {
+      // A version that cannot be loaded is the variant's failure (error rate), not the caller's.
+      this.deps.metrics.requests.inc({ project, deployment: name, variant: variant.name, outcome: 'error' }, inputs.length);
+      this.logError(deployment, variant, inputs.length, performance.now() - started, error);
+      throw error;
+    }
     let rows: FeatureRow[];
     const checked = checkInputs(lease.model, inputs);
     try {
