@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { AnvilError, definePlugin, ErrorCodes, z } from 'anvil/plugin';
+import { AnvilError, anvilVersion, definePlugin, ErrorCodes, z } from 'anvil/plugin';
 import { datasetsPlugin } from '../datasets/index.ts';
 import { jobsPlugin } from '../jobs/index.ts';
 import { modelsPlugin } from '../models/index.ts';
@@ -58,7 +58,7 @@ export const deploymentsConfig = z
 
 export const deploymentsPlugin = definePlugin({
   id: 'deployments',
-  version: '1.0.0',
+  version: anvilVersion,
   apiVersion: 1,
   description: 'Serve registry models: predict (MCP and Open Inference Protocol v2), dynamic batching, A/B, canary with guardrails, shadow, feedback, monitoring',
   requires: { plugins: { jobs: '*', datasets: '*', models: '*' } },

@@ -1,4 +1,4 @@
-/** The SQL files beside this plugin's code, read once at module load (a missing file fails at start). */
-import { readFileSync } from 'node:fs';
+/** The SQL files beside this plugin's code (`sql/<name>.sql`), read once at module load. */
+import { loadSql as loadBeside } from 'anvil/plugin';
 
-export const loadSql = (name: string): string => readFileSync(new URL(`./sql/${name}.sql`, import.meta.url), 'utf8');
+export const loadSql = (name: string): string => loadBeside(import.meta.url, `./sql/${name}.sql`);
