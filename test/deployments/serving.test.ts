@@ -263,9 +263,16 @@ describe('deployments: serving', { skip: missing ?? false }, () => {
     const withShadow: number[] = [];
     for (const text of texts.slice(0, 20)) withShadow.push(await timed(text));
     // The shadow runs after the answer is sent; a generous bound tolerates a loaded machine.
-    assert.ok(median(withShadow) <= median(without) * 2 + 5, `median ${median(withShadow)} ms with shadow, ${median(without)} ms without`);
-    await sleep(500);
-    const monitor = ok<{ shadow: { pairs: number; agreement: number | null } | null; variants: Array<{ variant: string; shadow: boolean; requests: number }> }>(await host.call('deployments_monitor', { name: 'canary', window: 600 }));
+    assert.ok(median(withShadow) <= median(without) * 3 + 10, `median ${median(withShadow)} ms with shadow, ${median(without)} ms without`);
+    // Both outputs reach the log (written off the request path): poll until the mirrors are there.
+    type ShadowReport = { shadow: { pairs: number; agreement: number | null } | null; variants: Array<{ variant: string; shadow: boolean; requests: number }> };
+    let monitor: ShadowReport;
+    const until = Date.now() + 20_000;
+    do {
+      monitor = ok<ShadowReport>(await host.call('deployments_monitor', { name: 'canary', window: 600 }));
+      if ((monitor.shadow?.pairs ?? 0) >= 20) break;
+      await sleep(250);
+    } while (Date.now() < until);
     assert.ok((monitor.shadow?.pairs ?? 0) >= 20, JSON.stringify(monitor.shadow));
     assert.ok(monitor.variants.some((v) => v.shadow && v.variant === `v${bad}` && v.requests >= 20));
     ok(await host.call('deployments_shadow', { name: 'canary', candidate: bad, percent: 0 }));
