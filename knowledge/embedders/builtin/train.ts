@@ -130,8 +130,9 @@ function step(table: Float32Array, d: number, queries: readonly Bag[], passages:
       const pj = pn[j] as Float32Array;
       let dot = 0;
       for (let c = 0; c < d; c += 1) dot += (qi[c] as number) * (pj[c] as number);
-      logits[j] = dot / settings.temperature;
-      if (logits[j] > max) max = logits[j] as number;
+      const logit = dot / settings.temperature;
+      logits[j] = logit;
+      if (logit > max) max = logit;
     }
     let sum = 0;
     for (let j = 0; j < n; j += 1) {

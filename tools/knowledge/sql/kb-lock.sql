@@ -1,0 +1,1 @@
+select id from {{schema}}.kbs where id = $1 for update
