@@ -9,7 +9,8 @@ import { LoadError, TextBuilder, type ExtractedDocument } from './types.ts';
 export async function loadPdf(bytes: Uint8Array): Promise<ExtractedDocument> {
   let pages: string[];
   try {
-    const pdf = await getDocumentProxy(new Uint8Array(bytes));
+    // verbosity 0: pdf.js would print warnings on stdout, which is the stdio transport.
+    const pdf = await getDocumentProxy(new Uint8Array(bytes), { verbosity: 0 });
     pages = (await extractText(pdf, { mergePages: false })).text;
     await pdf.destroy();
   } catch (error) {
