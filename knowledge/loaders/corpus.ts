@@ -7,7 +7,8 @@ export interface CorpusDocument {
   readonly metadata: Record<string, unknown>;
 }
 
-export const DOCUMENT_ID = /^[\p{L}\p{N}][\p{L}\p{N}._\-/ ]{0,499}$/u;
+/** Any printable text up to 500 characters (ids are names, never paths on disk). */
+export const DOCUMENT_ID = /^[^\u0000-\u001f\u007f]{1,500}$/u;
 
 /** Parses one line (1-based `line` for errors). */
 export function corpusLine(raw: string, line: number): CorpusDocument | undefined {
@@ -21,7 +22,7 @@ export function corpusLine(raw: string, line: number): CorpusDocument | undefine
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new LoadError(`line ${line} is not a JSON object`, 'corrupt');
   const { id, text, ...metadata } = parsed as Record<string, unknown>;
   const key = typeof id === 'number' ? String(id) : id;
-  if (typeof key !== 'string' || !DOCUMENT_ID.test(key)) throw new LoadError(`line ${line}: "id" must be a string of letters, digits, . _ - / or spaces (at most 500)`, 'corrupt');
+  if (typeof key !== 'string' || !DOCUMENT_ID.test(key)) throw new LoadError(`line ${line}: "id" must be a string of 1 to 500 printable characters`, 'corrupt');
   if (typeof text !== 'string') throw new LoadError(`line ${line}: "text" must be a string`, 'corrupt');
   if (text.trim().length === 0) throw new LoadError(`line ${line} (${key}): "text" is empty`, 'empty');
   return { id: key, document: { text, blocks: paragraphBlocks(text), format: 'jsonl' }, metadata };

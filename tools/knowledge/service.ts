@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { AnvilError, ErrorCodes, type Logger, type PluginSql } from 'anvil/plugin';
 import type { FusionSettings } from '../../knowledge/retrieval/fusion.ts';
-import { Indexer, MIN_TRAINING_CHUNKS } from './indexer.ts';
+import { MIN_TRAINING_CHUNKS, type Indexer } from './indexer.ts';
 import { ingestFiles, listFiles, type IngestSummary } from './ingest.ts';
 import { DEFAULT_EMBEDDER, INITIAL_FUSION, type EmbedderConfig, type KbRow } from './model.ts';
 import { sqlFile } from './sql.ts';
@@ -106,7 +106,7 @@ export class KnowledgeService {
   }
 
   async removeDocument(kb: KbRow, id: string): Promise<boolean> {
-    return removeDocument(this.sql, kb.id, id, () => this.indexer.active(kb));
+    return removeDocument(this.sql, kb.id, id, async () => this.indexer.active(await this.kb(kb.project, kb.name)));
   }
 
   async setFusion(kb: KbRow, fusion: FusionSettings): Promise<void> {
@@ -126,10 +126,16 @@ export class KnowledgeService {
     return this.startTask(project, kb, 'ingest', { files: listed.files.length }, idempotencyKey, async (update) => {
       const names = 'file' in source ? new Map([[source.file, source.name]]) : undefined;
       const roots = 'file' in source ? [...this.deps.roots, path.dirname(source.file)] : this.deps.roots;
-      const summary: IngestSummary = await ingestFiles(listed.files, { path: 'path' in source ? source.path : source.file, roots, cwd: this.deps.cwd, base: listed.base, metadata }, {
-        write: (documents) => writeDocuments(this.sql, kb.id, kb.chunking, documents, () => this.indexer.active(kb)),
-        progress: (done, total, partial) => update({ phase: 'ingesting', files: total, filesDone: done, chunks: partial.chunks, documents: partial.added + partial.updated + partial.unchanged }),
-      });
+      const summary: IngestSummary = await ingestFiles(
+        listed.files,
+        { path: 'path' in source ? source.path : source.file, roots, cwd: this.deps.cwd, base: listed.base, metadata },
+        {
+          // The active index is read inside the write: a reindex may have switched it since the task began.
+          write: (documents) => writeDocuments(this.sql, kb.id, kb.chunking, documents, async () => this.indexer.active(await this.kb(project, kb.name))),
+          progress: (done, total, partial) => update({ phase: 'ingesting', files: total, filesDone: done, chunks: partial.chunks, documents: partial.added + partial.updated + partial.unchanged }),
+        },
+        names,
+      );
       await onDone?.();
       const trained = await this.trainIfStale(project, kb.name, update);
       return { ...summary, embedder: trained };
