@@ -66,7 +66,7 @@ export async function run(context: BenchContext): Promise<Figure[]> {
   try {
     const call = async <T>(tool: string, args: Record<string, unknown>): Promise<T> => {
       // Evaluations of hundreds of queries outlast the SDK's 60 s default request timeout on a loaded machine.
-      const outcome = flatten(await host.client.callTool({ name: tool, arguments: args }, undefined, { timeout: 1_800_000 }));
+      const outcome = flatten(await host.client.callTool({ name: tool, arguments: args }, { timeout: 1_800_000 }));
       if (outcome.isError) throw new Error(`${tool}: ${outcome.text}`);
       return outcome.structured as T;
     };
