@@ -70,9 +70,10 @@ export async function writeDocuments(sql: PluginSql, kb: string, chunking: Chunk
 
     const rows: Array<Record<string, unknown>> = [];
     const tokensOf = new Map<string, string[]>();
+    const documentRows: Array<Record<string, unknown>> = [];
     for (const doc of changed) {
       const chunks = chunkDocument(doc.document, chunking);
-      await tx.query(SQL.upsertDoc, [kb, doc.id, doc.version, doc.sha256, doc.document.format, doc.source, doc.document.title ?? null, JSON.stringify(doc.metadata), doc.document.text, doc.document.pages ? JSON.stringify(doc.document.pages) : null, chunks.length]);
+      documentRows.push({ id: doc.id, version: doc.version, sha256: doc.sha256, format: doc.document.format, source: doc.source, title: doc.document.title ?? null, metadata: doc.metadata, text: doc.document.text, pages: doc.document.pages ?? null, chunk_count: chunks.length });
       chunks.forEach((chunk, ord) => {
         const text = doc.document.text.slice(chunk.start, chunk.end);
         // The heading path is searchable with the chunk (a section's title names its topic).
@@ -81,6 +82,7 @@ export async function writeDocuments(sql: PluginSql, kb: string, chunking: Chunk
         rows.push({ document: doc.id, version: doc.version, ord, page: chunk.page, start_char: chunk.start, end_char: chunk.end, heading: chunk.headingPath, text, metadata: { ...doc.metadata, document: doc.id }, length: tokens.length });
       });
     }
+    await tx.query(SQL.upsertDoc, [kb, JSON.stringify(documentRows)]);
     const inserted = (await tx.query<{ id: string; document: string; ord: number }>(SQL.insertChunks, [kb, JSON.stringify(rows)])).rows;
     const terms: string[] = [];
     const chunkIds: string[] = [];
