@@ -143,6 +143,17 @@ describe('knowledge bases', () => {
     assert.notEqual(afterIndex.denseIndex, before);
     assert.deepEqual(afterIndex.indexes.map((i) => i.id), [afterIndex.denseIndex], 'the old index is gone');
 
+    // An ingest into a knowledge base with an active dense index embeds the new chunks in the same transaction.
+    file('more.jsonl', JSON.stringify({ id: 'extra-1', text: 'Operators review ledger and payouts queues daily, then escalate stuck items.', team: 'red' }) + '\n');
+    const more = { kb: 'corpus', path: path.join(root, 'more.jsonl'), idempotencyKey: 'more-1' };
+    const first = ok<{ task: string; replayed: boolean }>(await host.call('kb_ingest', more));
+    const replay = ok<{ task: string; replayed: boolean }>(await host.call('kb_ingest', more));
+    assert.deepEqual([replay.task, replay.replayed], [first.task, true], 'a retry with the same key returns the first task');
+    assert.equal((await waitTask(first.task)).state, 'succeeded');
+    // The filter on the document id leaves only the new chunk: found by the dense leg only if it has a vector.
+    const denseHit = (await search('corpus', 'ledger payouts queues', { mode: 'dense', k: 1, filter: { document: 'extra-1' } })).results[0] as Result;
+    assert.equal(denseHit?.citation.document, 'extra-1');
+
     const queries = topics.map((topic) => ({ id: topic, text: `${topic} queues`, relevant: [0, 1, 2, 3].map((i) => `${topic}-${i}`) }));
     const evaluation = ok<{ modes: Record<string, { ndcg10: number }>; fusion: { best: { ndcg10: number }; stored: boolean } }>(await host.call('kb_eval', { kb: 'corpus', queries }));
     assert.ok(evaluation.fusion.best.ndcg10 >= (evaluation.modes.lexical as { ndcg10: number }).ndcg10);

@@ -46,9 +46,31 @@ export function contentHash(document: ExtractedDocument, metadata: Record<string
   return createHash('sha256').update(document.text).update('\u0000').update(JSON.stringify(metadata)).digest('hex');
 }
 
+/** Thrown inside a write whose dense index was switched after it was resolved; the write is retried. */
+class IndexSwitched extends Error {}
+
+/**
+ * Runs `work` in a transaction holding the knowledge base's lock, with its active dense index.
+ * The index is resolved before the transaction (that needs queries on other connections, which on
+ * PGlite's single session would wait for this transaction forever) and checked under the lock.
+ */
+async function withActiveIndex<T>(sql: PluginSql, kb: string, index: () => Promise<ActiveIndex | undefined>, work: (tx: SqlExecutor, active: ActiveIndex | undefined) => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt += 1) {
+    const active = await index();
+    try {
+      return await sql.transaction(async (tx) => {
+        const locked = (await tx.query<{ active_index: string | null }>(SQL.lock, [kb])).rows[0];
+        if ((locked?.active_index ?? null) !== (active?.id ?? null)) throw new IndexSwitched();
+        return work(tx, active);
+      });
+    } catch (error) {
+      if (!(error instanceof IndexSwitched) || attempt >= 5) throw error;
+    }
+  }
+}
+
 export async function writeDocuments(sql: PluginSql, kb: string, chunking: ChunkingOptions, documents: readonly PreparedDocument[], index: () => Promise<ActiveIndex | undefined>): Promise<WriteOutcome> {
-  return sql.transaction(async (tx) => {
-    await tx.query(SQL.lock, [kb]);
+  return withActiveIndex(sql, kb, index, async (tx, active) => {
     const existing = new Map((await tx.query<{ id: string; sha256: string; version: number }>(SQL.existing, [kb, documents.map((d) => d.id)])).rows.map((row) => [row.id, row]));
     const outcome: WriteOutcome = { added: [], updated: [], unchanged: [], chunks: 0 };
     const changed: Array<PreparedDocument & { sha256: string; version: number }> = [];
@@ -65,7 +87,6 @@ export async function writeDocuments(sql: PluginSql, kb: string, chunking: Chunk
       }
     }
     if (changed.length === 0) return outcome;
-    const active = await index();
     await removeChunks(tx, kb, outcome.updated, active);
 
     const rows: Array<Record<string, unknown>> = [];
@@ -131,9 +152,8 @@ export async function removeChunks(tx: SqlExecutor, kb: string, documents: reado
 
 /** Removes one document from every index; false when it did not exist. */
 export async function removeDocument(sql: PluginSql, kb: string, document: string, index: () => Promise<ActiveIndex | undefined>): Promise<boolean> {
-  return sql.transaction(async (tx) => {
-    await tx.query(SQL.lock, [kb]);
-    await removeChunks(tx, kb, [document], await index());
+  return withActiveIndex(sql, kb, index, async (tx, active) => {
+    await removeChunks(tx, kb, [document], active);
     return (await tx.query(SQL.deleteDoc, [kb, document])).rowCount > 0;
   });
 }

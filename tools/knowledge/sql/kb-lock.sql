@@ -1,1 +1,1 @@
-select id from {{schema}}.kbs where id = $1 for update
+select id, active_index::text as active_index from {{schema}}.kbs where id = $1 for update
