@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type Extensions } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { AnvilError, ErrorCodes, errorMessage } from '../errors.ts';
 import { PgStorage, type Storage } from './storage.ts';
@@ -86,12 +86,25 @@ function socketConnection(paths: EmbeddedPaths, max: number) {
   return { host: paths.runDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', max };
 }
 
+/**
+ * PGlite extensions loaded when their package is installed: `vector` (pgvector 0.8, for the
+ * knowledge plugin's dense indexes). Loading only makes `create extension vector` possible; nothing
+ * is created until a plugin asks.
+ */
+async function installedExtensions(): Promise<Extensions> {
+  try {
+    return { vector: (await import('@electric-sql/pglite-pgvector')).vector };
+  } catch {
+    return {};
+  }
+}
+
 async function openOwned(paths: EmbeddedPaths, poolSize: number): Promise<Storage> {
   let db: PGlite | undefined;
   let server: PGLiteSocketServer | undefined;
   try {
     rmSync(paths.socketPath, { force: true });
-    db = await PGlite.create(paths.dataDir);
+    db = await PGlite.create(paths.dataDir, { extensions: await installedExtensions() });
     server = new PGLiteSocketServer({ db, path: paths.socketPath, maxConnections: 128 });
     // Handlers pick the queue up when they attach, so replacing it before start() covers them all.
     (server as unknown as { queryQueue: SessionQueue }).queryQueue = new SessionQueue(db);
