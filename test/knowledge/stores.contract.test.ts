@@ -8,13 +8,14 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { PgArrayStore } from '../../knowledge/stores/pgarray/store.ts';
+import { PgVectorStore } from '../../knowledge/stores/pgvector/store.ts';
 import { QdrantStore } from '../../knowledge/stores/qdrant/store.ts';
 import type { SqlLike, VectorItem, VectorSpace, VectorStore } from '../../knowledge/stores/types.ts';
 import { mulberry32 } from '../../knowledge/embedders/builtin/train.ts';
 import { storageBackends, type StorageFixture } from '../support/backends.ts';
 import type { Storage } from '../../server/db/storage.ts';
 
-const migration = readFileSync(new URL('../../tools/knowledge/migrations/0001_knowledge.sql', import.meta.url), 'utf8');
+const migrations = ['0001_knowledge.sql', '0002_pgvector.sql'].map((name) => readFileSync(new URL(`../../tools/knowledge/migrations/${name}`, import.meta.url), 'utf8'));
 const SCHEMA = 'kb_contract';
 
 function scoped(run: (text: string, values?: unknown[]) => Promise<{ rows: Array<Record<string, unknown>>; rowCount: number | null }>): SqlLike {
@@ -35,13 +36,13 @@ function unit(random: () => number, d: number): Float32Array {
 interface Leg {
   name: string;
   skip: string | undefined;
-  open(): Promise<{ store: VectorStore; space: VectorSpace; ids: string[]; storage: Storage | undefined; cleanup(): Promise<void> }>;
+  open(): Promise<{ store: VectorStore; space: VectorSpace; ids: string[]; storage: Storage | undefined; cleanup(): Promise<void>; unavailable?: string }>;
 }
 
 /** A knowledge base with 60 chunk rows in the plugin's tables; returns their ids. */
 async function seed(sql: SqlLike, kb: string, index: string, d: number): Promise<string[]> {
   await sql.query(`create schema ${SCHEMA}`);
-  for (const statement of [migration]) await sql.query(statement);
+  for (const statement of migrations) await sql.query(statement);
   await sql.query(`insert into {{schema}}.kbs (id, project, name, embedder, chunking, fusion) values ($1, 'p', 'k', '{}', '{}', '{}')`, [kb]);
   await sql.query(`insert into {{schema}}.documents (kb, id, version, sha256, format, source, metadata, text, chunk_count) values ($1, 'doc', 1, 'x', 'text', 'doc', '{}', 'text', 60)`, [kb]);
   const ids: string[] = [];
@@ -70,6 +71,25 @@ const legs: Leg[] = [
       },
     }),
   ),
+  ...storageBackends.map(
+    (backend): Leg => ({
+      name: `pgvector (${backend.name})`,
+      skip: backend.skip,
+      async open() {
+        const fixture: StorageFixture = await backend.open();
+        const storage = fixture.value;
+        const sql = scoped((text, values) => storage.query(text, values));
+        const space = { kb: randomUUID(), index: randomUUID(), dimensions: D };
+        const ids = await seed(sql, space.kb, space.index, D);
+        const store = new PgVectorStore({ ...sql, transaction: (work) => storage.transaction((client) => work(scoped((text, values) => client.query(text, values)))) });
+        if (!(await PgVectorStore.available(sql))) {
+          await fixture.cleanup();
+          return { store, space, ids, storage, cleanup: async () => {}, unavailable: `skipped: the pgvector extension is not installed on this ${backend.name}` };
+        }
+        return { store, space, ids, storage, cleanup: () => fixture.cleanup() };
+      },
+    }),
+  ),
   {
     name: 'qdrant',
     skip: process.env.QDRANT_URL ? undefined : 'skipped: QDRANT_URL not set',
@@ -88,6 +108,7 @@ for (const leg of legs) {
     let items: VectorItem[];
     before(async () => {
       opened = await leg.open();
+      if (opened.unavailable) return;
       const random = mulberry32(7);
       items = opened.ids.map((id, i) => ({ id, vector: unit(random, D), document: 'doc', metadata: { team: i % 2 === 0 ? 'red' : 'blue' } }));
       await opened.store.ensure(opened.space);
@@ -97,7 +118,8 @@ for (const leg of legs) {
       await opened?.cleanup();
     });
 
-    test('a stored vector finds itself first, scores are cosine and descending, k is respected', async () => {
+    test('a stored vector finds itself first, scores are cosine and descending, k is respected', async (t) => {
+      if (opened.unavailable) return t.skip(opened.unavailable);
       assert.equal(await opened.store.count(opened.space), items.length);
       const probe = items[7] as VectorItem;
       const hits = await opened.store.search(opened.space, { vector: probe.vector, k: 5 });
@@ -107,7 +129,8 @@ for (const leg of legs) {
       for (let i = 1; i < hits.length; i += 1) assert.ok((hits[i - 1]?.score ?? 0) >= (hits[i]?.score ?? 0));
     });
 
-    test('a metadata filter applies inside the search: k results, all matching', async () => {
+    test('a metadata filter applies inside the search: k results, all matching', async (t) => {
+      if (opened.unavailable) return t.skip(opened.unavailable);
       const probe = items[8] as VectorItem;
       const hits = await opened.store.search(opened.space, { vector: probe.vector, k: 10, filter: { team: 'blue' } });
       assert.equal(hits.length, 10);
@@ -116,7 +139,8 @@ for (const leg of legs) {
       assert.ok(!hits.some((hit) => hit.id === probe.id), 'the red probe is filtered out');
     });
 
-    test('overwrite and remove are seen by the next search', async () => {
+    test('overwrite and remove are seen by the next search', async (t) => {
+      if (opened.unavailable) return t.skip(opened.unavailable);
       const target = items[3] as VectorItem;
       const moved = items[20] as VectorItem;
       await opened.store.upsert(opened.space, [{ ...target, vector: moved.vector }]);
@@ -129,6 +153,7 @@ for (const leg of legs) {
     });
 
     test('writes inside a rolled-back transaction leave nothing (stores in the server database)', async (t) => {
+      if (opened.unavailable) return t.skip(opened.unavailable);
       const storage = opened.storage;
       if (!storage) {
         t.skip('a remote store is not transactional with the server database');

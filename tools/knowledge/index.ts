@@ -7,6 +7,7 @@ import path from 'node:path';
 import { AnvilError, definePlugin, ErrorCodes, z } from 'anvil/plugin';
 import type { EmbedderProvider } from '../../knowledge/embedders/types.ts';
 import { PgArrayStore } from '../../knowledge/stores/pgarray/store.ts';
+import { PgVectorStore } from '../../knowledge/stores/pgvector/store.ts';
 import { QdrantStore } from '../../knowledge/stores/qdrant/store.ts';
 import type { VectorStore } from '../../knowledge/stores/types.ts';
 import { anvilVersion } from '../../server/version.ts';
@@ -29,7 +30,7 @@ import { taskTool } from './tools/task.ts';
 
 const config = z
   .object({
-    /** Where new dense indexes go: `pgarray` (default, in the server database) or `qdrant` (QDRANT_URL). */
+    /** Where new dense indexes go: `pgvector` (default where the extension exists), `pgarray` (default elsewhere) or `qdrant` (QDRANT_URL). */
     store: z.string().min(1).max(100).optional(),
     /** An OpenAI-compatible chat endpoint for kb_answer; extractive answers without it. */
     llm: z.object({ url: z.url(), model: z.string().min(1), apiKeyEnv: z.string().optional() }).strict().optional(),
@@ -55,11 +56,13 @@ export const knowledgePlugin = definePlugin({
   register(ctx) {
     ctx.migrations(knowledgeMigrations);
     ctx.provide('vectorStores', 'pgarray', new PgArrayStore(ctx.sql));
+    // Usable where migration 0002 found the extension (always on embedded PGlite).
+    ctx.provide('vectorStores', 'pgvector', new PgVectorStore(ctx.sql));
     const qdrantUrl = process.env.QDRANT_URL;
     if (qdrantUrl) ctx.provide('vectorStores', 'qdrant', new QdrantStore({ url: qdrantUrl, apiKey: process.env.QDRANT_API_KEY }));
     const home = path.dirname(path.dirname(ctx.host.dataDir));
     const roots = datasetRoots({ cwd: process.cwd(), home, env: process.env[ROOTS_ENV] });
-    const defaultStore = ctx.config.store ?? process.env.ANVIL_KB_STORE ?? 'pgarray';
+    const configuredStore = ctx.config.store ?? process.env.ANVIL_KB_STORE;
 
     let service: KnowledgeService | undefined;
     const ready = (): KnowledgeService => {
@@ -83,6 +86,7 @@ export const knowledgePlugin = definePlugin({
     ctx.onReady(async () => {
       const stores = () => new Map([...ctx.extensions('vectorStores')].filter((entry): entry is [string, VectorStore] => isStore(entry[1])));
       const embedders = () => new Map([...ctx.extensions('embedders')].filter((entry): entry is [string, EmbedderProvider] => isEmbedder(entry[1])));
+      const defaultStore = configuredStore ?? ((await PgVectorStore.available(ctx.sql)) ? 'pgvector' : 'pgarray');
       if (!stores().has(defaultStore)) throw new AnvilError(ErrorCodes.CONFIG_INVALID, `kb: vector store ${defaultStore} is not available (${[...stores().keys()].join(', ')})`);
       const indexer = new Indexer({ sql: ctx.sql, stores, embedders, defaultStore });
       service = new KnowledgeService({ sql: ctx.sql, indexer, log: ctx.log, roots, cwd: process.cwd() });

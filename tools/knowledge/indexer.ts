@@ -119,7 +119,7 @@ export class Indexer {
       }
       const previous = await this.deps.sql.transaction(async (tx) => {
         await tx.query(SQL.lock, [kb.id]);
-        const missing = (await tx.query<{ id: string; document: string; text: string; metadata: Record<string, unknown> }>(SQL.missing, [kb.id, id])).rows;
+        const missing = (await tx.query<{ id: string; document: string; text: string; metadata: Record<string, unknown> }>(SQL.missing, [kb.id, texts[texts.length - 1]?.id ?? '0'])).rows;
         if (missing.length > 0) {
           const vectors = await index.embedder.embed(missing.map((t) => t.text), 'document');
           await index.store.upsert(index.space, missing.map((t, i) => ({ id: t.id, vector: vectors[i] as Float32Array, document: t.document, metadata: t.metadata })), tx);
