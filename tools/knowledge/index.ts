@@ -69,7 +69,9 @@ export const knowledgePlugin = definePlugin({
       if (!service) throw new AnvilError(ErrorCodes.TOOL_UNAVAILABLE, 'the knowledge plugin is still starting; retry in a moment');
       return service;
     };
-    const llm = () => ctx.config.llm;
+    // The plugin's config, else ANVIL_KB_LLM_URL / ANVIL_KB_LLM_MODEL / ANVIL_KB_LLM_API_KEY_ENV.
+    const envLlm = process.env.ANVIL_KB_LLM_URL && process.env.ANVIL_KB_LLM_MODEL ? { url: process.env.ANVIL_KB_LLM_URL, model: process.env.ANVIL_KB_LLM_MODEL, apiKeyEnv: process.env.ANVIL_KB_LLM_API_KEY_ENV } : undefined;
+    const llm = () => ctx.config.llm ?? envLlm;
     ctx.tool(createTool(ready));
     ctx.tool(listTool(ready));
     ctx.tool(getTool(ready));
