@@ -52,7 +52,7 @@ export const jobsPlugin = definePlugin({
     ctx.onReady(async () => {
       bus = internal.config.redisUrl ? await redisBus(internal.config.redisUrl, internal.config.queuePrefix, (error) => ctx.log.warn({ err: error.message }, 'control bus error')) : localBus();
       const store = new JobStore(ctx.sql);
-      const dispatcher = new Dispatcher(ctx.sql, ctx.queue, { maxConcurrentJobs: config.maxConcurrentJobs, maxGpus: config.maxGpus }, ctx.log);
+      const dispatcher = new Dispatcher(ctx.sql, ctx.queue, config, ctx.log);
       const blobs = new BlobStore(ctx.sql, config.artifactDir ?? path.join(internal.config.home, 'artifacts'));
       const service = new JobService({ sql: ctx.sql, store, dispatcher, bus, blobs, recipes, settings: config, log: ctx.log });
       jobs = { sql: ctx.sql, service, dispatcher, bus, blobs, recipes, config, resources: internal.resources, log: ctx.log };

@@ -119,7 +119,16 @@ export class JobService implements ControlPlane {
         throw new AnvilError(ErrorCodes.NOT_FOUND, `inputs[${index}] (${item.name}): no blob ${item.sha256} is stored`, { details: { field: `inputs[${index}]` } });
       });
     }
-    const submitted = await this.store.submit(project, { ...input, params, timeoutMs: input.timeoutMs ?? this.deps.settings.defaultTimeoutMs });
+    // A caller picks a priority only within its project's range: the operator's ceiling caps it.
+    const { maxPriority } = await this.deps.dispatcher.quota(project);
+    const requested = input.priority ?? 0;
+    const priority = typeof requested === 'number' ? Math.min(requested, maxPriority) : requested; // the store names a non-number
+    const submitted = await this.store.submit(project, {
+      ...input,
+      params,
+      priority,
+      timeoutMs: input.timeoutMs ?? this.deps.settings.defaultTimeoutMs,
+    });
     if (!submitted.created) return submitted;
     this.announce(submitted.job);
     if (submitted.job.dependsOn.length > 0) {
