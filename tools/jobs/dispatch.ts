@@ -9,11 +9,13 @@ import type { Logger, PluginQueue, PluginSql } from 'anvil/plugin';
 import type { AnvilQueue } from '../../server/queue/backend.ts';
 import { loadSql } from '../../server/db/sql.ts';
 import type { JobResources } from './resources.ts';
+import type { Job } from './rows.ts';
 
 const sql = (name: string) => loadSql(import.meta.url, `./sql/${name}.sql`);
 const SQL = {
   admitLock: sql('admit-lock'),
   admit: sql('admit'),
+  admitUnlimited: sql('admit-unlimited'),
   quotaGet: sql('quota-get'),
   heldProjects: sql('held-projects'),
   dispatchedStale: sql('dispatched-stale'),
@@ -157,9 +159,15 @@ export class Dispatcher {
           await tx.query(SQL.admitLock, [project]);
           return (await tx.query<Admitted>(SQL.admit, [project, quota.maxConcurrentJobs, quota.maxGpus, batch])).rows;
         })
-      : (await this.sql.query<Admitted>(SQL.admit, [project, null, null, batch])).rows;
+      : (await this.sql.query<Admitted>(SQL.admitUnlimited, [project, batch])).rows;
     await this.push(admitted, quota.rank);
     return admitted.map((row) => row.id);
+  }
+
+  /** Hands BullMQ a job the store dispatched with its insert (`submit(…, {dispatch: true})`). */
+  async pushDispatched(job: Job): Promise<void> {
+    const { rank } = await this.quota(job.project);
+    await this.push([{ id: job.id, project: job.project, resource_class: job.resourceClass, priority: job.priority, dispatch_seq: job.dispatchSeq, resources: job.resources }], rank);
   }
 
   /** The sweep: admits every project with held jobs (backoff expiries, anything a crash left). */

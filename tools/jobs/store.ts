@@ -28,6 +28,7 @@ import type {
   RequeueOptions,
   RequeueResult,
   SubmitInput,
+  SubmitOptions,
   SubmitResult,
   TransitionInput,
 } from './store-types.ts';
@@ -63,8 +64,8 @@ export class JobStore {
     this.workers = new WorkerStore(sql);
   }
 
-  submit(project: string, input: SubmitInput): Promise<SubmitResult> {
-    return this.records.submit(project, input);
+  submit(project: string, input: SubmitInput, options?: SubmitOptions): Promise<SubmitResult> {
+    return this.records.submit(project, input, options);
   }
   get(project: string, jobId: string): Promise<Job> {
     return this.records.get(project, jobId);
@@ -78,6 +79,9 @@ export class JobStore {
 
   transition(jobId: string, input: TransitionInput): Promise<Job> {
     return this.transitions.transition(jobId, input);
+  }
+  transitionWithDependents(jobId: string, input: TransitionInput): Promise<{ job: Job; dependents: string[] }> {
+    return this.transitions.transitionWithDependents(jobId, input);
   }
   claim(jobId: string, worker: string): Promise<ClaimResult> {
     return this.transitions.claim(jobId, worker);

@@ -4,11 +4,11 @@
  * so ids never reveal what exists elsewhere.
  */
 import { randomUUID } from 'node:crypto';
-import { AnvilError, ErrorCodes, type PluginSql } from 'anvil/plugin';
+import { AnvilError, ErrorCodes, type PluginSql, type SqlExecutor } from 'anvil/plugin';
 import { loadSql } from '../../../server/db/sql.ts';
 import { resourceClassOf } from '../resources.ts';
 import { type EventRow, type Job, type JobEvent, type JobRow, toEvent, toJob } from '../rows.ts';
-import type { JobPage, ListOptions, SubmitInput, SubmitResult } from '../store-types.ts';
+import type { JobPage, ListOptions, SubmitInput, SubmitOptions, SubmitResult } from '../store-types.ts';
 import { isJobState, JOB_STATES } from '../states.ts';
 import { decodeCursor, encodeCursor, int, invalid, jsonText, parseResources, plainObject, text, uuid } from '../validate.ts';
 import { conflict, LIMITS, NAME_MAX, notFound, project } from './checks.ts';
@@ -53,8 +53,9 @@ export class JobRecords {
    * Queues a job. With an idempotency key, the same submission again (or concurrently) yields the
    * one job, `created: false`; the same key with different content is a CONFLICT naming the key.
    * `dependsOn` ids must be jobs of the same project (NOT_FOUND naming the missing ones).
+   * Without dependencies it is one statement (its own transaction): one round trip.
    */
-  async submit(projectId: string, input: SubmitInput): Promise<SubmitResult> {
+  async submit(projectId: string, input: SubmitInput, options: SubmitOptions = {}): Promise<SubmitResult> {
     const inProject = project(projectId);
     const recipe = text(input.recipe, 'recipe', NAME_MAX);
     const params = jsonText(plainObject(input.params ?? {}, 'params'), 'params', LIMITS.jsonBytesMax) ?? '{}';
@@ -67,8 +68,9 @@ export class JobRecords {
     const resourcesJson = JSON.stringify(resources);
     const timeoutMs = int(input.timeoutMs ?? LIMITS.timeoutMsDefault, 'timeoutMs', 1_000, LIMITS.timeoutMsMax);
     const inputs = jobInputs(input.inputs ?? []);
+    const dispatch = options.dispatch === true && dependsOn.length === 0;
 
-    return this.sql.transaction(async (tx) => {
+    const work = async (tx: SqlExecutor): Promise<SubmitResult> => {
       if (dependsOn.length > 0) {
         const found = new Set((await tx.query<{ id: string }>(SQL.jobsInProject, [inProject, dependsOn])).rows.map((row) => row.id));
         const missing = dependsOn.filter((id) => !found.has(id));
@@ -89,6 +91,7 @@ export class JobRecords {
         dependsOn,
         timeoutMs,
         JSON.stringify(inputs),
+        dispatch,
       ]);
       const row = inserted.rows[0];
       if (row) return { job: toJob(row), created: true };
@@ -116,7 +119,9 @@ export class JobRecords {
         );
       }
       return { job: toJob(existing), created: false };
-    });
+    };
+    // The dependencies' check and the insert need one transaction; an insert alone is atomic.
+    return dependsOn.length > 0 ? this.sql.transaction(work) : work(this.sql);
   }
 
   async get(projectId: string, jobId: string): Promise<Job> {

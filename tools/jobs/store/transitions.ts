@@ -15,7 +15,7 @@ import { conflict, jobError, LIMITS, notFound, project, reasonText, workerId } f
 
 const sql = (name: string) => loadSql(import.meta.url, `../sql/${name}.sql`);
 const SQL = {
-  transition: sql('transition'),
+  move: sql('move-job'),
   lockJob: sql('lock-job'),
   cancelRequest: sql('cancel-request'),
   get: sql('get'),
@@ -26,7 +26,19 @@ interface MoveSpec extends TransitionInput {
   notBeforeMs?: number;
 }
 
-type MoveOutcome = { moved: true; job: Job } | { moved: false; state: JobState; worker: string | null; attempt: number };
+type MoveOutcome = { moved: true; job: Job; dependents: string[] } | { moved: false; state: JobState; worker: string | null; attempt: number };
+
+/** What move-job.sql returns (one row; none when the job does not exist). */
+type MoveRow = { moved: boolean; now_state: string; now_worker: string | null; now_attempt: number; job: Record<string, unknown> | null; dependents: string[] | null };
+
+const JOB_TIMES = ['dispatched_at', 'not_before', 'created_at', 'queued_at', 'started_at', 'finished_at', 'updated_at'] as const;
+
+/** A job row as `to_jsonb` wrote it: timestamps come back as text. */
+function jobRowFromJson(json: Record<string, unknown>): JobRow {
+  const row: Record<string, unknown> = { ...json };
+  for (const column of JOB_TIMES) row[column] = typeof json[column] === 'string' ? new Date(json[column]) : null;
+  return row as JobRow;
+}
 
 /** A state change checked against the state machine, its inputs encoded for SQL. */
 interface PreparedMove {
@@ -57,9 +69,14 @@ export class JobTransitions {
    * (or not held by `expect`) is CONFLICT naming its current state and the attempted transition.
    */
   async transition(jobId: string, input: TransitionInput): Promise<Job> {
+    return (await this.transitionWithDependents(jobId, input)).job;
+  }
+
+  /** `transition`, also answering the queued jobs waiting on the job when it ended (else none). */
+  async transitionWithDependents(jobId: string, input: TransitionInput): Promise<{ job: Job; dependents: string[] }> {
     const move = this.prepare(uuid(jobId), input);
-    const outcome = await this.sql.transaction((tx) => this.move(tx, move));
-    if (outcome.moved) return outcome.job;
+    const outcome = await this.move(this.sql, move);
+    if (outcome.moved) return { job: outcome.job, dependents: outcome.dependents };
     throw this.refusal(move, outcome);
   }
 
@@ -69,7 +86,7 @@ export class JobTransitions {
    */
   async claim(jobId: string, worker: string): Promise<ClaimResult> {
     const move = this.prepare(uuid(jobId), { from: ['queued'], to: 'running', reason: 'claimed', worker });
-    const outcome = await this.sql.transaction((tx) => this.move(tx, move));
+    const outcome = await this.move(this.sql, move);
     if (outcome.moved) return { outcome: 'claimed', job: outcome.job };
     return { outcome: 'lost', state: outcome.state, worker: outcome.worker };
   }
@@ -106,18 +123,17 @@ export class JobTransitions {
       let result: RequeueResult['outcome'];
       if (row.cancel_requested) {
         result = 'cancelled';
-        outcome = await this.move(tx, this.prepare(id, { ...common, to: 'cancelled', reason: `${why}; a cancel was requested, so it is not requeued` }), row);
+        outcome = await this.move(tx, this.prepare(id, { ...common, to: 'cancelled', reason: `${why}; a cancel was requested, so it is not requeued` }));
       } else if (countAttempt && row.attempt >= row.max_attempts) {
         result = 'failed';
         // The last failure's details (its last log lines, exit code) stay on the record.
         const error: JobError = { ...options.error, code: 'attempts_exhausted', message: `${why}; no attempts left (${row.attempt} of ${row.max_attempts} used)` };
-        outcome = await this.move(tx, this.prepare(id, { ...common, to: 'failed', reason: error.message, error }), row);
+        outcome = await this.move(tx, this.prepare(id, { ...common, to: 'failed', reason: error.message, error }));
       } else {
         result = 'requeued';
         outcome = await this.move(
           tx,
           this.prepare(id, { ...common, to: 'queued', reason: why, attemptDelta: countAttempt ? 1 : 0, ...(options.notBeforeMs === undefined ? {} : { notBeforeMs: options.notBeforeMs }) }),
-          row,
         );
       }
       if (!outcome.moved) throw new AnvilError(ErrorCodes.INTERNAL, `Job ${id} changed while locked for requeue`);
@@ -140,7 +156,7 @@ export class JobTransitions {
         throw conflict(`Job ${id} is already ${state}; there is nothing to cancel`, { jobId: id, state, attempted: { from: [state], to: 'cancelled' } });
       }
       if (state === 'queued') {
-        const outcome = await this.move(tx, this.prepare(id, { from: ['queued'], to: 'cancelled', reason: why }), row);
+        const outcome = await this.move(tx, this.prepare(id, { from: ['queued'], to: 'cancelled', reason: why }));
         if (!outcome.moved) throw new AnvilError(ErrorCodes.INTERNAL, `Job ${id} changed while locked for cancel`);
         return { outcome: 'cancelled', job: outcome.job };
       }
@@ -197,17 +213,14 @@ export class JobTransitions {
   }
 
   /**
-   * Within a transaction: locks the job (or takes the row the caller locked) and moves it if it is
-   * in a `from` state and held as expected; otherwise reports where it is, changing nothing.
+   * Locks the job, moves it if it is in a `from` state and held as expected, and writes its event,
+   * in one round trip (move_job, migrations/0006); otherwise reports where it is, changing nothing.
+   * On its own it is one statement's transaction; inside the caller's it keeps the caller's lock.
    */
-  private async move(tx: SqlExecutor, move: PreparedMove, locked?: LockRow): Promise<MoveOutcome> {
-    const row = locked ?? (await this.lock(tx, move.id, move.project));
-    const state = row.state as JobState;
-    const held = (move.expectWorker === null || row.worker === move.expectWorker) && (move.expectAttempt === null || row.attempt === move.expectAttempt);
-    if (!move.from.includes(state) || !held) return { moved: false, state, worker: row.worker, attempt: row.attempt };
-    const { rows } = await tx.query<JobRow>(SQL.transition, [
+  private async move(executor: SqlExecutor, move: PreparedMove): Promise<MoveOutcome> {
+    const { rows } = await executor.query<MoveRow>(SQL.move, [
       move.id,
-      state,
+      move.from,
       move.to,
       move.worker,
       move.checkpoint,
@@ -217,10 +230,14 @@ export class JobTransitions {
       move.reason,
       move.details,
       move.notBeforeMs,
+      move.expectWorker,
+      move.expectAttempt,
+      move.project,
     ]);
-    const job = rows[0];
-    if (!job) throw new AnvilError(ErrorCodes.INTERNAL, `Job ${move.id} changed while locked (${state} → ${move.to})`);
-    return { moved: true, job: toJob(job) };
+    const row = rows[0];
+    if (!row) throw notFound(move.id, move.project ?? undefined);
+    if (!row.moved || row.job === null) return { moved: false, state: row.now_state as JobState, worker: row.now_worker, attempt: row.now_attempt };
+    return { moved: true, job: toJob(jobRowFromJson(row.job)), dependents: row.dependents ?? [] };
   }
 
   private refusal(move: PreparedMove, found: { state: JobState; worker: string | null; attempt: number }): AnvilError {
