@@ -131,6 +131,9 @@ export const configSchema = z
          * ahead of lower ranks too. Without classes no project ever preempts another's jobs.
          */
         priorityClasses: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/), z.object({ rank: z.number().int().min(0).max(9) }).strict()).default({}),
+        /** How often unreferenced blobs are garbage-collected, and how long a stored blob is kept before it may be (its references are being written). */
+        blobGcIntervalMs: z.number().int().min(1_000).max(7 * 86_400_000).default(3_600_000),
+        blobGcGraceMs: z.number().int().min(0).max(30 * 86_400_000).default(3_600_000),
         /** The class of a project the operator assigned none (one of priorityClasses). */
         defaultPriorityClass: z.string().min(1).optional(),
       })

@@ -75,6 +75,12 @@ export const jobsPlugin = definePlugin({
       }
     });
 
+    // Unreferenced blobs (a failed job's uploads, replaced datasets' files) are collected in the background.
+    ctx.every('blob-gc', config.blobGcIntervalMs, async () => {
+      const collected = await jobs?.blobs.collectGarbage(config.blobGcGraceMs);
+      if (collected && collected.removed.length > 0) ctx.log.info({ removed: collected.removed.length, kept: collected.kept }, 'unreferenced blobs collected');
+    });
+
     ctx.onClose(async () => {
       await local?.close();
       await sweeper?.stop();

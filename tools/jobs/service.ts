@@ -117,7 +117,8 @@ export class JobService implements ControlPlane {
     }
     const params = recipe.params ? parseWith(recipe.params, input.params ?? {}, 'params') : (input.params ?? {});
     for (const [index, item] of (input.inputs ?? []).entries()) {
-      await this.deps.blobs.get(item.sha256).catch(() => {
+      // Touched, not only looked up: the garbage collector then keeps it while the job is being recorded.
+      await this.deps.blobs.touch(item.sha256).catch(() => {
         throw new AnvilError(ErrorCodes.NOT_FOUND, `inputs[${index}] (${item.name}): no blob ${item.sha256} is stored`, { details: { field: `inputs[${index}]` } });
       });
     }
