@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { jobsConfig } from '../../tools/jobs/config.ts';
+import { PLUGIN_PERMISSIONS } from '../../plugins/sdk/types.ts';
 
 const portSchema = z.number().int().min(0).max(65535);
 const positiveInt = z.number().int().positive();
@@ -17,7 +19,7 @@ export const pluginEntrySchema = z.union([
       module: z.string().min(1),
       config: z.unknown().optional(),
       /** When given, the permissions the plugin may have; it is refused if it asks for more. */
-      permissions: z.array(z.enum(['sql', 'queue', 'network', 'subprocess'])).optional(),
+      permissions: z.array(z.enum(PLUGIN_PERMISSIONS)).optional(),
       /** Refuse to start the server when this plugin fails, instead of leaving it out. */
       strict: z.boolean().optional(),
     })
@@ -95,55 +97,8 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    jobs: z
-      .object({
-        /** Run a worker inside `anvil serve`: `auto` does so on embedded storage (no DATABASE_URL). */
-        localWorker: z.enum(['auto', 'on', 'off']).default('auto'),
-        /** How many jobs the local worker runs at once. */
-        localWorkerSlots: z.number().int().min(1).max(256).default(2),
-        /** A worker silent this long is marked lost and its jobs are requeued from their checkpoints. */
-        leaseMs: z.number().int().min(1_000).max(3_600_000).default(15_000),
-        /** How often workers heartbeat (must be well under leaseMs). */
-        heartbeatMs: z.number().int().min(100).max(600_000).default(3_000),
-        /** How often the control plane sweeps leases, admits held jobs, preempts and reconciles. */
-        sweepMs: z.number().int().min(100).max(600_000).default(1_000),
-        /** A dispatched job waiting this long with no free worker may preempt a lower-priority job of its class. */
-        preemptAfterMs: z.number().int().min(0).max(3_600_000).default(3_000),
-        /** Retry backoff for infrastructure failures: base * 2^(attempt-1), capped. */
-        retryBackoffMs: z.number().int().min(0).max(3_600_000).default(1_000),
-        retryBackoffMaxMs: z.number().int().min(0).max(86_400_000).default(60_000),
-        /** Wall-clock limit of one attempt when the submission gives none. */
-        defaultTimeoutMs: z.number().int().min(1_000).max(7 * 86_400_000).default(86_400_000),
-        /** SIGTERM → SIGKILL grace for a recipe to checkpoint and exit. */
-        graceMs: z.number().int().min(0).max(600_000).default(10_000),
-        /** Default per-project quotas (null: unlimited); `jobs_quota` overrides them per project. */
-        maxConcurrentJobs: z.number().int().min(1).max(1_000_000).nullable().default(null),
-        maxGpus: z.number().int().min(0).max(1_000_000).nullable().default(null),
-        /** Where artifacts and checkpoints are kept (content-addressed); default `<home>/artifacts`. */
-        artifactDir: z.string().min(1).optional(),
-        /** Lets the local worker run the `command` recipe (any executable): off unless you trust every submitter. */
-        allowCommandRecipe: z.boolean().default(false),
-        /** A project's priority ceiling unless the operator sets another (`jobs_quota`, cluster:operate): higher requests are capped. */
-        maxPriority: z.number().int().min(-1_000_000).max(1_000_000).default(100),
-        /**
-         * Operator-defined priority classes by name, each with a rank (0–9). A project's job may
-         * preempt another project's job only when its project's class ranks higher; it dispatches
-         * ahead of lower ranks too. Without classes no project ever preempts another's jobs.
-         */
-        priorityClasses: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/), z.object({ rank: z.number().int().min(0).max(9) }).strict()).default({}),
-        /** How often unreferenced blobs are garbage-collected, and how long a stored blob is kept before it may be (its references are being written). */
-        blobGcIntervalMs: z.number().int().min(1_000).max(7 * 86_400_000).default(3_600_000),
-        blobGcGraceMs: z.number().int().min(0).max(30 * 86_400_000).default(3_600_000),
-        /** The class of a project the operator assigned none (one of priorityClasses). */
-        defaultPriorityClass: z.string().min(1).optional(),
-      })
-      .strict()
-      .superRefine((jobs, issues) => {
-        if (jobs.defaultPriorityClass !== undefined && !(jobs.defaultPriorityClass in jobs.priorityClasses)) {
-          issues.addIssue({ code: 'custom', path: ['defaultPriorityClass'], message: `names no class of jobs.priorityClasses (${Object.keys(jobs.priorityClasses).join(', ') || 'none defined'})` });
-        }
-      })
-      .prefault({}),
+    /** The jobs plugin's settings (tools/jobs/config.ts), handed to it as its plugin config. */
+    jobs: jobsConfig.prefault({}),
     shutdown: z
       .object({
         /** Bound on waiting for in-flight calls after SIGTERM/SIGINT. */

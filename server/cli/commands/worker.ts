@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { WorkerAgent } from '../../../gpu-workers/agent.ts';
+import { JOBS_QUEUE_PREFIX, WorkerAgent } from '../../../gpu-workers/agent.ts';
 import { redisBus, type ControlBus } from '../../../gpu-workers/bus.ts';
 import { HttpControlPlane } from '../../../gpu-workers/http-control-plane.ts';
 import { probeCapabilities } from '../../../gpu-workers/probe.ts';
@@ -75,7 +75,7 @@ export async function workerCommand(argv: string[], io: CliIo): Promise<ExitCode
   for (const warning of capabilities.warnings) log.info(warning);
   const agent = new WorkerAgent({
     control: new HttpControlPlane(server, token),
-    queue,
+    queues: { consume: (resourceClass, processor, settings) => queue.openWorker(`${JOBS_QUEUE_PREFIX}${resourceClass}`, processor, settings) },
     ...(bus ? { bus } : {}),
     name,
     capabilities,

@@ -1,6 +1,5 @@
 /** Dependencies between jobs of one project: whether a job may run, and who waits on a job. */
-import type { PluginSql } from 'anvil/plugin';
-import { loadSql } from '../../../server/db/sql.ts';
+import { loadSql, type PluginSql } from 'anvil/plugin';
 import type { DependencyStatus } from '../store-types.ts';
 import type { JobState } from '../states.ts';
 import { uuid } from '../validate.ts';

@@ -2,8 +2,7 @@
  * Job logs: appended by workers (job id only) with consecutive, gap-free seq numbers; read by a
  * project in pages within a byte budget (NOT_FOUND for another project's job).
  */
-import type { PluginSql } from 'anvil/plugin';
-import { loadSql } from '../../../server/db/sql.ts';
+import { loadSql, type PluginSql } from 'anvil/plugin';
 import type { LogLevel, LogLine, LogRow } from '../rows.ts';
 import type { AppendLogsResult, LogLineInput, LogPage, LogsOptions } from '../store-types.ts';
 import { cleanText, cutUtf8, int, invalid, uuid } from '../validate.ts';

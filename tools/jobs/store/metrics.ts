@@ -2,8 +2,7 @@
  * Job metrics: points appended by workers (job id only; a retried batch is harmless) and read by a
  * project (NOT_FOUND for another project's job).
  */
-import type { PluginSql } from 'anvil/plugin';
-import { loadSql } from '../../../server/db/sql.ts';
+import { loadSql, type PluginSql } from 'anvil/plugin';
 import { type MetricPoint, type MetricRow, toMetricPoint } from '../rows.ts';
 import type { MetricPointInput } from '../store-types.ts';
 import { int, invalid, text, uuid } from '../validate.ts';

@@ -4,8 +4,7 @@
  * so ids never reveal what exists elsewhere.
  */
 import { randomUUID } from 'node:crypto';
-import { AnvilError, ErrorCodes, type PluginSql, type SqlExecutor } from 'anvil/plugin';
-import { loadSql } from '../../../server/db/sql.ts';
+import { AnvilError, ErrorCodes, loadSql, type PluginSql, type SqlExecutor } from 'anvil/plugin';
 import { resourceClassOf } from '../resources.ts';
 import { type EventRow, type Job, type JobEvent, type JobRow, toEvent, toJob } from '../rows.ts';
 import type { JobPage, ListOptions, SubmitInput, SubmitOptions, SubmitResult } from '../store-types.ts';

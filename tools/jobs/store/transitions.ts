@@ -5,8 +5,7 @@
  * Worker-side calls (`claim`, `transition`, `requeue`) take a job id only: they come from the
  * dispatcher and workers, not from a caller's project; `requestCancel` is project-scoped.
  */
-import { AnvilError, ErrorCodes, type PluginSql, type SqlExecutor } from 'anvil/plugin';
-import { loadSql } from '../../../server/db/sql.ts';
+import { AnvilError, ErrorCodes, loadSql, type PluginSql, type SqlExecutor } from 'anvil/plugin';
 import { type Job, type JobError, type JobRow, toJob } from '../rows.ts';
 import type { CancelResult, ClaimResult, RequeueOptions, RequeueResult, TransitionInput } from '../store-types.ts';
 import { canTransition, isJobState, isTerminal, JOB_STATES, type JobState } from '../states.ts';

@@ -2,8 +2,7 @@
  * Workers and their leases on the database clock: register (returning a restarted worker's
  * orphaned jobs), heartbeat, expiry, lost and retired workers.
  */
-import { AnvilError, ErrorCodes, type PluginSql } from 'anvil/plugin';
-import { loadSql } from '../../../server/db/sql.ts';
+import { AnvilError, ErrorCodes, loadSql, type PluginSql } from 'anvil/plugin';
 import { type Worker, type WorkerRow, type WorkerState, type WorkerWithJobs, toWorker, toWorkerWithJobs } from '../rows.ts';
 import type { MarkLostResult, RegisterWorkerInput } from '../store-types.ts';
 import { int, invalid, jsonText, plainObject, text } from '../validate.ts';
