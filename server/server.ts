@@ -6,6 +6,7 @@ import { datasetsPlugin } from '../tools/datasets/index.ts';
 import { modelsPlugin } from '../tools/models/index.ts';
 import { trainingPlugin } from '../tools/training/index.ts';
 import { evaluationPlugin } from '../tools/evaluation/index.ts';
+import { paymentsPlugin } from '../tools/payment/index.ts';
 import type { AnvilConfig } from './config/schema.ts';
 import { startHttpServer, type HttpServerHandle } from './http/serve.ts';
 import type { Logger } from './log.ts';
@@ -76,7 +77,7 @@ export async function startAnvilServer(options: StartOptions): Promise<AnvilServ
       baseDir: options.pluginBaseDir,
       builtins: builtinPlugins,
       // The built-in skills: always loaded (tool profiles and per-project switches trim what callers see).
-      always: [corePlugin, jobsPlugin, datasetsPlugin, modelsPlugin, trainingPlugin, evaluationPlugin],
+      always: [corePlugin, jobsPlugin, datasetsPlugin, modelsPlugin, trainingPlugin, evaluationPlugin, paymentsPlugin],
       extra: options.extraPlugins ?? [],
     });
     const host = plugins;
