@@ -2,10 +2,17 @@
  * The built-in `payments` plugin: a double-entry ledger (ledger_*), payment intents through
  * provider plugins (payments_*), mandates for agents, routing and risk. See docs/payments.md.
  * It reaches Anvil only through `anvil/plugin`; providers come through the `paymentProviders`
- * extension point.
+ * extension point (e.g. the `payments-sandbox` plugin, tools/payment/providers/plugin.ts).
  */
 import { definePlugin } from 'anvil/plugin';
+import { Booking } from './intents/booking.ts';
+import { IntentService } from './intents/service.ts';
 import { Ledger } from './ledger/ledger.ts';
+import type { PaymentProvider } from './providers/types.ts';
+import './providers/types.ts';
+import { ConnectorDirectory } from './routing/connectors.ts';
+import { FirstAvailableRouter } from './routing/first-available.ts';
+import { PaymentsRuntime } from './runtime.ts';
 import { ledgerAccountsCreateTool } from './tools/ledger-accounts-create.ts';
 import { ledgerAccountsGetTool } from './tools/ledger-accounts-get.ts';
 import { ledgerAccountsListTool } from './tools/ledger-accounts-list.ts';
@@ -13,10 +20,24 @@ import { ledgerBalancesTool } from './tools/ledger-balances.ts';
 import { ledgerTransfersCreateTool } from './tools/ledger-transfers-create.ts';
 import { ledgerTransfersGetTool } from './tools/ledger-transfers-get.ts';
 import { ledgerTransfersListTool } from './tools/ledger-transfers-list.ts';
+import { paymentsCancelTool } from './tools/payments-cancel.ts';
+import { paymentsCaptureTool } from './tools/payments-capture.ts';
+import { paymentsConfirmTool } from './tools/payments-confirm.ts';
+import { paymentsCreateTool } from './tools/payments-create.ts';
+import { paymentsGetTool } from './tools/payments-get.ts';
+import { paymentsListTool } from './tools/payments-list.ts';
+import { paymentsReconcileTool } from './tools/payments-reconcile.ts';
+import { paymentsRefundTool } from './tools/payments-refund.ts';
+import { webhookRoute } from './webhooks.ts';
 
 export { Ledger } from './ledger/ledger.ts';
+export type { PaymentProvider, ProviderPayment, ProviderEvent } from './providers/types.ts';
+export type { PaymentsRuntime } from './runtime.ts';
 
 export const paymentsMigrations = new URL('./migrations/', import.meta.url);
+
+/** Intents left processing (lost answer, crash) are looked at again after this long. */
+const RESUME_AFTER_SECONDS = 5;
 
 export const paymentsPlugin = definePlugin({
   id: 'payments',
@@ -26,8 +47,14 @@ export const paymentsPlugin = definePlugin({
   permissions: ['sql', 'network', 'subprocess'],
   register(ctx) {
     ctx.migrations(paymentsMigrations);
+    // Read at call time: provider plugins may register after this one.
+    const providers = (): ReadonlyMap<string, PaymentProvider> => ctx.extensions('paymentProviders');
     const ledgerService = new Ledger(ctx.sql);
+    const directory = new ConnectorDirectory(providers, ctx.log);
+    const intents = new IntentService({ sql: ctx.sql, booking: new Booking(ledgerService), providers, router: new FirstAvailableRouter(directory), log: ctx.log });
+    const runtimeValue = new PaymentsRuntime({ sql: ctx.sql, ledger: ledgerService, intents, providers, log: ctx.log });
     const ledger = () => ledgerService;
+    const runtime = () => runtimeValue;
 
     ctx.tool(ledgerAccountsCreateTool(ledger));
     ctx.tool(ledgerAccountsGetTool(ledger));
@@ -36,12 +63,29 @@ export const paymentsPlugin = definePlugin({
     ctx.tool(ledgerTransfersGetTool(ledger));
     ctx.tool(ledgerTransfersListTool(ledger));
     ctx.tool(ledgerBalancesTool(ledger));
+    ctx.tool(paymentsCreateTool(runtime));
+    ctx.tool(paymentsConfirmTool(runtime));
+    ctx.tool(paymentsCaptureTool(runtime));
+    ctx.tool(paymentsCancelTool(runtime));
+    ctx.tool(paymentsRefundTool(runtime));
+    ctx.tool(paymentsGetTool(runtime));
+    ctx.tool(paymentsListTool(runtime));
+    ctx.tool(paymentsReconcileTool(runtime));
+    ctx.route(webhookRoute(providers, () => intents));
 
     // Two-phase transfers past their timeout release their reservation.
     ctx.every('expire-pending-transfers', 1_000, async () => {
       const expired = await ledgerService.expirePending();
       if (expired > 0) ctx.log.info({ expired }, 'expired pending transfers');
     });
-    return { ledger };
+    // Provider events by polling (webhooks push the same events; duplicates are dropped by id).
+    ctx.every('provider-events', 1_000, async () => {
+      if (providers().size > 0) await intents.pollEvents();
+    });
+    // Payments a crash or a lost answer left behind are resumed.
+    ctx.every('resume-payments', 2_000, async () => {
+      if (providers().size > 0) await intents.resume(RESUME_AFTER_SECONDS);
+    });
+    return { ledger, payments: runtime };
   },
 });

@@ -325,6 +325,11 @@ export class Ledger {
     }
   }
 
+  async findByKey(project: string, idempotencyKey: string): Promise<Transfer | undefined> {
+    const row = (await this.sql.query<TransferRow>(SQL.transfersByKey, [project, [idempotencyKey]])).rows[0];
+    return row ? toTransfer(row) : undefined;
+  }
+
   async getTransfer(project: string, id: string): Promise<Transfer> {
     const row = /^[0-9a-f-]{36}$/i.test(id) ? (await this.sql.query<TransferRow>(SQL.transferGet, [project, id])).rows[0] : undefined;
     if (!row) throw new AnvilError(ErrorCodes.NOT_FOUND, `No transfer "${id}" in this project`, { details: { transferId: id } });
