@@ -29,6 +29,8 @@ let key = 0;
 before(async () => {
   psp = await startSandboxPsp({ faults: 'none' });
   host = await createTestHost({ plugins: [{ plugin: sandboxProviderPlugin, config: providerConfig(psp) }] });
+  // Alpha first (all volume), so that which connector a payment takes is known here; routing has its own tests.
+  ok(await host.call('routing_configure', { rules: [{ name: 'alpha-first', connectors: ['sandbox/alpha', 'sandbox/beta'], split: { 'sandbox/alpha': 100, 'sandbox/beta': 0 } }] }));
 });
 after(async () => {
   await host?.close();

@@ -11,8 +11,20 @@ import { Ledger } from './ledger/ledger.ts';
 import type { PaymentProvider } from './providers/types.ts';
 import './providers/types.ts';
 import { ConnectorDirectory } from './routing/connectors.ts';
-import { FirstAvailableRouter } from './routing/first-available.ts';
-import { PaymentsRuntime } from './runtime.ts';
+import { Approvals } from './mandates/approvals.ts';
+import { MandateService } from './mandates/service.ts';
+import { RoutingService } from './routing/service.ts';
+import { PaymentsRuntime, type RiskScorer } from './runtime.ts';
+import { approvalsDecideTool } from './tools/approvals-decide.ts';
+import { approvalsListTool } from './tools/approvals-list.ts';
+import { mandatesCreateTool } from './tools/mandates-create.ts';
+import { mandatesGetTool } from './tools/mandates-get.ts';
+import { mandatesListTool } from './tools/mandates-list.ts';
+import { mandatesRevokeTool } from './tools/mandates-revoke.ts';
+import { paymentsPreviewTool } from './tools/payments-preview.ts';
+import { routingConfigureTool } from './tools/routing-configure.ts';
+import { routingEvaluateTool } from './tools/routing-evaluate.ts';
+import { routingExplainTool } from './tools/routing-explain.ts';
 import { ledgerAccountsCreateTool } from './tools/ledger-accounts-create.ts';
 import { ledgerAccountsGetTool } from './tools/ledger-accounts-get.ts';
 import { ledgerAccountsListTool } from './tools/ledger-accounts-list.ts';
@@ -51,8 +63,11 @@ export const paymentsPlugin = definePlugin({
     const providers = (): ReadonlyMap<string, PaymentProvider> => ctx.extensions('paymentProviders');
     const ledgerService = new Ledger(ctx.sql);
     const directory = new ConnectorDirectory(providers, ctx.log);
-    const intents = new IntentService({ sql: ctx.sql, booking: new Booking(ledgerService), providers, router: new FirstAvailableRouter(directory), log: ctx.log });
-    const runtimeValue = new PaymentsRuntime({ sql: ctx.sql, ledger: ledgerService, intents, providers, log: ctx.log });
+    const routing = new RoutingService(ctx.sql, directory);
+    const intents = new IntentService({ sql: ctx.sql, booking: new Booking(ledgerService), providers, router: routing, log: ctx.log });
+    const mandates = new MandateService(ctx.sql);
+    const risk: RiskScorer = { score: async () => null };
+    const runtimeValue = new PaymentsRuntime({ sql: ctx.sql, ledger: ledgerService, intents, mandates, approvals: new Approvals(ctx.sql), routing, directory, risk, providers, log: ctx.log });
     const ledger = () => ledgerService;
     const runtime = () => runtimeValue;
 
@@ -71,6 +86,16 @@ export const paymentsPlugin = definePlugin({
     ctx.tool(paymentsGetTool(runtime));
     ctx.tool(paymentsListTool(runtime));
     ctx.tool(paymentsReconcileTool(runtime));
+    ctx.tool(paymentsPreviewTool(runtime));
+    ctx.tool(mandatesCreateTool(runtime));
+    ctx.tool(mandatesGetTool(runtime));
+    ctx.tool(mandatesListTool(runtime));
+    ctx.tool(mandatesRevokeTool(runtime));
+    ctx.tool(approvalsListTool(runtime));
+    ctx.tool(approvalsDecideTool(runtime));
+    ctx.tool(routingConfigureTool(runtime));
+    ctx.tool(routingExplainTool(runtime));
+    ctx.tool(routingEvaluateTool(runtime));
     ctx.route(webhookRoute(providers, () => intents));
 
     // Two-phase transfers past their timeout release their reservation.
@@ -85,6 +110,8 @@ export const paymentsPlugin = definePlugin({
     // Payments a crash or a lost answer left behind are resumed.
     ctx.every('resume-payments', 2_000, async () => {
       if (providers().size > 0) await intents.resume(RESUME_AFTER_SECONDS);
+      // Reservations of payments that failed or were canceled go back to their mandate's cap.
+      await mandates.releaseSettled();
     });
     return { ledger, payments: runtime };
   },
