@@ -174,4 +174,26 @@ describe('payment intents through the sandbox provider network', () => {
     const reader = await host.connect({ scopes: ['payments:read'], name: 'reader' });
     fails(flatten(await reader.callTool({ name: 'payments_refund', arguments: { id: payment.id, idempotencyKey: 'x' } })), 'ANVIL_E_FORBIDDEN');
   });
+
+  it('routes by success rate where no rule decides, stores each decision, explains and evaluates', async () => {
+    const router = await host.connect({ project: 'router', name: 'router' });
+    const as = async (tool: string, args: Record<string, unknown>) => flatten(await router.callTool({ name: tool, arguments: args }));
+    for (let i = 0; i < 6; i++) {
+      const token = await psp.tokenize('4242424242424242');
+      const created = ok(await as('payments_create', { amount: '2500', currency: 'EUR', payee: 'shop-2', method: { type: 'card', token }, idempotencyKey: `route-${i}` })).payment as Payment;
+      assert.equal((ok(await as('payments_confirm', { id: created.id })).payment as Payment).status, 'succeeded');
+    }
+    const explained = ok(await as('routing_explain', { amount: '2500', currency: 'EUR', method: 'card' }));
+    assert.equal(explained.rule, null);
+    assert.equal(explained.strategy, 'success_rate');
+    const candidates = explained.candidates as Array<Record<string, unknown>>;
+    assert.deepEqual(candidates.map((c) => c.connector).sort(), ['sandbox/alpha', 'sandbox/beta', 'sandbox/gamma']);
+    assert.equal(candidates.reduce((sum, c) => sum + Number(c.observations), 0), 6);
+    assert.ok(Math.abs(candidates.reduce((sum, c) => sum + Number(c.probability), 0) - 1) < 1e-6);
+    const evaluated = ok(await as('routing_evaluate', { policy: { type: 'uniform' } }));
+    assert.equal(evaluated.decisions, 6);
+    assert.equal(evaluated.loggedSuccessRate, 1);
+    assert.ok(Number(evaluated.snips) > 0.99);
+    fails(await as('routing_configure', { rules: [{ name: 'x', connectors: ['nope/none'] }] }), 'ANVIL_E_INVALID_INPUT', /unknown connector "nope\/none"/);
+  });
 });
