@@ -28,7 +28,7 @@ export async function startSandboxPsp(options: { seed?: number; faults?: 'none' 
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sandbox-psp did not start: ${stderr}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`sandbox-psp did not start: ${stderr}`)), 90_000);
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
       const match = /\{"url":"([^"]+)"\}/.exec(stdout);

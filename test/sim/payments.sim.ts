@@ -18,8 +18,8 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectHttp, createHome, startAnvil, type AnvilServerProcess, type McpHttpSession, type ToolOutcome } from '../support/anvil-process.ts';
-import { startSandboxPsp, type SandboxPspProcess } from '../payments/support.ts';
 import { createTempDatabase, type TempDatabase } from '../support/temp-db.ts';
+import { SandboxPsp } from '../../tools/payment/sandbox/psp.ts';
 import { mulberry32 } from '../../tools/shared/mulberry32.ts';
 
 const CARDS = ['4242424242424242', '4242424242424242', '4242424242424242', '5555555555554444', '4000000000000002', '4000000000000101'];
@@ -76,7 +76,9 @@ export async function run(argv: string[]): Promise<number> {
 async function simulate(sim: Sim, kills: number, faults: 'default' | 'heavy'): Promise<void> {
   const random = mulberry32(sim.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  const psp: SandboxPspProcess = await startSandboxPsp({ seed: sim.seed, faults, timeoutHoldMs: 2_500 });
+  // The provider network runs in this process: still a separate process from the Anvil server,
+  // which is what the faults must cross (and the server is what gets killed).
+  const psp = await startPsp(sim.seed, faults);
   const home = await createHome();
   const port = await freePort();
   const configPath = path.join(home.home, 'anvil.config.json');
@@ -175,6 +177,34 @@ async function simulate(sim: Sim, kills: number, faults: 'default' | 'heavy'): P
   }
 }
 
+interface Psp {
+  url: string;
+  apiKey: string;
+  webhookSecret: string;
+  tokenize(number: string): Promise<string>;
+  request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: T }>;
+  stop(): Promise<void>;
+}
+
+async function startPsp(seed: number, faults: 'default' | 'heavy'): Promise<Psp> {
+  const apiKey = 'sk_sim';
+  const webhookSecret = 'whsec_sim_secret';
+  const psp = new SandboxPsp({ port: 0, seed, faults, apiKey, webhookSecret, timeoutHoldMs: 2_500 });
+  const url = await psp.listen();
+  const request = async <T,>(method: 'GET' | 'POST', path: string, body?: unknown) => {
+    const response = await fetch(new URL(path, url), { method, headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    return { status: response.status, json: (await response.json()) as T };
+  };
+  return {
+    url,
+    apiKey,
+    webhookSecret,
+    request,
+    tokenize: async (number) => (await request<{ id: string }>('POST', '/v1/tokens', { number })).json.id,
+    stop: () => psp.close(),
+  };
+}
+
 type Caller = (tool: string, args: Record<string, unknown>) => Promise<ToolOutcome | undefined>;
 
 async function required(caller: Caller, tool: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -183,7 +213,7 @@ async function required(caller: Caller, tool: string, args: Record<string, unkno
   return outcome.structured;
 }
 
-async function checkInvariants(sim: Sim, call: Caller, psp: SandboxPspProcess, ids: string[], mandate: { id: string; maxPerPeriod: string }): Promise<void> {
+async function checkInvariants(sim: Sim, call: Caller, psp: Psp, ids: string[], mandate: { id: string; maxPerPeriod: string }): Promise<void> {
   // resumed: wait for the server to settle what the kills and lost answers left.
   const deadline = Date.now() + 90_000;
   let unsettled: string[] = ids;
