@@ -1,4 +1,5 @@
-import { PluginHost } from '../plugins/host/host.ts';
+import path from 'node:path';
+import { PluginHost, type PluginHostOptions } from '../plugins/host/host.ts';
 import { builtinPlugins } from '../tools/builtins.ts';
 import { corePlugin } from '../tools/core/index.ts';
 import { jobsPlugin } from '../tools/jobs/index.ts';
@@ -6,6 +7,8 @@ import { datasetsPlugin } from '../tools/datasets/index.ts';
 import { modelsPlugin } from '../tools/models/index.ts';
 import { trainingPlugin } from '../tools/training/index.ts';
 import { evaluationPlugin } from '../tools/evaluation/index.ts';
+import { deploymentsPlugin } from '../tools/deployment/index.ts';
+import { knowledgePlugin } from '../tools/knowledge/index.ts';
 import { paymentsPlugin } from '../tools/payment/index.ts';
 import type { AnvilConfig } from './config/schema.ts';
 import { startHttpServer, type HttpServerHandle } from './http/serve.ts';
@@ -39,6 +42,26 @@ export interface StartOptions {
   /** Plugin descriptors given directly (the test harness), loaded after the configured ones. */
   extraPlugins?: ReadonlyArray<{ descriptor: PluginDescriptor; config?: unknown }>;
   defaultMetrics?: boolean;
+}
+
+/**
+ * The built-in skills with the plugin config the server hands each: the jobs plugin gets the `jobs`
+ * section (artifact and work directories resolved under the home, where they have always been), the
+ * datasets plugin the home (one of its import roots).
+ */
+function builtinSkills(config: AnvilConfig): PluginHostOptions['always'] {
+  const jobs = { ...config.jobs, artifactDir: config.jobs.artifactDir ?? path.join(config.home, 'artifacts'), workDir: config.jobs.workDir ?? path.join(config.home, 'work') };
+  return [
+    { descriptor: corePlugin },
+    { descriptor: jobsPlugin, config: jobs },
+    { descriptor: datasetsPlugin, config: { home: config.home } },
+    { descriptor: modelsPlugin },
+    { descriptor: trainingPlugin },
+    { descriptor: evaluationPlugin },
+    { descriptor: deploymentsPlugin },
+    { descriptor: knowledgePlugin },
+    { descriptor: paymentsPlugin },
+  ];
 }
 
 /** Starts the runtime, the plugins and the requested transports; the seam `anvil serve` and tests share. */
@@ -77,7 +100,7 @@ export async function startAnvilServer(options: StartOptions): Promise<AnvilServ
       baseDir: options.pluginBaseDir,
       builtins: builtinPlugins,
       // The built-in skills: always loaded (tool profiles and per-project switches trim what callers see).
-      always: [corePlugin, jobsPlugin, datasetsPlugin, modelsPlugin, trainingPlugin, evaluationPlugin, paymentsPlugin],
+      always: builtinSkills(config),
       extra: options.extraPlugins ?? [],
     });
     const host = plugins;

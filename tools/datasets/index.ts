@@ -5,13 +5,10 @@
  * so workers download them like checkpoints. Other built-ins reach the store through
  * `ctx.use(datasetsPlugin).datasets()`.
  *
- * Built in (listed by the server or switched on with `{"id": "datasets"}`), its tools are named
- * `datasets_*` and it adds the upload route. Loaded as an ordinary plugin (the test harness'
- * `plugins: [datasetsPlugin]`), the host prefixes its tools with `datasets_` itself and there is no
- * HTTP route.
+ * Built in (listed by the server), its tools are named `datasets_*`, it serves the upload route,
+ * and the server hands it its home directory as plugin config (`{home}`, one of the import roots).
  */
-import { AnvilError, definePlugin, ErrorCodes } from 'anvil/plugin';
-import { anvilVersion } from '../../server/version.ts';
+import { AnvilError, anvilVersion, definePlugin, ErrorCodes, z } from 'anvil/plugin';
 import { jobsPlugin } from '../jobs/index.ts';
 import { datasetRoutes } from './http.ts';
 import { datasetRoots, ROOTS_ENV } from './paths.ts';
@@ -29,6 +26,8 @@ export type { DatasetStore, DatasetVersion, LineageEntry, LineageInput, LineageK
 export type { ColumnInfo, ColumnType } from './columns.ts';
 export type { DatasetFormat } from './readers.ts';
 export type { SplitName } from './split.ts';
+// The operator-named roots server paths must lie within (the knowledge plugin obeys them too).
+export { datasetRoots, openWithinRoots, ROOTS_ENV, type OpenedSource } from './paths.ts';
 
 export const datasetsPlugin = definePlugin({
   id: 'datasets',
@@ -37,11 +36,11 @@ export const datasetsPlugin = definePlugin({
   description: 'Versioned training datasets per project: import CSV/JSONL/JSON, typed columns, stratified splits, lineage',
   requires: { plugins: { jobs: '*' } },
   permissions: ['sql'],
+  config: z.object({ home: z.string().min(1).optional() }).strict().prefault({}),
   register(ctx) {
     ctx.migrations(datasetsMigrations);
     const jobs = ctx.use(jobsPlugin);
-    const internal = ctx.internal;
-    const roots = datasetRoots({ cwd: process.cwd(), home: internal?.config.home ?? process.env.ANVIL_HOME, env: process.env[ROOTS_ENV] });
+    const roots = datasetRoots({ cwd: process.cwd(), home: ctx.config.home, env: process.env[ROOTS_ENV] });
 
     let runtime: DatasetsRuntime | undefined;
     const ready = (): DatasetsRuntime => {
@@ -49,12 +48,10 @@ export const datasetsPlugin = definePlugin({
       return runtime;
     };
 
-    // Built in, a plugin names its tools in full; otherwise the host adds the `datasets_` prefix.
-    const toolName = (local: string) => (internal ? `datasets_${local}` : local);
-    ctx.tool(importTool(toolName('import'), ready));
-    ctx.tool(listTool(toolName('list'), ready));
-    ctx.tool(getTool(toolName('get'), ready));
-    if (internal) for (const route of datasetRoutes(ready)) internal.http.add(route);
+    ctx.tool(importTool('datasets_import', ready));
+    ctx.tool(listTool('datasets_list', ready));
+    ctx.tool(getTool('datasets_get', ready));
+    for (const route of datasetRoutes(ready)) ctx.route(route);
 
     ctx.onReady(() => {
       const store = new DatasetStore(ctx.sql);

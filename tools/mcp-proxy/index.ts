@@ -1,6 +1,5 @@
 import type { Tool } from '@modelcontextprotocol/client';
-import { definePlugin, jsonSchemaInput, z, type PluginContext, type ToolAnnotations } from 'anvil/plugin';
-import { anvilVersion } from '../../server/version.ts';
+import { definePlugin, jsonSchemaInput, z, type PluginContext, type ToolAnnotations, anvilVersion } from 'anvil/plugin';
 import { mcpProxyConfig, type McpProxyConfig } from './config.ts';
 import { Upstream } from './upstream.ts';
 
@@ -115,7 +114,7 @@ export const mcpProxyPlugin = definePlugin({
     // proxy_status and left out; it never stops Anvil or the other upstreams.
     const offered = await Promise.all(upstreams.map((upstream) => upstream.start().catch((): Tool[] | undefined => undefined)));
 
-    const taken = new Set<string>([STATUS_TOOL, ...(ctx.internal?.plugins.reports().flatMap((report) => report.tools) ?? [])]);
+    const taken = new Set<string>([STATUS_TOOL, ...ctx.host.toolNames()]);
     upstreams.forEach((upstream, index) => {
       const tools = offered[index];
       if (tools) mountTools(ctx, upstream, tools, taken);

@@ -1,9 +1,4 @@
-import { readFileSync } from 'node:fs';
-
-/** Reads a `.sql` file beside the module asking for it, at module load (a missing file fails at start). */
-export function loadSql(moduleUrl: string, relativePath: string): string {
-  return readFileSync(new URL(relativePath, moduleUrl), 'utf8');
-}
+export { loadSql } from 'anvil/plugin';
 
 /** Postgres error codes the plugin acts on. */
 export const PgCodes = { uniqueViolation: '23505', checkViolation: '23514', notNullViolation: '23502', deadlock: '40P01', serialization: '40001', numericOutOfRange: '22003' } as const;
