@@ -37,7 +37,7 @@ export interface StartOptions {
   /** Where relative plugin paths are resolved from: the config file's folder. */
   pluginBaseDir: string;
   /** Plugin descriptors given directly (the test harness), loaded after the configured ones. */
-  extraPlugins?: ReadonlyArray<{ descriptor: PluginDescriptor; config?: unknown }>;
+  extraPlugins?: PluginHostOptions['extra'];
   defaultMetrics?: boolean;
 }
 

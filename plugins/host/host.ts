@@ -15,6 +15,7 @@ import { catalogPrompt, catalogResource, catalogTool, type ContributionScope } f
 import { EventBus } from './events.ts';
 import { type BuiltinLoader, type LoadedEntry, loadEntries } from './load.ts';
 import { ProjectPluginState } from './project-state.ts';
+import { openPluginRoleStorage, PLUGIN_LEDGER } from './pg-role.ts';
 import { migratePlugin, scopedQueue, scopedSql } from './scoped.ts';
 import { checkCompatibility, checkDescriptorShape, checkPluginConfig, orderPlugins } from './validate.ts';
 import type { PluginEntry } from '../../server/config/schema.ts';
@@ -53,8 +54,11 @@ export interface PluginHostOptions {
    * configuration the server hands it (e.g. the jobs plugin gets the `jobs` section of the server's config).
    */
   always: ReadonlyArray<{ descriptor: PluginDescriptor<string, z.ZodType, unknown>; config?: unknown }>;
-  /** Descriptors handed over directly (the test harness), loaded after the configured ones, as third-party plugins. */
-  extra?: ReadonlyArray<{ descriptor: PluginDescriptor; config?: unknown }>;
+  /**
+   * Descriptors handed over directly (the test harness), loaded after the configured ones, as
+   * third-party plugins with the permissions given (as an entry's `permissions` would grant them).
+   */
+  extra?: ReadonlyArray<{ descriptor: PluginDescriptor; config?: unknown; permissions?: readonly PluginPermission[] }>;
 }
 
 /**
@@ -154,7 +158,7 @@ export class PluginHost {
     const { log } = this.runtime;
     const always = options.always.map(({ descriptor, config }): LoadedEntry => ({ source: 'builtin', builtin: true, rawConfig: config, permissions: undefined, strict: true, exported: descriptor }));
     const extra = (options.extra ?? []).map(
-      ({ descriptor, config }): LoadedEntry => ({ source: `inline:${descriptor.id}`, builtin: false, rawConfig: config, permissions: undefined, strict: false, exported: descriptor }),
+      ({ descriptor, config, permissions }): LoadedEntry => ({ source: `inline:${descriptor.id}`, builtin: false, rawConfig: config, permissions, strict: false, exported: descriptor }),
     );
     const loaded = [...always, ...(await loadEntries(options.entries, options.baseDir, options.builtins)), ...extra];
 
@@ -172,9 +176,15 @@ export class PluginHost {
         if (entryOf.has(descriptor.id)) {
           throw new AnvilError(ErrorCodes.PLUGIN_DUPLICATE, `Plugin ${descriptor.id} is configured twice (${entryOf.get(descriptor.id)?.source} and ${entry.source})`);
         }
-        const beyond = entry.permissions ? (descriptor.permissions ?? []).filter((permission) => !entry.permissions?.includes(permission)) : [];
+        // Deny by default: a third-party plugin gets only what its entry grants; a built-in what it declares.
+        const grants = entry.builtin ? (descriptor.permissions ?? []) : (entry.permissions ?? []);
+        const beyond = (descriptor.permissions ?? []).filter((permission) => !grants.includes(permission));
         if (beyond.length > 0) {
-          throw new AnvilError(ErrorCodes.PLUGIN_PERMISSION, `Plugin ${descriptor.id} asks for permission ${beyond.join(', ')}, which its entry in anvil.config.json does not grant`);
+          throw new AnvilError(
+            ErrorCodes.PLUGIN_PERMISSION,
+            `Plugin ${descriptor.id} asks for permission ${beyond.join(', ')}, which its entry in anvil.config.json does not grant ` +
+              `(an operator who trusts it adds "permissions": ${JSON.stringify(descriptor.permissions)} to the entry)`,
+          );
         }
         configOf.set(descriptor.id, checkPluginConfig(descriptor, entry.rawConfig));
         entryOf.set(descriptor.id, entry);
@@ -253,11 +263,16 @@ export class PluginHost {
     };
     const { redisUrl, queuePrefix } = this.runtime.config;
     const admin = this.admin;
+    // On Postgres a third-party plugin's SQL runs as its own role, confined to its schema (pg-role.ts).
+    const { databaseUrl } = this.runtime.config;
+    const ownRole = !entry.builtin && permissions.has('sql') && services.storage.kind === 'postgres' && databaseUrl !== undefined;
+    const storage = ownRole ? await openPluginRoleStorage(services.storage, databaseUrl, id) : services.storage;
+    if (ownRole) staged.closers.push(() => storage.close());
     const scope: ContributionScope = {
       pluginId: id,
       builtin: entry.builtin,
       log,
-      sql: scopedSql(services.storage, id, entry.builtin || permissions.has('sql')),
+      sql: scopedSql(storage, id, entry.builtin || permissions.has('sql')),
       queue: scopedQueue(services.queue, id, entry.builtin || permissions.has('queue')),
       emit: (type, payload, project) => this.events.emit(type, payload, project),
     };
@@ -340,7 +355,7 @@ export class PluginHost {
       exported = await within(Promise.resolve(descriptor.register(context)), REGISTER_TIMEOUT_MS, `register did not finish within ${REGISTER_TIMEOUT_MS / 1000} s`);
       this.checkConflicts(id, staged);
       for (const route of staged.routes) services.http.add({ ...route, scopes: route.scopes ?? [] }, entry.builtin ? undefined : id);
-      if (staged.migrationDirs.length > 0) await migratePlugin(services.storage, id, staged.migrationDirs);
+      if (staged.migrationDirs.length > 0) await migratePlugin(storage, id, staged.migrationDirs, ownRole ? { ledger: PLUGIN_LEDGER } : {});
       for (const ready of staged.ready) await ready();
     } catch (error) {
       for (const close of staged.closers) await Promise.resolve().then(close).catch(() => {});

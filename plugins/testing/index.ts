@@ -11,7 +11,7 @@ import { createLogger, silentLogger } from '../../server/log.ts';
 import { createServerFactory } from '../../server/mcp/server-factory.ts';
 import { startAnvilServer, type AnvilServer } from '../../server/server.ts';
 import type * as z from 'zod';
-import type { PluginDescriptor } from '../sdk/types.ts';
+import type { PluginDescriptor, PluginPermission } from '../sdk/types.ts';
 import { createPgliteHome } from './temp-home.ts';
 
 /** Any descriptor, whatever its `register` returns (a plugin may return an API for its dependents). */
@@ -27,8 +27,12 @@ export interface TestPrincipal {
 }
 
 export interface TestHostOptions {
-  /** Plugins under test: a descriptor, or a descriptor with its configuration. */
-  plugins: Array<AnyPlugin | { plugin: AnyPlugin; config?: unknown }>;
+  /**
+   * Plugins under test: a descriptor, or a descriptor with its configuration and the permissions its
+   * entry grants. Without `permissions` the harness grants what the descriptor asks for (as an
+   * operator's entry listing them would); give fewer to test a refusal.
+   */
+  plugins: Array<AnyPlugin | { plugin: AnyPlugin; config?: unknown; permissions?: readonly PluginPermission[] }>;
   /** Anything `anvil.config.json` accepts (e.g. `{ "plugins": [{ "id": "rate-limit" }] }`). */
   config?: Record<string, unknown>;
   /** Who the default client acts as. */
@@ -88,9 +92,11 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
       pluginBaseDir: process.cwd(),
       defaultMetrics: false,
       // The host keeps what register returns as unknown, so any descriptor goes.
-      extraPlugins: options.plugins.map((item) =>
-        'kind' in item ? { descriptor: item as PluginDescriptor } : { descriptor: item.plugin as PluginDescriptor, config: item.config },
-      ),
+      extraPlugins: options.plugins.map((item) => {
+        const descriptor = ('kind' in item ? item : item.plugin) as PluginDescriptor;
+        const given = 'kind' in item ? undefined : item.permissions;
+        return { descriptor, config: 'kind' in item ? undefined : item.config, permissions: given ?? descriptor.permissions ?? [] };
+      }),
     });
     const running = server;
 

@@ -39,6 +39,7 @@ const expectedFailures: readonly Expected[] = [
   { id: missingModule, code: 'ANVIL_E_PLUGIN_LOAD_FAILED', names: [missingModule] },
   { id: fixture('no-descriptor.ts'), code: 'ANVIL_E_PLUGIN_INVALID', names: [fixture('no-descriptor.ts'), 'definePlugin'] },
   { id: 'wants-sql', code: 'ANVIL_E_PLUGIN_PERMISSION', names: ['wants-sql', 'sql'] },
+  { id: 'wants-admin', code: 'ANVIL_E_PLUGIN_PERMISSION', names: ['wants-admin', 'admin, redis', '"permissions": ["admin","redis"]'] },
   { id: 'builtin:no-such-builtin', code: 'ANVIL_E_PLUGIN_NOT_FOUND', names: ['no-such-builtin'] },
   { id: 'undeclared-sql', code: 'ANVIL_E_PLUGIN_PERMISSION', names: ['undeclared-sql', 'ctx.sql'] },
 ];
@@ -60,6 +61,7 @@ const entries: unknown[] = [
   missingModule,
   fixture('no-descriptor.ts'),
   { module: fixture('wants-sql.ts'), permissions: [] },
+  fixture('wants-admin.ts'),
   { id: 'no-such-builtin' },
   fixture('undeclared-sql.ts'),
 ];
