@@ -12,7 +12,6 @@ import { startHttpServer, type HttpServerHandle } from './http/serve.ts';
 import type { Logger } from './log.ts';
 import { startStdioServer, type StdioHandle } from './mcp/stdio.ts';
 import { startRuntime, type Runtime } from './runtime.ts';
-import type { PluginDescriptor } from '../plugins/sdk/types.ts';
 
 export interface AnvilServer {
   readonly runtime: Runtime;

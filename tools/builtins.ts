@@ -1,4 +1,6 @@
-import type { BuiltinLoader } from '../plugins/host/load.ts';
+import type { PluginDescriptor } from 'anvil/plugin';
+
+type BuiltinLoader = () => Promise<PluginDescriptor>;
 
 /**
  * Built-in plugins an operator can switch on with `{"id": "<id>", "config": {...}}` in

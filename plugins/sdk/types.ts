@@ -3,7 +3,9 @@ import type { Processor } from 'bullmq';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import type * as z from 'zod';
-import type { AnvilQueue, AnvilWorker, WorkerSettings } from '../../server/queue/backend.ts';
+import type { AnvilQueue, AnvilWorker, WorkerSettings } from '../../contracts/queue.ts';
+
+export type { AnvilQueue, AnvilWorker, WorkerSettings } from '../../contracts/queue.ts';
 import type { AppEnv } from '../../server/http/env.ts';
 
 /** The plugin API this host implements. A plugin built for another one is refused before it runs. */
@@ -122,14 +124,8 @@ export interface PromptSpec<A extends ObjectSchema = ObjectSchema> {
   render(args: z.output<A>, context: ResourceContext): Promise<GetPromptResult>;
 }
 
-/** A job recipe: an executable the workers run with a JSON spec (see the jobs system). */
-export interface RecipeSpec {
-  readonly name: string;
-  readonly description: string;
-  /** A module or executable the worker starts as a child process. */
-  readonly entry: string | URL;
-  readonly params?: ObjectSchema;
-}
+export type { RecipeSpec } from '../../contracts/recipe.ts';
+import type { RecipeSpec } from '../../contracts/recipe.ts';
 
 /**
  * Named extension registries that later capabilities fill. Each entry is keyed by a name unique

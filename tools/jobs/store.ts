@@ -12,8 +12,7 @@
  *   id only: they come from the dispatcher and workers, not from a caller's project.
  */
 import { randomUUID } from 'node:crypto';
-import { AnvilError, ErrorCodes, type PluginSql, type SqlExecutor } from 'anvil/plugin';
-import { loadSql } from '../../server/db/sql.ts';
+import { AnvilError, ErrorCodes, type PluginSql, type SqlExecutor, loadSql } from 'anvil/plugin';
 import { resourceClassOf } from './resources.ts';
 import {
   type EventRow,

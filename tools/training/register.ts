@@ -6,12 +6,10 @@
  * (`finalize_failed`). Jobs of these recipes submitted some other way (jobs_submit) are left alone.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from 'anvil/plugin';
-import type { ArtifactRecord } from '../../gpu-workers/wire.ts';
-import { anvilVersion } from '../../server/version.ts';
+import { type Logger, anvilVersion } from 'anvil/plugin';
+import type { ArtifactRecord } from '../../contracts/wire.ts';
 import type { DatasetStore } from '../datasets/index.ts';
-import type { SuccessHook } from '../jobs/service.ts';
-import type { Job } from '../jobs/store.ts';
+import type { Job, SuccessHook } from '../jobs/index.ts';
 import type { ModelRegistry } from '../models/index.ts';
 import { classifierResultSchema, DATASET_FILE, DATASET_INPUT, isTrainingRecipe, MODEL_ARTIFACTS, signatureOf, TASKS } from './plan.ts';
 import type { TrainingRun, TrainingRunStore } from './store.ts';

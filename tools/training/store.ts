@@ -2,8 +2,7 @@
  * Training runs in SQL (schema `plugin_training`): one row per job training_start submitted, naming
  * the model to register and the dataset version trained on. The success hook reads it back by job id.
  */
-import type { PluginSql } from 'anvil/plugin';
-import { loadSql } from '../../server/db/sql.ts';
+import { type PluginSql, loadSql } from 'anvil/plugin';
 
 /** The migrations the store needs in the plugin's schema (`ctx.migrations(trainingMigrations)`). */
 export const trainingMigrations = new URL('./migrations/', import.meta.url);

@@ -1,6 +1,4 @@
-import { AnvilError, ErrorCodes, z, type ToolSpec } from 'anvil/plugin';
-import { hasScope } from '../../../server/auth/scopes.ts';
-import { loadSql } from '../../../server/db/sql.ts';
+import { AnvilError, ErrorCodes, type ToolSpec, hasScope, loadSql, z } from 'anvil/plugin';
 import type { JobsRuntime } from '../runtime.ts';
 
 const SQL = {
