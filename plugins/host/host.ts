@@ -10,7 +10,7 @@ import type { Runtime } from '../../server/runtime.ts';
 import { anvilVersion } from '../../server/version.ts';
 import { within } from '../../server/within.ts';
 import type { ExtensionPoints, HostAdmin, HostInfo, PluginContext, PluginPermission, PluginDescriptor, PluginReport, PluginRoute, ToolSpec } from '../sdk/types.ts';
-import { schedule } from './schedule.ts';
+import { schedule, type Schedule } from './schedule.ts';
 import { catalogPrompt, catalogResource, catalogTool, type ContributionScope } from './contributions.ts';
 import { EventBus } from './events.ts';
 import { type BuiltinLoader, type LoadedEntry, loadEntries } from './load.ts';
@@ -35,6 +35,7 @@ interface Staged {
   closers: Array<() => Promise<void> | void>;
   ready: Array<() => Promise<void> | void>;
   routes: PluginRoute[];
+  schedules: Map<string, Schedule>;
 }
 
 const REGISTER_TIMEOUT_MS = 30_000;
@@ -79,6 +80,7 @@ export class PluginHost {
   private readonly extensionsByPoint = new Map<keyof ExtensionPoints, Map<string, unknown>>();
   private readonly closers: Array<{ pluginId: string; close: () => Promise<void> | void }> = [];
   private readonly changeListeners: Array<(project: string | undefined) => void> = [];
+  private readonly schedules = new Map<string, Schedule>();
   private current: Catalog;
   private readonly admin: HostAdmin;
 
@@ -130,6 +132,13 @@ export class PluginHost {
   /** Called when the tools a project (or, with undefined, everyone) may see have changed. */
   onToolsChanged(listener: (project: string | undefined) => void): void {
     this.changeListeners.push(listener);
+  }
+
+  /** Runs an active plugin's scheduled work (`ctx.every(name, …)`) once now (the test harness' `runScheduled`). */
+  async runScheduled(pluginId: string, name: string): Promise<void> {
+    const scheduled = this.schedules.get(`${pluginId}/${name}`);
+    if (!scheduled) throw new AnvilError(ErrorCodes.NOT_FOUND, `Plugin ${pluginId} has no scheduled work "${name}" (or is not active)`);
+    await scheduled.runNow();
   }
 
   /** Switches a plugin on or off for one project, and tells connected clients their tool list changed. */
@@ -241,7 +250,7 @@ export class PluginHost {
     const id = descriptor.id;
     const permissions = new Set(descriptor.permissions ?? []);
     const log = this.runtime.log.child({ plugin: id });
-    const staged: Staged = { tools: [], resources: [], prompts: [], migrationDirs: [], provided: [], subscriptions: [], before: [], after: [], closers: [], ready: [], routes: [] };
+    const staged: Staged = { tools: [], resources: [], prompts: [], migrationDirs: [], provided: [], subscriptions: [], before: [], after: [], closers: [], ready: [], routes: [], schedules: new Map() };
     const dataDir = path.join(this.runtime.config.home, 'plugins', id);
     let dataDirMade = false;
     const hostInfo: HostInfo = {
@@ -336,7 +345,9 @@ export class PluginHost {
       },
       resourceUpdated: (uri) => services.resources.resourceUpdated(uri),
       every: (name, intervalMs, work) => {
+        if (staged.schedules.has(name)) throw new AnvilError(ErrorCodes.PLUGIN_INVALID, `Plugin ${id} schedules "${name}" twice`);
         const scheduled = schedule({ name, intervalMs, work, log: log.child({ schedule: name }) });
+        staged.schedules.set(name, scheduled);
         staged.ready.push(scheduled.start);
         staged.closers.push(scheduled.stop);
       },
@@ -374,6 +385,7 @@ export class PluginHost {
     }
     for (const subscription of staged.subscriptions) this.events.subscribe(id, subscription.pattern, subscription.listener);
     for (const close of staged.closers) this.closers.push({ pluginId: id, close });
+    for (const [name, scheduled] of staged.schedules) this.schedules.set(`${id}/${name}`, scheduled);
     this.exportsById.set(id, exported);
     this.reportsById.set(id, {
       id,
