@@ -8,8 +8,12 @@
 export { JOBS_QUEUE_PREFIX, WorkerAgent, type JobQueues, type QueuedJob, type WorkerAgentOptions } from './agent.ts';
 export { localBus, redisBus, type ControlBus } from './bus.ts';
 export { probeCapabilities, resourceClassFor, unmetRequirements, type Capabilities } from './probe.ts';
-export { recipeTable } from './recipe-table.ts';
+export { recipeTable, unavailableRecipes } from './recipe-table.ts';
 export { builtinRecipes } from './recipes/index.ts';
 export { commandRecipe } from './recipes/command.ts';
 export { EVALUATION_SPLITS, evaluationParams, type EvaluationParams, type EvaluationSplit, type EvaluationSubject, type ModelRole } from './recipes/evaluation/recipe.ts';
 export { comparisonSummarySchema, evaluationResultSchema, evaluationSummarySchema } from './recipes/evaluation/summary.ts';
+// The trained models' featurizers, which serving (tools/deployment) runs exactly as training did.
+export { Featurizer, textFeaturizerSpecSchema } from './recipes/text-classifier/featurizer.ts';
+export { TabularFeaturizer, tabularFeaturizerSpecSchema } from './recipes/tabular-classifier/featurizer.ts';
+export type { Csr } from './recipes/ml/matrix.ts';

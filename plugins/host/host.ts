@@ -344,6 +344,7 @@ export class PluginHost {
         staged.routes.push(spec);
       },
       resourceUpdated: (uri) => services.resources.resourceUpdated(uri),
+      metrics: services.metrics,
       every: (name, intervalMs, work) => {
         if (staged.schedules.has(name)) throw new AnvilError(ErrorCodes.PLUGIN_INVALID, `Plugin ${id} schedules "${name}" twice`);
         const scheduled = schedule({ name, intervalMs, work, log: log.child({ schedule: name }) });

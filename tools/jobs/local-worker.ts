@@ -4,7 +4,7 @@
  */
 import type { Logger, PluginQueue, RecipeSpec } from 'anvil/plugin';
 import type { JobService } from './service.ts';
-import { type ControlBus, WorkerAgent, probeCapabilities, recipeTable } from '../../gpu-workers/index.ts';
+import { type ControlBus, WorkerAgent, probeCapabilities, recipeTable, unavailableRecipes } from '../../gpu-workers/index.ts';
 
 export interface LocalWorker {
   readonly agent: WorkerAgent;
@@ -32,7 +32,7 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     queues: { consume: (resourceClass, processor, settings) => options.queue.worker(resourceClass, processor, settings) },
     bus: options.bus,
     name: options.name,
-    capabilities,
+    capabilities: { ...capabilities, unavailableRecipes: unavailableRecipes(options.recipes.values()) },
     slots: options.slots,
     recipes: recipeTable(options.recipes.values(), { allowCommand: options.allowCommand }),
     workRoot: options.workRoot,

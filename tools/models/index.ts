@@ -12,7 +12,7 @@ import { modelCardResource } from './tools/resources.ts';
 import { setAliasTool } from './tools/set-alias.ts';
 
 export { ModelRegistry, type ModelArtifact, type ModelVersion, type VersionRef } from './registry.ts';
-export { MODEL_NAME, modelNameSchema, type ModelTask, type RegisterVersionInput } from './schema.ts';
+export { aliasNameSchema, MODEL_NAME, modelNameSchema, type ModelTask, type RegisterVersionInput } from './schema.ts';
 
 export const modelsPlugin = definePlugin({
   id: 'models',
