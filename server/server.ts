@@ -15,7 +15,6 @@ import { startHttpServer, type HttpServerHandle } from './http/serve.ts';
 import type { Logger } from './log.ts';
 import { startStdioServer, type StdioHandle } from './mcp/stdio.ts';
 import { startRuntime, type Runtime } from './runtime.ts';
-import type { PluginDescriptor } from '../plugins/sdk/types.ts';
 
 export interface AnvilServer {
   readonly runtime: Runtime;
@@ -40,7 +39,7 @@ export interface StartOptions {
   /** Where relative plugin paths are resolved from: the config file's folder. */
   pluginBaseDir: string;
   /** Plugin descriptors given directly (the test harness), loaded after the configured ones. */
-  extraPlugins?: ReadonlyArray<{ descriptor: PluginDescriptor; config?: unknown }>;
+  extraPlugins?: PluginHostOptions['extra'];
   defaultMetrics?: boolean;
 }
 

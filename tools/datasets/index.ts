@@ -20,6 +20,7 @@ import { importTool } from './tools/import.ts';
 import { listTool } from './tools/list.ts';
 
 export type { DatasetsRuntime } from './runtime.ts';
+export { LIMITS as DATASET_LIMITS, NAME_PATTERN } from './limits.ts';
 export type { ImportOutcome, ImportCall, SampleResult } from './service.ts';
 export type { ImportOptions, LabelDistribution, SplitCounts } from './importer.ts';
 export type { DatasetStore, DatasetVersion, LineageEntry, LineageInput, LineageKind, LineageQuery, ModelRef, ResolvedDataset } from './store.ts';

@@ -6,8 +6,7 @@
  * to the latest version returns that version instead of adding one.
  */
 import { randomUUID } from 'node:crypto';
-import { AnvilError, ErrorCodes, type PluginSql } from 'anvil/plugin';
-import { loadSql } from '../../server/db/sql.ts';
+import { AnvilError, ErrorCodes, type PluginSql, loadSql } from 'anvil/plugin';
 import type { ColumnInfo } from './columns.ts';
 import type { CanonicalOptions, LabelDistribution, PreparedDataset, SplitCounts } from './importer.ts';
 import { LIMITS } from './limits.ts';

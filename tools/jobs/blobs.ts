@@ -11,8 +11,7 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { AnvilError, ErrorCodes, type PluginSql } from 'anvil/plugin';
-import { loadSql } from '../../server/db/sql.ts';
+import { AnvilError, ErrorCodes, type PluginSql, loadSql } from 'anvil/plugin';
 
 const SQL = {
   insert: loadSql(import.meta.url, './sql/blob-insert.sql'),

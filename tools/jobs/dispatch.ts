@@ -5,9 +5,7 @@
  * carries `{jobId}`; the worker claims the job in SQL before running it, so a duplicate or stale
  * BullMQ message can never run a job twice.
  */
-import type { Logger, PluginQueue, PluginSql } from 'anvil/plugin';
-import type { AnvilQueue } from '../../server/queue/backend.ts';
-import { loadSql } from '../../server/db/sql.ts';
+import { type AnvilQueue, type Logger, type PluginQueue, type PluginSql, loadSql } from 'anvil/plugin';
 import type { JobResources } from './resources.ts';
 import type { Job } from './rows.ts';
 

@@ -6,9 +6,6 @@
 import os from 'node:os';
 import path from 'node:path';
 import { AnvilError, anvilVersion, definePlugin, ErrorCodes, type RecipeSpec } from 'anvil/plugin';
-import { localBus, redisBus, type ControlBus } from '../../gpu-workers/bus.ts';
-import { builtinRecipes } from '../../gpu-workers/recipes/index.ts';
-import { commandRecipe } from '../../gpu-workers/recipes/command.ts';
 import { BlobStore } from './blobs.ts';
 import { jobsConfig } from './config.ts';
 import { Dispatcher } from './dispatch.ts';
@@ -20,6 +17,15 @@ import { JobStore, jobsMigrations } from './store.ts';
 import { Sweeper } from './sweeper.ts';
 import { registerJobTools, startNotifications } from './tools/index.ts';
 import { eventsRoute } from './events.ts';
+import { type ControlBus, builtinRecipes, commandRecipe, localBus, redisBus } from '../../gpu-workers/index.ts';
+
+export type { JobsConfig } from './config.ts';
+export type { JobsRuntime } from './runtime.ts';
+export type { JobService, SuccessHook } from './service.ts';
+export type { Job } from './store.ts';
+export type { BlobStore } from './blobs.ts';
+export { JOB_STATES } from './states.ts';
+export { LIMITS as JOB_LIMITS } from './store.ts';
 
 export const jobsPlugin = definePlugin({
   id: 'jobs',

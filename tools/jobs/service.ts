@@ -8,8 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
-import { AnvilError, ErrorCodes, type Logger, type PluginSql, type RecipeSpec } from 'anvil/plugin';
-import type { ControlBus } from '../../gpu-workers/bus.ts';
+import { AnvilError, ErrorCodes, type Logger, type PluginSql, type RecipeSpec, loadSql } from 'anvil/plugin';
 import {
   finishRequestSchema,
   heartbeatRequestSchema,
@@ -27,12 +26,12 @@ import {
   type RegisterResponse,
   type ReportRequest,
   type StoredCheckpoint,
-} from '../../gpu-workers/wire.ts';
-import { loadSql } from '../../server/db/sql.ts';
+} from '../../contracts/wire.ts';
 import type { BlobStore } from './blobs.ts';
 import { isLimited, type Dispatcher } from './dispatch.ts';
 import { toArtifact, type ArtifactRow, type CancelResult, type Job, type JobStore, type SubmitInput, type SubmitResult, type TransitionInput } from './store.ts';
 import { parseWith } from './parse.ts';
+import { type ControlBus } from '../../gpu-workers/index.ts';
 
 const sql = (name: string) => loadSql(import.meta.url, `./sql/${name}.sql`);
 const SQL = {

@@ -4,12 +4,11 @@
  * jobs BullMQ lost, and preempt a lower-priority job when a higher-priority one has waited too long
  * for its class with no free slot anywhere.
  */
-import type { Logger, PluginSql } from 'anvil/plugin';
-import { loadSql } from '../../server/db/sql.ts';
-import { unmetRequirements, type Capabilities } from '../../gpu-workers/probe.ts';
+import { type Logger, type PluginSql, loadSql } from 'anvil/plugin';
 import type { Dispatcher } from './dispatch.ts';
 import type { JobResources } from './resources.ts';
 import type { JobService } from './service.ts';
+import { type Capabilities, unmetRequirements } from '../../gpu-workers/index.ts';
 
 const sql = (name: string) => loadSql(import.meta.url, `./sql/${name}.sql`);
 const SQL = {

@@ -5,12 +5,10 @@
  * `{model: {name, version}}`. It runs before the job is marked succeeded; a throw fails the job
  * (`finalize_failed`). Jobs of these recipes submitted some other way (jobs_submit) are left alone.
  */
-import type { Logger } from 'anvil/plugin';
-import type { ArtifactRecord } from '../../gpu-workers/wire.ts';
-import { anvilVersion } from '../../server/version.ts';
+import { type Logger, anvilVersion } from 'anvil/plugin';
+import type { ArtifactRecord } from '../../contracts/wire.ts';
 import type { DatasetStore } from '../datasets/index.ts';
-import type { SuccessHook } from '../jobs/service.ts';
-import type { Job } from '../jobs/store.ts';
+import type { Job, SuccessHook } from '../jobs/index.ts';
 import type { ModelRegistry } from '../models/index.ts';
 import { classifierResultSchema, isTrainingRecipe, MODEL_ARTIFACTS, signatureOf, TASKS } from './plan.ts';
 import type { TrainingRun, TrainingRunStore } from './store.ts';

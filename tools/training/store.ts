@@ -4,8 +4,7 @@
  * under the job's idempotency key and names the job once the submit returned; the success hook
  * reads it by job id, or by the job's key when a crash came in between.
  */
-import type { PluginSql } from 'anvil/plugin';
-import { loadSql } from '../../server/db/sql.ts';
+import { type PluginSql, loadSql } from 'anvil/plugin';
 
 /** The migrations the store needs in the plugin's schema (`ctx.migrations(trainingMigrations)`). */
 export const trainingMigrations = new URL('./migrations/', import.meta.url);

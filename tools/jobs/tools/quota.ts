@@ -1,5 +1,4 @@
-import { AnvilError, ErrorCodes, hasScope, OPERATOR_SCOPES, z, type ToolSpec } from 'anvil/plugin';
-import { loadSql } from '../../../server/db/sql.ts';
+import { AnvilError, ErrorCodes, hasScope, loadSql, OPERATOR_SCOPES, z, type ToolSpec } from 'anvil/plugin';
 import { LIMITS } from '../store.ts';
 import type { JobsRuntime } from '../runtime.ts';
 

@@ -1,5 +1,4 @@
-import { hasScope, OPERATOR_SCOPES, z, type ToolSpec } from 'anvil/plugin';
-import { loadSql } from '../../../server/db/sql.ts';
+import { hasScope, loadSql, OPERATOR_SCOPES, z, type ToolSpec } from 'anvil/plugin';
 import type { JobsRuntime } from '../runtime.ts';
 
 const SQL = { inProject: loadSql(import.meta.url, '../sql/jobs-in-project.sql') } as const;

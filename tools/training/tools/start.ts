@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { AnvilError, ErrorCodes, z, type ToolSpec } from 'anvil/plugin';
-import { LIMITS as DATASET_LIMITS, NAME_PATTERN } from '../../datasets/limits.ts';
-import { JOB_STATES } from '../../jobs/states.ts';
-import { LIMITS as JOB_LIMITS } from '../../jobs/store.ts';
-import { modelNameSchema } from '../../models/schema.ts';
+import { DATASET_LIMITS, NAME_PATTERN } from '../../datasets/index.ts';
+import { JOB_LIMITS, JOB_STATES } from '../../jobs/index.ts';
+import { modelNameSchema } from '../../models/index.ts';
 import { chooseRecipe, DATASET_INPUT, datasetParams, defaultModelName, TRAINING_RECIPES } from '../plan.ts';
 import type { TrainingRuntime } from '../runtime.ts';
 
