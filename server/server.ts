@@ -76,7 +76,7 @@ export async function startAnvilServer(options: StartOptions): Promise<AnvilServ
       baseDir: options.pluginBaseDir,
       builtins: builtinPlugins,
       // The built-in skills: always loaded (tool profiles and per-project switches trim what callers see).
-      always: [corePlugin, jobsPlugin, datasetsPlugin, modelsPlugin, trainingPlugin, evaluationPlugin],
+      always: [corePlugin, jobsPlugin, datasetsPlugin, modelsPlugin, trainingPlugin, evaluationPlugin].map((descriptor) => ({ descriptor })),
       extra: options.extraPlugins ?? [],
     });
     const host = plugins;

@@ -48,8 +48,11 @@ export interface PluginHostOptions {
   /** Where relative plugin paths in the config are resolved from (the config file's folder). */
   baseDir: string;
   builtins: Readonly<Record<string, BuiltinLoader>>;
-  /** Plugins loaded before any configured one, always (the core plugin). */
-  always: ReadonlyArray<PluginDescriptor<string, z.ZodType, unknown>>;
+  /**
+   * Plugins loaded before any configured one, always (the built-in skills), each with the plugin
+   * configuration the server hands it (e.g. the jobs plugin gets the `jobs` section of the server's config).
+   */
+  always: ReadonlyArray<{ descriptor: PluginDescriptor<string, z.ZodType, unknown>; config?: unknown }>;
   /** Descriptors handed over directly (the test harness), loaded after the configured ones, as third-party plugins. */
   extra?: ReadonlyArray<{ descriptor: PluginDescriptor; config?: unknown }>;
 }
@@ -142,7 +145,7 @@ export class PluginHost {
 
   private async load(options: PluginHostOptions): Promise<void> {
     const { log } = this.runtime;
-    const always = options.always.map((descriptor): LoadedEntry => ({ source: 'builtin', builtin: true, rawConfig: undefined, permissions: undefined, strict: true, exported: descriptor }));
+    const always = options.always.map(({ descriptor, config }): LoadedEntry => ({ source: 'builtin', builtin: true, rawConfig: config, permissions: undefined, strict: true, exported: descriptor }));
     const extra = (options.extra ?? []).map(
       ({ descriptor, config }): LoadedEntry => ({ source: `inline:${descriptor.id}`, builtin: false, rawConfig: config, permissions: undefined, strict: false, exported: descriptor }),
     );
