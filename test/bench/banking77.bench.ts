@@ -74,7 +74,7 @@ export async function run(context: BenchContext): Promise<Figure[]> {
     const file = path.join(dir, 'banking77.jsonl');
     const { test } = writeBanking77Jsonl(file);
     const extra = JSON.parse(process.env.BENCH_BANKING77_PARAMS ?? '{}') as Record<string, unknown>;
-    const params = { dataset: { file, textColumn: 'text', labelColumn: 'category', splitColumn: 'split' }, ...extra };
+    const params = { dataset: { file: path.basename(file), textColumn: 'text', labelColumn: 'category', splitColumn: 'split' }, ...extra };
     const events: RecipeEvent[] = [];
     let peak = 0;
     const started = performance.now();
