@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { PluginHost } from '../plugins/host/host.ts';
 import { builtinPlugins } from '../tools/builtins.ts';
 import { corePlugin } from '../tools/core/index.ts';
@@ -35,9 +36,17 @@ export interface StartOptions {
   stdio: boolean;
   /** Where relative plugin paths are resolved from: the config file's folder. */
   pluginBaseDir: string;
+  /** The config file, which no plugin serves to callers (datasets_import refuses it). */
+  configFile?: string;
   /** Plugin descriptors given directly (the test harness), loaded after the configured ones. */
   extraPlugins?: ReadonlyArray<{ descriptor: PluginDescriptor; config?: unknown }>;
   defaultMetrics?: boolean;
+}
+
+/** What the server keeps to itself: its home (keys, database, config), config file, log file and artifact store. */
+function protectedPaths(config: AnvilConfig, configFile: string | undefined): string[] {
+  const places = [config.home, configFile, config.log.file, config.jobs.artifactDir];
+  return places.filter((place): place is string => place !== undefined).map((place) => path.resolve(place));
 }
 
 /** Starts the runtime, the plugins and the requested transports; the seam `anvil serve` and tests share. */
@@ -76,7 +85,14 @@ export async function startAnvilServer(options: StartOptions): Promise<AnvilServ
       baseDir: options.pluginBaseDir,
       builtins: builtinPlugins,
       // The built-in skills: always loaded (tool profiles and per-project switches trim what callers see).
-      always: [corePlugin, jobsPlugin, datasetsPlugin, modelsPlugin, trainingPlugin, evaluationPlugin].map((descriptor) => ({ descriptor })),
+      always: [
+        { descriptor: corePlugin },
+        { descriptor: jobsPlugin },
+        { descriptor: datasetsPlugin, config: { roots: config.datasets.roots, protectedPaths: protectedPaths(config, options.configFile) } },
+        { descriptor: modelsPlugin },
+        { descriptor: trainingPlugin },
+        { descriptor: evaluationPlugin },
+      ],
       extra: options.extraPlugins ?? [],
     });
     const host = plugins;

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import * as z from 'zod';
 
 const portSchema = z.number().int().min(0).max(65535);
@@ -8,6 +9,7 @@ const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL');
 const redisUrl = z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL');
+const absolutePath = z.string().refine((value) => path.isAbsolute(value), 'expected an absolute path');
 
 /** A plugin to load: an npm package or path, the same with options, or a built-in by id. */
 export const pluginEntrySchema = z.union([
@@ -123,6 +125,18 @@ export const configSchema = z
         artifactDir: z.string().min(1).optional(),
         /** Lets the local worker run the `command` recipe (any executable): off unless you trust every submitter. */
         allowCommandRecipe: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    datasets: z
+      .object({
+        /**
+         * Directories `datasets_import` may read server files from, for every caller. Empty (the
+         * default): no server path is importable over HTTP; a stdio user still imports from the
+         * working directory. ANVIL_HOME, the config file, the log file and the artifact store are
+         * refused even under a root.
+         */
+        roots: z.array(absolutePath).default([]),
       })
       .strict()
       .prefault({}),

@@ -14,7 +14,8 @@ import { AnvilError, definePlugin, ErrorCodes } from 'anvil/plugin';
 import { anvilVersion } from '../../server/version.ts';
 import { jobsPlugin } from '../jobs/index.ts';
 import { datasetRoutes } from './http.ts';
-import { datasetRoots, ROOTS_ENV } from './paths.ts';
+import { datasetsConfig } from './config.ts';
+import type { PathPolicy } from './paths.ts';
 import type { DatasetsRuntime } from './runtime.ts';
 import { DatasetService } from './service.ts';
 import { DatasetStore, datasetsMigrations } from './store.ts';
@@ -23,6 +24,8 @@ import { importTool } from './tools/import.ts';
 import { listTool } from './tools/list.ts';
 
 export type { DatasetsRuntime } from './runtime.ts';
+export type { DatasetsConfig } from './config.ts';
+export type { PathPolicy } from './paths.ts';
 export type { ImportOutcome, ImportCall, SampleResult } from './service.ts';
 export type { ImportOptions, LabelDistribution, SplitCounts } from './importer.ts';
 export type { DatasetStore, DatasetVersion, LineageEntry, LineageInput, LineageKind, LineageQuery, ModelRef, ResolvedDataset } from './store.ts';
@@ -37,11 +40,12 @@ export const datasetsPlugin = definePlugin({
   description: 'Versioned training datasets per project: import CSV/JSONL/JSON, typed columns, stratified splits, lineage',
   requires: { plugins: { jobs: '*' } },
   permissions: ['sql'],
+  config: datasetsConfig,
   register(ctx) {
     ctx.migrations(datasetsMigrations);
     const jobs = ctx.use(jobsPlugin);
     const internal = ctx.internal;
-    const roots = datasetRoots({ cwd: process.cwd(), home: internal?.config.home ?? process.env.ANVIL_HOME, env: process.env[ROOTS_ENV] });
+    const paths: PathPolicy = { roots: ctx.config.roots, cwd: process.cwd(), protectedPaths: ctx.config.protectedPaths };
 
     let runtime: DatasetsRuntime | undefined;
     const ready = (): DatasetsRuntime => {
@@ -58,9 +62,9 @@ export const datasetsPlugin = definePlugin({
 
     ctx.onReady(() => {
       const store = new DatasetStore(ctx.sql);
-      const service = new DatasetService({ store, blobs: () => jobs.jobs().blobs, roots, cwd: process.cwd(), log: ctx.log });
-      runtime = { store, service, roots };
-      ctx.log.debug({ roots }, 'datasets ready');
+      const service = new DatasetService({ store, blobs: () => jobs.jobs().blobs, paths, log: ctx.log });
+      runtime = { store, service, paths };
+      ctx.log.debug({ roots: paths.roots }, 'datasets ready');
     });
     return { datasets: ready };
   },
