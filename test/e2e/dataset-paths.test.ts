@@ -2,8 +2,8 @@
  * `datasets_import` from a server path, tried as an attacker with a `datasets:write` key over HTTP
  * (real `anvil serve`, real MCP client): /etc/passwd, `..`, `.env`, the config file, ANVIL_HOME,
  * symlinks leading out, the server's working directory, and recipe params naming files outside the
- * work dir. Then the same server without roots (nothing importable over HTTP), and a stdio user,
- * who keeps the working directory but not its hidden files nor ANVIL_HOME.
+ * work dir. Then a stdio user, who keeps the working directory but not its hidden files nor
+ * ANVIL_HOME. (A server without roots refusing every path over HTTP: tenant-sweep.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -59,7 +59,7 @@ describe('datasets_import over HTTP, as an attacker with a datasets:write key', 
     symlinkSync(path.join(data.dir, '.env'), path.join(data.dir, 'innocent.csv'));
     data.write('bad.csv', 'text,label,API_TOKEN\nhi,a,sk_live_ghi\nyo,b\n');
     // The home's parent is a root too: ANVIL_HOME inside a root stays closed.
-    server = await startAnvil({ home: home.home, env: { ANVIL_DATASET_ROOTS: `${data.dir},${path.dirname(home.home)}`, ANVIL_CONFIG: configFile } });
+    server = await startAnvil({ startTimeoutMs: 180_000, home: home.home, env: { ANVIL_DATASET_ROOTS: `${data.dir},${path.dirname(home.home)}`, ANVIL_CONFIG: configFile } });
     const key = await server.createKey('alpha', 'datasets:read,datasets:write,jobs:read,jobs:write');
     session = await connectHttp('sdk2', server.mcpUrl, { key: key.key });
   });
@@ -124,34 +124,6 @@ describe('datasets_import over HTTP, as an attacker with a datasets:write key', 
   });
 });
 
-describe('datasets_import over HTTP with no roots configured', () => {
-  let data: DatasetRoot;
-  let server: AnvilServerProcess;
-
-  before(async () => {
-    data = createDatasetRoot();
-    data.write('good.csv', GOOD);
-    server = await startAnvil();
-  });
-  after(async () => {
-    await server?.dispose();
-    data?.remove();
-  });
-
-  it('no server path is importable, and the refusal says how to open one or upload', async () => {
-    const key = await server.createKey('alpha', 'datasets:write');
-    const session = await connectHttp('sdk1', server.mcpUrl, { key: key.key });
-    try {
-      for (const file of [path.join(data.dir, 'good.csv'), path.join(repoRoot, 'package.json'), path.join(server.home, 'anvil.config.json')]) {
-        const outcome = await session.callTool('datasets_import', { name: 'x', path: file, format: 'csv' });
-        refused(outcome, /^ANVIL_E_FORBIDDEN: .*no server directory is open to this caller.*ANVIL_DATASET_ROOTS.*upload/, file);
-      }
-    } finally {
-      await session.close();
-    }
-  });
-});
-
 describe('datasets_import over stdio: the local user keeps the working directory', () => {
   let home: TempHome;
   let data: DatasetRoot;
@@ -165,7 +137,7 @@ describe('datasets_import over stdio: the local user keeps the working directory
     writeFileSync(path.join(home.home, 'secrets.csv'), 'text,label\nsk_live_home,a\nhunter2,b\n');
     const { command, args } = anvilCommand(['serve', '--stdio']);
     client = new Client({ name: 'anvil-e2e-stdio-paths', version: '1.0.0' });
-    await client.connect(new StdioClientTransport({ command, args, cwd: data.dir, env: childEnv({ ANVIL_HOME: home.home }), stderr: 'ignore' }));
+    await client.connect(new StdioClientTransport({ command, args, cwd: data.dir, env: childEnv({ ANVIL_HOME: home.home }), stderr: 'ignore' }), { timeout: 180_000 });
   });
   after(async () => {
     await client?.close().catch(() => {});
