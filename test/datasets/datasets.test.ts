@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { createTestHost, type CallOutcome, type TestHost } from 'anvil/testing';
 import { parseCsv } from '../../tools/datasets/csv.ts';
+import { banking77Missing } from '../training/banking77.ts';
 import { datasetsPlugin, type DatasetsRuntime } from '../../tools/datasets/index.ts';
 
 const banking77 = fileURLToPath(new URL('../../../shared/datasets/banking77/train.csv', import.meta.url));
@@ -108,8 +109,9 @@ describe('datasets plugin', () => {
   });
 
   test('a Banking77 slice: stratified split with a seed, label distribution, idempotent re-import, the stored JSONL', async (t) => {
-    if (!existsSync(banking77)) {
-      t.skip(`Banking77 is not at ${banking77}`);
+    const missing = banking77Missing();
+    if (missing) {
+      t.skip(missing);
       return;
     }
     const { csv, categories } = await banking77Slice();
