@@ -5,7 +5,7 @@
  * answer. `anvil worker` runs one against a remote control plane over HTTP; `anvil serve` runs one
  * in-process on embedded storage.
  *
- *     const agent = new WorkerAgent({ control, queue, bus, name, capabilities, slots, recipes, workRoot, log });
+ *     const agent = new WorkerAgent({ control, queues, bus, name, capabilities, slots, recipes, workRoot, log });
  *     await agent.start();
  *     await agent.close('preempt'); // checkpoint running jobs and hand them back
  */
@@ -13,7 +13,8 @@ import os from 'node:os';
 import { DelayedError, type Job as BullJob } from 'bullmq';
 import type { Logger } from 'pino';
 import { isAnvilError, ErrorCodes, errorMessage } from '../server/errors.ts';
-import type { AnvilWorker, QueueBackend } from '../server/queue/backend.ts';
+import type { Processor } from 'bullmq';
+import type { AnvilWorker, WorkerSettings } from '../server/queue/backend.ts';
 import type { ControlBus } from './bus.ts';
 import { JobRun, type ResolvedRecipe } from './job-run.ts';
 import { unmetRequirements, type Capabilities, type Resources } from './probe.ts';
@@ -25,9 +26,24 @@ export const JOBS_QUEUE_PREFIX = 'jobs-';
 /** How long a job this node cannot serve waits before BullMQ offers it again (to any worker). */
 const HAND_BACK_MS = 2_000;
 
+/** What a queued job carries: the job's id (the SQL row is the truth) and what it needs. */
+export interface QueuedJob {
+  jobId: string;
+  resources?: Resources;
+}
+
+/**
+ * Where the agent takes jobs from: a BullMQ consumer on the queue of one resource class
+ * (`jobs-<class>`). `anvil worker` opens them on its own queue backend; the local worker through
+ * the jobs plugin's `ctx.queue`.
+ */
+export interface JobQueues {
+  consume(resourceClass: string, processor: Processor<QueuedJob, unknown, string>, settings: WorkerSettings): AnvilWorker<QueuedJob>;
+}
+
 export interface WorkerAgentOptions {
   control: ControlPlane;
-  queue: QueueBackend;
+  queues: JobQueues;
   /** Stop requests arrive here first; heartbeat answers are the fallback. */
   bus?: ControlBus;
   name: string;
@@ -50,7 +66,7 @@ interface Active {
 
 export class WorkerAgent {
   private workerId: string | undefined;
-  private readonly consumers: Array<AnvilWorker<{ jobId: string; resources?: Resources }>> = [];
+  private readonly consumers: Array<AnvilWorker<QueuedJob>> = [];
   private readonly active = new Map<string, Active>();
   private heartbeat: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -86,7 +102,7 @@ export class WorkerAgent {
       if (message.type === 'stop' && message.worker === this.workerId) this.stopJob(message.jobId, message.why);
     });
     for (const resourceClass of capabilities.resourceClasses) {
-      const consumer = this.options.queue.openWorker<{ jobId: string; resources?: Resources }>(`${JOBS_QUEUE_PREFIX}${resourceClass}`, (job, token) => this.process(job, token), {
+      const consumer = this.options.queues.consume(resourceClass, (job, token) => this.process(job, token), {
         concurrency: this.options.slots,
         // A job whose worker dies is handed back by BullMQ after this long; the SQL claim keeps it from running twice.
         lockDuration: 30_000,

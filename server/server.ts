@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { PluginHost } from '../plugins/host/host.ts';
+import { PluginHost, type PluginHostOptions } from '../plugins/host/host.ts';
 import { builtinPlugins } from '../tools/builtins.ts';
 import { corePlugin } from '../tools/core/index.ts';
 import { jobsPlugin } from '../tools/jobs/index.ts';
@@ -7,6 +7,8 @@ import { datasetsPlugin } from '../tools/datasets/index.ts';
 import { modelsPlugin } from '../tools/models/index.ts';
 import { trainingPlugin } from '../tools/training/index.ts';
 import { evaluationPlugin } from '../tools/evaluation/index.ts';
+import { deploymentsPlugin } from '../tools/deployment/index.ts';
+import { knowledgePlugin } from '../tools/knowledge/index.ts';
 import type { AnvilConfig } from './config/schema.ts';
 import { startHttpServer, type HttpServerHandle } from './http/serve.ts';
 import type { Logger } from './log.ts';
@@ -44,9 +46,28 @@ export interface StartOptions {
 }
 
 /** What the server keeps to itself: its home (keys, database, config), config file, log file and artifact store. */
-function protectedPaths(config: AnvilConfig, configFile: string | undefined): string[] {
-  const places = [config.home, configFile, config.log.file, config.jobs.artifactDir];
+function protectedPaths(config: AnvilConfig, configFile: string | undefined, artifactDir: string): string[] {
+  const places = [config.home, configFile, config.log.file, artifactDir];
   return places.filter((place): place is string => place !== undefined).map((place) => path.resolve(place));
+}
+
+/**
+ * The built-in skills with the plugin config the server hands each: the jobs plugin gets the `jobs`
+ * section (artifact and work directories resolved under the home, where they have always been), the
+ * datasets plugin its import roots and the places it must never read (datasets_import).
+ */
+function builtinSkills(config: AnvilConfig, configFile: string | undefined): PluginHostOptions['always'] {
+  const jobs = { ...config.jobs, artifactDir: config.jobs.artifactDir ?? path.join(config.home, 'artifacts'), workDir: config.jobs.workDir ?? path.join(config.home, 'work') };
+  return [
+    { descriptor: corePlugin },
+    { descriptor: jobsPlugin, config: jobs },
+    { descriptor: datasetsPlugin, config: { roots: config.datasets.roots, protectedPaths: protectedPaths(config, configFile, jobs.artifactDir) } },
+    { descriptor: modelsPlugin },
+    { descriptor: trainingPlugin },
+    { descriptor: evaluationPlugin },
+    { descriptor: deploymentsPlugin },
+    { descriptor: knowledgePlugin },
+  ];
 }
 
 /** Starts the runtime, the plugins and the requested transports; the seam `anvil serve` and tests share. */
@@ -85,14 +106,7 @@ export async function startAnvilServer(options: StartOptions): Promise<AnvilServ
       baseDir: options.pluginBaseDir,
       builtins: builtinPlugins,
       // The built-in skills: always loaded (tool profiles and per-project switches trim what callers see).
-      always: [
-        { descriptor: corePlugin },
-        { descriptor: jobsPlugin },
-        { descriptor: datasetsPlugin, config: { roots: config.datasets.roots, protectedPaths: protectedPaths(config, options.configFile) } },
-        { descriptor: modelsPlugin },
-        { descriptor: trainingPlugin },
-        { descriptor: evaluationPlugin },
-      ],
+      always: builtinSkills(config, options.configFile),
       extra: options.extraPlugins ?? [],
     });
     const host = plugins;

@@ -9,7 +9,7 @@ import type { AfterToolHook, BeforeToolHook } from '../../server/mcp/contracts.t
 import type { Runtime } from '../../server/runtime.ts';
 import { anvilVersion } from '../../server/version.ts';
 import { within } from '../../server/within.ts';
-import type { ExtensionPoints, HostInfo, InternalServices, PluginContext, PluginDescriptor, PluginReport, PluginRoute, ToolSpec } from '../sdk/types.ts';
+import type { ExtensionPoints, HostAdmin, HostInfo, PluginContext, PluginPermission, PluginDescriptor, PluginReport, PluginRoute, ToolSpec } from '../sdk/types.ts';
 import { schedule } from './schedule.ts';
 import { catalogPrompt, catalogResource, catalogTool, type ContributionScope } from './contributions.ts';
 import { EventBus } from './events.ts';
@@ -76,14 +76,21 @@ export class PluginHost {
   private readonly closers: Array<{ pluginId: string; close: () => Promise<void> | void }> = [];
   private readonly changeListeners: Array<(project: string | undefined) => void> = [];
   private current: Catalog;
-  private readonly internal: InternalServices;
+  private readonly admin: HostAdmin;
 
   private constructor(private readonly runtime: Runtime) {
     this.events = new EventBus(runtime.log.child({ component: 'events' }));
     this.state = new ProjectPluginState(runtime.services.storage);
     this.current = this.buildCatalog();
-    this.internal = {
-      ...runtime.services,
+    const { services } = runtime;
+    this.admin = {
+      startedAt: services.startedAt,
+      health: () => services.health.snapshot(),
+      queueWorkers: async () => {
+        const counts: Record<string, number> = {};
+        await Promise.all([...services.workerQueues].map(async (name) => (counts[name] = await services.queue.openQueue(name).getWorkersCount().catch(() => 0))));
+        return counts;
+      },
       plugins: {
         reports: () => this.reports,
         disabled: (project) => this.state.disabled(project),
@@ -229,13 +236,23 @@ export class PluginHost {
     let dataDirMade = false;
     const hostInfo: HostInfo = {
       anvilVersion,
-      embedded: this.runtime.config.databaseUrl === undefined,
+      embedded: services.storage.kind === 'pglite',
+      storage: services.storage.kind,
+      queue: services.queue.kind,
       get dataDir() {
         if (!dataDirMade) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
         dataDirMade = true;
         return dataDir;
       },
+      toolNames: () => [...this.tools.keys(), ...staged.tools.map((tool) => tool.name)],
     };
+    const granted = (permission: PluginPermission) => {
+      if (!permissions.has(permission)) {
+        throw new AnvilError(ErrorCodes.PLUGIN_PERMISSION, `Plugin ${id} used ctx.${permission} without being granted the "${permission}" permission`);
+      }
+    };
+    const { redisUrl, queuePrefix } = this.runtime.config;
+    const admin = this.admin;
     const scope: ContributionScope = {
       pluginId: id,
       builtin: entry.builtin,
@@ -307,12 +324,20 @@ export class PluginHost {
         staged.routes.push(spec);
       },
       resourceUpdated: (uri) => services.resources.resourceUpdated(uri),
+      metrics: services.metrics,
       every: (name, intervalMs, work) => {
         const scheduled = schedule({ name, intervalMs, work, log: log.child({ schedule: name }) });
         staged.ready.push(scheduled.start);
         staged.closers.push(scheduled.stop);
       },
-      internal: entry.builtin ? this.internal : undefined,
+      get redis() {
+        granted('redis');
+        return { url: redisUrl, keyPrefix: queuePrefix };
+      },
+      get admin() {
+        granted('admin');
+        return admin;
+      },
     };
 
     let exported: unknown;

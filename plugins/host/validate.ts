@@ -2,6 +2,7 @@ import semver from 'semver';
 import * as z from 'zod';
 import { AnvilError, ErrorCodes } from '../../server/errors.ts';
 import { PLUGIN_API_VERSION, type PluginDescriptor } from '../sdk/types.ts';
+import { PLUGIN_PERMISSIONS } from '../sdk/types.ts';
 
 export const pluginIdPattern = /^[a-z][a-z0-9_-]{0,39}$/;
 
@@ -17,7 +18,7 @@ const descriptorShape = z.object({
       plugins: z.record(z.string(), z.string().refine((value) => semver.validRange(value) !== null, 'expected a semver range')).optional(),
     })
     .optional(),
-  permissions: z.array(z.enum(['sql', 'queue', 'network', 'subprocess'])).optional(),
+  permissions: z.array(z.enum(PLUGIN_PERMISSIONS)).optional(),
   register: z.custom<PluginDescriptor['register']>((value) => typeof value === 'function', 'expected a register(ctx) function'),
 });
 

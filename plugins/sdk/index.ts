@@ -4,6 +4,12 @@
  */
 export * as z from 'zod';
 export { definePlugin, jsonSchemaInput } from './define.ts';
-export { PLUGIN_API_VERSION } from './types.ts';
+export { PLUGIN_API_VERSION, PLUGIN_PERMISSIONS } from './types.ts';
 export type * from './types.ts';
-export { AnvilError, ErrorCodes, isAnvilError, type ErrorCode } from '../../server/errors.ts';
+export { AnvilError, ErrorCodes, errorMessage, isAnvilError, type ErrorCode } from '../../server/errors.ts';
+/** Reads a `.sql` file beside the calling module: `loadSql(import.meta.url, './queries/x.sql')`. */
+export { loadSql } from '../../server/db/sql.ts';
+/** The version of the Anvil the plugin runs in (its package.json's). */
+export { anvilVersion } from '../../server/version.ts';
+/** Whether a principal's scopes grant `required` (`*` and `<area>:admin` imply the lower levels). */
+export { hasScope } from '../../server/auth/scopes.ts';

@@ -1,10 +1,10 @@
 import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/server';
 import type { Processor } from 'bullmq';
+import type { Registry } from 'prom-client';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import type * as z from 'zod';
 import type { AnvilQueue, AnvilWorker, WorkerSettings } from '../../server/queue/backend.ts';
-import type { CoreServices } from '../../server/services.ts';
 import type { AppEnv } from '../../server/http/env.ts';
 
 /** The plugin API this host implements. A plugin built for another one is refused before it runs. */
@@ -16,8 +16,16 @@ import type { AfterToolHook, BeforeToolHook, CallerPrincipal, ProgressUpdate, To
 
 export type { AfterToolHook, BeforeToolHook, CallerPrincipal, PolicyDecision, ProgressUpdate, ToolAnnotations, ToolCallInfo, ToolResult } from '../../server/mcp/contracts.ts';
 
-/** What a plugin may ask the host for; `sql` and `queue` gate `ctx.sql` and `ctx.queue`. */
-export type PluginPermission = 'sql' | 'queue' | 'network' | 'subprocess';
+/**
+ * What a plugin may ask the host for. A third-party plugin gets only what its entry in
+ * anvil.config.json grants (`permissions: [...]`); asking for more refuses it before it runs.
+ * - `sql`, `queue`: gate `ctx.sql` and `ctx.queue`.
+ * - `network`, `subprocess`: declarations an operator reviews (in-process code is not sandboxed).
+ * - `redis`: `ctx.redis`, the server's Redis URL (it may carry a password).
+ * - `admin`: `ctx.admin`, server health and plugin administration.
+ */
+export const PLUGIN_PERMISSIONS = ['sql', 'queue', 'network', 'subprocess', 'redis', 'admin'] as const;
+export type PluginPermission = (typeof PLUGIN_PERMISSIONS)[number];
 
 export interface SqlResult<R> {
   rows: R[];
@@ -122,6 +130,12 @@ export interface RecipeSpec {
   /** A module or executable the worker starts as a child process. */
   readonly entry: string | URL;
   readonly params?: ObjectSchema;
+  /**
+   * Why this machine cannot run the recipe (a missing runtime, e.g. Python without torch), or
+   * undefined when it can. Workers call it once at start: they do not offer an unavailable recipe
+   * and report the reason (jobs_explain, anvil doctor). Keep it cheap.
+   */
+  readonly unavailable?: () => string | undefined;
 }
 
 /**
@@ -178,8 +192,45 @@ export interface HostInfo {
   readonly anvilVersion: string;
   /** True on the embedded default (PGlite in-process), false on Postgres. */
   readonly embedded: boolean;
+  /** Where SQL runs: PGlite in-process, or a Postgres server. */
+  readonly storage: 'pglite' | 'postgres';
+  /** What carries BullMQ queues: Redis, or BullMQ's Postgres backend on the same database. */
+  readonly queue: 'bullmq-redis' | 'bullmq-postgres';
   /** A directory that belongs to this plugin alone (`<ANVIL_HOME>/plugins/<id>`), created on first use. */
   readonly dataDir: string;
+  /** The public names of the tools registered so far (by plugins registered before this one, and this one). */
+  toolNames(): readonly string[];
+}
+
+/** The server's Redis, for a plugin granted the `redis` permission. */
+export interface RedisAccess {
+  /** `redis://…` (may carry a password); undefined when the server runs without Redis. */
+  readonly url: string | undefined;
+  /** The server's key prefix (`queuePrefix`): keep keys under `<keyPrefix>:<pluginId>:` so deployments sharing a Redis stay apart. */
+  readonly keyPrefix: string;
+}
+
+export interface ProbeResult {
+  readonly ok: boolean;
+  readonly latencyMs: number | null;
+  readonly error?: string;
+}
+
+/** Storage, queue and migration checks, at most a second old. */
+export interface HostHealth {
+  readonly checkedAt: Date;
+  readonly storage: ProbeResult & { readonly serverVersion: string | null };
+  readonly queue: ProbeResult;
+  readonly migrations: ReadonlyArray<{ readonly scope: string; readonly current: number; readonly latest: number }>;
+}
+
+/** Server administration, for a plugin granted the `admin` permission (the core plugin). */
+export interface HostAdmin {
+  readonly startedAt: Date;
+  health(): Promise<HostHealth>;
+  /** Workers connected to each queue the host counts (queue name → count). */
+  queueWorkers(): Promise<Record<string, number>>;
+  readonly plugins: PluginAdmin;
 }
 
 /** What `register` receives: everything a plugin contributes goes through here. */
@@ -231,8 +282,16 @@ export interface PluginContext<C = unknown> {
    * runs at once; a run that throws is logged and the schedule goes on. The signal aborts at close.
    */
   every(name: string, intervalMs: number, work: (signal: AbortSignal) => Promise<void> | void): void;
-  /** Host services, for Anvil's own built-in plugins only (undefined for third-party plugins). */
-  readonly internal: InternalServices | undefined;
+  /**
+   * The server's Prometheus registry, served at /metrics: register prom-client metrics here
+   * (`registers: [ctx.metrics]`), named `anvil_<pluginId>_…`. One per server, so two servers in
+   * one process never share series.
+   */
+  readonly metrics: Registry;
+  /** Present when the plugin was granted the `redis` permission; throws ANVIL_E_PLUGIN_PERMISSION otherwise. */
+  readonly redis: RedisAccess;
+  /** Present when the plugin was granted the `admin` permission; throws ANVIL_E_PLUGIN_PERMISSION otherwise. */
+  readonly admin: HostAdmin;
 }
 
 /** What the host reports about each configured plugin. */
@@ -253,8 +312,6 @@ export interface PluginAdmin {
   disabled(project: string): Promise<ReadonlySet<string>>;
   setEnabled(project: string, pluginId: string, enabled: boolean, by: string): Promise<PluginReport>;
 }
-
-export type InternalServices = CoreServices & { readonly plugins: PluginAdmin };
 
 /** The inert, versioned description of a plugin; nothing runs until the host calls `register`. */
 export interface PluginDescriptor<Id extends string = string, C extends z.ZodType = z.ZodType, E = void> {

@@ -1,5 +1,7 @@
 import path from 'node:path';
 import * as z from 'zod';
+import { jobsConfig } from '../../tools/jobs/config.ts';
+import { PLUGIN_PERMISSIONS } from '../../plugins/sdk/types.ts';
 
 const portSchema = z.number().int().min(0).max(65535);
 const positiveInt = z.number().int().positive();
@@ -19,7 +21,7 @@ export const pluginEntrySchema = z.union([
       module: z.string().min(1),
       config: z.unknown().optional(),
       /** When given, the permissions the plugin may have; it is refused if it asks for more. */
-      permissions: z.array(z.enum(['sql', 'queue', 'network', 'subprocess'])).optional(),
+      permissions: z.array(z.enum(PLUGIN_PERMISSIONS)).optional(),
       /** Refuse to start the server when this plugin fails, instead of leaving it out. */
       strict: z.boolean().optional(),
     })
@@ -85,6 +87,8 @@ export const configSchema = z
     log: z
       .object({
         level: z.enum(logLevels).default('info'),
+        /** `auto`: readable lines when stderr is a terminal, JSON lines otherwise (piped, or to a file). */
+        format: z.enum(['auto', 'json', 'pretty']).default('auto'),
         /** Write logs to this file instead of stderr. */
         file: z.string().min(1).optional(),
       })
@@ -97,34 +101,29 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    jobs: z
+    /** The jobs plugin's settings (tools/jobs/config.ts), handed to it as its plugin config. */
+    jobs: jobsConfig.prefault({}),
+    /** The embedded PGlite (used when `databaseUrl` is unset); see docs/storage.md. */
+    embedded: z
       .object({
-        /** Run a worker inside `anvil serve`: `auto` does so on embedded storage (no DATABASE_URL). */
-        localWorker: z.enum(['auto', 'on', 'off']).default('auto'),
-        /** How many jobs the local worker runs at once. */
-        localWorkerSlots: z.number().int().min(1).max(256).default(2),
-        /** A worker silent this long is marked lost and its jobs are requeued from their checkpoints. */
-        leaseMs: z.number().int().min(1_000).max(3_600_000).default(15_000),
-        /** How often workers heartbeat (must be well under leaseMs). */
-        heartbeatMs: z.number().int().min(100).max(600_000).default(3_000),
-        /** How often the control plane sweeps leases, admits held jobs, preempts and reconciles. */
-        sweepMs: z.number().int().min(100).max(600_000).default(1_000),
-        /** A dispatched job waiting this long with no free worker may preempt a lower-priority job of its class. */
-        preemptAfterMs: z.number().int().min(0).max(3_600_000).default(3_000),
-        /** Retry backoff for infrastructure failures: base * 2^(attempt-1), capped. */
-        retryBackoffMs: z.number().int().min(0).max(3_600_000).default(1_000),
-        retryBackoffMaxMs: z.number().int().min(0).max(86_400_000).default(60_000),
-        /** Wall-clock limit of one attempt when the submission gives none. */
-        defaultTimeoutMs: z.number().int().min(1_000).max(7 * 86_400_000).default(86_400_000),
-        /** SIGTERM → SIGKILL grace for a recipe to checkpoint and exit. */
-        graceMs: z.number().int().min(0).max(600_000).default(10_000),
-        /** Default per-project quotas (null: unlimited); `jobs_quota` overrides them per project. */
-        maxConcurrentJobs: z.number().int().min(1).max(1_000_000).nullable().default(null),
-        maxGpus: z.number().int().min(0).max(1_000_000).nullable().default(null),
-        /** Where artifacts and checkpoints are kept (content-addressed); default `<home>/artifacts`. */
-        artifactDir: z.string().min(1).optional(),
-        /** Lets the local worker run the `command` recipe (any executable): off unless you trust every submitter. */
-        allowCommandRecipe: z.boolean().default(false),
+        /**
+         * PGlite extensions to load, each a module's export registered under `name`, e.g.
+         * `{name: 'vector', module: '@electric-sql/pglite-pgvector'}`; SQL still runs `create extension`.
+         */
+        extensions: z
+          .array(
+            z
+              .object({
+                name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an identifier'),
+                module: z.string().min(1),
+                /** The module's export holding the extension; defaults to `name`. */
+                exportName: z.string().min(1).optional(),
+              })
+              .strict(),
+          )
+          .default([]),
+        /** A connection silent this long while holding the one session loses its transaction and connection. */
+        idleInTransactionTimeoutMs: z.number().int().min(100).max(3_600_000).default(10_000),
       })
       .strict()
       .prefault({}),

@@ -336,7 +336,7 @@ test('resource notifications: bus changes become throttled resourceUpdated calls
   throttle.stop();
 
   const seen: string[] = [];
-  const detach = jobs.resources.attach((uri) => seen.push(uri));
+  const detach = host.server.runtime.services.resources.attach((uri) => seen.push(uri));
   startNotifications(jobs);
   const id = await submit();
   await jobs.bus.publish({ type: 'job', project: 'default', jobId: id, kind: 'logs' });

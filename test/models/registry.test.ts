@@ -256,13 +256,15 @@ describe('tools and resources', () => {
   });
 });
 
-describe('loaded as a third-party plugin', () => {
-  it('offers the same tool names (the host adds the models_ prefix)', async () => {
+describe('loaded again as a third-party plugin', () => {
+  it('is refused as a duplicate; the built-in keeps serving models_*', async () => {
     const thirdParty = await createTestHost({ plugins: [modelsPlugin] });
     try {
       const { tools } = await thirdParty.client.listTools();
       const names = tools.map((tool) => tool.name).filter((name) => name.startsWith('models_')).sort();
       assert.deepEqual(names, ['models_get', 'models_list', 'models_set_alias']);
+      const duplicate = thirdParty.server.plugins.reports.find((report) => report.id.startsWith('models (inline'));
+      assert.equal(duplicate?.error?.code, 'ANVIL_E_PLUGIN_DUPLICATE');
       const exported = thirdParty.server.plugins.exportsOf(modelsPlugin);
       await exported?.registry().registerVersion('default', registration('third'));
       const got = await thirdParty.call('models_get', { name: 'third' });

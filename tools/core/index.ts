@@ -1,24 +1,23 @@
-import { definePlugin, z } from 'anvil/plugin';
-import { anvilVersion } from '../../server/version.ts';
+import { anvilVersion, definePlugin, z } from 'anvil/plugin';
 import { registerPluginTools } from './plugins.ts';
 import { statusTool } from './status.ts';
 import { whoamiTool } from './whoami.ts';
 
 /**
  * The core plugin: what every Anvil server offers whatever else is installed. It is written with
- * the same public API as any other plugin; being built in, it names its tools freely (`anvil_*`)
- * and reaches host services through `ctx.internal`.
+ * the same public API as any other plugin; being built in, it names its tools freely (`anvil_*`),
+ * and it holds the `admin` permission (server health, plugin administration) through `ctx.admin`.
  */
 export const corePlugin = definePlugin({
   id: 'anvil',
   version: anvilVersion,
   description: 'Server status, identity and plugin administration.',
+  permissions: ['admin'],
   register(ctx) {
-    const internal = ctx.internal;
-    if (!internal) throw new Error('the core plugin runs built in only');
-    ctx.tool(statusTool(internal));
+    const { admin, host } = ctx;
+    ctx.tool(statusTool(admin, host));
     ctx.tool(whoamiTool);
-    registerPluginTools(ctx, internal.plugins);
+    registerPluginTools(ctx, admin.plugins);
 
     ctx.resource({
       name: 'anvil-about',
@@ -27,7 +26,7 @@ export const corePlugin = definePlugin({
       uri: 'anvil://server/about',
       mimeType: 'application/json',
       async read(uri, _variables, { principal }) {
-        const about = { version: anvilVersion, storage: internal.storage.kind, queue: internal.queue.kind, principal: principal.id, project: principal.project };
+        const about = { version: anvilVersion, storage: host.storage, queue: host.queue, principal: principal.id, project: principal.project };
         return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(about, null, 2) }] };
       },
     });

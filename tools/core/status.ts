@@ -1,6 +1,5 @@
-import { z } from 'anvil/plugin';
-import type { InternalServices, ToolSpec } from 'anvil/plugin';
-import { anvilVersion } from '../../server/version.ts';
+import { anvilVersion, z } from 'anvil/plugin';
+import type { HostAdmin, HostInfo, ToolSpec } from 'anvil/plugin';
 
 const checkSchema = z.object({
   ok: z.boolean(),
@@ -21,7 +20,7 @@ export const statusOutput = z.object({
 
 const input = z.object({}).strict();
 
-export function statusTool(services: InternalServices): ToolSpec<typeof input, typeof statusOutput> {
+export function statusTool(admin: HostAdmin, host: HostInfo): ToolSpec<typeof input, typeof statusOutput> {
   return {
     name: 'anvil_status',
     title: 'Server status',
@@ -33,19 +32,13 @@ export function statusTool(services: InternalServices): ToolSpec<typeof input, t
     annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     scopes: ['anvil:read'],
     async handler() {
-      const health = await services.health.snapshot();
-      const byQueue: Record<string, number> = {};
-      await Promise.all(
-        [...services.workerQueues].map(async (name) => {
-          byQueue[name] = await services.queue.openQueue(name).getWorkersCount().catch(() => 0);
-        }),
-      );
+      const [health, byQueue] = await Promise.all([admin.health(), admin.queueWorkers()]);
       return {
         version: anvilVersion,
-        uptimeSeconds: Math.round((Date.now() - services.startedAt.getTime()) / 1000),
+        uptimeSeconds: Math.round((Date.now() - admin.startedAt.getTime()) / 1000),
         checkedAt: health.checkedAt.toISOString(),
-        storage: { kind: services.storage.kind, ...health.storage },
-        queue: { kind: services.queue.kind, ...health.queue },
+        storage: { kind: host.storage, ...health.storage },
+        queue: { kind: host.queue, ...health.queue },
         migrations: health.migrations.map((m) => ({ scope: m.scope, current: m.current, latest: m.latest, pending: Math.max(0, m.latest - m.current) })),
         workers: { total: Object.values(byQueue).reduce((sum, n) => sum + n, 0), byQueue },
       };

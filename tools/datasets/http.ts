@@ -10,11 +10,8 @@
  * application/jsonl, application/json). The body is streamed to a temp file, then imported exactly
  * like a file given to datasets_import.
  */
-import type { Context } from 'hono';
+import { AnvilError, ErrorCodes, type PluginHttpContext, type PluginRoute } from 'anvil/plugin';
 import * as z from 'zod';
-import { AnvilError, ErrorCodes } from '../../server/errors.ts';
-import type { AppEnv } from '../../server/http/env.ts';
-import type { HttpRoute } from '../../server/http/routes.ts';
 import { COLUMN_TYPES, type ColumnType } from './columns.ts';
 import type { ImportOptions } from './importer.ts';
 import { FORMATS, type DatasetFormat } from './readers.ts';
@@ -80,7 +77,7 @@ function parseColumnTypes(raw: string): Record<string, ColumnType> {
   return types;
 }
 
-function uploadOptions(c: Context<AppEnv>): { format: string; options: ImportOptions } {
+function uploadOptions(c: PluginHttpContext): { format: string; options: ImportOptions } {
   const parsed = query.safeParse(c.req.query());
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -103,7 +100,7 @@ function uploadOptions(c: Context<AppEnv>): { format: string; options: ImportOpt
   };
 }
 
-export function datasetRoutes(datasets: () => DatasetsRuntime): HttpRoute[] {
+export function datasetRoutes(datasets: () => DatasetsRuntime): PluginRoute[] {
   return [
     {
       method: 'PUT',

@@ -5,13 +5,11 @@
  * so workers download them like checkpoints. Other built-ins reach the store through
  * `ctx.use(datasetsPlugin).datasets()`.
  *
- * Built in (listed by the server or switched on with `{"id": "datasets"}`), its tools are named
- * `datasets_*` and it adds the upload route. Loaded as an ordinary plugin (the test harness'
- * `plugins: [datasetsPlugin]`), the host prefixes its tools with `datasets_` itself and there is no
- * HTTP route.
+ * Built in (listed by the server), its tools are named `datasets_*`, it serves the upload route,
+ * and the server hands it its import roots and the places it must never read as plugin config
+ * (config.ts, paths.ts).
  */
-import { AnvilError, definePlugin, ErrorCodes } from 'anvil/plugin';
-import { anvilVersion } from '../../server/version.ts';
+import { AnvilError, anvilVersion, definePlugin, ErrorCodes } from 'anvil/plugin';
 import { jobsPlugin } from '../jobs/index.ts';
 import { datasetRoutes } from './http.ts';
 import { datasetsConfig } from './config.ts';
@@ -24,14 +22,14 @@ import { importTool } from './tools/import.ts';
 import { listTool } from './tools/list.ts';
 
 export type { DatasetsRuntime } from './runtime.ts';
-export type { DatasetsConfig } from './config.ts';
-export type { PathPolicy } from './paths.ts';
 export type { ImportOutcome, ImportCall, SampleResult } from './service.ts';
 export type { ImportOptions, LabelDistribution, SplitCounts } from './importer.ts';
 export type { DatasetStore, DatasetVersion, LineageEntry, LineageInput, LineageKind, LineageQuery, ModelRef, ResolvedDataset } from './store.ts';
 export type { ColumnInfo, ColumnType } from './columns.ts';
 export type { DatasetFormat } from './readers.ts';
 export type { SplitName } from './split.ts';
+// The operator-named roots server paths must lie within (the knowledge plugin obeys them too).
+export { datasetRoots, openWithinRoots, ROOTS_ENV, type OpenedSource } from './paths.ts';
 
 export const datasetsPlugin = definePlugin({
   id: 'datasets',
@@ -44,7 +42,6 @@ export const datasetsPlugin = definePlugin({
   register(ctx) {
     ctx.migrations(datasetsMigrations);
     const jobs = ctx.use(jobsPlugin);
-    const internal = ctx.internal;
     const paths: PathPolicy = { roots: ctx.config.roots, cwd: process.cwd(), protectedPaths: ctx.config.protectedPaths };
 
     let runtime: DatasetsRuntime | undefined;
@@ -53,12 +50,10 @@ export const datasetsPlugin = definePlugin({
       return runtime;
     };
 
-    // Built in, a plugin names its tools in full; otherwise the host adds the `datasets_` prefix.
-    const toolName = (local: string) => (internal ? `datasets_${local}` : local);
-    ctx.tool(importTool(toolName('import'), ready));
-    ctx.tool(listTool(toolName('list'), ready));
-    ctx.tool(getTool(toolName('get'), ready));
-    if (internal) for (const route of datasetRoutes(ready)) internal.http.add(route);
+    ctx.tool(importTool('datasets_import', ready));
+    ctx.tool(listTool('datasets_list', ready));
+    ctx.tool(getTool('datasets_get', ready));
+    for (const route of datasetRoutes(ready)) ctx.route(route);
 
     ctx.onReady(() => {
       const store = new DatasetStore(ctx.sql);

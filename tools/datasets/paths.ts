@@ -99,3 +99,22 @@ export async function openForImport(requested: string, policy: PathPolicy, calle
     throw error;
   }
 }
+
+/**
+ * For the knowledge plugin, which reads server files with the same rules: the operator's roots
+ * from ANVIL_DATASET_ROOTS (absolute entries) and nothing else — never the working directory or
+ * ANVIL_HOME, which this list used to include. `cwd` and `home` are accepted for compatibility.
+ */
+export function datasetRoots(options: { cwd: string; home?: string | undefined; env?: string | undefined }): string[] {
+  const roots = (options.env ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0 && path.isAbsolute(entry))
+    .map((entry) => path.resolve(entry));
+  return [...new Set(roots)];
+}
+
+/** `openForImport` for a caller without a working directory of its own (the knowledge plugin). */
+export function openWithinRoots(requested: string, roots: readonly string[], cwd: string, protectedPaths: readonly string[] = []): Promise<OpenedSource> {
+  return openForImport(requested, { roots, cwd, protectedPaths }, { kind: 'api-key' });
+}

@@ -3,12 +3,9 @@
  * compare a candidate with the champion on the same rows, in an `evaluation` job (recipe in
  * gpu-workers/recipes/evaluation/); store each finished evaluation's summary; serve its Markdown
  * report as an MCP resource. The metrics themselves are the pure library in ./metrics/.
- *
- * Built in, its tools are named `eval_run`, `eval_compare`, `eval_get`; loaded as an ordinary
- * plugin the host prefixes them itself (`evaluation_run`, …).
+ * Its tools are `eval_run`, `eval_compare` and `eval_get` (a built-in names its tools in full).
  */
-import { definePlugin } from 'anvil/plugin';
-import { anvilVersion } from '../../server/version.ts';
+import { anvilVersion, definePlugin } from 'anvil/plugin';
 import { datasetsPlugin } from '../datasets/index.ts';
 import { jobsPlugin } from '../jobs/index.ts';
 import { modelsPlugin } from '../models/index.ts';
@@ -38,10 +35,9 @@ export const evaluationPlugin = definePlugin({
     const store = new EvaluationStore(ctx.sql);
     const deps: EvaluationDeps = { jobs: () => jobs.jobs(), datasets: () => datasets.datasets(), registry: () => models.registry(), store };
 
-    const named = (local: string) => (ctx.internal ? `eval_${local}` : local);
-    ctx.tool(runTool(named('run'), deps));
-    ctx.tool(compareTool(named('compare'), deps));
-    ctx.tool(getTool(named('get'), deps));
+    ctx.tool(runTool('eval_run', deps));
+    ctx.tool(compareTool('eval_compare', deps));
+    ctx.tool(getTool('eval_get', deps));
     for (const resource of evaluationResources(deps)) ctx.resource(resource);
 
     let removeHook: (() => void) | undefined;

@@ -12,11 +12,8 @@
  * A comment line every 15 s keeps proxies from closing an idle stream. Client aborts and server
  * shutdown (`closeStreams`) end the stream and drop its bus subscription.
  */
-import { AnvilError, ErrorCodes, isAnvilError } from 'anvil/plugin';
-import type { Context } from 'hono';
+import { AnvilError, ErrorCodes, isAnvilError, type PluginHttpContext, type PluginRoute } from 'anvil/plugin';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
-import type { AppEnv } from '../../server/http/env.ts';
-import type { HttpRoute } from '../../server/http/routes.ts';
 import type { ControlMessage } from '../../gpu-workers/wire.ts';
 import { wireValue } from './metrics-summary.ts';
 import type { JobsRuntime } from './runtime.ts';
@@ -40,7 +37,7 @@ export interface EventsRouteOptions {
 }
 
 /** The route plus `closeStreams()`, which ends every open stream (server shutdown). */
-export type EventsRoute = HttpRoute & { closeStreams(): void };
+export type EventsRoute = PluginRoute & { closeStreams(): void };
 
 interface Query {
   job: string | undefined;
@@ -196,7 +193,7 @@ export function eventsRoute(ready: () => JobsRuntime, options: EventsRouteOption
     closeStreams() {
       for (const stream of open) stream.stop();
     },
-    async handler(c: Context<AppEnv>) {
+    async handler(c: PluginHttpContext) {
       const query = parseEventsQuery({ job: c.req.query('job'), types: c.req.query('types'), afterSeq: c.req.query('afterSeq') });
       const jobs = ready();
       const { project } = c.get('principal');

@@ -18,13 +18,9 @@
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import type { Context } from 'hono';
+import { AnvilError, ErrorCodes, loadSql, type PluginHttpContext, type PluginRoute } from 'anvil/plugin';
 import * as z from 'zod';
 import type { FinishRequest, HeartbeatRequest, RegisterRequest, ReportRequest } from '../../gpu-workers/wire.ts';
-import { AnvilError, ErrorCodes } from '../../server/errors.ts';
-import type { AppEnv } from '../../server/http/env.ts';
-import type { HttpRoute } from '../../server/http/routes.ts';
-import { loadSql } from '../../server/db/sql.ts';
 import { parseWith } from './parse.ts';
 import type { JobsRuntime } from './runtime.ts';
 
@@ -34,7 +30,7 @@ const WORKER_SCOPES = ['workers:join'] as const;
 const artifactRequest = z.object({ name: z.string().min(1).max(200), sha256: z.string(), mediaType: z.string().min(1).max(200).default('application/octet-stream') });
 const claimRequest = z.object({ jobId: z.string().uuid() });
 
-async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
+async function jsonBody(c: PluginHttpContext): Promise<unknown> {
   try {
     return await c.req.json();
   } catch {
@@ -42,7 +38,7 @@ async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
   }
 }
 
-function param(c: Context<AppEnv>, name: string): string {
+function param(c: PluginHttpContext, name: string): string {
   const value = c.req.param(name);
   if (!value) throw new AnvilError(ErrorCodes.INVALID_INPUT, `missing path parameter ${name}`);
   return value;
@@ -53,12 +49,12 @@ function fileResponse(file: string, size: number, mediaType: string): Response {
   return new Response(body, { status: 200, headers: { 'content-type': mediaType, 'content-length': String(size) } });
 }
 
-export function workerApiRoutes(ready: () => JobsRuntime): HttpRoute[] {
+export function workerApiRoutes(ready: () => JobsRuntime): PluginRoute[] {
   const worker = (
-    method: HttpRoute['method'],
+    method: PluginRoute['method'],
     path: string,
-    handler: (c: Context<AppEnv>, jobs: JobsRuntime) => Promise<Response>,
-  ): HttpRoute => ({ method, path, scopes: WORKER_SCOPES, handler: (c) => handler(c, ready()) });
+    handler: (c: PluginHttpContext, jobs: JobsRuntime) => Promise<Response>,
+  ): PluginRoute => ({ method, path, scopes: WORKER_SCOPES, handler: (c) => handler(c, ready()) });
 
   return [
     // The service validates each body with the wire schemas (gpu-workers/wire.ts).

@@ -1,14 +1,16 @@
 /**
  * The built-in `jobs` plugin: the control plane of Anvil's job system, written with the public
- * plugin API (plus `ctx.internal` for the HTTP routes and the local worker). Always loaded.
+ * plugin API only. Always loaded; the server hands it the `jobs` section of its config as plugin
+ * config (`artifactDir` resolved), and grants it `redis` for the control bus between servers and workers.
  */
 import os from 'node:os';
 import path from 'node:path';
-import { AnvilError, definePlugin, ErrorCodes, type RecipeSpec } from 'anvil/plugin';
+import { AnvilError, anvilVersion, definePlugin, ErrorCodes, type RecipeSpec } from 'anvil/plugin';
 import { localBus, redisBus, type ControlBus } from '../../gpu-workers/bus.ts';
 import { builtinRecipes } from '../../gpu-workers/recipes/index.ts';
 import { commandRecipe } from '../../gpu-workers/recipes/command.ts';
 import { BlobStore } from './blobs.ts';
+import { jobsConfig } from './config.ts';
 import { Dispatcher } from './dispatch.ts';
 import { workerApiRoutes } from './http.ts';
 import { startLocalWorker, type LocalWorker } from './local-worker.ts';
@@ -18,18 +20,16 @@ import { JobStore, jobsMigrations } from './store.ts';
 import { Sweeper } from './sweeper.ts';
 import { registerJobTools, startNotifications } from './tools/index.ts';
 import { eventsRoute } from './events.ts';
-import { anvilVersion } from '../../server/version.ts';
 
 export const jobsPlugin = definePlugin({
   id: 'jobs',
   version: anvilVersion,
   apiVersion: 1,
   description: 'Jobs on GPU and CPU workers: submit, watch, cancel; BullMQ dispatch with Postgres as the source of truth',
-  permissions: ['sql', 'queue', 'subprocess'],
+  permissions: ['sql', 'queue', 'subprocess', 'redis'],
+  config: jobsConfig,
   register(ctx) {
-    const internal = ctx.internal;
-    if (!internal) throw new AnvilError(ErrorCodes.PLUGIN_PERMISSION, 'the jobs plugin is built in and needs host services');
-    const config = internal.config.jobs;
+    const config = ctx.config;
     ctx.migrations(jobsMigrations);
     for (const recipe of builtinRecipes) ctx.recipe(recipe);
     if (config.allowCommandRecipe) ctx.recipe(commandRecipe);
@@ -46,30 +46,30 @@ export const jobsPlugin = definePlugin({
     const recipes = (): ReadonlyMap<string, RecipeSpec> => ctx.extensions('recipes');
 
     registerJobTools(ctx, ready);
-    for (const route of workerApiRoutes(ready)) internal.http.add(route);
-    internal.http.add(eventsRoute(ready));
+    for (const route of workerApiRoutes(ready)) ctx.route(route);
+    ctx.route(eventsRoute(ready));
 
     ctx.onReady(async () => {
-      bus = internal.config.redisUrl ? await redisBus(internal.config.redisUrl, internal.config.queuePrefix, (error) => ctx.log.warn({ err: error.message }, 'control bus error')) : localBus();
+      const redis = ctx.redis;
+      bus = redis.url ? await redisBus(redis.url, redis.keyPrefix, (error) => ctx.log.warn({ err: error.message }, 'control bus error')) : localBus();
       const store = new JobStore(ctx.sql);
       const dispatcher = new Dispatcher(ctx.sql, ctx.queue, { maxConcurrentJobs: config.maxConcurrentJobs, maxGpus: config.maxGpus }, ctx.log);
-      const blobs = new BlobStore(ctx.sql, config.artifactDir ?? path.join(internal.config.home, 'artifacts'));
+      const blobs = new BlobStore(ctx.sql, config.artifactDir ?? path.join(ctx.host.dataDir, 'artifacts'));
       const service = new JobService({ sql: ctx.sql, store, dispatcher, bus, blobs, recipes, settings: config, log: ctx.log });
-      jobs = { sql: ctx.sql, service, dispatcher, bus, blobs, recipes, config, resources: internal.resources, log: ctx.log };
+      jobs = { sql: ctx.sql, service, dispatcher, bus, blobs, recipes, config, resources: { resourceUpdated: (uri) => ctx.resourceUpdated(uri) }, log: ctx.log };
       stopNotifications = startNotifications(jobs);
       sweeper = new Sweeper(ctx.sql, service, dispatcher, config, ctx.log);
       sweeper.start();
-      const embedded = internal.config.databaseUrl === undefined;
-      if (config.localWorker === 'on' || (config.localWorker === 'auto' && embedded)) {
+      if (config.localWorker === 'on' || (config.localWorker === 'auto' && ctx.host.embedded)) {
         local = await startLocalWorker({
           service,
-          queue: internal.queue,
+          queue: ctx.queue,
           bus,
           recipes: recipes(),
           allowCommand: config.allowCommandRecipe,
           slots: config.localWorkerSlots,
           name: `local-${os.hostname()}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 100),
-          workRoot: path.join(internal.config.home, 'work'),
+          workRoot: config.workDir ?? path.join(ctx.host.dataDir, 'work'),
           log: ctx.log.child({ component: 'local-worker' }),
         });
       }

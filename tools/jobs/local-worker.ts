@@ -2,12 +2,11 @@
  * The worker `anvil serve` runs in-process (by default on embedded storage): the same agent as
  * `anvil worker`, talking to the job service directly instead of over HTTP.
  */
-import type { Logger, RecipeSpec } from 'anvil/plugin';
+import type { Logger, PluginQueue, RecipeSpec } from 'anvil/plugin';
 import { WorkerAgent } from '../../gpu-workers/agent.ts';
 import type { ControlBus } from '../../gpu-workers/bus.ts';
 import { probeCapabilities } from '../../gpu-workers/probe.ts';
-import { recipeTable } from '../../gpu-workers/recipe-table.ts';
-import type { QueueBackend } from '../../server/queue/backend.ts';
+import { recipeTable, unavailableRecipes } from '../../gpu-workers/recipe-table.ts';
 import type { JobService } from './service.ts';
 
 export interface LocalWorker {
@@ -17,7 +16,8 @@ export interface LocalWorker {
 
 export interface LocalWorkerOptions {
   service: JobService;
-  queue: QueueBackend;
+  /** The jobs plugin's own queues (`jobs-<class>`), where its dispatcher puts jobs. */
+  queue: PluginQueue;
   bus: ControlBus;
   recipes: ReadonlyMap<string, RecipeSpec>;
   allowCommand: boolean;
@@ -32,10 +32,10 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
   for (const warning of capabilities.warnings) options.log.info(warning);
   const agent = new WorkerAgent({
     control: options.service,
-    queue: options.queue,
+    queues: { consume: (resourceClass, processor, settings) => options.queue.worker(resourceClass, processor, settings) },
     bus: options.bus,
     name: options.name,
-    capabilities,
+    capabilities: { ...capabilities, unavailableRecipes: unavailableRecipes(options.recipes.values()) },
     slots: options.slots,
     recipes: recipeTable(options.recipes.values(), { allowCommand: options.allowCommand }),
     workRoot: options.workRoot,

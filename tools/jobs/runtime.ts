@@ -4,9 +4,8 @@
  */
 import type { Logger, PluginSql, RecipeSpec } from 'anvil/plugin';
 import type { ControlBus } from '../../gpu-workers/bus.ts';
-import type { AnvilConfig } from '../../server/config/schema.ts';
-import type { ResourceNotifier } from '../../server/mcp/resource-notifier.ts';
 import type { BlobStore } from './blobs.ts';
+import type { JobsConfig } from './config.ts';
 import type { Dispatcher } from './dispatch.ts';
 import type { JobService } from './service.ts';
 
@@ -17,7 +16,8 @@ export interface JobsRuntime {
   readonly bus: ControlBus;
   readonly blobs: BlobStore;
   readonly recipes: () => ReadonlyMap<string, RecipeSpec>;
-  readonly config: AnvilConfig['jobs'];
-  readonly resources: ResourceNotifier;
+  readonly config: JobsConfig;
+  /** Tells subscribed MCP clients that a job resource changed (`ctx.resourceUpdated`). */
+  readonly resources: { resourceUpdated(uri: string): void };
   readonly log: Logger;
 }

@@ -1,6 +1,5 @@
 import type { Tool } from '@modelcontextprotocol/client';
-import { definePlugin, jsonSchemaInput, z, type PluginContext, type ToolAnnotations } from 'anvil/plugin';
-import { anvilVersion } from '../../server/version.ts';
+import { definePlugin, jsonSchemaInput, z, type PluginContext, type ToolAnnotations, anvilVersion } from 'anvil/plugin';
 import { mcpProxyConfig, type McpProxyConfig } from './config.ts';
 import { Upstream } from './upstream.ts';
 
@@ -119,7 +118,7 @@ export const mcpProxyPlugin = definePlugin({
       await Promise.allSettled(upstreams.map((upstream) => upstream.close()));
     });
 
-    const taken = new Set<string>([STATUS_TOOL, ...(ctx.internal?.plugins.reports().flatMap((report) => report.tools) ?? [])]);
+    const taken = new Set<string>([STATUS_TOOL, ...ctx.host.toolNames()]);
     for (const upstream of upstreams) {
       const mountedNames = new Set<string>();
       upstream.onTools = (tools) => mountTools(ctx, upstream, tools, taken, mountedNames);

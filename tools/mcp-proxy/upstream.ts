@@ -1,7 +1,6 @@
 import { Client, ProtocolError, SdkError, SdkErrorCode, SdkHttpError, StreamableHTTPClientTransport, type CallToolResult, type Tool, type Transport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { AnvilError, ErrorCodes, type Logger, type ProgressUpdate, type ToolResult } from 'anvil/plugin';
-import { anvilVersion } from '../../server/version.ts';
+import { AnvilError, ErrorCodes, type Logger, type ProgressUpdate, type ToolResult, anvilVersion } from 'anvil/plugin';
 import { expandMap, type ServerConfig } from './config.ts';
 
 /** A connection attempt (spawn or HTTP probe + handshake + tools/list) gets at most this long. */

@@ -4,8 +4,7 @@
  * Other parts of Anvil (training, evaluation, deployment) reach the registry through what
  * `register` returns: `host.exportsOf(modelsPlugin).registry()`.
  */
-import { definePlugin } from 'anvil/plugin';
-import { anvilVersion } from '../../server/version.ts';
+import { anvilVersion, definePlugin } from 'anvil/plugin';
 import { ModelRegistry, modelsMigrations } from './registry.ts';
 import { getTool } from './tools/get.ts';
 import { listTool } from './tools/list.ts';
@@ -23,12 +22,9 @@ export const modelsPlugin = definePlugin({
     ctx.migrations(modelsMigrations);
     const registry = new ModelRegistry(ctx.sql);
     const get = () => registry;
-    // Built in, the tools are named models_* outright; loaded as a third-party plugin the host adds
-    // the `models_` prefix itself. Either way clients see models_list, models_get, models_set_alias.
-    const named = (local: string) => (ctx.internal ? `models_${local}` : local);
-    ctx.tool(listTool(get, named('list')));
-    ctx.tool(getTool(get, named('get')));
-    ctx.tool(setAliasTool(get, named('set_alias')));
+    ctx.tool(listTool(get, 'models_list'));
+    ctx.tool(getTool(get, 'models_get'));
+    ctx.tool(setAliasTool(get, 'models_set_alias'));
     ctx.resource(modelCardResource(get));
     return { registry: get };
   },

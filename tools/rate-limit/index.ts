@@ -48,12 +48,11 @@ export const rateLimitPlugin = definePlugin({
   id: 'rate-limit',
   version: '1.0.0',
   description: 'Per-principal token-bucket rate limits on tool calls, shared by all servers (Redis or SQL).',
+  permissions: ['sql', 'redis'],
   config: rateLimitConfig,
   async register(ctx) {
-    const internal = ctx.internal;
-    if (!internal) throw new Error('the rate-limit plugin runs built in only');
     const config = ctx.config;
-    const redisUrl = internal.config.redisUrl;
+    const redisUrl = ctx.redis.url;
     const backend = config.backend === 'auto' ? (redisUrl ? 'redis' : 'sql') : config.backend;
 
     ctx.migrations(rateLimitMigrations);
@@ -65,11 +64,9 @@ export const rateLimitPlugin = definePlugin({
       const sqlStore = new SqlTokenBucketStore(ctx.sql);
       store = sqlStore;
       // Full buckets are the same as absent ones; sweeping keeps the table to active principals.
-      const timer = setInterval(() => {
-        sqlStore.sweep().catch((error: unknown) => ctx.log.warn({ err: error }, 'rate-limit sweep failed'));
-      }, SWEEP_INTERVAL_MS);
-      timer.unref();
-      ctx.onClose(() => clearInterval(timer));
+      ctx.every('sweep', SWEEP_INTERVAL_MS, async () => {
+        await sqlStore.sweep();
+      });
     }
     ctx.onClose(() => store.close());
     ctx.log.info({ backend, capacity: config.capacity, refillPerSecond: config.refillPerSecond, key: config.key }, 'rate limits active');

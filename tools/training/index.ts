@@ -3,12 +3,9 @@
  * job (the dataset blob is the job's input), and when the job succeeds its model is registered in
  * the model registry with metrics, signature, lineage and artifacts, and the job's result names the
  * version (`{model: {name, version}}`). See README.md in this folder.
- *
- * Built in (always loaded by the server), its tool is named `training_start`; loaded as an
- * ordinary plugin the host prefixes it with `training_` itself.
+
  */
-import { AnvilError, definePlugin, ErrorCodes } from 'anvil/plugin';
-import { anvilVersion } from '../../server/version.ts';
+import { AnvilError, anvilVersion, definePlugin, ErrorCodes } from 'anvil/plugin';
 import { datasetsPlugin } from '../datasets/index.ts';
 import { jobsPlugin } from '../jobs/index.ts';
 import { modelsPlugin } from '../models/index.ts';
@@ -42,8 +39,7 @@ export const trainingPlugin = definePlugin({
       return runtime;
     };
 
-    const toolName = (local: string) => (ctx.internal ? `training_${local}` : local);
-    ctx.tool(startTool(toolName('start'), ready));
+    ctx.tool(startTool('training_start', ready));
 
     const removals: Array<() => void> = [];
     ctx.onReady(() => {

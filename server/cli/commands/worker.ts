@@ -1,11 +1,11 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { WorkerAgent } from '../../../gpu-workers/agent.ts';
+import { JOBS_QUEUE_PREFIX, WorkerAgent } from '../../../gpu-workers/agent.ts';
 import { redisBus, type ControlBus } from '../../../gpu-workers/bus.ts';
 import { HttpControlPlane } from '../../../gpu-workers/http-control-plane.ts';
 import { probeCapabilities } from '../../../gpu-workers/probe.ts';
-import { recipeTable } from '../../../gpu-workers/recipe-table.ts';
+import { recipeTable, unavailableRecipes } from '../../../gpu-workers/recipe-table.ts';
 import { builtinRecipes } from '../../../gpu-workers/recipes/index.ts';
 import { AnvilError, ErrorCodes } from '../../errors.ts';
 import { createLogger } from '../../log.ts';
@@ -75,10 +75,10 @@ export async function workerCommand(argv: string[], io: CliIo): Promise<ExitCode
   for (const warning of capabilities.warnings) log.info(warning);
   const agent = new WorkerAgent({
     control: new HttpControlPlane(server, token),
-    queue,
+    queues: { consume: (resourceClass, processor, settings) => queue.openWorker(`${JOBS_QUEUE_PREFIX}${resourceClass}`, processor, settings) },
     ...(bus ? { bus } : {}),
     name,
-    capabilities,
+    capabilities: { ...capabilities, unavailableRecipes: unavailableRecipes(builtinRecipes) },
     slots,
     recipes: recipeTable(builtinRecipes, { allowCommand: values['allow-command'] === true }),
     workRoot: values['work-dir'] ?? path.join(config.home, 'work'),

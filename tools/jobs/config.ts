@@ -1,0 +1,40 @@
+/**
+ * The jobs plugin's settings: the `jobs` section of anvil.config.json, which the server hands to the
+ * built-in jobs plugin as its plugin configuration (the server also resolves `artifactDir`).
+ */
+import { z } from 'anvil/plugin';
+
+export const jobsConfig = z
+  .object({
+    /** Run a worker inside `anvil serve`: `auto` does so on embedded storage (no DATABASE_URL). */
+    localWorker: z.enum(['auto', 'on', 'off']).default('auto'),
+    /** How many jobs the local worker runs at once. */
+    localWorkerSlots: z.number().int().min(1).max(256).default(2),
+    /** A worker silent this long is marked lost and its jobs are requeued from their checkpoints. */
+    leaseMs: z.number().int().min(1_000).max(3_600_000).default(15_000),
+    /** How often workers heartbeat (must be well under leaseMs). */
+    heartbeatMs: z.number().int().min(100).max(600_000).default(3_000),
+    /** How often the control plane sweeps leases, admits held jobs, preempts and reconciles. */
+    sweepMs: z.number().int().min(100).max(600_000).default(1_000),
+    /** A dispatched job waiting this long with no free worker may preempt a lower-priority job of its class. */
+    preemptAfterMs: z.number().int().min(0).max(3_600_000).default(3_000),
+    /** Retry backoff for infrastructure failures: base * 2^(attempt-1), capped. */
+    retryBackoffMs: z.number().int().min(0).max(3_600_000).default(1_000),
+    retryBackoffMaxMs: z.number().int().min(0).max(86_400_000).default(60_000),
+    /** Wall-clock limit of one attempt when the submission gives none. */
+    defaultTimeoutMs: z.number().int().min(1_000).max(7 * 86_400_000).default(86_400_000),
+    /** SIGTERM → SIGKILL grace for a recipe to checkpoint and exit. */
+    graceMs: z.number().int().min(0).max(600_000).default(10_000),
+    /** Default per-project quotas (null: unlimited); `jobs_quota` overrides them per project. */
+    maxConcurrentJobs: z.number().int().min(1).max(1_000_000).nullable().default(null),
+    maxGpus: z.number().int().min(0).max(1_000_000).nullable().default(null),
+    /** Where artifacts and checkpoints are kept (content-addressed); default `<home>/artifacts`. */
+    artifactDir: z.string().min(1).optional(),
+    /** Lets the local worker run the `command` recipe (any executable): off unless you trust every submitter. */
+    allowCommandRecipe: z.boolean().default(false),
+    /** Where the local worker keeps job work directories; default `<home>/work`. */
+    workDir: z.string().min(1).optional(),
+  })
+  .strict();
+
+export type JobsConfig = z.output<typeof jobsConfig>;
