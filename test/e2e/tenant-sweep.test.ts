@@ -33,7 +33,9 @@ const DATASET = 'alpha-secret-intents';
 const MODEL = 'alpha-secret-model';
 /** Words only alpha's dataset holds: none may reach beta in any answer. */
 const MARKERS = ['zebracorn', 'quokkafund', 'alpha-secret'];
-const PROJECT_SCOPES = 'anvil:admin,datasets:admin,evaluation:admin,jobs:write,models:admin,training:admin';
+const PROJECT_SCOPES = 'anvil:admin,datasets:admin,evaluation:admin,jobs:write,models:admin,training:admin,knowledge:admin,deployments:admin,deployments:predict';
+/** Cluster-wide reads issue 9 turns into operator scopes: a project key does not get them. */
+const OPERATOR_TOOLS = new Set(['workers_list']);
 
 /** A value of the same shape as `known` that names nothing (same first character: patterns accept both or neither). */
 function fake(known: Known): string {
@@ -224,6 +226,12 @@ describe('tenant sweep: project beta calls every tool and resource with project 
     const kinds = [...known.values()].map((item) => item.kind);
     assert.ok(kinds.filter((kind) => kind === 'uuid').length >= 4, `job, evaluation and dataset ids: ${JSON.stringify([...known.keys()])}`);
     assert.ok(kinds.includes('sha256'), 'a dataset or artifact sha256');
+  });
+
+  it('beta sees every tool a project key can (a new skill area must be added to PROJECT_SCOPES)', async () => {
+    const betas = new Set((await beta.listTools()).tools.map((tool) => tool.name));
+    const unseen = (await alpha.listTools()).tools.map((tool) => tool.name).filter((name) => !betas.has(name) && !OPERATOR_TOOLS.has(name));
+    assert.deepEqual(unseen, [], 'tools the sweep would not call');
   });
 
   it('every tool answers beta the same for alpha’s values as for values that name nothing', async () => {

@@ -69,7 +69,8 @@ export async function openForImport(requested: string, policy: PathPolicy, calle
   }
   const lexical = path.resolve(policy.cwd, requested);
   const isProtected = (candidate: string, protectedPaths: readonly string[]) => protectedPaths.some((place) => within(place, candidate));
-  if (roots.length === 0 || !allowedRoot(roots, lexical) || isProtected(lexical, policy.protectedPaths)) throw forbidden(lexical, roots, 'may not be imported');
+  if (!roots.some((root) => within(root, lexical))) throw forbidden(lexical, roots, 'is outside the allowed directories');
+  if (!allowedRoot(roots, lexical) || isProtected(lexical, policy.protectedPaths)) throw forbidden(lexical, roots, 'is a hidden file, or one Anvil keeps to itself');
   let real: string;
   try {
     real = await realpath(lexical);
