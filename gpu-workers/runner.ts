@@ -417,7 +417,7 @@ export function entryCommand(entry: string | URL): { command: string; args: stri
   return { command: file, args: [] };
 }
 
-const INHERITED_ENV = /^(PATH|HOME|USER|LOGNAME|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|LD_LIBRARY_PATH|CUDA_HOME|CUDA_PATH|VIRTUAL_ENV|CONDA_PREFIX)$/;
+const INHERITED_ENV = /^(PATH|HOME|USER|LOGNAME|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|LD_LIBRARY_PATH|CUDA_HOME|CUDA_PATH|VIRTUAL_ENV|CONDA_PREFIX|ANVIL_PYTHON)$/;
 
 /**
  * The part of the worker's environment a recipe gets by default: what programs need to run, not the

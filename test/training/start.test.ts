@@ -136,7 +136,14 @@ describe('training_start', () => {
     assert.deepEqual(model.signature.labels, categories);
     assert.deepEqual(model.signature.inputs.map((field) => [field.name, field.type]), [['text', 'string']]);
     assert.equal(model.signature.outputs[0]?.name, 'probabilities');
+    const onnx = (model.signature as Record<string, unknown>).onnx as { inputForm: string; inputs: Array<{ name: string; type: string }>; vocabularySize: number };
+    assert.equal(onnx.inputForm, 'embedding-bag', 'text models take ids + weights');
+    assert.deepEqual(onnx.inputs.map((field) => [field.name, field.type]), [['ids', 'int64'], ['weights', 'float32']]);
+    assert.equal(onnx.vocabularySize, job.result?.featureCount);
     if (model.signature.threshold !== undefined) assert.equal(model.signature.threshold, job.result?.threshold);
+    const operating = (model.signature as Record<string, unknown>).operatingPoint as { method: string; objective: { kind: string } };
+    assert.equal(operating.method, 'simulated-oos', 'the dataset has no out-of-scope rows: they are simulated');
+    if (model.signature.threshold !== undefined) assert.match(model.card, /Operating point: the threshold was chosen on validation data with out-of-scope queries simulated by holding out 1 training intents for the highest in-scope accuracy with out-of-scope recall ≥ 0\.6/);
     assert.deepEqual(model.lineage.dataset, { name: 'banking77-mini', version: 1, sha256: imported.sha256 });
     assert.equal(model.lineage.jobId, started.jobId);
     assert.equal(model.lineage.codeVersion, anvilVersion);

@@ -20,7 +20,7 @@ const input = z
     recipe: z
       .enum(TRAINING_RECIPES)
       .optional()
-      .describe('Default: text-classifier when the dataset has a text column, else tabular-classifier'),
+      .describe('Default: text-classifier when the dataset has a text column, else tabular-classifier. torch-text-classifier: PyTorch (needs python3-torch on the worker)'),
     params: z
       .record(z.string(), z.unknown())
       .optional()
@@ -39,7 +39,7 @@ const input = z
       })
       .strict()
       .optional()
-      .describe('What the job needs of a worker (default: CPU; these recipes do not use GPUs)'),
+      .describe('What the job needs of a worker (default: CPU). torch-text-classifier uses CUDA when its worker has a GPU: ask for {gpus: 1}; the others do not use GPUs'),
     priority: z.number().int().min(JOB_LIMITS.priorityMin).max(JOB_LIMITS.priorityMax).optional().describe('Higher runs first (default 0)'),
     idempotencyKey: z.string().min(1).max(200).optional().describe('Starting again with the same key returns the first training job'),
   })
