@@ -109,6 +109,7 @@ export const configSchema = z
         /**
          * PGlite extensions to load, each a module's export registered under `name`, e.g.
          * `{name: 'vector', module: '@electric-sql/pglite-pgvector'}`; SQL still runs `create extension`.
+         * Unset: every known extension whose package is installed (pgvector); `[]`: none.
          */
         extensions: z
           .array(
@@ -121,7 +122,7 @@ export const configSchema = z
               })
               .strict(),
           )
-          .default([]),
+          .optional(),
         /** A connection silent this long while holding the one session loses its transaction and connection. */
         idleInTransactionTimeoutMs: z.number().int().min(100).max(3_600_000).default(10_000),
       })
