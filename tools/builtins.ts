@@ -8,5 +8,6 @@ type BuiltinLoader = () => Promise<PluginDescriptor>;
  */
 export const builtinPlugins: Readonly<Record<string, BuiltinLoader>> = {
   'mcp-proxy': async () => (await import('./mcp-proxy/index.ts')).mcpProxyPlugin,
+  'payments-sandbox': async () => (await import('./payment/providers/plugin.ts')).sandboxProviderPlugin,
   'rate-limit': async () => (await import('./rate-limit/index.ts')).rateLimitPlugin,
 };

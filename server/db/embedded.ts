@@ -72,6 +72,23 @@ function workerEntry(): { entry: string | URL; eval: boolean } {
   return { entry: `import(${tsx}).then((tsx) => tsx.tsImport(${source}, ${JSON.stringify(import.meta.url)}))`, eval: true };
 }
 
+/**
+ * The extensions loaded when no list is configured: every known one whose package is installed
+ * (`vector` for the knowledge plugin's dense indexes). Loading only makes `create extension`
+ * possible; nothing is created until a plugin asks.
+ */
+function installedExtensions(): PgliteExtensionSpec[] {
+  const known: PgliteExtensionSpec[] = [{ name: 'vector', module: '@electric-sql/pglite-pgvector' }];
+  return known.filter((spec) => {
+    try {
+      import.meta.resolve(spec.module);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Starts PGlite in its own thread, serving `paths.socketPath`; resolves once it answers. */
 async function startWorker(paths: EmbeddedPaths, options: EmbeddedOptions): Promise<Worker> {
   const entry = workerEntry();
@@ -79,7 +96,7 @@ async function startWorker(paths: EmbeddedPaths, options: EmbeddedOptions): Prom
     dataDir: paths.dataDir,
     socketPath: paths.socketPath,
     idleInTransactionTimeoutMs: options.idleInTransactionTimeoutMs ?? DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
-    extensions: options.extensions ?? [],
+    extensions: options.extensions ?? installedExtensions(),
   };
   // stdout: true keeps anything the thread prints off this process's stdout (the stdio transport).
   const worker = new Worker(entry.entry, { workerData: data, eval: entry.eval, stdout: true });
