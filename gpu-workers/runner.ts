@@ -16,23 +16,19 @@ import { fileURLToPath } from 'node:url';
 import { AnvilError, ErrorCodes, errorMessage } from '../contracts/errors.ts';
 import { builtEntry } from './built-entry.ts';
 import { capUtf8, LineSplitter, type SplitLine } from './lines.ts';
+import { decideOutcome, RunReport, type RunOutcome, type StopReason, type Termination } from './run-outcome.ts';
 import { liveGroupMembers, signalGroup } from './process-group.ts';
 import {
   MAX_LINE_BYTES,
   MAX_LOG_BYTES,
   parseRecipeLine,
   recipeSpecSchema,
-  type CheckpointRef,
-  type LogEvent,
   type RecipeEvent,
   type RecipeSpec,
 } from './protocol.ts';
 
-export type StopReason = 'cancelled' | 'preempted';
-export type FailureReason = 'exit' | 'no-result' | 'timeout' | 'spawn' | 'signal';
 
-/** How many log lines (recipe logs, stdout, stderr, runner notes) a failed outcome carries. */
-export const LAST_LOG_LINES = 20;
+export { LAST_LOG_LINES, type FailedOutcome, type FailureReason, type RunOutcome, type StopReason, type StoppedOutcome, type SucceededOutcome } from './run-outcome.ts';
 /** How often the runner looks whether the group is gone once the leader has exited. */
 const POLL_MS = 25;
 /** After SIGKILL, how long to wait for the kernel to take the group down before reporting leftovers. */
@@ -67,42 +63,6 @@ export interface RunOptions {
   readonly onEvent: (event: RecipeEvent) => void;
 }
 
-interface OutcomeBase {
-  /** The recipe's pid, which is also its process group id; null when it never started. */
-  readonly pid: number | null;
-  readonly durationMs: number;
-  /**
-   * Where the job resumes next: the last valid checkpoint this run reported (its file existed when
-   * reported), else the checkpoint it was resumed from (`spec.resume`), else null.
-   */
-  readonly lastCheckpoint: CheckpointRef | null;
-  /** Processes of the group still alive after SIGKILL and a wait; normally empty. */
-  readonly leftoverPids: readonly number[];
-}
-export interface SucceededOutcome extends OutcomeBase {
-  readonly status: 'succeeded';
-  readonly result: Record<string, unknown>;
-  readonly exitCode: 0;
-}
-export interface FailedOutcome extends OutcomeBase {
-  readonly status: 'failed';
-  readonly reason: FailureReason;
-  readonly exitCode: number | null;
-  readonly signal: NodeJS.Signals | null;
-  /** One sentence for the job record; the recipe's own error message when it sent one. */
-  readonly message: string;
-  /** The last LAST_LOG_LINES log lines, each `[level] message`. */
-  readonly lastLogs: readonly string[];
-  /** The recipe said retrying will not help (`error {recoverable: false}`). */
-  readonly unrecoverable: boolean;
-}
-export interface StoppedOutcome extends OutcomeBase {
-  readonly status: 'stopped';
-  readonly why: StopReason;
-  readonly exitCode: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-export type RunOutcome = SucceededOutcome | FailedOutcome | StoppedOutcome;
 
 export interface RecipeRun {
   /** The recipe's pid and process group id; undefined when it could not be spawned. */
@@ -121,18 +81,11 @@ export function runRecipe(options: RunOptions): Promise<RunOutcome> {
   return startRecipe(options).outcome;
 }
 
-type Termination = { kind: 'stop'; why: StopReason } | { kind: 'timeout' } | { kind: 'internal' };
-
 export function startRecipe(options: RunOptions): RecipeRun {
   const spec = validate(options);
   const startedAt = performance.now();
-  const lastLogs: string[] = [];
-  const results: Record<string, unknown>[] = [];
-  // Where the job would resume next: what this run reported last, else what it was resumed from
-  // (a run stopped before its first checkpoint must not send the job back to the start).
-  let lastCheckpoint: CheckpointRef | null = spec.resume?.checkpoint ?? null;
-  let unrecoverable = false;
-  let lastRecipeError: string | null = null;
+  // A run stopped before its first checkpoint must not send the job back to the start.
+  const report = new RunReport(spec.resume?.checkpoint ?? null);
   let consumerError: unknown = null;
 
   let resolveOutcome!: (outcome: RunOutcome) => void;
@@ -143,7 +96,7 @@ export function startRecipe(options: RunOptions): RecipeRun {
   });
 
   if (options.signal?.aborted) {
-    resolveOutcome({ status: 'stopped', why: 'cancelled', pid: null, durationMs: 0, lastCheckpoint, leftoverPids: [], exitCode: null, signal: null });
+    resolveOutcome({ status: 'stopped', why: 'cancelled', pid: null, durationMs: 0, lastCheckpoint: report.lastCheckpoint, leftoverPids: [], exitCode: null, signal: null });
     return { pid: undefined, stop: () => undefined, outcome };
   }
 
@@ -178,16 +131,12 @@ export function startRecipe(options: RunOptions): RecipeRun {
   let killTimer: NodeJS.Timeout | undefined;
   let pollTimer: NodeJS.Timeout | undefined;
 
-  const remember = (event: LogEvent): void => {
-    lastLogs.push(`[${event.level}] ${event.message}`);
-    if (lastLogs.length > LAST_LOG_LINES) lastLogs.shift();
-  };
   // Events reach onEvent one at a time, in order, even when onEvent itself causes one (a stop()
   // called from onEvent logs a runner line): those are queued, never delivered re-entrantly.
   const queue: RecipeEvent[] = [];
   let delivering = false;
   const deliver = (event: RecipeEvent): void => {
-    if (event.type === 'log') remember(event);
+    report.record(event);
     queue.push(event);
     if (delivering) return;
     delivering = true;
@@ -213,20 +162,6 @@ export function startRecipe(options: RunOptions): RecipeRun {
     if (event.type === 'checkpoint' || event.type === 'artifact') {
       const problem = fileProblem(event.path, event.type === 'artifact' ? event.size : undefined);
       if (problem !== null) event = { type: 'invalid', messageType: event.type, message: `${event.type} ${problem}`, line: capUtf8(line.text, MAX_LOG_BYTES).text };
-    }
-    switch (event.type) {
-      case 'checkpoint':
-        lastCheckpoint = { step: event.step, path: event.path, ...(event.state === undefined ? {} : { state: event.state }) };
-        break;
-      case 'result':
-        results.push(event.value);
-        break;
-      case 'error':
-        lastRecipeError = event.message;
-        if (!event.recoverable) unrecoverable = true;
-        break;
-      default:
-        break;
     }
     deliver(event);
     if (event.type === 'invalid') {
@@ -357,43 +292,19 @@ export function startRecipe(options: RunOptions): RecipeRun {
       rejectOutcome(new AnvilError(ErrorCodes.INTERNAL, `recipe event consumer threw: ${errorMessage(consumerError)}`, { cause: consumerError }));
       return;
     }
-    const base = {
-      pid: pgid ?? null,
-      durationMs: Math.round(performance.now() - startedAt),
-      lastCheckpoint,
-      leftoverPids,
-    };
-    const failed = (reason: FailureReason, message: string, code: number | null, signal: NodeJS.Signals | null): FailedOutcome => ({
-      ...base,
-      status: 'failed',
-      reason,
-      exitCode: code,
-      signal,
-      message,
-      lastLogs: [...lastLogs],
-      unrecoverable,
-    });
-    if (spawnError !== null) {
-      resolveOutcome(failed('spawn', `could not start recipe ${spec.recipe} (${options.command}): ${errorMessage(spawnError)}`, null, null));
-      return;
-    }
-    // exit is null only when the recipe survived SIGKILL and the runner gave up on it.
-    const { code, signal } = exit ?? { code: null, signal: null };
-    const withRecipeError = (text: string): string => (lastRecipeError === null ? text : `${text}: ${lastRecipeError}`);
-    if (code === 0 && results.length === 1 && results[0] !== undefined) {
-      resolveOutcome({ ...base, status: 'succeeded', result: results[0], exitCode: 0 });
-    } else if (termination?.kind === 'stop') {
-      resolveOutcome({ ...base, status: 'stopped', why: termination.why, exitCode: code, signal });
-    } else if (termination?.kind === 'timeout') {
-      resolveOutcome(failed('timeout', `recipe ${spec.recipe} exceeded its wall-clock limit of ${options.timeoutMs} ms`, code, signal));
-    } else if (signal !== null) {
-      resolveOutcome(failed('signal', withRecipeError(`recipe ${spec.recipe} was killed by ${signal}`), code, signal));
-    } else if (code !== 0) {
-      resolveOutcome(failed('exit', withRecipeError(`recipe ${spec.recipe} exited with code ${code}`), code, signal));
-    } else {
-      const what = results.length === 0 ? 'without writing a result line' : `after writing ${results.length} result lines (exactly one is required)`;
-      resolveOutcome(failed('no-result', withRecipeError(`recipe ${spec.recipe} exited 0 ${what}`), code, signal));
-    }
+    resolveOutcome(
+      decideOutcome(report, {
+        spec,
+        command: options.command,
+        timeoutMs: options.timeoutMs,
+        pid: pgid ?? null,
+        durationMs: Math.round(performance.now() - startedAt),
+        leftoverPids,
+        spawnError,
+        exit,
+        termination,
+      }),
+    );
   }
 
   return { pid: pgid, stop, outcome };

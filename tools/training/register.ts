@@ -5,7 +5,7 @@
  * `{model: {name, version}}`. It runs before the job is marked succeeded; a throw fails the job
  * (`finalize_failed`). Jobs of these recipes submitted some other way (jobs_submit) are left alone.
  */
-import { type Logger, anvilVersion } from 'anvil/plugin';
+import { anvilVersion, type Logger } from 'anvil/plugin';
 import type { ArtifactRecord } from '../../contracts/wire.ts';
 import type { DatasetStore } from '../datasets/index.ts';
 import type { Job, SuccessHook } from '../jobs/index.ts';
