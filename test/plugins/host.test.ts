@@ -91,6 +91,7 @@ describe('plugin host through the test harness', () => {
         ['models', 'active', true],
         ['training', 'active', true],
         ['evaluation', 'active', true],
+        ['deployments', 'active', true],
         ['base', 'active', true],
         ['dependent', 'active', false],
       ],
