@@ -8,6 +8,7 @@ import { modelsPlugin } from '../tools/models/index.ts';
 import { trainingPlugin } from '../tools/training/index.ts';
 import { evaluationPlugin } from '../tools/evaluation/index.ts';
 import { deploymentsPlugin } from '../tools/deployment/index.ts';
+import { knowledgePlugin } from '../tools/knowledge/index.ts';
 import type { AnvilConfig } from './config/schema.ts';
 import { startHttpServer, type HttpServerHandle } from './http/serve.ts';
 import type { Logger } from './log.ts';
@@ -57,6 +58,7 @@ function builtinSkills(config: AnvilConfig): PluginHostOptions['always'] {
     { descriptor: trainingPlugin },
     { descriptor: evaluationPlugin },
     { descriptor: deploymentsPlugin },
+    { descriptor: knowledgePlugin },
   ];
 }
 

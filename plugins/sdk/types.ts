@@ -130,6 +130,12 @@ export interface RecipeSpec {
   /** A module or executable the worker starts as a child process. */
   readonly entry: string | URL;
   readonly params?: ObjectSchema;
+  /**
+   * Why this machine cannot run the recipe (a missing runtime, e.g. Python without torch), or
+   * undefined when it can. Workers call it once at start: they do not offer an unavailable recipe
+   * and report the reason (jobs_explain, anvil doctor). Keep it cheap.
+   */
+  readonly unavailable?: () => string | undefined;
 }
 
 /**

@@ -26,6 +26,8 @@ export type { DatasetStore, DatasetVersion, LineageEntry, LineageInput, LineageK
 export type { ColumnInfo, ColumnType } from './columns.ts';
 export type { DatasetFormat } from './readers.ts';
 export type { SplitName } from './split.ts';
+// The operator-named roots server paths must lie within (the knowledge plugin obeys them too).
+export { datasetRoots, openWithinRoots, ROOTS_ENV, type OpenedSource } from './paths.ts';
 
 export const datasetsPlugin = definePlugin({
   id: 'datasets',
@@ -55,6 +57,8 @@ export const datasetsPlugin = definePlugin({
       const store = new DatasetStore(ctx.sql);
       const service = new DatasetService({ store, blobs: () => jobs.jobs().blobs, roots, cwd: process.cwd(), log: ctx.log });
       runtime = { store, service, roots };
+      // Dataset files are blobs of the jobs plugin: its garbage collector must keep the ones a version points at.
+      jobs.jobs().blobs.addReferences('datasets', (sha256s) => store.referencedOf(sha256s));
       ctx.log.debug({ roots }, 'datasets ready');
     });
     return { datasets: ready };
