@@ -49,7 +49,7 @@ describe('deployments: Open Inference Protocol v2 over HTTP', { skip: missing ??
   let slice: Slice;
 
   before(async () => {
-    server = await startAnvil();
+    server = await startAnvil({ startTimeoutMs: 180_000 });
     admin = await server.createKey('default', '*');
     app = await server.createKey('default', 'deployments:predict');
     stranger = await server.createKey('other', '*');
