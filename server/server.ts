@@ -9,6 +9,7 @@ import { trainingPlugin } from '../tools/training/index.ts';
 import { evaluationPlugin } from '../tools/evaluation/index.ts';
 import { deploymentsPlugin } from '../tools/deployment/index.ts';
 import { knowledgePlugin } from '../tools/knowledge/index.ts';
+import { paymentsPlugin } from '../tools/payment/index.ts';
 import type { AnvilConfig } from './config/schema.ts';
 import { startHttpServer, type HttpServerHandle } from './http/serve.ts';
 import type { Logger } from './log.ts';
@@ -59,6 +60,7 @@ function builtinSkills(config: AnvilConfig): PluginHostOptions['always'] {
     { descriptor: evaluationPlugin },
     { descriptor: deploymentsPlugin },
     { descriptor: knowledgePlugin },
+    { descriptor: paymentsPlugin },
   ];
 }
 

@@ -6,5 +6,6 @@ import type { BuiltinLoader } from '../plugins/host/load.ts';
  */
 export const builtinPlugins: Readonly<Record<string, BuiltinLoader>> = {
   'mcp-proxy': async () => (await import('./mcp-proxy/index.ts')).mcpProxyPlugin,
+  'payments-sandbox': async () => (await import('./payment/providers/plugin.ts')).sandboxProviderPlugin,
   'rate-limit': async () => (await import('./rate-limit/index.ts')).rateLimitPlugin,
 };

@@ -146,9 +146,18 @@ export interface ExtensionPoints {
   recipes: RecipeSpec;
   vectorStores: { readonly description?: string };
   embedders: { readonly description?: string };
-  paymentProviders: { readonly description?: string };
+  paymentProviders: PaymentProviderExtension;
   llmProviders: { readonly description?: string };
   graphs: { readonly description?: string };
+}
+
+/**
+ * What a `paymentProviders` entry is. A named interface so the payments plugin can narrow it by
+ * declaration merging (`declare module … { interface PaymentProviderExtension extends PaymentProvider {} }`);
+ * a property of ExtensionPoints cannot be redeclared with another type.
+ */
+export interface PaymentProviderExtension {
+  readonly description?: string;
 }
 
 export interface AnvilEvent {
