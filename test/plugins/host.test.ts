@@ -92,6 +92,8 @@ describe('plugin host through the test harness', () => {
         ['training', 'active', true],
         ['evaluation', 'active', true],
         ['deployments', 'active', true],
+        ['kb', 'active', true],
+        ['payments', 'active', true],
         ['base', 'active', true],
         ['dependent', 'active', false],
       ],
