@@ -39,8 +39,8 @@ describe('deployments: two servers on Postgres', { skip }, () => {
     db = await createTempDatabase();
     artifacts = mkdtempSync(path.join(os.tmpdir(), 'anvil-deploy-artifacts-'));
     const env = { DATABASE_URL: db.url, REDIS_URL: process.env.REDIS_URL, ANVIL_QUEUE_PREFIX: `deploy-${process.pid}`, ANVIL_ARTIFACT_DIR: artifacts };
-    servers.push(await startAnvil({ env: { ...env, ANVIL_LOCAL_WORKER: 'on' } }));
-    servers.push(await startAnvil({ env: { ...env, ANVIL_LOCAL_WORKER: 'off' } }));
+    servers.push(await startAnvil({ startTimeoutMs: 180_000, env: { ...env, ANVIL_LOCAL_WORKER: 'on' } }));
+    servers.push(await startAnvil({ startTimeoutMs: 180_000, env: { ...env, ANVIL_LOCAL_WORKER: 'off' } }));
     const key = await (servers[0] as AnvilServerProcess).createKey('default', '*');
     for (const server of servers) sessions.push(await connectHttp('sdk2', server.mcpUrl, { key: key.key }));
     const first = sessions[0] as McpHttpSession;

@@ -45,14 +45,16 @@ describe('deployments: Open Inference Protocol v2 over HTTP', { skip: missing ??
   let admin: CreatedKey;
   let app: CreatedKey;
   let stranger: CreatedKey;
+  let operator: CreatedKey;
   let session: McpHttpSession;
   let slice: Slice;
 
   before(async () => {
-    server = await startAnvil();
+    server = await startAnvil({ startTimeoutMs: 180_000 });
     admin = await server.createKey('default', '*');
     app = await server.createKey('default', 'deployments:predict');
     stranger = await server.createKey('other', '*');
+    operator = await server.createKey('default', 'cluster:observe');
     session = await connectHttp('sdk1', server.mcpUrl, { key: admin.key });
     const call = (tool: string, args?: Record<string, unknown>) => session.callTool(tool, args);
     slice = banking77Slice();
@@ -159,7 +161,7 @@ describe('deployments: Open Inference Protocol v2 over HTTP', { skip: missing ??
     assert.ok(accepted.length >= 4);
     for (const a of refused) assert.ok(Number(a.retryAfter) >= 1, 'Retry-After');
     for (const a of accepted) assert.equal((a.body.outputs as Output[])[0]?.shape[0], 1);
-    const metrics = await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${admin.key}` } }).then((r) => r.text());
+    const metrics = await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${operator.key}` } }).then((r) => r.text());
     assert.match(metrics, /anvil_deployments_predictions_total\{[^}]*deployment="intents-tight"[^}]*outcome="rejected"[^}]*\} \d+/);
     assert.match(metrics, /anvil_deployments_queue_rejected_total/);
   });

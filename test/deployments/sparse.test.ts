@@ -4,7 +4,7 @@
  * first layer): a small model exported both ways from the same weights (the dense one with the
  * recipe's own ONNX builder, the sparse one written here with its protobuf writer) serves the same
  * probabilities through ServingModel and the batcher, which tells the forms apart by the session's
- * inputs.
+ * inputs. Also: the batcher's bounds, and the prediction log's bounded buffer.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,8 @@ import { fitVectorizer } from '../../gpu-workers/recipes/text-classifier/featuri
 import { mulberry32 } from '../../contracts/mulberry32.ts';
 import { Batcher } from '../../tools/deployment/serving/batcher.ts';
 import { ServingModel } from '../../tools/deployment/serving/model.ts';
+import { PredictionLog } from '../../tools/deployment/prediction-log.ts';
+import { silentLogger } from '../../server/log.ts';
 
 const FLOAT = 1;
 const INT64 = 7;
@@ -140,5 +142,17 @@ describe('deployments: the embedding-bag input form', () => {
     const slow = new Batcher({ enabled: true, maxBatchSize: 8, maxQueueDelayMicros: 1_000_000, maxQueueSize: 10 }, 1, async (batch) => new Float32Array(batch.length));
     await assert.rejects(slow.submit([row], 20), (error: { code?: string }) => error.code === 'ANVIL_E_TOOL_UNAVAILABLE');
     assert.equal(slow.stats().queued, 0, 'a timed-out request leaves the queue');
+  });
+});
+
+describe('deployments: the prediction log buffer', () => {
+  test('a full buffer drops rows and counts them instead of growing', () => {
+    let counted = 0;
+    // Never flushed here: the bound is on the request path, before any SQL.
+    const log = new PredictionLog(undefined as never, 3, 10, silentLogger(), (n) => (counted += n));
+    const row = { project: 'p', request_id: 'r', shadow: false, deployment: 'd', variant: 'v1', model_version: 1, at: new Date().toISOString(), latency_ms: 1, batch_size: 1, label: null, top_label: null, probability: null, abstained: false, threshold: null, error: null, input: null };
+    for (let i = 0; i < 10; i++) log.push({ ...row, request_id: `r${i}` });
+    assert.deepEqual(log.stats(), { buffered: 3, written: 0, dropped: 7, failedWrites: 0 });
+    assert.equal(counted, 7);
   });
 });
