@@ -9,7 +9,14 @@ export type ScopeLevel = (typeof scopeLevels)[number];
  * credential: it must be granted by name (or as `workers:admin`); `*` — a project's "everything" —
  * does not include it.
  */
-export const actionScopes: readonly string[] = ['workers:join'];
+export const actionScopes: readonly string[] = ['workers:join', 'deployments:predict'];
+
+/**
+ * Action scopes only an operator grants: `*` does not include them. `deployments:predict` (call a
+ * deployed model, send feedback; what an application's key needs and no more) is not one: `*` and
+ * `deployments:admin` cover it.
+ */
+export const operatorScopes: readonly string[] = ['workers:join'];
 
 const scopePattern = /^(\*|[a-z][a-z0-9_-]{0,39}:(read|write|admin))$/;
 
@@ -37,7 +44,7 @@ export function hasScope(granted: readonly string[], required: string): boolean 
   if (granted.includes(required)) return true;
   const [area, level] = required.split(':') as [string, ScopeLevel | undefined];
   if (!level) return granted.includes('*');
-  if (!scopeLevels.includes(level)) return granted.includes(`${area}:admin`);
+  if (!scopeLevels.includes(level)) return granted.includes(`${area}:admin`) || (granted.includes('*') && !operatorScopes.includes(required));
   if (granted.includes('*')) return true;
   const needed = scopeLevels.indexOf(level);
   return scopeLevels.some((candidate, index) => index >= needed && granted.includes(`${area}:${candidate}`));

@@ -17,7 +17,7 @@
  * recipe process (spawn included; no raw anchor, reported against the dispatch p50).
  * Knobs: BENCH_JOBS_LATENCY_N (default 300), BENCH_JOBS_DRAIN_N (default 2000).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Job as BullJob } from 'bullmq';
@@ -28,6 +28,8 @@ import { startAnvilServer, type AnvilServer } from '../../server/server.ts';
 import type { QueueBackend } from '../../server/queue/backend.ts';
 import { jobsPlugin } from '../../tools/jobs/index.ts';
 import type { JobsRuntime } from '../../tools/jobs/runtime.ts';
+import { diagnosticsCounter } from '../../gpu-workers/recipes/index.ts';
+import { entryCommand, runRecipe } from '../../gpu-workers/runner.ts';
 import type { BenchContext, Figure } from './run.ts';
 
 export const name = 'jobs';
@@ -183,6 +185,29 @@ async function endToEnd(jobs: JobsRuntime, samples: number): Promise<number> {
   return percentile(times.sort((a, b) => a - b), 50);
 }
 
+/**
+ * A built-in recipe's start to exit (1 step, no sleep) through the runner, against the same runner
+ * starting a bare `node` script that speaks the protocol minimally (the floor: Node's own start),
+ * interleaved. The recipe runs as its JavaScript build when `npm run bench` has built dist/.
+ */
+async function recipeStart(dir: string, samples: number): Promise<{ recipe: number; bare: number; command: string }> {
+  const bareScript = join(dir, 'bare-recipe.mjs');
+  await writeFile(bareScript, `process.stdout.write(JSON.stringify({ type: 'result', value: {} }) + '\\n');\n`);
+  const recipe = entryCommand(diagnosticsCounter.entry);
+  const bare = { command: process.execPath, args: [bareScript] };
+  const times = { recipe: [] as number[], bare: [] as number[] };
+  for (let i = 0; i < samples + 2; i += 1) {
+    for (const [side, command] of [['recipe', recipe], ['bare', bare]] as const) {
+      const spec = { jobId: `start-${i}`, recipe: diagnosticsCounter.name, params: { steps: 1, stepMs: 0 }, attempt: 1, workDir: dir, resume: null };
+      const t0 = performance.now();
+      const outcome = await runRecipe({ ...command, spec, cwd: dir, timeoutMs: 30_000, graceMs: 1_000, onEvent: () => undefined });
+      if (outcome.status !== 'succeeded') throw new Error(`${side} run failed: ${JSON.stringify(outcome)}`);
+      if (i >= 2) times[side].push(performance.now() - t0); // the first two warm the disk cache
+    }
+  }
+  return { recipe: percentile(times.recipe.sort((a, b) => a - b), 50), bare: percentile(times.bare.sort((a, b) => a - b), 50), command: recipe.args.join(' ') };
+}
+
 export async function run(context: BenchContext): Promise<Figure[]> {
   const latencyN = envInt('BENCH_JOBS_LATENCY_N', 300);
   const drainN = envInt('BENCH_JOBS_DRAIN_N', 2000);
@@ -218,6 +243,9 @@ export async function run(context: BenchContext): Promise<Figure[]> {
     for (const level of levels) {
       figures.push({ metric: `dispatch_throughput_c${level}_jobs_per_s`, value: anvil.throughput.get(level) ?? 0, unit: 'jobs/s', anchor: raw.throughput.get(level) ?? 0 });
     }
+    const start = await recipeStart(home, 20);
+    context.log(`recipe start to exit p50 ${start.recipe.toFixed(1)} ms vs bare node ${start.bare.toFixed(1)} ms (goal ≤ 50 ms; ran: node ${start.command})`);
+    figures.push({ metric: 'recipe_start_to_exit_p50_ms', value: start.recipe, unit: 'ms', anchor: start.bare });
     context.log('end to end with a real recipe process (diagnostics.counter, 1 step), 20 jobs: needs a worker');
     await server.shutdown('bench: restart with the local worker');
     server = undefined;

@@ -15,6 +15,13 @@ describe('scopes', () => {
     assert.equal(hasScope(['workers:join'], 'workers:join'), true);
     assert.equal(hasScope(['workers:admin'], 'workers:join'), true);
     assert.equal(hasScope(['workers:join'], 'workers:read'), false);
+    // deployments:predict is an action scope an application key gets alone; `*` covers it.
+    assert.equal(hasScope(['*'], 'deployments:predict'), true);
+    assert.equal(hasScope(['deployments:admin'], 'deployments:predict'), true);
+    assert.equal(hasScope(['deployments:predict'], 'deployments:predict'), true);
+    assert.equal(hasScope(['deployments:predict'], 'deployments:read'), false);
+    assert.equal(hasScope(['deployments:write'], 'deployments:predict'), false);
+    assert.deepEqual(parseScopes('deployments:predict'), ['deployments:predict']);
     assert.deepEqual(parseScopes('workers:join,jobs:read'), ['workers:join', 'jobs:read']);
     assert.deepEqual(missingScopes(['anvil:read'], ['anvil:read', 'metrics:read']), ['metrics:read']);
   });

@@ -26,6 +26,8 @@ export type { DatasetStore, DatasetVersion, LineageEntry, LineageInput, LineageK
 export type { ColumnInfo, ColumnType } from './columns.ts';
 export type { DatasetFormat } from './readers.ts';
 export type { SplitName } from './split.ts';
+// The operator-named roots server paths must lie within (the knowledge plugin obeys them too).
+export { datasetRoots, openWithinRoots, ROOTS_ENV, type OpenedSource } from './paths.ts';
 
 export const datasetsPlugin = definePlugin({
   id: 'datasets',

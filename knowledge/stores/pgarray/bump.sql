@@ -1,0 +1,1 @@
+update {{schema}}.indexes set revision = revision + 1 where id = $1

@@ -1,0 +1,1 @@
+select revision::text as revision from {{schema}}.indexes where id = $1

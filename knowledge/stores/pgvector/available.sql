@@ -1,0 +1,1 @@
+select to_regclass('{{schema}}.pgvectors')::text as table

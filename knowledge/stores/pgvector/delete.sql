@@ -1,0 +1,1 @@
+delete from {{schema}}.pgvectors where index_id = $1

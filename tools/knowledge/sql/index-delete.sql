@@ -1,0 +1,1 @@
+delete from {{schema}}.indexes where id = $1

@@ -1,0 +1,1 @@
+update {{schema}}.indexes set state = 'failed' where id = $1

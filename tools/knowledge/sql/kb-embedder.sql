@@ -1,0 +1,1 @@
+update {{schema}}.kbs set embedder = $2 where id = $1

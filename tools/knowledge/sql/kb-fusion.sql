@@ -1,0 +1,1 @@
+update {{schema}}.kbs set fusion = $2 where id = $1

@@ -1,0 +1,1 @@
+select id, active_index::text as active_index from {{schema}}.kbs where id = $1 for update
