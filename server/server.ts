@@ -9,12 +9,12 @@ import { trainingPlugin } from '../tools/training/index.ts';
 import { evaluationPlugin } from '../tools/evaluation/index.ts';
 import { deploymentsPlugin } from '../tools/deployment/index.ts';
 import { knowledgePlugin } from '../tools/knowledge/index.ts';
+import { paymentsPlugin } from '../tools/payment/index.ts';
 import type { AnvilConfig } from './config/schema.ts';
 import { startHttpServer, type HttpServerHandle } from './http/serve.ts';
 import type { Logger } from './log.ts';
 import { startStdioServer, type StdioHandle } from './mcp/stdio.ts';
 import { startRuntime, type Runtime } from './runtime.ts';
-import type { PluginDescriptor } from '../plugins/sdk/types.ts';
 
 export interface AnvilServer {
   readonly runtime: Runtime;
@@ -39,7 +39,7 @@ export interface StartOptions {
   /** Where relative plugin paths are resolved from: the config file's folder. */
   pluginBaseDir: string;
   /** Plugin descriptors given directly (the test harness), loaded after the configured ones. */
-  extraPlugins?: ReadonlyArray<{ descriptor: PluginDescriptor; config?: unknown }>;
+  extraPlugins?: PluginHostOptions['extra'];
   defaultMetrics?: boolean;
 }
 
@@ -59,6 +59,7 @@ function builtinSkills(config: AnvilConfig): PluginHostOptions['always'] {
     { descriptor: evaluationPlugin },
     { descriptor: deploymentsPlugin },
     { descriptor: knowledgePlugin },
+    { descriptor: paymentsPlugin },
   ];
 }
 

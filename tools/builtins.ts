@@ -1,4 +1,6 @@
-import type { BuiltinLoader } from '../plugins/host/load.ts';
+import type { PluginDescriptor } from 'anvil/plugin';
+
+type BuiltinLoader = () => Promise<PluginDescriptor>;
 
 /**
  * Built-in plugins an operator can switch on with `{"id": "<id>", "config": {...}}` in
@@ -6,5 +8,12 @@ import type { BuiltinLoader } from '../plugins/host/load.ts';
  */
 export const builtinPlugins: Readonly<Record<string, BuiltinLoader>> = {
   'mcp-proxy': async () => (await import('./mcp-proxy/index.ts')).mcpProxyPlugin,
+  'payments-sandbox': async () => (await import('./payment/index.ts')).sandboxProviderPlugin,
   'rate-limit': async () => (await import('./rate-limit/index.ts')).rateLimitPlugin,
 };
+
+/** The sandbox payment provider network, which `anvil sandbox-psp` runs as its own process. */
+export async function loadSandboxPsp(): Promise<typeof import('./payment/index.ts').SandboxPsp> {
+  return (await import('./payment/index.ts')).SandboxPsp;
+}
+export type { FaultLevel } from './payment/index.ts';

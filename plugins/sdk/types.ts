@@ -4,7 +4,9 @@ import type { Registry } from 'prom-client';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import type * as z from 'zod';
-import type { AnvilQueue, AnvilWorker, WorkerSettings } from '../../server/queue/backend.ts';
+import type { AnvilQueue, AnvilWorker, WorkerSettings } from '../../contracts/queue.ts';
+
+export type { AnvilQueue, AnvilWorker, WorkerSettings } from '../../contracts/queue.ts';
 import type { AppEnv } from '../../server/http/env.ts';
 
 /** The plugin API this host implements. A plugin built for another one is refused before it runs. */
@@ -123,20 +125,8 @@ export interface PromptSpec<A extends ObjectSchema = ObjectSchema> {
   render(args: z.output<A>, context: ResourceContext): Promise<GetPromptResult>;
 }
 
-/** A job recipe: an executable the workers run with a JSON spec (see the jobs system). */
-export interface RecipeSpec {
-  readonly name: string;
-  readonly description: string;
-  /** A module or executable the worker starts as a child process. */
-  readonly entry: string | URL;
-  readonly params?: ObjectSchema;
-  /**
-   * Why this machine cannot run the recipe (a missing runtime, e.g. Python without torch), or
-   * undefined when it can. Workers call it once at start: they do not offer an unavailable recipe
-   * and report the reason (jobs_explain, anvil doctor). Keep it cheap.
-   */
-  readonly unavailable?: () => string | undefined;
-}
+export type { RecipeSpec } from '../../contracts/recipe.ts';
+import type { RecipeSpec } from '../../contracts/recipe.ts';
 
 /**
  * Named extension registries that later capabilities fill. Each entry is keyed by a name unique
@@ -146,9 +136,18 @@ export interface ExtensionPoints {
   recipes: RecipeSpec;
   vectorStores: { readonly description?: string };
   embedders: { readonly description?: string };
-  paymentProviders: { readonly description?: string };
+  paymentProviders: PaymentProviderExtension;
   llmProviders: { readonly description?: string };
   graphs: { readonly description?: string };
+}
+
+/**
+ * What a `paymentProviders` entry is. A named interface so the payments plugin can narrow it by
+ * declaration merging (`declare module … { interface PaymentProviderExtension extends PaymentProvider {} }`);
+ * a property of ExtensionPoints cannot be redeclared with another type.
+ */
+export interface PaymentProviderExtension {
+  readonly description?: string;
 }
 
 export interface AnvilEvent {

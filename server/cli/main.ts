@@ -4,6 +4,7 @@ import { configCommand } from './commands/config.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { keysCommand } from './commands/keys.ts';
 import { pluginCommand } from './commands/plugin.ts';
+import { sandboxPspCommand } from './commands/sandbox-psp.ts';
 import { serveCommand } from './commands/serve.ts';
 import { workerCommand } from './commands/worker.ts';
 import { type CliIo, ExitCode, processIo } from './io.ts';
@@ -19,6 +20,7 @@ Commands:
   config check    print the effective configuration, secrets redacted
   plugin new      scaffold a plugin package (index.ts, test, README) to build on
   doctor          check Node, data dir, Postgres, Redis, migrations and ports
+  sandbox-psp     run the sandbox payment provider network (simulated acquirers, signed webhooks)
 
 Common options: --home DIR (default ./.anvil or ANVIL_HOME), --config PATH, --help
 Run \`anvil <command> --help\` for a command's options.`;
@@ -30,6 +32,7 @@ const commands: Record<string, (argv: string[], io: CliIo) => Promise<ExitCode>>
   config: configCommand,
   doctor: doctorCommand,
   plugin: pluginCommand,
+  'sandbox-psp': sandboxPspCommand,
 };
 
 const usageCodes = new Set<string>([ErrorCodes.USAGE, ErrorCodes.CONFIG_INVALID, ErrorCodes.CONFIG_UNREADABLE, ErrorCodes.UNSAFE_BIND]);

@@ -20,6 +20,7 @@ import { importTool } from './tools/import.ts';
 import { listTool } from './tools/list.ts';
 
 export type { DatasetsRuntime } from './runtime.ts';
+export { LIMITS as DATASET_LIMITS, NAME_PATTERN } from './limits.ts';
 export type { ImportOutcome, ImportCall, SampleResult } from './service.ts';
 export type { ImportOptions, LabelDistribution, SplitCounts } from './importer.ts';
 export type { DatasetStore, DatasetVersion, LineageEntry, LineageInput, LineageKind, LineageQuery, ModelRef, ResolvedDataset } from './store.ts';
@@ -57,6 +58,8 @@ export const datasetsPlugin = definePlugin({
       const store = new DatasetStore(ctx.sql);
       const service = new DatasetService({ store, blobs: () => jobs.jobs().blobs, roots, cwd: process.cwd(), log: ctx.log });
       runtime = { store, service, roots };
+      // Dataset files are blobs of the jobs plugin: its garbage collector must keep the ones a version points at.
+      jobs.jobs().blobs.addReferences('datasets', (sha256s) => store.referencedOf(sha256s));
       ctx.log.debug({ roots }, 'datasets ready');
     });
     return { datasets: ready };

@@ -21,7 +21,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { AnvilError, ErrorCodes, type Logger } from 'anvil/plugin';
-import type { BlobStore } from '../jobs/blobs.ts';
+import type { BlobStore } from '../jobs/index.ts';
 import { prepareDataset, type ImportOptions, type PreparedDataset } from './importer.ts';
 import { LIMITS, NAME_PATTERN } from './limits.ts';
 import { openWithinRoots } from './paths.ts';

@@ -4,7 +4,7 @@
  * when a champion is given), writes evaluation.json and report.md as artifacts, reports a summary.
  */
 import path from 'node:path';
-import { errorMessage, isAnvilError } from '../../../server/errors.ts';
+import { errorMessage, isAnvilError } from '../../../contracts/errors.ts';
 import {
   compare,
   evaluate,
@@ -13,7 +13,7 @@ import {
   type Comparison,
   type Evaluation,
   type EvaluationInput,
-} from '../../../tools/evaluation/metrics/index.ts';
+} from './metrics/index.ts';
 import type { RecipeSpec } from '../../protocol.ts';
 import { emit, exitAfterFlush } from '../../recipe-io.ts';
 import { DataError, labelOf, readJsonl, splitOf, type DatasetRow } from '../ml/dataset.ts';

@@ -3,7 +3,7 @@
  * the worker starts `entry` as a child process). See README.md in this folder.
  */
 import * as z from 'zod';
-import type { RecipeSpec as RecipeDescriptor } from '../../../plugins/sdk/types.ts';
+import type { RecipeSpec as RecipeDescriptor } from '../../../contracts/recipe.ts';
 
 export const EVALUATION_SPLITS = ['test', 'validation', 'train', 'all'] as const;
 export type EvaluationSplit = (typeof EVALUATION_SPLITS)[number];

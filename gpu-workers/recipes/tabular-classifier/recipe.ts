@@ -1,6 +1,6 @@
 /** Recipe `tabular-classifier`: params schema and descriptor. See README.md in this folder. */
 import * as z from 'zod';
-import type { RecipeSpec as RecipeDescriptor } from '../../../plugins/sdk/types.ts';
+import type { RecipeSpec as RecipeDescriptor } from '../../../contracts/recipe.ts';
 
 export const tabularDatasetSchema = z.object({
   /** Absolute path of a JSONL file, one JSON object per line. */

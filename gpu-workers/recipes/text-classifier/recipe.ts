@@ -3,7 +3,7 @@
  * descriptor; the worker starts `entry` as a child process). See README.md in this folder.
  */
 import * as z from 'zod';
-import type { RecipeSpec as RecipeDescriptor } from '../../../plugins/sdk/types.ts';
+import type { RecipeSpec as RecipeDescriptor } from '../../../contracts/recipe.ts';
 import { ngramRange } from './featurizer.ts';
 
 export const textDatasetSchema = z.object({

@@ -1,0 +1,1 @@
+select * from {{schema}}.attempts where idempotency_key = $1

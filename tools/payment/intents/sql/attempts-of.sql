@@ -1,0 +1,1 @@
+select * from {{schema}}.attempts where intent_id = $1 order by number

@@ -1,0 +1,1 @@
+select cursor from {{schema}}.provider_cursors where provider = $1

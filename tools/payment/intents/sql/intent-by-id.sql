@@ -1,0 +1,1 @@
+select * from {{schema}}.intents where id = $1

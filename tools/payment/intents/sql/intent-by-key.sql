@@ -1,0 +1,1 @@
+select * from {{schema}}.intents where project = $1 and idempotency_key = $2

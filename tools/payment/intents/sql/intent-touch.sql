@@ -1,0 +1,1 @@
+update {{schema}}.intents set updated_at = now() where id = $1

@@ -1,0 +1,1 @@
+select * from {{schema}}.refunds where id = $1

@@ -1,0 +1,1 @@
+select * from {{schema}}.refunds where project = $1 and idempotency_key = $2

@@ -1,0 +1,385 @@
+/**
+ * The double-entry ledger: accounts with TigerBeetle's balance flags, single and two-phase
+ * (pending → post | void | expire) transfers, idempotency keys bound to a hash of the request.
+ *
+ * Invariants, each held by the database rather than by this code alone:
+ * - every transfer moves one amount from a debit to a credit account of the same currency, so per
+ *   currency total debits = total credits (pending and posted alike);
+ * - an account's flags are CHECK constraints: a statement that would break one fails whole;
+ * - one idempotency key per project makes one transfer: a unique index decides between concurrent
+ *   duplicates, the loser reads the winner's row and returns it (same body) or a conflict (other body);
+ * - a pending transfer leaves 'pending' once, by a conditional update only one caller can win.
+ */
+import { randomUUID } from 'node:crypto';
+import { AnvilError, ErrorCodes, type SqlExecutor, type PluginSql } from 'anvil/plugin';
+import { canonicalJson, requestHash } from '../canonical.ts';
+import { parseAmount, parseCurrency } from '../money.ts';
+import { loadSql, pgError, PgCodes } from '../sql.ts';
+import { type Account, type AccountFlag, type AccountKind, type AccountRow, type Transfer, type TransferRow, toAccount, toTransfer, flagBits } from './rows.ts';
+
+export { type Account, type AccountFlag, type AccountKind, type Transfer } from './rows.ts';
+
+const sql = (name: string) => loadSql(import.meta.url, `./sql/${name}.sql`);
+const SQL = {
+  accountInsert: sql('account-insert'),
+  accountGet: sql('account-get'),
+  accountsByCode: sql('accounts-by-code'),
+  accountsList: sql('accounts-list'),
+  transfersCreate: sql('transfers-create'),
+  transfersByKey: sql('transfers-by-key'),
+  transferGet: sql('transfer-get'),
+  transfersList: sql('transfers-list'),
+  pendingResolve: sql('pending-resolve'),
+  resolutionInsert: sql('resolution-insert'),
+  pendingRelease: sql('pending-release'),
+  pendingExpire: sql('pending-expire'),
+  balances: sql('balances'),
+} as const;
+
+export const LEDGER_LIMITS = { batchMax: 500, listMax: 500, codeMaxChars: 120, keyMaxChars: 200, metadataMaxBytes: 8_192, timeoutMaxSeconds: 30 * 86_400 } as const;
+
+export interface AccountInput {
+  code: string;
+  kind: AccountKind;
+  currency: string;
+  flags?: readonly AccountFlag[];
+  metadata?: Record<string, unknown>;
+}
+
+export interface TransferInput {
+  debit: string;
+  credit: string;
+  amount: string;
+  currency: string;
+  idempotencyKey: string;
+  metadata?: Record<string, unknown>;
+  /** Two-phase: reserve the amount until posted, voided or `timeoutSeconds` pass. */
+  pending?: { timeoutSeconds?: number };
+}
+
+export interface ResolveInput {
+  pendingId: string;
+  action: 'post' | 'void';
+  /** post only: at most the pending amount (default: all of it); the rest is released. */
+  amount?: string;
+  idempotencyKey: string;
+  metadata?: Record<string, unknown>;
+}
+
+export interface CreatedTransfer {
+  transfer: Transfer;
+  created: boolean;
+}
+
+function invalid(field: string, message: string, reason?: string): AnvilError {
+  return new AnvilError(ErrorCodes.INVALID_INPUT, `${field}: ${message}`, { details: { field, ...(reason ? { reason } : {}) } });
+}
+
+function keyConflict(key: string, existingId: string): AnvilError {
+  return new AnvilError(
+    ErrorCodes.CONFLICT,
+    `Idempotency key "${key}" was already used with a different request (transfer ${existingId}); retry with the same body or use a new key`,
+    { details: { idempotencyKey: key, transferId: existingId, reason: 'idempotency_key_reused' } },
+  );
+}
+
+function checkMetadata(metadata: Record<string, unknown> | undefined, field: string): string {
+  const text = canonicalJson(metadata ?? {});
+  if (Buffer.byteLength(text) > LEDGER_LIMITS.metadataMaxBytes) throw invalid(field, `at most ${LEDGER_LIMITS.metadataMaxBytes} bytes of JSON`);
+  return text;
+}
+
+const retryable = new Set<string>([PgCodes.deadlock, PgCodes.serialization]);
+
+/** Runs `work` again when Postgres chose it as a deadlock or serialization victim (it changed nothing). */
+async function withRetry<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= 5 || !retryable.has(pgError(error).code ?? '')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, attempt * 5 + Math.floor(Math.random() * 10)));
+    }
+  }
+}
+
+export class Ledger {
+  constructor(private readonly sql: PluginSql) {}
+
+  async createAccount(project: string, input: AccountInput): Promise<{ account: Account; created: boolean }> {
+    const currency = parseCurrency(input.currency);
+    const flags = flagBits(input.flags ?? []);
+    if (flags === 3) throw invalid('flags', 'an account cannot have both debits_must_not_exceed_credits and credits_must_not_exceed_debits');
+    const metadata = checkMetadata(input.metadata, 'metadata');
+    const hash = requestHash({ code: input.code, kind: input.kind, currency, flags, metadata: input.metadata ?? {} });
+    const inserted = await this.sql.query<AccountRow>(SQL.accountInsert, [randomUUID(), project, input.code, input.kind, currency, flags, metadata, hash]);
+    if (inserted.rows[0]) return { account: toAccount(inserted.rows[0]), created: true };
+    const existing = await this.getAccountRow(this.sql, project, input.code);
+    if (!existing) throw new AnvilError(ErrorCodes.INTERNAL, `account ${input.code} was neither created nor found`);
+    if (existing.request_hash !== hash) {
+      throw new AnvilError(ErrorCodes.CONFLICT, `Account "${input.code}" already exists with another kind, currency, flags or metadata; use another code`, {
+        details: { code: input.code, reason: 'account_exists', accountId: existing.id },
+      });
+    }
+    return { account: toAccount(existing), created: false };
+  }
+
+  /** Ensures system accounts exist (by code), returning them; used by the payments service. */
+  async ensureAccounts(project: string, inputs: readonly AccountInput[]): Promise<Map<string, Account>> {
+    const found = await this.sql.query<AccountRow>(SQL.accountsByCode, [project, inputs.map((each) => each.code)]);
+    const accounts = new Map(found.rows.map((row) => [row.code, toAccount(row)]));
+    for (const input of inputs) if (!accounts.has(input.code)) accounts.set(input.code, (await this.createAccount(project, input)).account);
+    return accounts;
+  }
+
+  private async getAccountRow(executor: SqlExecutor, project: string, codeOrId: string): Promise<AccountRow | undefined> {
+    return (await executor.query<AccountRow>(SQL.accountGet, [project, codeOrId])).rows[0];
+  }
+
+  async getAccount(project: string, codeOrId: string): Promise<Account> {
+    const row = await this.getAccountRow(this.sql, project, codeOrId);
+    if (!row) throw new AnvilError(ErrorCodes.NOT_FOUND, `No account "${codeOrId}" in this project`, { details: { account: codeOrId } });
+    return toAccount(row);
+  }
+
+  async listAccounts(project: string, filter: { currency?: string; kind?: AccountKind; after?: string; prefix?: string; limit: number }): Promise<{ accounts: Account[]; next: string | null }> {
+    const limit = Math.min(filter.limit, LEDGER_LIMITS.listMax);
+    const prefix = filter.prefix?.replace(/[\\%_]/g, (char) => `\\${char}`) ?? null;
+    const result = await this.sql.query<AccountRow>(SQL.accountsList, [project, filter.currency ?? null, filter.kind ?? null, filter.after ?? null, limit + 1, prefix]);
+    const accounts = result.rows.slice(0, limit).map(toAccount);
+    return { accounts, next: result.rows.length > limit ? (accounts.at(-1)?.code ?? null) : null };
+  }
+
+  /**
+   * Creates a batch of transfers as one: all are applied or none. A transfer whose key was used
+   * before with the same body is returned as it was (created: false); with another body the whole
+   * batch fails with a conflict naming the key.
+   */
+  async createTransfers(project: string, inputs: readonly TransferInput[], by: string): Promise<CreatedTransfer[]> {
+    if (inputs.length === 0) throw invalid('transfers', 'expected at least one transfer');
+    if (inputs.length > LEDGER_LIMITS.batchMax) throw invalid('transfers', `at most ${LEDGER_LIMITS.batchMax} transfers per batch`);
+    const prepared = inputs.map((input, index) => this.prepare(input, inputs.length === 1 ? '' : `transfers[${index}].`));
+    const keys = new Set<string>();
+    for (const [index, each] of prepared.entries()) {
+      if (keys.has(each.key)) throw invalid(`transfers[${index}].idempotencyKey`, `"${each.key}" appears twice in this batch`);
+      keys.add(each.key);
+    }
+    const run = (executor: SqlExecutor) =>
+      executor.query<{ id: string }>(SQL.transfersCreate, [
+        project,
+        prepared.map((each) => each.id),
+        prepared.map((each) => each.key),
+        prepared.map((each) => each.hash),
+        prepared.map((each) => each.input.debit),
+        prepared.map((each) => each.input.credit),
+        prepared.map((each) => each.amount.toString()),
+        prepared.map((each) => each.currency),
+        prepared.map((each) => (each.input.pending ? 'pending' : 'single')),
+        prepared.map((each) => each.input.pending?.timeoutSeconds ?? null),
+        prepared.map((each) => each.metadata),
+        by,
+      ]);
+
+    try {
+      if (prepared.length === 1) {
+        // One statement in autocommit: nothing partial can be left behind, and it costs one round trip.
+        const inserted = await withRetry(() => run(this.sql));
+        return this.settle(project, prepared, new Set(inserted.rows.map((row) => row.id)), this.sql);
+      }
+      return await withRetry(() =>
+        this.sql.transaction(async (tx) => {
+          const inserted = await run(tx);
+          // A reused key with another body rolls the whole batch back.
+          return this.settle(project, prepared, new Set(inserted.rows.map((row) => row.id)), tx);
+        }),
+      );
+    } catch (error) {
+      throw await this.explainFailure(project, prepared, error);
+    }
+  }
+
+  private prepare(input: TransferInput, prefix: string) {
+    const currency = parseCurrency(input.currency, `${prefix}currency`);
+    const amount = parseAmount(input.amount, currency, `${prefix}amount`);
+    if (input.debit === input.credit) throw invalid(`${prefix}credit`, 'the debit and credit accounts must be different', 'accounts_must_be_different');
+    const timeout = input.pending?.timeoutSeconds;
+    if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1 || timeout > LEDGER_LIMITS.timeoutMaxSeconds)) {
+      throw invalid(`${prefix}pending.timeoutSeconds`, `expected whole seconds between 1 and ${LEDGER_LIMITS.timeoutMaxSeconds}`);
+    }
+    const metadata = checkMetadata(input.metadata, `${prefix}metadata`);
+    const hash = requestHash({ ...input, amount: amount.toString(), metadata: input.metadata ?? {} });
+    return { id: randomUUID(), key: input.idempotencyKey, hash, input, currency, amount, metadata };
+  }
+
+  private async settle(project: string, prepared: ReadonlyArray<{ id: string; key: string; hash: string }>, inserted: ReadonlySet<string>, executor: SqlExecutor): Promise<CreatedTransfer[]> {
+    const rows = await executor.query<TransferRow>(SQL.transfersByKey, [project, prepared.map((each) => each.key)]);
+    const byKey = new Map(rows.rows.map((row) => [row.idempotency_key, row]));
+    return prepared.map((each) => {
+      const row = byKey.get(each.key);
+      if (!row) throw new AnvilError(ErrorCodes.INTERNAL, `transfer with key ${each.key} was neither created nor found`);
+      if (row.request_hash !== each.hash) throw keyConflict(each.key, row.id);
+      return { transfer: toTransfer(row), created: inserted.has(row.id) };
+    });
+  }
+
+  /** Turns a failed batch statement into an error naming the transfer and field at fault. */
+  private async explainFailure(project: string, prepared: ReadonlyArray<ReturnType<Ledger['prepare']>>, error: unknown): Promise<unknown> {
+    const { code, constraint } = pgError(error);
+    if (code === PgCodes.notNullViolation) {
+      const accounts = await this.sql.query<AccountRow>(SQL.accountsByCode, [project, prepared.flatMap((each) => [each.input.debit, each.input.credit])]);
+      const byCode = new Map(accounts.rows.map((row) => [row.code, row]));
+      for (const [index, each] of prepared.entries()) {
+        const prefix = prepared.length === 1 ? '' : `transfers[${index}].`;
+        for (const side of ['debit', 'credit'] as const) {
+          const account = byCode.get(each.input[side]);
+          if (!account) return new AnvilError(ErrorCodes.NOT_FOUND, `${prefix}${side}: no account "${each.input[side]}" in this project`, { details: { field: `${prefix}${side}`, reason: 'account_not_found' } });
+          if (account.currency !== each.currency) {
+            return invalid(`${prefix}currency`, `account "${account.code}" holds ${account.currency}, the transfer is in ${each.currency}`, 'currency_mismatch');
+          }
+        }
+      }
+    }
+    if (code === PgCodes.checkViolation && (constraint === 'accounts_debits_must_not_exceed_credits' || constraint === 'accounts_credits_must_not_exceed_debits')) {
+      const debits = constraint === 'accounts_debits_must_not_exceed_credits';
+      const side = debits ? 'debit' : 'credit';
+      const accounts = [...new Set(prepared.map((each) => each.input[side]))];
+      const flagged = await this.sql.query<AccountRow>(SQL.accountsByCode, [project, accounts]);
+      const names = flagged.rows.filter((row) => (row.flags & (debits ? 1 : 2)) !== 0).map((row) => `"${row.code}"`);
+      return new AnvilError(
+        ErrorCodes.CONFLICT,
+        `The transfer would make ${debits ? 'debits exceed credits' : 'credits exceed debits'} on ${names.join(', ') || 'a flagged account'}; nothing was transferred`,
+        { details: { reason: debits ? 'exceeds_credits' : 'exceeds_debits', accounts: flagged.rows.map((row) => row.code) } },
+      );
+    }
+    if (code === PgCodes.numericOutOfRange) return new AnvilError(ErrorCodes.CONFLICT, 'The transfer would overflow an account balance; nothing was transferred', { details: { reason: 'overflow' } });
+    return error;
+  }
+
+  /** Posts (all or part of) or voids a pending transfer; the same key again returns the first result. */
+  async resolvePending(project: string, input: ResolveInput, by: string): Promise<CreatedTransfer> {
+    const hash = requestHash({ ...input, metadata: input.metadata ?? {} });
+    const metadata = checkMetadata(input.metadata, 'metadata');
+    if (input.action === 'void' && input.amount !== undefined) throw invalid('amount', 'a void releases the whole pending amount; leave amount out');
+    const replay = async (executor: SqlExecutor): Promise<CreatedTransfer | undefined> => {
+      const row = (await executor.query<TransferRow>(SQL.transfersByKey, [project, [input.idempotencyKey]])).rows[0];
+      if (!row) return undefined;
+      if (row.request_hash !== hash) throw keyConflict(input.idempotencyKey, row.id);
+      return { transfer: toTransfer(row), created: false };
+    };
+    const first = await replay(this.sql);
+    if (first) return first;
+    try {
+      return await withRetry(() =>
+        this.sql.transaction(async (tx) => {
+          const claimed = (await tx.query<{ id: string; debit_account_id: string; credit_account_id: string; amount: string; currency: string }>(SQL.pendingResolve, [
+            project,
+            input.pendingId,
+            input.action === 'post' ? 'posted' : 'voided',
+          ])).rows[0];
+          if (!claimed) {
+            const again = await replay(tx);
+            if (again) return again;
+            throw await this.pendingUnavailable(tx, project, input.pendingId);
+          }
+          const pendingAmount = BigInt(claimed.amount);
+          const amount = input.amount === undefined ? pendingAmount : parseAmount(input.amount, claimed.currency);
+          if (amount > pendingAmount) throw invalid('amount', `at most the pending amount (${pendingAmount.toString()})`, 'exceeds_pending_amount');
+          const posted = input.action === 'post' ? amount : 0n;
+          const id = randomUUID();
+          await tx.query(SQL.resolutionInsert, [
+            id, project, input.action, claimed.debit_account_id, claimed.credit_account_id,
+            input.action === 'post' ? amount.toString() : pendingAmount.toString(), claimed.currency, claimed.id, input.idempotencyKey, hash, metadata, by,
+          ]);
+          await tx.query(SQL.pendingRelease, [claimed.debit_account_id, claimed.credit_account_id, pendingAmount.toString(), posted.toString()]);
+          const row = (await tx.query<TransferRow>(SQL.transferGet, [project, id])).rows[0] as TransferRow;
+          return { transfer: toTransfer(row), created: true };
+        }),
+      );
+    } catch (error) {
+      if (pgError(error).code === PgCodes.uniqueViolation) {
+        const again = await replay(this.sql);
+        if (again) return again;
+      }
+      throw error;
+    }
+  }
+
+  private async pendingUnavailable(executor: SqlExecutor, project: string, pendingId: string): Promise<AnvilError> {
+    const row = (await executor.query<TransferRow>(SQL.transferGet, [project, pendingId])).rows[0];
+    if (!row) return new AnvilError(ErrorCodes.NOT_FOUND, `pendingId: no transfer "${pendingId}" in this project`, { details: { field: 'pendingId', reason: 'transfer_not_found' } });
+    if (row.kind !== 'pending') return invalid('pendingId', `transfer ${pendingId} is a ${row.kind} transfer, not a pending one`, 'not_pending');
+    const state = row.state === 'pending' ? 'expired' : row.state;
+    return new AnvilError(ErrorCodes.CONFLICT, `Pending transfer ${pendingId} is already ${state}; it can be posted or voided only once, before its timeout`, {
+      details: { pendingId, state, reason: `pending_transfer_${state}` },
+    });
+  }
+
+  /** Expires pending transfers past their timeout (run by the plugin's schedule); returns how many. */
+  async expirePending(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const result = await withRetry(() => this.sql.query<{ expired: number }>(SQL.pendingExpire));
+      const expired = result.rows[0]?.expired ?? 0;
+      total += expired;
+      if (expired < 200) return total;
+    }
+  }
+
+  async findByKey(project: string, idempotencyKey: string): Promise<Transfer | undefined> {
+    const row = (await this.sql.query<TransferRow>(SQL.transfersByKey, [project, [idempotencyKey]])).rows[0];
+    return row ? toTransfer(row) : undefined;
+  }
+
+  async getTransfer(project: string, id: string): Promise<Transfer> {
+    const row = /^[0-9a-f-]{36}$/i.test(id) ? (await this.sql.query<TransferRow>(SQL.transferGet, [project, id])).rows[0] : undefined;
+    if (!row) throw new AnvilError(ErrorCodes.NOT_FOUND, `No transfer "${id}" in this project`, { details: { transferId: id } });
+    return toTransfer(row);
+  }
+
+  async listTransfers(
+    project: string,
+    filter: { account?: string; state?: Transfer['state']; metadata?: Record<string, unknown>; cursor?: string; limit: number },
+  ): Promise<{ transfers: Transfer[]; next: string | null }> {
+    const limit = Math.min(filter.limit, LEDGER_LIMITS.listMax);
+    const [at, id] = filter.cursor ? decodeCursor(filter.cursor) : [null, null];
+    const result = await this.sql.query<TransferRow>(SQL.transfersList, [
+      project, filter.account ?? null, filter.state ?? null, at, id, limit + 1, filter.metadata ? JSON.stringify(filter.metadata) : null,
+    ]);
+    const transfers = result.rows.slice(0, limit).map(toTransfer);
+    const last = result.rows.length > limit ? result.rows[limit - 1] : undefined;
+    return { transfers, next: last ? encodeCursor(last) : null };
+  }
+
+  async balances(project: string, currency?: string): Promise<CurrencyTotals[]> {
+    const result = await this.sql.query<CurrencyTotals & Record<string, unknown>>(SQL.balances, [project, currency ?? null]);
+    return result.rows.map((row) => ({ ...row, balanced: row.debits_posted === row.credits_posted && row.debits_pending === row.credits_pending }));
+  }
+}
+
+export interface CurrencyTotals {
+  currency: string;
+  debits_posted: string;
+  credits_posted: string;
+  debits_pending: string;
+  credits_pending: string;
+  accounts: number;
+  balanced?: boolean;
+}
+
+function encodeCursor(row: TransferRow): string {
+  // The database's own text form keeps microseconds (a Date would round them and skip rows).
+  const at = row.created_at_text ?? (row.created_at instanceof Date ? row.created_at.toISOString() : String(row.created_at));
+  return Buffer.from(JSON.stringify([at, row.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(parsed) && typeof parsed[0] === 'string' && typeof parsed[1] === 'string' && /^[0-9a-f-]{36}$/i.test(parsed[1]) && !Number.isNaN(Date.parse(parsed[0]))) {
+      return [parsed[0], parsed[1]];
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw invalid('cursor', 'expected the `next` value of a previous page');
+}

@@ -1,0 +1,1 @@
+select * from {{schema}}.accounts where project = $1 and code = any($2::text[])

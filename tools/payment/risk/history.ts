@@ -1,0 +1,59 @@
+/**
+ * The sandbox's labelled transaction history for training a risk model: seeded, so the same seed
+ * gives the same rows. Legitimate payments follow daytime, familiar-device, home-country habits;
+ * three fraud patterns are mixed in at a few percent:
+ * - card testing: many small attempts in the last hour on a young card;
+ * - account takeover: a new device abroad, at night, for a large amount;
+ * - high-risk merchants (7995 gambling, 5967 direct marketing) with a country mismatch.
+ * Labels are noisy (a little of each pattern is legitimate, a little fraud looks ordinary), so a
+ * model has something to learn and cannot be perfect. Columns fit the tabular-classifier recipe:
+ * numeric features, one categorical (`merchant_category`), and the `label` column.
+ */
+import { mulberry32 } from '../../../contracts/mulberry32.ts';
+
+export const RISK_COLUMNS = ['amount', 'hour', 'card_age_days', 'attempts_last_hour', 'new_device', 'country_mismatch', 'merchant_category', 'label'] as const;
+
+export interface HistoryRow {
+  amount: number;
+  hour: number;
+  card_age_days: number;
+  attempts_last_hour: number;
+  new_device: number;
+  country_mismatch: number;
+  merchant_category: string;
+  label: 'fraud' | 'legit';
+}
+
+const ORDINARY_MCC = ['5411', '5812', '5912', '4111', '5311', '5999'];
+const RISKY_MCC = ['7995', '5967'];
+
+export function generateHistory(seed: number, count: number, fraudRate = 0.04): HistoryRow[] {
+  const random = mulberry32(seed);
+  const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const rows: HistoryRow[] = [];
+  for (let i = 0; i < count; i++) {
+    const fraud = random() < fraudRate;
+    const looksOrdinary = random() < (fraud ? 0.15 : 0.97);
+    const pattern = looksOrdinary ? 'ordinary' : pick(['testing', 'takeover', 'risky'] as const);
+    const row: HistoryRow = {
+      amount: between(500, 12_000),
+      hour: between(7, 22),
+      card_age_days: between(60, 3_000),
+      attempts_last_hour: between(0, 1),
+      new_device: random() < 0.08 ? 1 : 0,
+      country_mismatch: random() < 0.05 ? 1 : 0,
+      merchant_category: pick(ORDINARY_MCC),
+      label: fraud ? 'fraud' : 'legit',
+    };
+    if (pattern === 'testing') Object.assign(row, { amount: between(50, 300), attempts_last_hour: between(4, 15), card_age_days: between(0, 20) });
+    if (pattern === 'takeover') Object.assign(row, { amount: between(20_000, 150_000), hour: between(0, 5), new_device: 1, country_mismatch: 1 });
+    if (pattern === 'risky') Object.assign(row, { merchant_category: pick(RISKY_MCC), country_mismatch: 1, amount: between(5_000, 60_000) });
+    rows.push(row);
+  }
+  return rows;
+}
+
+export function historyCsv(rows: readonly HistoryRow[]): string {
+  return [RISK_COLUMNS.join(','), ...rows.map((row) => RISK_COLUMNS.map((column) => String(row[column])).join(','))].join('\n') + '\n';
+}

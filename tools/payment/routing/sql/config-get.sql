@@ -1,0 +1,1 @@
+select config from {{schema}}.routing_configs where project = $1

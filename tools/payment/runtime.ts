@@ -1,0 +1,168 @@
+/**
+ * Everything the payments tools share, built once at register: ledger, intents, providers,
+ * mandates, approvals. The confirm path lives here because it joins them: preview hash → approval
+ * above the mandate's threshold → atomic cap reservation → provider → release if it failed.
+ */
+import { AnvilError, ErrorCodes, type CallerPrincipal, type Logger, type PluginSql } from 'anvil/plugin';
+import { canonicalJson, sha256Hex } from './canonical.ts';
+import type { Ledger } from './ledger/ledger.ts';
+import type { CreateIntentInput, IntentService } from './intents/service.ts';
+import { type Intent, type IntentRow, toIntent } from './intents/rows.ts';
+import { reconcile, type ReconcileReport } from './intents/reconcile.ts';
+import type { Approval, Approvals } from './mandates/approvals.ts';
+import type { MandateService } from './mandates/service.ts';
+import { parseAmount, parseCurrency } from './money.ts';
+import type { PaymentProvider } from './providers/types.ts';
+import type { ConnectorDirectory } from './routing/connectors.ts';
+import type { RoutingService } from './routing/service.ts';
+import { loadSql } from './sql.ts';
+
+const SQL = { setPreview: loadSql(import.meta.url, './mandates/sql/intent-set-preview.sql') };
+
+export interface RiskScorer {
+  /** Scores a payment about to be confirmed; null when no risk model is deployed. */
+  score(intent: IntentRow): Promise<Record<string, unknown> | null>;
+}
+
+export interface PaymentsRuntimeDeps {
+  sql: PluginSql;
+  ledger: Ledger;
+  intents: IntentService;
+  mandates: MandateService;
+  approvals: Approvals;
+  routing: RoutingService;
+  directory: ConnectorDirectory;
+  risk: RiskScorer;
+  providers: () => ReadonlyMap<string, PaymentProvider>;
+  log: Logger;
+}
+
+export interface ConfirmContext {
+  project: string;
+  principal: CallerPrincipal;
+}
+
+export interface PreviewSummary extends Record<string, unknown> {
+  paymentId: string;
+  payee: string;
+  amount: string;
+  currency: string;
+  captureMethod: string;
+  route: { provider: string; connector: string } | null;
+  fees: { estimated: string; connector: string | null };
+  mandate: { id: string; maxPerPayment: string; maxPerPeriod: string; period: string; expiresAt: string } | null;
+  risk: Record<string, unknown> | null;
+}
+
+function approvalRequired(approval: Approval): AnvilError {
+  return new AnvilError(
+    ErrorCodes.APPROVAL_REQUIRED,
+    `This payment is above its mandate's approval threshold: approval ${approval.id} waits for a person (approvals_decide, scope approvals:write); confirm again with the same previewHash once approved`,
+    { details: { approvalId: approval.id, state: approval.state, reason: 'approval_required' } },
+  );
+}
+
+export class PaymentsRuntime {
+  readonly ledger: Ledger;
+  readonly intents: IntentService;
+  readonly mandates: MandateService;
+  readonly approvals: Approvals;
+  readonly routing: RoutingService;
+  constructor(private readonly deps: PaymentsRuntimeDeps) {
+    this.ledger = deps.ledger;
+    this.intents = deps.intents;
+    this.mandates = deps.mandates;
+    this.approvals = deps.approvals;
+    this.routing = deps.routing;
+  }
+
+  async createPayment(project: string, principal: CallerPrincipal, input: CreateIntentInput): Promise<{ intent: Intent; created: boolean }> {
+    const currency = parseCurrency(input.currency);
+    const amount = parseAmount(input.amount, currency);
+    if (input.mandateId) {
+      await this.mandates.check(project, principal.id, input.mandateId, { amount, currency, payee: input.payee, ...(input.merchantCategory ? { merchantCategory: input.merchantCategory } : {}) });
+    } else {
+      const held = await this.mandates.activeFor(project, principal.id);
+      if (held.length > 0) {
+        throw new AnvilError(ErrorCodes.FORBIDDEN, `mandate: ${principal.id} acts under mandate ${held.join(', ')} and can only pay under one; name it in "mandate"`, {
+          details: { field: 'mandate', reason: 'mandate_required', mandates: held },
+        });
+      }
+    }
+    return this.intents.create(project, input, principal.id);
+  }
+
+  /** The canonical summary of what confirming would do, and its SHA-256; fixes the route it names. */
+  async preview(context: ConfirmContext, id: string): Promise<{ summary: PreviewSummary; hash: string }> {
+    const row = await this.intents.row(context.project, id);
+    if (row.status !== 'requires_confirmation') {
+      throw new AnvilError(ErrorCodes.CONFLICT, `Payment ${id} is ${row.status}; only a payment awaiting confirmation can be previewed`, { details: { status: row.status, reason: 'invalid_state' } });
+    }
+    const choice = await this.routing.preview(row);
+    const connector = choice ? (await this.deps.directory.all()).find((each) => each.provider === choice.provider && each.name === choice.connector) : undefined;
+    const estimated = connector ? BigInt(connector.fee.fixed) + (BigInt(row.amount) * BigInt(connector.fee.bps)) / 10_000n : 0n;
+    const mandate = row.mandate_id ? await this.mandates.get(context.project, row.mandate_id) : null;
+    const summary: PreviewSummary = {
+      paymentId: row.id,
+      payee: row.payee,
+      amount: String(row.amount),
+      currency: row.currency,
+      captureMethod: row.capture_method,
+      route: choice ?? null,
+      fees: { estimated: estimated.toString(), connector: choice ? `${choice.provider}/${choice.connector}` : null },
+      mandate: mandate ? { id: mandate.id, maxPerPayment: mandate.maxPerPayment, maxPerPeriod: mandate.maxPerPeriod, period: mandate.period, expiresAt: mandate.expiresAt } : null,
+      risk: await this.deps.risk.score(row),
+    };
+    const hash = sha256Hex(canonicalJson(summary));
+    const stored = (await this.deps.sql.query<IntentRow>(SQL.setPreview, [context.project, row.id, JSON.stringify(summary), hash])).rows[0];
+    if (!stored) throw new AnvilError(ErrorCodes.CONFLICT, `Payment ${id} was confirmed or canceled meanwhile`, { details: { reason: 'invalid_state' } });
+    return { summary, hash };
+  }
+
+  async confirmPayment(context: ConfirmContext, id: string, previewHash: string | undefined): Promise<Intent> {
+    const row = await this.intents.row(context.project, id);
+    if (row.status !== 'requires_confirmation') {
+      if (previewHash !== undefined && row.preview_hash !== previewHash) throw this.hashMismatch();
+      return toIntent(row);
+    }
+    const preview = (row as IntentRow & { preview: PreviewSummary | null }).preview;
+    if (row.mandate_id && previewHash === undefined) {
+      throw new AnvilError(ErrorCodes.INVALID_INPUT, 'previewHash: a payment under a mandate is confirmed by the hash payments_preview returned', { details: { field: 'previewHash', reason: 'preview_required' } });
+    }
+    if (previewHash !== undefined) {
+      if (!row.preview_hash || !preview) throw new AnvilError(ErrorCodes.INVALID_INPUT, 'previewHash: no preview was made for this payment; call payments_preview first', { details: { field: 'previewHash', reason: 'preview_missing' } });
+      if (row.preview_hash !== previewHash) throw this.hashMismatch();
+    }
+    if (row.mandate_id) {
+      const mandate = await this.mandates.check(context.project, context.principal.id, row.mandate_id, {
+        amount: BigInt(row.amount), currency: row.currency, payee: row.payee, ...(row.merchant_category ? { merchantCategory: row.merchant_category } : {}),
+      });
+      if (mandate.approvalAbove !== null && BigInt(row.amount) > BigInt(mandate.approvalAbove)) {
+        const approval = await this.approvals.request(context.project, 'payment', row.id, row.preview_hash as string, preview ?? {}, context.principal.id);
+        if (approval.state === 'denied') {
+          throw new AnvilError(ErrorCodes.POLICY_DENIED, `Approval ${approval.id} was denied by ${approval.decidedBy ?? 'a person'}; the payment will not be made`, { details: { approvalId: approval.id, reason: 'approval_denied' } });
+        }
+        if (approval.state !== 'approved') throw approvalRequired(approval);
+      }
+      await this.mandates.reserve(context.project, row.mandate_id, row.id, BigInt(row.amount));
+    }
+    const risk = preview?.risk ?? null;
+    const confirmed = await this.intents.confirm(context.project, id, { ...(previewHash ? { previewHash } : {}), ...(risk ? { risk } : {}) });
+    if (row.mandate_id && (confirmed.status === 'failed' || confirmed.status === 'canceled')) await this.mandates.release(row.id);
+    return confirmed;
+  }
+
+  private hashMismatch(): AnvilError {
+    return new AnvilError(ErrorCodes.INVALID_INPUT, 'previewHash: does not match the latest preview of this payment; preview again and confirm what it shows', {
+      details: { field: 'previewHash', reason: 'preview_hash_mismatch' },
+    });
+  }
+
+  async reconcile(project: string, only?: string): Promise<ReconcileReport[]> {
+    const providers = this.deps.providers();
+    if (only !== undefined && !providers.has(only)) throw new AnvilError(ErrorCodes.NOT_FOUND, `provider: no payment provider "${only}" is configured`, { details: { field: 'provider' } });
+    const reports: ReconcileReport[] = [];
+    for (const [name, provider] of providers) if (only === undefined || only === name) reports.push(await reconcile(this.deps.sql, this.ledger, project, name, provider));
+    return reports;
+  }
+}
