@@ -1,4 +1,5 @@
 import type { PluginDescriptor } from 'anvil/plugin';
+import type { SandboxPsp } from './payment/index.ts';
 
 type BuiltinLoader = () => Promise<PluginDescriptor>;
 
@@ -13,7 +14,7 @@ export const builtinPlugins: Readonly<Record<string, BuiltinLoader>> = {
 };
 
 /** The sandbox payment provider network, which `anvil sandbox-psp` runs as its own process. */
-export async function loadSandboxPsp(): Promise<typeof import('./payment/index.ts').SandboxPsp> {
+export async function loadSandboxPsp(): Promise<typeof SandboxPsp> {
   return (await import('./payment/index.ts')).SandboxPsp;
 }
 export type { FaultLevel } from './payment/index.ts';

@@ -286,6 +286,7 @@ export class PluginHost {
       emit: (type, payload, project) => this.events.emit(type, payload, project),
     };
     const declared = descriptor.requires?.plugins ?? {};
+    let live = false;
 
     const context: PluginContext = {
       id,
@@ -295,7 +296,10 @@ export class PluginHost {
       sql: scope.sql,
       queue: scope.queue,
       tool: (spec) => {
-        staged.tools.push(catalogTool(scope, spec as unknown as ToolSpec));
+        const tool = catalogTool(scope, spec as unknown as ToolSpec);
+        // During register the tool is staged with the rest; afterwards it goes live at once.
+        if (live) this.addLiveTool(id, tool);
+        else staged.tools.push(tool);
       },
       resource: (spec) => {
         staged.resources.push(catalogResource(scope, spec));
@@ -375,6 +379,7 @@ export class PluginHost {
     }
 
     for (const tool of staged.tools) this.tools.set(tool.name, tool);
+    live = true;
     this.resources.push(...staged.resources);
     this.prompts.push(...staged.prompts);
     this.before.push(...staged.before);
@@ -398,6 +403,16 @@ export class PluginHost {
       error: null,
       tools: staged.tools.map((tool) => tool.name),
     });
+  }
+
+  /** A tool an active plugin adds after its register (e.g. one a proxied server just offered): served and announced at once. */
+  private addLiveTool(id: string, tool: CatalogTool): void {
+    const owner = this.tools.get(tool.name)?.pluginId;
+    if (owner) throw new AnvilError(ErrorCodes.PLUGIN_TOOL_CONFLICT, `Plugin ${id} registers tool ${tool.name}, which plugin ${owner} already registers`);
+    this.tools.set(tool.name, tool);
+    this.reportsById.get(id)?.tools.push(tool.name);
+    this.current = this.buildCatalog();
+    for (const listener of this.changeListeners) listener(undefined);
   }
 
   private checkConflicts(id: string, staged: Staged): void {

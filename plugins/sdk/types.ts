@@ -243,6 +243,11 @@ export interface PluginContext<C = unknown> {
   readonly sql: PluginSql;
   /** Present when the plugin declared the `queue` permission; throws ANVIL_E_PLUGIN_PERMISSION otherwise. */
   readonly queue: PluginQueue;
+  /**
+   * Registers a tool. Called after `register` has returned (the plugin is active), the tool is
+   * served at once and connected clients get `notifications/tools/list_changed`; a name another
+   * plugin holds throws ANVIL_E_PLUGIN_TOOL_CONFLICT.
+   */
   tool<I extends ToolInput, O extends ObjectSchema | undefined = undefined>(spec: ToolSpec<I, O>): void;
   resource(spec: ResourceSpec): void;
   prompt<A extends ObjectSchema>(spec: PromptSpec<A>): void;

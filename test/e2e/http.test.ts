@@ -130,6 +130,7 @@ describe('anvil serve --http with API keys', () => {
         const message = refused.error instanceof Error ? refused.error.message : String(refused.error);
         assert.match(message, /anvil:read/);
         if (sdk === 'sdk1') assert.match(message, /insufficient_scope/);
+        assert.match(message, /ANVIL_E_FORBIDDEN/, 'the refusal carries its Anvil code');
         count(a2, 'anvil_status', 'denied');
         // The same session still works for what the key may do.
         const whoami = await session.callTool('anvil_whoami');
@@ -139,13 +140,19 @@ describe('anvil serve --http with API keys', () => {
     });
   }
 
-  it('raw HTTP: a missing scope is 403 with an RFC 6750 insufficient_scope challenge', async () => {
-    const response = await postMcp(server.mcpUrl, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'anvil_status', arguments: {} } }, { authorization: `Bearer ${a2.key}` });
+  it('raw HTTP: a missing scope is 403 with an RFC 6750 insufficient_scope challenge and a JSON-RPC error carrying ANVIL_E_FORBIDDEN', async () => {
+    const response = await postMcp(server.mcpUrl, { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'anvil_status', arguments: {} } }, { authorization: `Bearer ${a2.key}` });
     assert.equal(response.status, 403, response.body);
     const challenge = response.headers.get('www-authenticate') ?? '';
     assert.match(challenge, /^Bearer /);
     assert.match(challenge, /error="insufficient_scope"/);
     assert.match(challenge, /scope="anvil:read"/);
+    const reply = JSON.parse(response.body) as { jsonrpc?: string; id?: unknown; error?: { code?: unknown; message?: string; data?: Record<string, unknown> } };
+    assert.equal(reply.jsonrpc, '2.0', response.body);
+    assert.equal(reply.id, 7, 'the error answers the request by its id');
+    assert.equal(reply.error?.code, -32001);
+    assert.match(reply.error?.message ?? '', /^ANVIL_E_FORBIDDEN: anvil_status requires scope anvil:read/);
+    assert.deepEqual(reply.error?.data, { code: 'ANVIL_E_FORBIDDEN', error: 'insufficient_scope', scopes: ['anvil:read'] });
     count(a2, 'anvil_status', 'denied');
   });
 
