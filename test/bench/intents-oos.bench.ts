@@ -76,7 +76,7 @@ threshold = best[1] if best[1] is not None else -np.inf
 acc, rec = at(pt, st, tt, threshold)
 ins = tt != 'oos'
 out = {'inScopeAccuracy': acc, 'oosRecall': rec, 'noAbstainAccuracy': float((pt[ins] == tt[ins]).mean()), 'accuracy': float((pt == tt).mean()), 'seconds': seconds,
-       'threshold': float(threshold), 'oosAuroc': float(roc_auc_score(~ins, -st)) if (~ins).any() else None}
+       'threshold': float(threshold) if np.isfinite(threshold) else None, 'oosAuroc': float(roc_auc_score(~ins, -st)) if (~ins).any() else None}
 print(json.dumps(out))
 `;
 

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { torchPythons } from '../../gpu-workers/recipes/torch-text-classifier/availability.ts';
 import { workerFits } from '../../tools/jobs/explain.ts';
 import type { WorkerWithJobs } from '../../tools/jobs/rows.ts';
-import { runCli } from '../support/anvil-process.ts';
+import { createHome, runCli } from '../support/anvil-process.ts';
 
 describe('torch-text-classifier availability', () => {
   it('ANVIL_PYTHON alone, else python3 then /usr/bin/python3', () => {
@@ -17,7 +17,9 @@ describe('torch-text-classifier availability', () => {
   });
 
   it('anvil doctor warns that the recipe is unavailable when the Python has no torch', async () => {
-    const result = await runCli(['doctor', '--json'], { ANVIL_PYTHON: '/nonexistent/python3' });
+    const home = await createHome();
+    const result = await runCli(['doctor', '--json'], { ANVIL_HOME: home.home, ANVIL_FROM_SOURCE: '1', ANVIL_PYTHON: '/nonexistent/python3' }, { timeoutMs: 120_000 }).finally(() => home.remove());
+    assert.ok(result.stdout.startsWith('['), `${result.stdout}\n${result.stderr}`);
     const checks = JSON.parse(result.stdout) as Array<{ name: string; status: string; message: string }>;
     const recipes = checks.find((check) => check.name === 'recipes');
     assert.equal(recipes?.status, 'warn', result.stdout);
