@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const sourceDirs = ['server', 'plugins', 'tools', 'knowledge', 'graphs', 'gpu-workers'];
+const sourceDirs = ['server', 'plugins', 'tools', 'knowledge', 'graphs', 'gpu-workers', 'contracts'];
 
 function builtAt() {
   try {

@@ -12,14 +12,14 @@
 import os from 'node:os';
 import { DelayedError, type Job as BullJob } from 'bullmq';
 import type { Logger } from 'pino';
-import { isAnvilError, ErrorCodes, errorMessage } from '../server/errors.ts';
+import { isAnvilError, ErrorCodes, errorMessage } from '../contracts/errors.ts';
 import type { Processor } from 'bullmq';
-import type { AnvilWorker, WorkerSettings } from '../server/queue/backend.ts';
+import type { AnvilWorker, WorkerSettings } from '../contracts/queue.ts';
 import type { ControlBus } from './bus.ts';
 import { JobRun, type ResolvedRecipe } from './job-run.ts';
 import { unmetRequirements, type Capabilities, type Resources } from './probe.ts';
 import { Capacity } from './slots.ts';
-import type { ClaimedJob, ControlPlane, StopWhy } from './wire.ts';
+import type { ClaimedJob, ControlPlane, StopWhy } from '../contracts/wire.ts';
 
 /** The queue prefix the jobs plugin's queues live under (`jobs-<class>`). */
 export const JOBS_QUEUE_PREFIX = 'jobs-';

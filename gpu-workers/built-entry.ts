@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const runningBuilt = path.basename(path.dirname(here)) === 'dist';
 const root = runningBuilt ? path.dirname(path.dirname(here)) : path.dirname(here);
-const sourceDirs = ['server', 'plugins', 'tools', 'knowledge', 'graphs', 'gpu-workers'];
+const sourceDirs = ['server', 'plugins', 'tools', 'knowledge', 'graphs', 'gpu-workers', 'contracts'];
 
 function changedSince(dir: string, time: number): boolean {
   if (!existsSync(dir)) return false;

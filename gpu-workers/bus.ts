@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
-import type { ControlMessage } from './wire.ts';
+import type { ControlMessage } from '../contracts/wire.ts';
 
 /** The channel for a cluster's queue prefix. */
 export const controlChannel = (prefix: string): string => `${prefix}:jobs:control`;

@@ -9,8 +9,7 @@ import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { AnvilError, ErrorCodes, errorMessage } from '../server/errors.ts';
-import { errorFromResponse } from '../server/http/routes.ts';
+import { AnvilError, ErrorCodes, errorFromResponse, errorMessage } from '../contracts/errors.ts';
 import type {
   ArtifactRecord,
   ClaimResponse,
@@ -22,7 +21,7 @@ import type {
   RegisterRequest,
   RegisterResponse,
   ReportRequest,
-} from './wire.ts';
+} from '../contracts/wire.ts';
 
 const ATTEMPTS = 4;
 const TIMEOUT_MS = 30_000;

@@ -9,10 +9,10 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { errorMessage } from '../server/errors.ts';
+import { errorMessage } from '../contracts/errors.ts';
 import { encodeMetricValue, type CheckpointRef, type RecipeEvent } from './protocol.ts';
 import { baseRecipeEnv, startRecipe, type RecipeRun, type RunOutcome } from './runner.ts';
-import type { ClaimedJob, ControlPlane, FinishRequest, ReportRequest, StopWhy, StoredCheckpoint } from './wire.ts';
+import type { ClaimedJob, ControlPlane, FinishRequest, ReportRequest, StopWhy, StoredCheckpoint } from '../contracts/wire.ts';
 
 /** Forward logs and metrics at least this often while a recipe runs. */
 const FLUSH_MS = 200;

@@ -5,7 +5,7 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { AnvilError, ErrorCodes } from '../server/errors.ts';
+import { AnvilError, ErrorCodes } from '../contracts/errors.ts';
 import { formatRecipeMessage, recipeSpecSchema, type RecipeMessage, type RecipeSpec } from './protocol.ts';
 
 /**

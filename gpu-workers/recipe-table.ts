@@ -2,7 +2,7 @@
  * Recipe descriptors (from plugins, or the built-ins) → how a worker starts each one. The `command`
  * recipe takes its executable from the job's params, so it is a function of them.
  */
-import type { RecipeSpec as RecipeDescriptor } from '../plugins/sdk/types.ts';
+import type { RecipeSpec as RecipeDescriptor } from '../contracts/recipe.ts';
 import type { ResolvedRecipe } from './job-run.ts';
 import { commandRecipe, commandRecipeParams } from './recipes/command.ts';
 import { entryCommand } from './runner.ts';

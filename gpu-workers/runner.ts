@@ -13,7 +13,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AnvilError, ErrorCodes, errorMessage } from '../server/errors.ts';
+import { AnvilError, ErrorCodes, errorMessage } from '../contracts/errors.ts';
 import { builtEntry } from './built-entry.ts';
 import { capUtf8, LineSplitter, type SplitLine } from './lines.ts';
 import { liveGroupMembers, signalGroup } from './process-group.ts';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const sourceDirs = ['server', 'plugins', 'tools', 'knowledge', 'graphs', 'gpu-workers'];
+const sourceDirs = ['server', 'plugins', 'tools', 'knowledge', 'graphs', 'gpu-workers', 'contracts'];
 const staging = path.join(root, 'dist.building');
 const target = path.join(root, 'dist');
 

@@ -15,7 +15,6 @@ import { startHttpServer, type HttpServerHandle } from './http/serve.ts';
 import type { Logger } from './log.ts';
 import { startStdioServer, type StdioHandle } from './mcp/stdio.ts';
 import { startRuntime, type Runtime } from './runtime.ts';
-import type { PluginDescriptor } from '../plugins/sdk/types.ts';
 
 export interface AnvilServer {
   readonly runtime: Runtime;
@@ -39,22 +38,30 @@ export interface StartOptions {
   stdio: boolean;
   /** Where relative plugin paths are resolved from: the config file's folder. */
   pluginBaseDir: string;
+  /** The config file, which no plugin serves to callers (datasets_import refuses it). */
+  configFile?: string;
   /** Plugin descriptors given directly (the test harness), loaded after the configured ones. */
-  extraPlugins?: ReadonlyArray<{ descriptor: PluginDescriptor; config?: unknown }>;
+  extraPlugins?: PluginHostOptions['extra'];
   defaultMetrics?: boolean;
+}
+
+/** What the server keeps to itself: its home (keys, database, config), config file, log file and artifact store. */
+function protectedPaths(config: AnvilConfig, configFile: string | undefined, artifactDir: string): string[] {
+  const places = [config.home, configFile, config.log.file, artifactDir];
+  return places.filter((place): place is string => place !== undefined).map((place) => path.resolve(place));
 }
 
 /**
  * The built-in skills with the plugin config the server hands each: the jobs plugin gets the `jobs`
  * section (artifact and work directories resolved under the home, where they have always been), the
- * datasets plugin the home (one of its import roots).
+ * datasets plugin its import roots and the places it must never read (datasets_import).
  */
-function builtinSkills(config: AnvilConfig): PluginHostOptions['always'] {
+function builtinSkills(config: AnvilConfig, configFile: string | undefined): PluginHostOptions['always'] {
   const jobs = { ...config.jobs, artifactDir: config.jobs.artifactDir ?? path.join(config.home, 'artifacts'), workDir: config.jobs.workDir ?? path.join(config.home, 'work') };
   return [
     { descriptor: corePlugin },
     { descriptor: jobsPlugin, config: jobs },
-    { descriptor: datasetsPlugin, config: { home: config.home } },
+    { descriptor: datasetsPlugin, config: { roots: config.datasets.roots, protectedPaths: protectedPaths(config, configFile, jobs.artifactDir) } },
     { descriptor: modelsPlugin },
     { descriptor: trainingPlugin },
     { descriptor: evaluationPlugin },
@@ -100,7 +107,7 @@ export async function startAnvilServer(options: StartOptions): Promise<AnvilServ
       baseDir: options.pluginBaseDir,
       builtins: builtinPlugins,
       // The built-in skills: always loaded (tool profiles and per-project switches trim what callers see).
-      always: builtinSkills(config),
+      always: builtinSkills(config, options.configFile),
       extra: options.extraPlugins ?? [],
     });
     const host = plugins;

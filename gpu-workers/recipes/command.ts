@@ -4,7 +4,7 @@
  * `anvil worker --allow-command`): whoever may submit it may run code on the worker.
  */
 import * as z from 'zod';
-import type { RecipeSpec as RecipeDescriptor } from '../../plugins/sdk/types.ts';
+import type { RecipeSpec as RecipeDescriptor } from '../../contracts/recipe.ts';
 
 export const commandRecipeParams = z.object({
   command: z.string().min(1).max(4096),

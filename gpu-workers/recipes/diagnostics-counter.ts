@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errorMessage } from '../../server/errors.ts';
+import { errorMessage } from '../../contracts/errors.ts';
 import type { RecipeSpec } from '../protocol.ts';
 import { emit, exitAfterFlush, readSpec, writeFileAtomic } from '../recipe-io.ts';
 import { diagnosticsCounterParams } from './index.ts';

@@ -3,7 +3,7 @@
  * `entry` is a module the worker starts as a child process (see ../runner.ts `entryCommand`).
  */
 import * as z from 'zod';
-import type { RecipeSpec as RecipeDescriptor } from '../../plugins/sdk/types.ts';
+import type { RecipeSpec as RecipeDescriptor } from '../../contracts/recipe.ts';
 import { evaluationRecipe } from './evaluation/recipe.ts';
 import { tabularClassifierRecipe } from './tabular-classifier/recipe.ts';
 import { textClassifierRecipe } from './text-classifier/recipe.ts';

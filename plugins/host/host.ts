@@ -10,11 +10,12 @@ import type { Runtime } from '../../server/runtime.ts';
 import { anvilVersion } from '../../server/version.ts';
 import { within } from '../../server/within.ts';
 import type { ExtensionPoints, HostAdmin, HostInfo, PluginContext, PluginPermission, PluginDescriptor, PluginReport, PluginRoute, ToolSpec } from '../sdk/types.ts';
-import { schedule } from './schedule.ts';
+import { schedule, type Schedule } from './schedule.ts';
 import { catalogPrompt, catalogResource, catalogTool, type ContributionScope } from './contributions.ts';
 import { EventBus } from './events.ts';
 import { type BuiltinLoader, type LoadedEntry, loadEntries } from './load.ts';
 import { ProjectPluginState } from './project-state.ts';
+import { openPluginRoleStorage, PLUGIN_LEDGER } from './pg-role.ts';
 import { migratePlugin, scopedQueue, scopedSql } from './scoped.ts';
 import { checkCompatibility, checkDescriptorShape, checkPluginConfig, orderPlugins } from './validate.ts';
 import type { PluginEntry } from '../../server/config/schema.ts';
@@ -34,6 +35,7 @@ interface Staged {
   closers: Array<() => Promise<void> | void>;
   ready: Array<() => Promise<void> | void>;
   routes: PluginRoute[];
+  schedules: Map<string, Schedule>;
 }
 
 const REGISTER_TIMEOUT_MS = 30_000;
@@ -53,8 +55,11 @@ export interface PluginHostOptions {
    * configuration the server hands it (e.g. the jobs plugin gets the `jobs` section of the server's config).
    */
   always: ReadonlyArray<{ descriptor: PluginDescriptor<string, z.ZodType, unknown>; config?: unknown }>;
-  /** Descriptors handed over directly (the test harness), loaded after the configured ones, as third-party plugins. */
-  extra?: ReadonlyArray<{ descriptor: PluginDescriptor; config?: unknown }>;
+  /**
+   * Descriptors handed over directly (the test harness), loaded after the configured ones, as
+   * third-party plugins with the permissions given (as an entry's `permissions` would grant them).
+   */
+  extra?: ReadonlyArray<{ descriptor: PluginDescriptor; config?: unknown; permissions?: readonly PluginPermission[] }>;
 }
 
 /**
@@ -75,6 +80,7 @@ export class PluginHost {
   private readonly extensionsByPoint = new Map<keyof ExtensionPoints, Map<string, unknown>>();
   private readonly closers: Array<{ pluginId: string; close: () => Promise<void> | void }> = [];
   private readonly changeListeners: Array<(project: string | undefined) => void> = [];
+  private readonly schedules = new Map<string, Schedule>();
   private current: Catalog;
   private readonly admin: HostAdmin;
 
@@ -128,6 +134,13 @@ export class PluginHost {
     this.changeListeners.push(listener);
   }
 
+  /** Runs an active plugin's scheduled work (`ctx.every(name, …)`) once now (the test harness' `runScheduled`). */
+  async runScheduled(pluginId: string, name: string): Promise<void> {
+    const scheduled = this.schedules.get(`${pluginId}/${name}`);
+    if (!scheduled) throw new AnvilError(ErrorCodes.NOT_FOUND, `Plugin ${pluginId} has no scheduled work "${name}" (or is not active)`);
+    await scheduled.runNow();
+  }
+
   /** Switches a plugin on or off for one project, and tells connected clients their tool list changed. */
   async setEnabled(project: string, pluginId: string, enabled: boolean, by: string): Promise<PluginReport> {
     const report = this.reportsById.get(pluginId);
@@ -154,7 +167,7 @@ export class PluginHost {
     const { log } = this.runtime;
     const always = options.always.map(({ descriptor, config }): LoadedEntry => ({ source: 'builtin', builtin: true, rawConfig: config, permissions: undefined, strict: true, exported: descriptor }));
     const extra = (options.extra ?? []).map(
-      ({ descriptor, config }): LoadedEntry => ({ source: `inline:${descriptor.id}`, builtin: false, rawConfig: config, permissions: undefined, strict: false, exported: descriptor }),
+      ({ descriptor, config, permissions }): LoadedEntry => ({ source: `inline:${descriptor.id}`, builtin: false, rawConfig: config, permissions, strict: false, exported: descriptor }),
     );
     const loaded = [...always, ...(await loadEntries(options.entries, options.baseDir, options.builtins)), ...extra];
 
@@ -172,9 +185,15 @@ export class PluginHost {
         if (entryOf.has(descriptor.id)) {
           throw new AnvilError(ErrorCodes.PLUGIN_DUPLICATE, `Plugin ${descriptor.id} is configured twice (${entryOf.get(descriptor.id)?.source} and ${entry.source})`);
         }
-        const beyond = entry.permissions ? (descriptor.permissions ?? []).filter((permission) => !entry.permissions?.includes(permission)) : [];
+        // Deny by default: a third-party plugin gets only what its entry grants; a built-in what it declares.
+        const grants = entry.builtin ? (descriptor.permissions ?? []) : (entry.permissions ?? []);
+        const beyond = (descriptor.permissions ?? []).filter((permission) => !grants.includes(permission));
         if (beyond.length > 0) {
-          throw new AnvilError(ErrorCodes.PLUGIN_PERMISSION, `Plugin ${descriptor.id} asks for permission ${beyond.join(', ')}, which its entry in anvil.config.json does not grant`);
+          throw new AnvilError(
+            ErrorCodes.PLUGIN_PERMISSION,
+            `Plugin ${descriptor.id} asks for permission ${beyond.join(', ')}, which its entry in anvil.config.json does not grant ` +
+              `(an operator who trusts it adds "permissions": ${JSON.stringify(descriptor.permissions)} to the entry)`,
+          );
         }
         configOf.set(descriptor.id, checkPluginConfig(descriptor, entry.rawConfig));
         entryOf.set(descriptor.id, entry);
@@ -231,7 +250,7 @@ export class PluginHost {
     const id = descriptor.id;
     const permissions = new Set(descriptor.permissions ?? []);
     const log = this.runtime.log.child({ plugin: id });
-    const staged: Staged = { tools: [], resources: [], prompts: [], migrationDirs: [], provided: [], subscriptions: [], before: [], after: [], closers: [], ready: [], routes: [] };
+    const staged: Staged = { tools: [], resources: [], prompts: [], migrationDirs: [], provided: [], subscriptions: [], before: [], after: [], closers: [], ready: [], routes: [], schedules: new Map() };
     const dataDir = path.join(this.runtime.config.home, 'plugins', id);
     let dataDirMade = false;
     const hostInfo: HostInfo = {
@@ -253,15 +272,21 @@ export class PluginHost {
     };
     const { redisUrl, queuePrefix } = this.runtime.config;
     const admin = this.admin;
+    // On Postgres a third-party plugin's SQL runs as its own role, confined to its schema (pg-role.ts).
+    const { databaseUrl } = this.runtime.config;
+    const ownRole = !entry.builtin && permissions.has('sql') && services.storage.kind === 'postgres' && databaseUrl !== undefined;
+    const storage = ownRole ? await openPluginRoleStorage(services.storage, databaseUrl, id) : services.storage;
+    if (ownRole) staged.closers.push(() => storage.close());
     const scope: ContributionScope = {
       pluginId: id,
       builtin: entry.builtin,
       log,
-      sql: scopedSql(services.storage, id, entry.builtin || permissions.has('sql')),
+      sql: scopedSql(storage, id, entry.builtin || permissions.has('sql')),
       queue: scopedQueue(services.queue, id, entry.builtin || permissions.has('queue')),
       emit: (type, payload, project) => this.events.emit(type, payload, project),
     };
     const declared = descriptor.requires?.plugins ?? {};
+    let live = false;
 
     const context: PluginContext = {
       id,
@@ -271,7 +296,10 @@ export class PluginHost {
       sql: scope.sql,
       queue: scope.queue,
       tool: (spec) => {
-        staged.tools.push(catalogTool(scope, spec as unknown as ToolSpec));
+        const tool = catalogTool(scope, spec as unknown as ToolSpec);
+        // During register the tool is staged with the rest; afterwards it goes live at once.
+        if (live) this.addLiveTool(id, tool);
+        else staged.tools.push(tool);
       },
       resource: (spec) => {
         staged.resources.push(catalogResource(scope, spec));
@@ -322,7 +350,9 @@ export class PluginHost {
       resourceUpdated: (uri) => services.resources.resourceUpdated(uri),
       metrics: services.metrics,
       every: (name, intervalMs, work) => {
+        if (staged.schedules.has(name)) throw new AnvilError(ErrorCodes.PLUGIN_INVALID, `Plugin ${id} schedules "${name}" twice`);
         const scheduled = schedule({ name, intervalMs, work, log: log.child({ schedule: name }) });
+        staged.schedules.set(name, scheduled);
         staged.ready.push(scheduled.start);
         staged.closers.push(scheduled.stop);
       },
@@ -341,7 +371,7 @@ export class PluginHost {
       exported = await within(Promise.resolve(descriptor.register(context)), REGISTER_TIMEOUT_MS, `register did not finish within ${REGISTER_TIMEOUT_MS / 1000} s`);
       this.checkConflicts(id, staged);
       for (const route of staged.routes) services.http.add({ ...route, scopes: route.scopes ?? [] }, entry.builtin ? undefined : id);
-      if (staged.migrationDirs.length > 0) await migratePlugin(services.storage, id, staged.migrationDirs);
+      if (staged.migrationDirs.length > 0) await migratePlugin(storage, id, staged.migrationDirs, ownRole ? { ledger: PLUGIN_LEDGER } : {});
       for (const ready of staged.ready) await ready();
     } catch (error) {
       for (const close of staged.closers) await Promise.resolve().then(close).catch(() => {});
@@ -349,6 +379,7 @@ export class PluginHost {
     }
 
     for (const tool of staged.tools) this.tools.set(tool.name, tool);
+    live = true;
     this.resources.push(...staged.resources);
     this.prompts.push(...staged.prompts);
     this.before.push(...staged.before);
@@ -360,6 +391,7 @@ export class PluginHost {
     }
     for (const subscription of staged.subscriptions) this.events.subscribe(id, subscription.pattern, subscription.listener);
     for (const close of staged.closers) this.closers.push({ pluginId: id, close });
+    for (const [name, scheduled] of staged.schedules) this.schedules.set(`${id}/${name}`, scheduled);
     this.exportsById.set(id, exported);
     this.reportsById.set(id, {
       id,
@@ -371,6 +403,16 @@ export class PluginHost {
       error: null,
       tools: staged.tools.map((tool) => tool.name),
     });
+  }
+
+  /** A tool an active plugin adds after its register (e.g. one a proxied server just offered): served and announced at once. */
+  private addLiveTool(id: string, tool: CatalogTool): void {
+    const owner = this.tools.get(tool.name)?.pluginId;
+    if (owner) throw new AnvilError(ErrorCodes.PLUGIN_TOOL_CONFLICT, `Plugin ${id} registers tool ${tool.name}, which plugin ${owner} already registers`);
+    this.tools.set(tool.name, tool);
+    this.reportsById.get(id)?.tools.push(tool.name);
+    this.current = this.buildCatalog();
+    for (const listener of this.changeListeners) listener(undefined);
   }
 
   private checkConflicts(id: string, staged: Staged): void {

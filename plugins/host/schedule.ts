@@ -7,21 +7,40 @@ export interface ScheduleOptions {
   log: Logger;
 }
 
+export interface Schedule {
+  start(): void;
+  /** Runs the work once now (after a run in progress ends), outside the timer; rejects with what it throws. */
+  runNow(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 /**
  * A plugin's periodic work (`ctx.every`): one run at a time, the next one `intervalMs` after the
  * previous ended, errors logged and the schedule kept. `stop` aborts the signal and waits for a
  * run in progress.
  */
-export function schedule(options: ScheduleOptions): { start(): void; stop(): Promise<void> } {
+export function schedule(options: ScheduleOptions): Schedule {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
+  const runOnce = async (): Promise<void> => {
+    while (running) await running;
+    const run = Promise.resolve().then(() => options.work(controller.signal));
+    running = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      await run;
+    } finally {
+      running = undefined;
+    }
+  };
   const tick = () => {
-    running = Promise.resolve()
-      .then(() => options.work(controller.signal))
+    timer = undefined;
+    runOnce()
       .catch((error: unknown) => options.log.warn({ err: error }, 'scheduled work failed'))
       .finally(() => {
-        running = undefined;
         if (!controller.signal.aborted) timer = setTimeout(tick, options.intervalMs);
       });
   };
@@ -29,6 +48,7 @@ export function schedule(options: ScheduleOptions): { start(): void; stop(): Pro
     start() {
       if (!controller.signal.aborted && timer === undefined && running === undefined) timer = setTimeout(tick, options.intervalMs);
     },
+    runNow: runOnce,
     async stop() {
       controller.abort();
       if (timer) clearTimeout(timer);

@@ -24,7 +24,7 @@ function executor(run: (text: string, values?: unknown[]) => Promise<{ rows: unk
 }
 
 function permissionError(pluginId: string, permission: PluginPermission): AnvilError {
-  return new AnvilError(ErrorCodes.PLUGIN_PERMISSION, `Plugin ${pluginId} used ctx.${permission} without declaring the "${permission}" permission in its descriptor`);
+  return new AnvilError(ErrorCodes.PLUGIN_PERMISSION, `Plugin ${pluginId} used ctx.${permission} without declaring (and being granted) the "${permission}" permission`);
 }
 
 export function scopedSql(storage: Storage, pluginId: string, granted: boolean): PluginSql {
@@ -62,16 +62,21 @@ export function scopedQueue(queue: QueueBackend, pluginId: string, granted: bool
  * Applies a plugin's migration folders in its own schema, `{{schema}}` rendered: what the host does
  * after `register`, exported so a plugin's tests can prepare a database the same way.
  */
-export async function migratePlugin(storage: Storage, pluginId: string, directories: ReadonlyArray<URL | string>): Promise<void> {
+export async function migratePlugin(storage: Storage, pluginId: string, directories: ReadonlyArray<URL | string>, options: { ledger?: string } = {}): Promise<void> {
   const schema = pluginSchemaName(pluginId);
+  // With its own ledger the plugin runs as its own role, whose schema the server has made already.
+  if (!options.ledger) await createSchema(storage, schema);
+  const sets = directories.map((directory, index) =>
+    readMigrationDir(index === 0 ? pluginId : `${pluginId}/${index}`, typeof directory === 'string' ? directory : fileURLToPath(directory), (sql) => renderSchema(sql, schema)),
+  );
+  await runMigrations(storage, sets, options.ledger ? { ledger: `"${schema}".${options.ledger}` } : {});
+}
+
+async function createSchema(storage: Storage, schema: string): Promise<void> {
   await storage.query(`create schema if not exists "${schema}"`).catch((error: unknown) => {
     // `if not exists` is not safe against a concurrent create: two servers starting together can
     // both miss the schema and one fails on the catalog's unique index. The schema exists either way.
     const code = (error as { code?: unknown }).code;
     if (code !== '23505' && code !== '42P06') throw error;
   });
-  const sets = directories.map((directory, index) =>
-    readMigrationDir(index === 0 ? pluginId : `${pluginId}/${index}`, typeof directory === 'string' ? directory : fileURLToPath(directory), (sql) => renderSchema(sql, schema)),
-  );
-  await runMigrations(storage, sets);
 }

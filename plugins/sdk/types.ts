@@ -4,7 +4,9 @@ import type { Registry } from 'prom-client';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import type * as z from 'zod';
-import type { AnvilQueue, AnvilWorker, WorkerSettings } from '../../server/queue/backend.ts';
+import type { AnvilQueue, AnvilWorker, WorkerSettings } from '../../contracts/queue.ts';
+
+export type { AnvilQueue, AnvilWorker, WorkerSettings } from '../../contracts/queue.ts';
 import type { AppEnv } from '../../server/http/env.ts';
 
 /** The plugin API this host implements. A plugin built for another one is refused before it runs. */
@@ -123,20 +125,8 @@ export interface PromptSpec<A extends ObjectSchema = ObjectSchema> {
   render(args: z.output<A>, context: ResourceContext): Promise<GetPromptResult>;
 }
 
-/** A job recipe: an executable the workers run with a JSON spec (see the jobs system). */
-export interface RecipeSpec {
-  readonly name: string;
-  readonly description: string;
-  /** A module or executable the worker starts as a child process. */
-  readonly entry: string | URL;
-  readonly params?: ObjectSchema;
-  /**
-   * Why this machine cannot run the recipe (a missing runtime, e.g. Python without torch), or
-   * undefined when it can. Workers call it once at start: they do not offer an unavailable recipe
-   * and report the reason (jobs_explain, anvil doctor). Keep it cheap.
-   */
-  readonly unavailable?: () => string | undefined;
-}
+export type { RecipeSpec } from '../../contracts/recipe.ts';
+import type { RecipeSpec } from '../../contracts/recipe.ts';
 
 /**
  * Named extension registries that later capabilities fill. Each entry is keyed by a name unique
@@ -253,6 +243,11 @@ export interface PluginContext<C = unknown> {
   readonly sql: PluginSql;
   /** Present when the plugin declared the `queue` permission; throws ANVIL_E_PLUGIN_PERMISSION otherwise. */
   readonly queue: PluginQueue;
+  /**
+   * Registers a tool. Called after `register` has returned (the plugin is active), the tool is
+   * served at once and connected clients get `notifications/tools/list_changed`; a name another
+   * plugin holds throws ANVIL_E_PLUGIN_TOOL_CONFLICT.
+   */
   tool<I extends ToolInput, O extends ObjectSchema | undefined = undefined>(spec: ToolSpec<I, O>): void;
   resource(spec: ResourceSpec): void;
   prompt<A extends ObjectSchema>(spec: PromptSpec<A>): void;

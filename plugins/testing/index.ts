@@ -9,9 +9,10 @@ import { localPrincipal, type Principal } from '../../server/auth/principal.ts';
 import { loadConfig } from '../../server/config/load.ts';
 import { createLogger, silentLogger } from '../../server/log.ts';
 import { createServerFactory } from '../../server/mcp/server-factory.ts';
+import { createHttpApp, type HttpApp } from '../../server/http/app.ts';
 import { startAnvilServer, type AnvilServer } from '../../server/server.ts';
 import type * as z from 'zod';
-import type { PluginDescriptor } from '../sdk/types.ts';
+import type { PluginDescriptor, PluginPermission } from '../sdk/types.ts';
 import { createPgliteHome } from './temp-home.ts';
 
 /** Any descriptor, whatever its `register` returns (a plugin may return an API for its dependents). */
@@ -27,8 +28,12 @@ export interface TestPrincipal {
 }
 
 export interface TestHostOptions {
-  /** Plugins under test: a descriptor, or a descriptor with its configuration. */
-  plugins: Array<AnyPlugin | { plugin: AnyPlugin; config?: unknown }>;
+  /**
+   * Plugins under test: a descriptor, or a descriptor with its configuration and the permissions its
+   * entry grants. Without `permissions` the harness grants what the descriptor asks for (as an
+   * operator's entry listing them would); give fewer to test a refusal.
+   */
+  plugins: Array<AnyPlugin | { plugin: AnyPlugin; config?: unknown; permissions?: readonly PluginPermission[] }>;
   /** Anything `anvil.config.json` accepts (e.g. `{ "plugins": [{ "id": "rate-limit" }] }`). */
   config?: Record<string, unknown>;
   /** Who the default client acts as. */
@@ -37,6 +42,11 @@ export interface TestHostOptions {
   env?: Record<string, string>;
   /** Log level for the server; `silent` unless ANVIL_TEST_LOG_LEVEL says otherwise. */
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export interface TestRequestInit extends RequestInit {
+  /** Who the request is from: an API key for this principal is created and sent; null sends none. */
+  as?: TestPrincipal | null;
 }
 
 export interface CallOutcome {
@@ -56,6 +66,14 @@ export interface TestHost {
   call(tool: string, args?: Record<string, unknown>): Promise<CallOutcome>;
   /** Another client, as another principal (e.g. another project, fewer scopes). */
   connect(principal?: TestPrincipal): Promise<Client>;
+  /**
+   * Calls the server's HTTP app in-process, without a socket (like Fastify's `inject`): plugin
+   * routes (`ctx.route`), `/mcp`, `/healthz`. It carries an API key of `as` (default: the host's
+   * principal), created on first use; `as: null` sends no credential.
+   */
+  request(path: string, init?: TestRequestInit): Promise<Response>;
+  /** Runs a plugin's scheduled work (`ctx.every(name, …)`) once now and waits for it; rejects with what it throws. */
+  runScheduled(pluginId: string, name: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -88,9 +106,11 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
       pluginBaseDir: process.cwd(),
       defaultMetrics: false,
       // The host keeps what register returns as unknown, so any descriptor goes.
-      extraPlugins: options.plugins.map((item) =>
-        'kind' in item ? { descriptor: item as PluginDescriptor } : { descriptor: item.plugin as PluginDescriptor, config: item.config },
-      ),
+      extraPlugins: options.plugins.map((item) => {
+        const descriptor = ('kind' in item ? item : item.plugin) as PluginDescriptor;
+        const given = 'kind' in item ? undefined : item.permissions;
+        return { descriptor, config: 'kind' in item ? undefined : item.config, permissions: given ?? descriptor.permissions ?? [] };
+      }),
     });
     const running = server;
 
@@ -111,6 +131,29 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
     };
 
     const client = await connect();
+    let http: HttpApp | undefined;
+    const keys = new Map<string, Promise<string>>();
+    const keyFor = (principal: TestPrincipal): Promise<string> => {
+      const scopes = principal.scopes ?? ['*'];
+      const project = principal.project ?? 'default';
+      const id = JSON.stringify([project, scopes, principal.name ?? 'test']);
+      let key = keys.get(id);
+      if (!key) {
+        key = running.runtime.keys.create({ project, scopes, name: principal.name ?? 'test' }).then((created) => created.key);
+        keys.set(id, key);
+      }
+      return key;
+    };
+    const request = async (requestPath: string, init: TestRequestInit = {}): Promise<Response> => {
+      http ??= createHttpApp(running.runtime, () => running.plugins.catalog);
+      const { as, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      const principal = as === undefined ? (options.principal ?? {}) : as;
+      if (principal !== null && !headers.has('authorization')) headers.set('authorization', `Bearer ${await keyFor(principal)}`);
+      // What a client on this machine sends (the DNS-rebinding guard checks it).
+      if (!headers.has('host')) headers.set('host', '127.0.0.1');
+      return http.app.request(new URL(requestPath, 'http://127.0.0.1').href, { ...rest, headers });
+    };
     let closed = false;
     return {
       client,
@@ -118,6 +161,8 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
       home: temp.home,
       call: async (tool, args = {}) => flatten(await client.callTool({ name: tool, arguments: args })),
       connect,
+      request,
+      runScheduled: (pluginId, name) => running.plugins.runScheduled(pluginId, name),
       async close() {
         if (closed) return;
         closed = true;

@@ -36,6 +36,7 @@ export const envBindings: ReadonlyArray<{ env: string; path: readonly string[]; 
   { env: 'ANVIL_JOBS_GRACE_MS', path: ['jobs', 'graceMs'], kind: 'int' },
   { env: 'ANVIL_JOBS_RETRY_BACKOFF_MS', path: ['jobs', 'retryBackoffMs'], kind: 'int' },
   { env: 'ANVIL_ARTIFACT_DIR', path: ['jobs', 'artifactDir'], kind: 'string' },
+  { env: 'ANVIL_DATASET_ROOTS', path: ['datasets', 'roots'], kind: 'list' },
 ];
 
 export interface ConfigOverrides {
@@ -114,8 +115,9 @@ function valueAt(tree: unknown, keys: readonly PropertyKey[]): unknown {
 
 function describeIssue(issue: z.core.$ZodIssue, sources: Record<string, string>, raw: unknown): string {
   const key = issue.path.map(String).join('.') || '(root)';
-  const exact = sources[key];
-  const source = exact ?? Object.entries(sources).find(([leaf]) => leaf.startsWith(`${key}.`))?.[1];
+  // The key's own source, one below it, or (an element of a list) the nearest one above it.
+  const above = issue.path.map((_, end) => sources[issue.path.slice(0, issue.path.length - end).map(String).join('.')]).find((found) => found !== undefined);
+  const source = sources[key] ?? Object.entries(sources).find(([leaf]) => leaf.startsWith(`${key}.`))?.[1] ?? above;
   const where = source ? ` (from ${source})` : '';
   if (issue.code === 'unrecognized_keys') {
     return `${key === '(root)' ? '' : `${key}: `}unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}${where}`;

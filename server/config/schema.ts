@@ -1,3 +1,4 @@
+import path from 'node:path';
 import * as z from 'zod';
 import { jobsConfig } from '../../tools/jobs/config.ts';
 import { PLUGIN_PERMISSIONS } from '../../plugins/sdk/types.ts';
@@ -10,6 +11,7 @@ const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL');
 const redisUrl = z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL');
+const absolutePath = z.string().refine((value) => path.isAbsolute(value), 'expected an absolute path');
 
 /** A plugin to load: an npm package or path, the same with options, or a built-in by id. */
 export const pluginEntrySchema = z.union([
@@ -107,6 +109,7 @@ export const configSchema = z
         /**
          * PGlite extensions to load, each a module's export registered under `name`, e.g.
          * `{name: 'vector', module: '@electric-sql/pglite-pgvector'}`; SQL still runs `create extension`.
+         * Unset: every known extension whose package is installed (pgvector); `[]`: none.
          */
         extensions: z
           .array(
@@ -119,9 +122,21 @@ export const configSchema = z
               })
               .strict(),
           )
-          .default([]),
+          .optional(),
         /** A connection silent this long while holding the one session loses its transaction and connection. */
         idleInTransactionTimeoutMs: z.number().int().min(100).max(3_600_000).default(10_000),
+      })
+      .strict()
+      .prefault({}),
+    datasets: z
+      .object({
+        /**
+         * Directories `datasets_import` may read server files from, for every caller. Empty (the
+         * default): no server path is importable over HTTP; a stdio user still imports from the
+         * working directory. ANVIL_HOME, the config file, the log file and the artifact store are
+         * refused even under a root.
+         */
+        roots: z.array(absolutePath).default([]),
       })
       .strict()
       .prefault({}),

@@ -51,9 +51,13 @@ export function readMigrationDir(scope: string, dir: string, render: (sql: strin
 export const coreMigrations = (): MigrationSet =>
   readMigrationDir('core', fileURLToPath(new URL('./migrations/', import.meta.url)));
 
-const bootstrapSql = `
-create schema if not exists anvil;
-create table if not exists anvil.schema_migrations (
+const CORE_LEDGER = 'anvil.schema_migrations';
+
+/** The ledger table (`schema.table`), created when absent (with the `anvil` schema for the core ledger). */
+function bootstrapSql(ledger: string): string {
+  return `
+${ledger === CORE_LEDGER ? 'create schema if not exists anvil;' : ''}
+create table if not exists ${ledger} (
   scope      text not null,
   version    integer not null,
   name       text not null,
@@ -61,21 +65,24 @@ create table if not exists anvil.schema_migrations (
   applied_at timestamptz not null default now(),
   primary key (scope, version)
 );`;
+}
 
 /**
  * Applies pending migrations exactly once, even when several servers start together: a session
  * advisory lock serialises them, and each migration commits with its ledger row in one transaction.
  */
-export async function runMigrations(storage: Storage, sets: readonly MigrationSet[]): Promise<MigrationReport[]> {
+export async function runMigrations(storage: Storage, sets: readonly MigrationSet[], options: { ledger?: string } = {}): Promise<MigrationReport[]> {
+  // A plugin with its own Postgres role keeps its ledger in its own schema (it may not write Anvil's).
+  const ledger = options.ledger ?? CORE_LEDGER;
   const client = await storage.connect();
   try {
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
-      await client.query(bootstrapSql);
+      await client.query(bootstrapSql(ledger));
       const reports: MigrationReport[] = [];
       for (const set of sets) {
         const { rows } = await client.query<{ version: number; checksum: string; name: string }>(
-          'select version, checksum, name from anvil.schema_migrations where scope = $1 order by version',
+          `select version, checksum, name from ${ledger} where scope = $1 order by version`,
           [set.scope],
         );
         const done = new Map(rows.map((row) => [row.version, row]));
@@ -93,13 +100,13 @@ export async function runMigrations(storage: Storage, sets: readonly MigrationSe
           if (done.has(migration.version)) continue;
           try {
             await client.query('BEGIN');
-            const again = await client.query('select 1 from anvil.schema_migrations where scope = $1 and version = $2', [set.scope, migration.version]);
+            const again = await client.query(`select 1 from ${ledger} where scope = $1 and version = $2`, [set.scope, migration.version]);
             if (again.rowCount) {
               await client.query('COMMIT');
               continue;
             }
             await client.query(migration.sql);
-            await client.query('insert into anvil.schema_migrations (scope, version, name, checksum) values ($1, $2, $3, $4)', [
+            await client.query(`insert into ${ledger} (scope, version, name, checksum) values ($1, $2, $3, $4)`, [
               set.scope,
               migration.version,
               migration.name,

@@ -1,6 +1,7 @@
 import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { anonymousPrincipal } from '../auth/principal.ts';
+import { OPERATOR_SCOPES } from '../auth/scopes.ts';
 import { AnvilError, ErrorCodes, isAnvilError } from '../errors.ts';
 import { errorResponse } from './routes.ts';
 import type { Catalog } from '../mcp/catalog.ts';
@@ -8,6 +9,7 @@ import { authInfoFor, createServerFactory } from '../mcp/server-factory.ts';
 import type { Runtime } from '../runtime.ts';
 import { type AppEnv, isLoopbackHost, jsonRpcError } from './env.ts';
 import { bearerAuth } from './middleware/bearer-auth.ts';
+import { asJsonRpcScopeRefusal } from './scope-refusal.ts';
 import { originGuard } from './middleware/origin-guard.ts';
 import { requestId } from './middleware/request-id.ts';
 import { readiness } from './readiness.ts';
@@ -53,7 +55,7 @@ export function createHttpApp(runtime: Runtime, catalog: () => Catalog): HttpApp
     const result = await readiness(runtime);
     return c.json(result, result.status === 'ready' ? 200 : 503);
   });
-  app.get('/metrics', bearerAuth({ keys, anonymous, requiredScopes: ['metrics:read'] }), async (c) => {
+  app.get('/metrics', bearerAuth({ keys, anonymous, requiredScopes: [OPERATOR_SCOPES.observe] }), async (c) => {
     c.header('content-type', metrics.contentType);
     return c.body(await metrics.render());
   });
@@ -67,7 +69,11 @@ export function createHttpApp(runtime: Runtime, catalog: () => Catalog): HttpApp
       return c.json(jsonRpcError(-32000, `${ErrorCodes.SHUTTING_DOWN}: this server is shutting down; retry`), 503);
     }
     try {
-      return await mcp.fetch(c.req.raw, { authInfo: authInfoFor(c.get('principal'), c.get('requestId')) });
+      const principal = c.get('principal');
+      // Only a key without `*` can be refused a scope: only then is the body kept to answer by id.
+      const kept = principal.scopes.includes('*') || c.req.method !== 'POST' ? undefined : c.req.raw.clone();
+      const response = await mcp.fetch(c.req.raw, { authInfo: authInfoFor(principal, c.get('requestId')) });
+      return kept ? await asJsonRpcScopeRefusal(response, () => kept.text()) : response;
     } finally {
       leave();
     }

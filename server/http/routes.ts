@@ -73,11 +73,4 @@ export function errorResponse(c: Context<AppEnv>, error: unknown): Response {
   return c.json({ error: { code: ErrorCodes.INTERNAL, message: `internal error (request id ${c.get('requestId')})` } }, 500);
 }
 
-/** The inverse, for clients of these routes: an AnvilError from a JSON error answer. */
-export function errorFromResponse(status: number, body: unknown, what: string): AnvilError {
-  const error = typeof body === 'object' && body !== null ? (body as { error?: { code?: unknown; message?: unknown; details?: unknown } }).error : undefined;
-  const code = typeof error?.code === 'string' && isAnvilError({ code: error.code }) ? (error.code as ErrorCode) : ErrorCodes.UPSTREAM_FAILED;
-  const message = typeof error?.message === 'string' ? error.message : `${what} answered HTTP ${status}`;
-  const details = typeof error?.details === 'object' && error.details !== null ? (error.details as Record<string, unknown>) : undefined;
-  return new AnvilError(code, message, details ? { details } : undefined);
-}
+export { errorFromResponse } from '../../contracts/errors.ts';

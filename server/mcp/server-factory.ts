@@ -136,7 +136,8 @@ export function createServerFactory(options: {
   /** The principal for transports that carry no credentials (stdio, in-memory). */
   localPrincipal?: Principal;
   /** Called with each server built (and the era it serves), so that notifications can reach long-lived ones. */
-  onServer?: (server: McpServer, era: McpRequestContext['era']) => void;
+  /** Each instance made, with its era and a function that registers tools added to the catalog since. */
+  onServer?: (server: McpServer, era: McpRequestContext['era'], syncTools: () => void) => void;
   /**
    * `resources/subscribe` / `resources/unsubscribe` of a connection (stdio keeps them per server
    * instance). Without it the requests are accepted and forgotten: per-request HTTP servers cannot
@@ -196,17 +197,25 @@ export function createServerFactory(options: {
     );
     const connectionAuth = requestContext.authInfo;
 
-    for (const tool of catalog.tools.values()) {
-      server.registerTool(tool.name, toolConfig(tool), async (args, ctx) => {
-        const { principal, requestId } = resolve(ctx.http?.authInfo ?? connectionAuth);
-        return runToolCall(deps, catalog, { tool, args, principal, requestId, transport, signal: ctx.mcpReq.signal, progress: progressReporter(ctx) });
-      });
-    }
+    const registered = new Set<string>();
+    /** Registers the tools of `current` this instance does not serve yet (a long-lived connection gains tools added later). */
+    const registerTools = (current: Catalog) => {
+      for (const tool of current.tools.values()) {
+        if (registered.has(tool.name)) continue;
+        registered.add(tool.name);
+        server.registerTool(tool.name, toolConfig(tool), async (args, ctx) => {
+          const { principal, requestId } = resolve(ctx.http?.authInfo ?? connectionAuth);
+          return runToolCall(deps, current, { tool, args, principal, requestId, transport, signal: ctx.mcpReq.signal, progress: progressReporter(ctx) });
+        });
+      }
+    };
+    registerTools(catalog);
     // Every tool is registered so that calling one without its scope is refused with the scope
     // named (and audited); the listing shows a principal only the tools it may call.
     server.server.setRequestHandler('tools/list', async (_request, ctx) => {
       const { principal } = resolve(ctx.http?.authInfo ?? connectionAuth);
-      return { tools: (await visibleTools(catalog, principal)).map(listEntry) };
+      const current = options.catalog();
+      return { tools: (await visibleTools(current, principal)).filter((tool) => registered.has(tool.name)).map(listEntry) };
     });
 
     for (const resource of catalog.resources) {
@@ -247,7 +256,7 @@ export function createServerFactory(options: {
       return {};
     });
 
-    options.onServer?.(server, requestContext.era);
+    options.onServer?.(server, requestContext.era, () => registerTools(options.catalog()));
     return server;
   };
 }

@@ -20,6 +20,7 @@ export function startStdioServer(runtime: Runtime, catalog: () => Catalog, onCli
   // The connection's instance (plus a discarded discovery probe): the ones to notify of changes.
   const servers = new Set<McpServer>();
   const modern = new WeakSet<McpServer>();
+  const syncs = new WeakMap<McpServer, () => void>();
   // URIs each (2025-era) instance subscribed to with resources/subscribe.
   const subscribed = new WeakMap<McpServer, Set<string>>();
   const factory = createServerFactory({
@@ -27,8 +28,9 @@ export function startStdioServer(runtime: Runtime, catalog: () => Catalog, onCli
     deps: runtime.toolCallDeps,
     transport: 'stdio',
     localPrincipal: localPrincipal(stdio.principal, stdio.project, stdio.scopes),
-    onServer: (server, era) => {
+    onServer: (server, era, syncTools) => {
       servers.add(server);
+      syncs.set(server, syncTools);
       if (era === 'modern') modern.add(server);
     },
     subscriptions: {
@@ -71,7 +73,11 @@ export function startStdioServer(runtime: Runtime, catalog: () => Catalog, onCli
     },
     notifyToolsChanged: () => {
       for (const server of servers) {
-        if (server.isConnected()) server.sendToolListChanged();
+        if (!server.isConnected()) continue;
+        // A tool added since the connection began (e.g. one a proxied server offers now) is
+        // registered on it first, so that the tools/list the notification prompts shows it.
+        syncs.get(server)?.();
+        server.sendToolListChanged();
       }
     },
   };

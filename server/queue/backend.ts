@@ -1,10 +1,9 @@
-import type { IQueueBackend, JobProgress, Processor, Queue, Worker, WorkerOptions } from 'bullmq';
+import type { Processor } from 'bullmq';
+import type { AnvilQueue, AnvilWorker, WorkerSettings } from '../../contracts/queue.ts';
+
+export type { AnvilQueue, AnvilWorker, WorkerSettings } from '../../contracts/queue.ts';
 
 export type QueueKind = 'bullmq-redis' | 'bullmq-postgres';
-
-export type AnvilQueue<D = unknown, R = unknown> = Queue<D, R, string, D, R, string, IQueueBackend, unknown>;
-export type AnvilWorker<D = unknown, R = unknown> = Worker<D, R, string, IQueueBackend, JobProgress, unknown>;
-export type WorkerSettings = Omit<WorkerOptions, 'connection' | 'prefix'>;
 
 /**
  * The queue port. BullMQ is the transport on both backends (Redis, or its Postgres backend on the

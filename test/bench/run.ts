@@ -19,8 +19,11 @@ export interface Figure {
   metric: string;
   value: number;
   unit: string;
-  /** The reference measured side by side in the same run (or a fixed target such as 0 errors). */
-  anchor: number;
+  /**
+   * The reference measured side by side in the same run (or 0 for error counts); null when the
+   * reference could not run here (the line then has no ratio, and the log says why).
+   */
+  anchor: number | null;
 }
 
 /** What the runner hands a benchmark. */
@@ -61,8 +64,8 @@ export function toLine(bench: string, figure: Figure): FigureLine {
     metric: figure.metric,
     value: round(figure.value),
     unit: figure.unit,
-    anchor: round(figure.anchor),
-    ratio: figure.anchor === 0 ? null : round(figure.value / figure.anchor),
+    anchor: figure.anchor === null ? null : round(figure.anchor),
+    ratio: figure.anchor === null || figure.anchor === 0 ? null : round(figure.value / figure.anchor),
   };
 }
 

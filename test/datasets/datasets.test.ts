@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { createTestHost, type CallOutcome, type TestHost } from 'anvil/testing';
 import { parseCsv } from '../../tools/datasets/csv.ts';
+import { banking77Missing } from '../training/banking77.ts';
 import { datasetsPlugin, type DatasetsRuntime } from '../../tools/datasets/index.ts';
 
 const banking77 = fileURLToPath(new URL('../../../shared/datasets/banking77/train.csv', import.meta.url));
@@ -99,19 +100,18 @@ describe('datasets plugin', () => {
   before(async () => {
     root = mkdtempSync(path.join(os.tmpdir(), 'anvil-datasets-'));
     outside = mkdtempSync(path.join(os.tmpdir(), 'anvil-outside-'));
-    process.env.ANVIL_DATASET_ROOTS = root;
-    host = await createTestHost({ plugins: [datasetsPlugin] });
+    host = await createTestHost({ plugins: [datasetsPlugin], env: { ANVIL_DATASET_ROOTS: root } });
   });
   after(async () => {
     await host?.close();
     rmSync(root, { recursive: true, force: true });
     rmSync(outside, { recursive: true, force: true });
-    delete process.env.ANVIL_DATASET_ROOTS;
   });
 
   test('a Banking77 slice: stratified split with a seed, label distribution, idempotent re-import, the stored JSONL', async (t) => {
-    if (!existsSync(banking77)) {
-      t.skip(`Banking77 is not at ${banking77}`);
+    const missing = banking77Missing();
+    if (missing) {
+      t.skip(missing);
       return;
     }
     const { csv, categories } = await banking77Slice();
@@ -239,27 +239,39 @@ describe('datasets plugin', () => {
   });
 
   describe('bad files: the error names the place, and nothing is left behind', () => {
-    const cases: Array<{ what: string; name: string; content: string; args?: Record<string, unknown>; ext?: string; error: RegExp }> = [
-      { what: 'a missing label column', name: 'bad-label', content: 'text,category\nhi,a\nyo,b\n', args: { labelColumn: 'label' }, error: /header has no column "label" \(labelColumn\); columns are text, category/ },
+    // `hidden`: text of the file the error must not echo (errors name places, never content).
+    const cases: Array<{ what: string; name: string; content: string; args?: Record<string, unknown>; ext?: string; error: RegExp; hidden?: string[] }> = [
+      { what: 'a missing label column', name: 'bad-label', content: 'text,category\nhi,a\nyo,b\n', args: { labelColumn: 'label' }, error: /header has no column "label" \(labelColumn\); it has 2 columns/, hidden: ['category'] },
       { what: 'an empty file', name: 'bad-empty', content: '', error: /the file is empty/ },
       { what: 'a header without rows', name: 'bad-header-only', content: 'text,label\r\n', error: /the file has a header but no rows/ },
-      { what: 'a single class', name: 'bad-one-class', content: 'text,label\nhi,x\nyo,x\n', error: /a classifier needs at least 2 labels; found only "x"/ },
+      { what: 'a single class', name: 'bad-one-class', content: 'text,label\nhi,x\nyo,x\n', error: /a classifier needs at least 2 labels; column "label" holds only one/, hidden: ['"x"'] },
       {
         what: 'an empty label on line 17',
         name: 'bad-empty-label',
         content: `text,category\n${Array.from({ length: 13 }, (_, i) => `row ${i},${i % 2 ? 'a' : 'b'}`).join('\n')}\n"multi\nline",a\nlast,\n`,
         error: /line 17: column "category" is empty/,
       },
-      { what: 'a wrong field count', name: 'bad-fields', content: 'text,label\nhi,a\nyo,b,extra\n', error: /line 3: 3 fields, but the header has 2 columns/ },
+      { what: 'a wrong field count', name: 'bad-fields', content: 'text,label\nhi,a\nyo,b,extra\n', error: /line 3: 3 fields, but the header has 2 columns$/, hidden: ['text', 'extra'] },
       {
         what: 'an unparseable JSONL line',
         name: 'bad-jsonl',
         ext: 'jsonl',
         content: '{"text":"a","label":"x"}\n{"text":"b","label":"y"}\n\n{"text":"c",label:"x"}\n',
-        error: /line 4: not valid JSON/,
+        error: /line 4: not valid JSON, column 13$/,
+        hidden: ['label:', '"c"'],
       },
-      { what: 'a bad split value', name: 'bad-split', content: 'text,label,split\nhi,a,train\nyo,b,holdout\n', error: /line 3: column "split" is "holdout"; expected train, validation or test/ },
-      { what: 'columnTypes number on text', name: 'bad-number', content: 'text,label,n\nhi,a,1\nyo,b,two\n', args: { columnTypes: { n: 'number' } }, error: /line 3: column "n" is "two", not a number/ },
+      { what: 'a bad split value', name: 'bad-split', content: 'text,label,split\nhi,a,train\nyo,b,holdout\n', error: /line 3: column "split" holds a value that names no split; expected train, validation or test/, hidden: ['holdout'] },
+      { what: 'columnTypes number on text', name: 'bad-number', content: 'text,label,n\nhi,a,1\nyo,b,two\n', args: { columnTypes: { n: 'number' } }, error: /line 3: column "n" holds a value that is not a number/, hidden: ['two'] },
+      { what: 'a header naming a column twice', name: 'bad-header', content: 'text,label,SECRET_KEY,SECRET_KEY\nhi,a,1,2\nyo,b,3,4\n', error: /line 1: header columns 3 and 4 have the same name/, hidden: ['SECRET'] },
+      {
+        what: 'a JSON value that is an object',
+        name: 'bad-nested',
+        ext: 'jsonl',
+        content: '{"text":"a","label":"x","db_password":{"v":"hunter2"}}\n',
+        error: /line 1: column 3 holds an object/,
+        hidden: ['db_password', 'hunter2'],
+      },
+      { what: 'a JSON document that does not parse', name: 'bad-json', ext: 'json', content: '[{"text":"a","label":"x"},\n {"text": sk_live_123}]', error: /the file is not valid JSON \(line 2, column 11\)$/, hidden: ['sk_live'] },
     ];
     for (const item of cases) {
       test(item.what, async () => {
@@ -269,6 +281,7 @@ describe('datasets plugin', () => {
         assert.equal(outcome.isError, true, `expected an error, got ${outcome.text}`);
         assert.match(outcome.text, /^ANVIL_E_INVALID_INPUT/);
         assert.match(outcome.text, item.error);
+        for (const secret of item.hidden ?? []) assert.ok(!outcome.text.includes(secret), `the error echoes ${secret}: ${outcome.text}`);
         const got = await host.call('datasets_get', { name: item.name });
         assert.match(got.text, /^ANVIL_E_NOT_FOUND/, 'no version row');
         const listed = structured<{ datasets: Array<{ name: string }> }>(await host.call('datasets_list', { name: item.name }));
@@ -293,6 +306,7 @@ describe('datasets plugin', () => {
     const linked = await host.call('datasets_import', { name: 'sneaky', path: link });
     assert.match(linked.text, /^ANVIL_E_FORBIDDEN/);
     assert.match(linked.text, /symbolic link/);
+    assert.ok(!linked.text.includes(outside), `the error does not say where the link leads: ${linked.text}`);
     const dir = await host.call('datasets_import', { name: 'sneaky', path: path.join(root, 'links'), format: 'csv' });
     assert.match(dir.text, /^ANVIL_E_INVALID_INPUT: .* is not a regular file/);
     const fifo = path.join(root, 'pipe.csv');
@@ -307,6 +321,31 @@ describe('datasets plugin', () => {
     }
     const missing = await host.call('datasets_import', { name: 'sneaky', path: path.join(root, 'nope.csv') });
     assert.match(missing.text, /^ANVIL_E_NOT_FOUND/);
+    assert.match((await host.call('datasets_get', { name: 'sneaky' })).text, /^ANVIL_E_NOT_FOUND/);
+  });
+
+  test('hidden files, ANVIL_HOME and links into it are never imported, even under a root', async () => {
+    const dotenv = write('.env', 'text,label\nSECRET=1,a\nTOKEN=2,b\n');
+    mkdirSync(path.join(root, '.keys'), { recursive: true });
+    const hiddenDir = path.join(root, '.keys', 'keys.csv');
+    writeFileSync(hiddenDir, 'text,label\nk1,a\nk2,b\n');
+    const homeFile = path.join(host.home, 'stolen.csv');
+    writeFileSync(homeFile, 'text,label\nk1,a\nk2,b\n');
+    const intoHome = path.join(root, 'home-link');
+    symlinkSync(host.home, intoHome);
+    const toDotenv = path.join(root, 'innocent.csv');
+    symlinkSync(dotenv, toDotenv);
+    for (const [what, file] of [
+      ['.env under a root', dotenv],
+      ['a file in a hidden directory', hiddenDir],
+      ['a file in ANVIL_HOME', homeFile],
+      ['a link to ANVIL_HOME', path.join(intoHome, 'stolen.csv')],
+      ['a link to .env', toDotenv],
+    ] as const) {
+      const outcome = await host.call('datasets_import', { name: 'sneaky', path: file, format: 'csv' });
+      assert.match(outcome.text, /^ANVIL_E_FORBIDDEN/, `${what}: ${outcome.text}`);
+      assert.ok(!/SECRET|TOKEN|k1/.test(outcome.text), `${what}: no content in ${outcome.text}`);
+    }
     assert.match((await host.call('datasets_get', { name: 'sneaky' })).text, /^ANVIL_E_NOT_FOUND/);
   });
 

@@ -14,7 +14,7 @@ import { after, describe, test } from 'node:test';
 import { classifierModel } from '../../gpu-workers/recipes/onnx/model.ts';
 import { ProtoWriter } from '../../gpu-workers/recipes/onnx/protobuf.ts';
 import { fitVectorizer } from '../../gpu-workers/recipes/text-classifier/featurizer.ts';
-import { mulberry32 } from '../../tools/shared/mulberry32.ts';
+import { mulberry32 } from '../../contracts/mulberry32.ts';
 import { Batcher } from '../../tools/deployment/serving/batcher.ts';
 import { ServingModel } from '../../tools/deployment/serving/model.ts';
 

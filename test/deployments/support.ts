@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CallOutcome } from 'anvil/testing';
-import { mulberry32 } from '../../tools/shared/mulberry32.ts';
+import { mulberry32 } from '../../contracts/mulberry32.ts';
 import { loadBanking77, type Banking77Row } from '../training/banking77.ts';
 
 export { banking77Missing } from '../training/banking77.ts';

@@ -130,6 +130,7 @@ describe('anvil serve --http with API keys', () => {
         const message = refused.error instanceof Error ? refused.error.message : String(refused.error);
         assert.match(message, /anvil:read/);
         if (sdk === 'sdk1') assert.match(message, /insufficient_scope/);
+        assert.match(message, /ANVIL_E_FORBIDDEN/, 'the refusal carries its Anvil code');
         count(a2, 'anvil_status', 'denied');
         // The same session still works for what the key may do.
         const whoami = await session.callTool('anvil_whoami');
@@ -139,13 +140,19 @@ describe('anvil serve --http with API keys', () => {
     });
   }
 
-  it('raw HTTP: a missing scope is 403 with an RFC 6750 insufficient_scope challenge', async () => {
-    const response = await postMcp(server.mcpUrl, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'anvil_status', arguments: {} } }, { authorization: `Bearer ${a2.key}` });
+  it('raw HTTP: a missing scope is 403 with an RFC 6750 insufficient_scope challenge and a JSON-RPC error carrying ANVIL_E_FORBIDDEN', async () => {
+    const response = await postMcp(server.mcpUrl, { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'anvil_status', arguments: {} } }, { authorization: `Bearer ${a2.key}` });
     assert.equal(response.status, 403, response.body);
     const challenge = response.headers.get('www-authenticate') ?? '';
     assert.match(challenge, /^Bearer /);
     assert.match(challenge, /error="insufficient_scope"/);
     assert.match(challenge, /scope="anvil:read"/);
+    const reply = JSON.parse(response.body) as { jsonrpc?: string; id?: unknown; error?: { code?: unknown; message?: string; data?: Record<string, unknown> } };
+    assert.equal(reply.jsonrpc, '2.0', response.body);
+    assert.equal(reply.id, 7, 'the error answers the request by its id');
+    assert.equal(reply.error?.code, -32001);
+    assert.match(reply.error?.message ?? '', /^ANVIL_E_FORBIDDEN: anvil_status requires scope anvil:read/);
+    assert.deepEqual(reply.error?.data, { code: 'ANVIL_E_FORBIDDEN', error: 'insufficient_scope', scopes: ['anvil:read'] });
     count(a2, 'anvil_status', 'denied');
   });
 
@@ -226,7 +233,7 @@ describe('anvil serve --http with API keys', () => {
     });
   }
 
-  it('/healthz, /readyz and /metrics (metrics:read)', async () => {
+  it('/healthz, /readyz and /metrics (the operator scope cluster:observe, never a project\'s *)', async () => {
     const health = await fetch(new URL('/healthz', server.baseUrl));
     assert.equal(health.status, 200);
     assert.deepEqual(await health.json(), { status: 'ok' });
@@ -241,12 +248,16 @@ describe('anvil serve --http with API keys', () => {
     assert.equal(anonymous.status, 401);
     await anonymous.body?.cancel();
 
-    const withoutScope = await fetch(new URL('/metrics', server.baseUrl), { headers: { authorization: `Bearer ${a1.key}` } });
-    assert.equal(withoutScope.status, 403);
-    assert.match(withoutScope.headers.get('www-authenticate') ?? '', /error="insufficient_scope".*scope="metrics:read"/);
-    await withoutScope.body?.cancel();
+    // Tool calls of every project are a cluster-wide read: a project's * key (b1) is refused too.
+    for (const key of [a1, b1]) {
+      const withoutScope = await fetch(new URL('/metrics', server.baseUrl), { headers: { authorization: `Bearer ${key.key}` } });
+      assert.equal(withoutScope.status, 403);
+      assert.match(withoutScope.headers.get('www-authenticate') ?? '', /error="insufficient_scope".*scope="cluster:observe"/);
+      await withoutScope.body?.cancel();
+    }
 
-    const metrics = await fetch(new URL('/metrics', server.baseUrl), { headers: { authorization: `Bearer ${b1.key}` } });
+    const operator = await server.createKey('beta', 'cluster:observe', 'observer');
+    const metrics = await fetch(new URL('/metrics', server.baseUrl), { headers: { authorization: `Bearer ${operator.key}` } });
     assert.equal(metrics.status, 200);
     assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain/);
     const text = await metrics.text();

@@ -8,12 +8,11 @@
  * what the ones before it made (the dataset version, the trained model).
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { type AnvilServerProcess, connectHttp, type CreatedKey, type McpHttpSession, startAnvil, type ToolOutcome } from '../support/anvil-process.ts';
+import { createDatasetRoot, type DatasetRoot } from '../support/dataset-root.ts';
 import { banking77Missing, loadBanking77 } from '../training/banking77.ts';
 
 const missing = banking77Missing();
@@ -54,6 +53,7 @@ async function waitForJob(session: McpHttpSession, id: string, limitMs = 120_000
 
 describe('train flow over MCP: import, train, model card, evaluate, champion', { skip: missing ?? false }, () => {
   let server: AnvilServerProcess;
+  let data: DatasetRoot;
   let key: CreatedKey;
   let session: McpHttpSession;
   let tools: string[] = [];
@@ -62,7 +62,8 @@ describe('train flow over MCP: import, train, model card, evaluate, champion', {
   let trained: { jobId: string; model: { name: string; version: number } };
 
   before(async () => {
-    server = await startAnvil();
+    data = createDatasetRoot();
+    server = await startAnvil({ env: data.env });
     key = await server.createKey('alpha', SCOPES, 'assistant');
     session = await connectHttp('sdk1', server.mcpUrl, { key: key.key });
     tools = await session.listTools();
@@ -71,18 +72,18 @@ describe('train flow over MCP: import, train, model card, evaluate, champion', {
   after(async () => {
     await session?.close().catch(() => {});
     await server?.dispose();
+    data?.remove();
   });
 
   it('offers the tools of the flow to the key', () => {
     for (const tool of ['datasets_import', 'training_start', 'jobs_get', 'models_get', 'eval_run', 'models_set_alias']) assert.ok(tools.includes(tool), `${tool}: ${tools.join(', ')}`);
   });
 
-  it('imports a Banking77 slice from the server home', async () => {
+  it('imports a Banking77 slice from a directory the operator opened for imports', async () => {
     const slice = sliceCsv();
     categories = slice.categories;
-    // datasets_import reads files under the server's working directory or ANVIL_HOME.
-    const file = path.join(server.home, 'banking77-e2e.csv');
-    writeFileSync(file, slice.csv);
+    // Over HTTP, datasets_import reads only under the operator's roots (ANVIL_DATASET_ROOTS).
+    const file = data.write('banking77-e2e.csv', slice.csv);
     const imported = ok(await session.callTool('datasets_import', { name: DATASET, path: file, labelColumn: 'category', split: { validation: 0.1, test: 0.2, seed: 11 } }));
     assert.equal(imported.rows, 250);
     assert.equal(imported.textColumn, 'text');

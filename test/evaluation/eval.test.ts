@@ -5,17 +5,18 @@
  * against the `champion` alias (a verdict), labels the model never saw, and the refusals.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { createTestHost, type CallOutcome, type TestHost } from 'anvil/testing';
 import { jobsPlugin } from '../../tools/jobs/index.ts';
 import { modelsPlugin } from '../../tools/models/index.ts';
-import { parseCsv } from '../training/banking77.ts';
+import { createDatasetRoot, type DatasetRoot } from '../support/dataset-root.ts';
+import { banking77Missing, parseCsv } from '../training/banking77.ts';
 
 const banking77 = fileURLToPath(new URL('../../../shared/datasets/banking77/train.csv', import.meta.url));
-const missing = existsSync(banking77) ? null : `Banking77 is not at ${banking77}`;
+const missing = banking77Missing();
 
 const INTENTS = 4;
 const PER_INTENT = 40;
@@ -64,6 +65,7 @@ interface EvaluationView {
 
 describe('evaluation plugin', { skip: missing ?? false }, () => {
   let host: TestHost;
+  let data: DatasetRoot;
   let fifthIntent = '';
 
   const waitFor = async (id: string): Promise<JobView> => {
@@ -119,26 +121,28 @@ describe('evaluation plugin', { skip: missing ?? false }, () => {
   };
 
   before(async () => {
-    host = await createTestHost({ plugins: [] });
+    data = createDatasetRoot();
+    host = await createTestHost({ plugins: [], env: data.env });
     const rows = parseCsv(readFileSync(banking77, 'utf8'));
     const intents = [...new Set(rows.map((row) => row.category ?? ''))].sort().slice(0, INTENTS + 1);
     fifthIntent = intents[INTENTS] as string;
     const kept = intents.slice(0, INTENTS).flatMap((intent) => rows.filter((row) => row.category === intent).slice(0, PER_INTENT));
     const line = (row: Record<string, string>) => `${csvField(row.text ?? '')},${csvField(row.category ?? '')}`;
-    writeFileSync(path.join(host.home, 'b77.csv'), ['text,category', ...kept.map(line)].join('\n') + '\n');
+    data.write('b77.csv', ['text,category', ...kept.map(line)].join('\n') + '\n');
     // The same intents (train/test by position) plus a fifth the models never see, in the test split only.
     const unseen = rows.filter((row) => row.category === fifthIntent).slice(0, 8);
     const withSplit = [
       ...kept.map((row, i) => `${line(row)},${i % PER_INTENT < 30 ? 'train' : 'test'}`),
       ...unseen.map((row) => `${line(row)},test`),
     ];
-    writeFileSync(path.join(host.home, 'b77-unseen.csv'), ['text,category,split', ...withSplit].join('\n') + '\n');
+    data.write('b77-unseen.csv', ['text,category,split', ...withSplit].join('\n') + '\n');
 
-    ok(await host.call('datasets_import', { name: 'b77', path: path.join(host.home, 'b77.csv'), labelColumn: 'category', split: { validation: 0.15, test: 0.25, seed: 7 } }));
-    ok(await host.call('datasets_import', { name: 'b77-unseen', path: path.join(host.home, 'b77-unseen.csv'), labelColumn: 'category', splitColumn: 'split' }));
+    ok(await host.call('datasets_import', { name: 'b77', path: path.join(data.dir, 'b77.csv'), labelColumn: 'category', split: { validation: 0.15, test: 0.25, seed: 7 } }));
+    ok(await host.call('datasets_import', { name: 'b77-unseen', path: path.join(data.dir, 'b77-unseen.csv'), labelColumn: 'category', splitColumn: 'split' }));
   });
   after(async () => {
     await host?.close();
+    data?.remove();
   });
 
   let weak = 0;
@@ -256,11 +260,8 @@ describe('evaluation plugin', { skip: missing ?? false }, () => {
     await succeeded(first.jobId);
   });
 
-  test('a tabular model: scored through its featurizer spec, binary metrics', { timeout: 60_000 }, async (t) => {
-    if (!(await host.client.listTools()).tools.some((tool) => tool.name === 'training_start')) {
-      t.skip('training_start is not available to train a tabular model');
-      return;
-    }
+  test('a tabular model: scored through its featurizer spec, binary metrics', { timeout: 60_000 }, async () => {
+    assert.ok((await host.client.listTools()).tools.some((tool) => tool.name === 'training_start'), 'training_start is served (it trains the tabular model)');
     // Two classes separated by x1 (noisy), a categorical column that helps a little.
     let state = 12345;
     const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
@@ -269,8 +270,7 @@ describe('evaluation plugin', { skip: missing ?? false }, () => {
       const positive = i % 2 === 0;
       lines.push(`${((positive ? 1 : -1) + (random() - 0.5) * 2.5).toFixed(3)},${(random() * 10).toFixed(2)},${positive && random() < 0.7 ? 'red' : 'blue'},${positive ? 'yes' : 'no'}`);
     }
-    writeFileSync(path.join(host.home, 'tabular.csv'), `${lines.join('\n')}\n`);
-    ok(await host.call('datasets_import', { name: 'tab', path: path.join(host.home, 'tabular.csv'), labelColumn: 'label', split: { validation: 0.2, test: 0.25, seed: 3 } }));
+    ok(await host.call('datasets_import', { name: 'tab', path: data.write('tabular.csv', `${lines.join('\n')}\n`), labelColumn: 'label', split: { validation: 0.2, test: 0.25, seed: 3 } }));
     const started = ok<{ jobId: string; recipe: string }>(await host.call('training_start', { dataset: 'tab', model: 'tab-model' }));
     assert.equal(started.recipe, 'tabular-classifier');
     await succeeded(started.jobId);

@@ -17,7 +17,7 @@ import {
   rocAuc,
   seededRandom,
   type EvaluationInput,
-} from '../../tools/evaluation/metrics/index.ts';
+} from '../../gpu-workers/recipes/evaluation/metrics/index.ts';
 
 const close = (actual: number | null | undefined, expected: number, tolerance = 1e-4, what = 'value') => {
   assert.ok(typeof actual === 'number', `${what}: expected a number, got ${String(actual)}`);

@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../../server/config/load.ts';
 import { openEmbeddedStorage } from '../../server/db/embedded.ts';
+import { openStorage } from '../../server/db/open.ts';
 import type { Storage } from '../../server/db/storage.ts';
 import { createPgliteHome } from '../support/backends.ts';
 
@@ -111,6 +113,23 @@ describe('embedded wire server (PGlite in a worker thread)', () => {
         },
       );
     } finally {
+      created.remove();
+    }
+  });
+});
+
+describe('embedded extensions from the config', () => {
+  it('without embedded.extensions the installed known extensions (pgvector) load', async () => {
+    const created = await createPgliteHome();
+    const { config } = loadConfig({ env: { ANVIL_HOME: created.home }, cwd: created.home });
+    assert.equal(config.embedded.extensions, undefined);
+    const storage = await openStorage(config, 'server');
+    try {
+      await storage.query('create extension if not exists vector');
+      const { rows } = await storage.query<{ distance: number }>("select '[1,0]'::vector <-> '[0,0]'::vector as distance");
+      assert.equal(rows[0]?.distance, 1);
+    } finally {
+      await storage.close();
       created.remove();
     }
   });

@@ -8,6 +8,12 @@ import { silentLogger } from '../../server/log.ts';
 import { startAnvilServer } from '../../server/server.ts';
 import { createPgliteHome } from '../support/backends.ts';
 
+/** Resolves the waiters of a marker once the handler for that marker runs (the call is in flight). */
+const entered = new Map<string, () => void>();
+function inFlight(marker: string): Promise<void> {
+  return new Promise((resolve) => entered.set(marker, resolve));
+}
+
 const testPlugin = definePlugin({
   id: 'test',
   version: '1.0.0',
@@ -20,6 +26,7 @@ const testPlugin = definePlugin({
       input: z.object({ ms: z.number().int().min(0).max(10_000), marker: z.string() }),
       output: z.object({ marker: z.string(), aborted: z.boolean() }),
       async handler({ ms, marker }, { sql, signal }) {
+        entered.get(marker)?.();
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, ms);
           signal.addEventListener('abort', () => {
@@ -62,8 +69,10 @@ async function marks(home: string): Promise<string[]> {
 describe('graceful shutdown', () => {
   it('finishes in-flight calls, refuses new ones, and loses no write', async () => {
     const { home, server, client } = await start(5_000);
+    const running = inFlight('finished');
     const inflight = client.callTool({ name: 'test_slow', arguments: { ms: 400, marker: 'finished' } });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Shutdown starts once the call runs (a fixed sleep lost the race on a loaded machine).
+    await running;
     const stopping = server.shutdown('test');
     const refused = await client.callTool({ name: 'anvil_whoami', arguments: {} }).then(
       (late) => (late.isError ? JSON.stringify(late.content) : 'accepted'),
@@ -80,8 +89,9 @@ describe('graceful shutdown', () => {
 
   it('aborts calls still running when the grace period ends', async () => {
     const { home, server, client } = await start(100);
+    const running = inFlight('aborted');
     const inflight = client.callTool({ name: 'test_slow', arguments: { ms: 5_000, marker: 'aborted' } });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await running;
     const started = Date.now();
     await server.shutdown('test');
     assert.ok(Date.now() - started < 3_000, 'shutdown is bounded by the grace period');

@@ -344,6 +344,8 @@ describe('mcp-proxy configuration', () => {
       scopes: undefined,
       tools: undefined,
       timeoutMs: 60_000,
+      refreshMs: 60_000,
+      reconnectMaxMs: 60_000,
     });
     assert.equal(parsed.servers.remote?.connection.transport, 'http');
   });

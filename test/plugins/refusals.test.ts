@@ -39,6 +39,7 @@ const expectedFailures: readonly Expected[] = [
   { id: missingModule, code: 'ANVIL_E_PLUGIN_LOAD_FAILED', names: [missingModule] },
   { id: fixture('no-descriptor.ts'), code: 'ANVIL_E_PLUGIN_INVALID', names: [fixture('no-descriptor.ts'), 'definePlugin'] },
   { id: 'wants-sql', code: 'ANVIL_E_PLUGIN_PERMISSION', names: ['wants-sql', 'sql'] },
+  { id: 'wants-admin', code: 'ANVIL_E_PLUGIN_PERMISSION', names: ['wants-admin', 'admin, redis', '"permissions": ["admin","redis"]'] },
   { id: 'builtin:no-such-builtin', code: 'ANVIL_E_PLUGIN_NOT_FOUND', names: ['no-such-builtin'] },
   { id: 'undeclared-sql', code: 'ANVIL_E_PLUGIN_PERMISSION', names: ['undeclared-sql', 'ctx.sql'] },
 ];
@@ -60,6 +61,7 @@ const entries: unknown[] = [
   missingModule,
   fixture('no-descriptor.ts'),
   { module: fixture('wants-sql.ts'), permissions: [] },
+  fixture('wants-admin.ts'),
   { id: 'no-such-builtin' },
   fixture('undeclared-sql.ts'),
 ];
@@ -109,7 +111,7 @@ describe('plugins the host refuses', () => {
     }
     assert.deepEqual(
       plugins.filter((plugin) => plugin.status === 'active').map((plugin) => plugin.id),
-      ['anvil', 'jobs', 'datasets', 'models', 'training', 'evaluation', 'base-one', 'good-dependent'],
+      ['anvil', 'jobs', 'datasets', 'models', 'training', 'evaluation', 'deployments', 'base-one', 'good-dependent'],
     );
     const names = (await host.client.listTools()).tools.map((tool) => tool.name);
     for (const prefix of ['same-tool-twice_', 'register-throws_', 'undeclared-sql_']) {

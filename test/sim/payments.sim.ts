@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { connectHttp, createHome, startAnvil, type AnvilServerProcess, type McpHttpSession, type ToolOutcome } from '../support/anvil-process.ts';
 import { createTempDatabase, type TempDatabase } from '../support/temp-db.ts';
 import { SandboxPsp } from '../../tools/payment/sandbox/psp.ts';
-import { mulberry32 } from '../../tools/shared/mulberry32.ts';
+import { mulberry32 } from '../../contracts/mulberry32.ts';
 
 const CARDS = ['4242424242424242', '4242424242424242', '4242424242424242', '5555555555554444', '4000000000000002', '4000000000000101'];
 

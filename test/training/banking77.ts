@@ -1,16 +1,13 @@
 /** Banking77 for the training tests and the bench: CSV parsing and JSONL preparation. */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { missingSharedData, sharedDatasetsDir } from '../support/shared-datasets.ts';
 
-export const banking77Dir = fileURLToPath(new URL('../../../shared/datasets/banking77/', import.meta.url));
+export const banking77Dir = path.join(sharedDatasetsDir, 'banking77');
 
-/** Why Banking77 cannot be used here, or null when it can. */
+/** Why Banking77 cannot be used here (a skip reason), or null when it can; in CI its absence throws (shared-datasets.ts). */
 export function banking77Missing(): string | null {
-  for (const file of ['train.csv', 'test.csv']) {
-    if (!existsSync(path.join(banking77Dir, file))) return `Banking77 is not available (${path.join(banking77Dir, file)} is missing)`;
-  }
-  return null;
+  return missingSharedData(['banking77/train.csv', 'banking77/test.csv']);
 }
 
 /** RFC 4180 CSV: quoted fields may hold commas, newlines and doubled quotes. First row is the header. */

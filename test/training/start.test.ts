@@ -6,13 +6,15 @@
  * synthetic table trained with the tabular recipe chosen by default.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { createTestHost, type CallOutcome, type TestHost } from 'anvil/testing';
 import { TextClassifier } from '../../gpu-workers/recipes/text-classifier/predict.ts';
 import { anvilVersion } from '../../server/version.ts';
 import { jobsPlugin } from '../../tools/jobs/index.ts';
+import { trainingPlugin } from '../../tools/training/index.ts';
+import { DATASET_INPUT, datasetParams } from '../../tools/training/plan.ts';
+import { createDatasetRoot, type DatasetRoot } from '../support/dataset-root.ts';
 import { banking77Missing, loadBanking77 } from './banking77.ts';
 
 const missing = banking77Missing();
@@ -84,12 +86,15 @@ async function waitFinished(host: TestHost, id: string, limitMs = 120_000): Prom
 
 describe('training_start', () => {
   let host: TestHost;
+  let data: DatasetRoot;
 
   before(async () => {
-    host = await createTestHost({ plugins: [] });
+    data = createDatasetRoot();
+    host = await createTestHost({ plugins: [], env: data.env });
   });
   after(async () => {
     await host?.close();
+    data?.remove();
   });
 
   test('trains a Banking77 slice; the job registers the model with metrics, signature, lineage and artifacts', async (t) => {
@@ -98,8 +103,7 @@ describe('training_start', () => {
       return;
     }
     const { csv, categories } = banking77SliceCsv();
-    const file = path.join(host.home, 'banking77-slice.csv');
-    writeFileSync(file, csv);
+    const file = data.write('banking77-slice.csv', csv);
     const imported = ok<{ name: string; version: number; sha256: string; rows: number }>(
       await host.call('datasets_import', { name: 'banking77-mini', path: file, labelColumn: 'category', split: { validation: 0.1, test: 0.2, seed: 7 } }),
     );
@@ -194,8 +198,7 @@ describe('training_start', () => {
       const amount = fraud ? 500 + ((i * 37) % 400) : 10 + ((i * 13) % 90);
       rows.push(`${amount},${['web', 'app', 'pos'][i % 3] ?? 'web'},${(i * 7) % 24},${fraud ? 'fraud' : 'ok'}`);
     }
-    const file = path.join(host.home, 'payments.csv');
-    writeFileSync(file, `${rows.join('\n')}\n`);
+    const file = data.write('payments.csv', `${rows.join('\n')}\n`);
     ok(await host.call('datasets_import', { name: 'payments', path: file, split: { validation: 0.2, test: 0.2, seed: 3 } }));
 
     const started = ok<StartResult>(await host.call('training_start', { dataset: 'payments', model: 'fraud-detector', params: { epochs: 20, checkpointEvery: 0 } }));
@@ -211,13 +214,54 @@ describe('training_start', () => {
     assert.equal(model.lineage.jobId, started.jobId);
   });
 
+  test('the run is recorded before the job: a crash between the submit and its answer still registers the model', async () => {
+    const rows = ['amount,hour,label'];
+    for (let i = 0; i < 120; i++) rows.push(`${i % 4 === 0 ? 600 + i : 20 + (i % 50)},${(i * 5) % 24},${i % 4 === 0 ? 'fraud' : 'ok'}`);
+    const file = data.write('crash.csv', `${rows.join('\n')}\n`);
+    const imported = ok<{ name: string; version: number; sha256: string }>(await host.call('datasets_import', { name: 'crash', path: file, split: { validation: 0.2, test: 0.2, seed: 5 } }));
+    const training = host.server.plugins.exportsOf(trainingPlugin)?.training();
+    assert.ok(training);
+    const dataset = await training.datasets.resolve('default', 'crash');
+    // What training_start leaves when the process dies right after the job was submitted: the run
+    // reserved under the key, the job submitted with that key, and the run never told the job id.
+    const key = 'crash-1';
+    const reserved = await training.runs.reserve({
+      key,
+      project: 'default',
+      model: 'crash-model',
+      dataset: { id: dataset.id, name: dataset.name, version: dataset.version, sha256: dataset.sha256 },
+      recipe: 'tabular-classifier',
+      params: { epochs: 10, checkpointEvery: 0 },
+      createdBy: 'local:test',
+    });
+    assert.equal(reserved.created, true);
+    const { job } = await training.jobs.submit('default', {
+      recipe: 'tabular-classifier',
+      params: { epochs: 10, checkpointEvery: 0, dataset: datasetParams(dataset, 'tabular-classifier') },
+      inputs: [{ name: DATASET_INPUT, sha256: imported.sha256 }],
+      idempotencyKey: key,
+    });
+    assert.equal((await training.runs.get(job.id)), undefined, 'the run does not name the job yet');
+
+    const done = await waitFinished(host, job.id);
+    assert.equal(done.state, 'succeeded', JSON.stringify(done.error));
+    assert.deepEqual(done.result?.model, { name: 'crash-model', version: 1 }, 'the hook found the run by the key and registered the model');
+    assert.equal((await training.runs.get(job.id))?.key, key);
+    const model = ok<ModelView>(await host.call('models_get', { name: 'crash-model' }));
+    assert.equal(model.lineage.jobId, job.id);
+
+    // training_start retried with the same key (the caller never got its answer): the same job, no second model.
+    const retried = ok<StartResult>(await host.call('training_start', { dataset: 'crash', model: 'crash-model', recipe: 'tabular-classifier', params: { epochs: 10, checkpointEvery: 0 }, idempotencyKey: key }));
+    assert.equal(retried.jobId, job.id);
+    assert.equal(retried.created, false);
+  });
+
   test('errors name what is wrong and start nothing', async () => {
     const unknown = await host.call('training_start', { dataset: 'no-such-dataset' });
     assert.equal(unknown.isError, true);
     assert.match(unknown.text, /^ANVIL_E_NOT_FOUND: .*"no-such-dataset"/);
 
-    const file = path.join(host.home, 'tiny.csv');
-    writeFileSync(file, `text,label\n${Array.from({ length: 20 }, (_, i) => `message number ${i},${i % 2 ? 'a' : 'b'}`).join('\n')}\n`);
+    const file = data.write('tiny.csv', `text,label\n${Array.from({ length: 20 }, (_, i) => `message number ${i},${i % 2 ? 'a' : 'b'}`).join('\n')}\n`);
     ok(await host.call('datasets_import', { name: 'tiny', path: file }));
     const before = ok<{ jobs: unknown[] }>(await host.call('jobs_list', {})).jobs.length;
 
@@ -238,5 +282,7 @@ describe('training_start', () => {
     assert.match(unknownVersion.text, /^ANVIL_E_NOT_FOUND: Dataset "tiny" has no version 9/);
 
     assert.equal(ok<{ jobs: unknown[] }>(await host.call('jobs_list', {})).jobs.length, before, 'no job was submitted');
+    const { rows } = await host.server.runtime.services.storage.query(`select run_key from plugin_training.training_runs where job_id is null`);
+    assert.deepEqual(rows, [], 'a refused start leaves no reserved run behind');
   });
 });

@@ -34,7 +34,8 @@ describe('tabular-classifier', () => {
   it('is described for the plugin API', () => {
     assert.equal(tabularClassifierRecipe.name, 'tabular-classifier');
     assert.ok(tabularClassifierRecipe.entry.pathname.endsWith('/gpu-workers/recipes/tabular-classifier/main.ts'));
-    const parsed = tabularClassifierParams.parse({ dataset: { file: '/x.jsonl' } });
+    const parsed = tabularClassifierParams.parse({ dataset: { file: 'inputs/x.jsonl' } });
+    for (const file of ['/etc/passwd', '../x.jsonl']) assert.equal(tabularClassifierParams.safeParse({ dataset: { file } }).success, false, `${file} is refused`);
     assert.deepEqual([parsed.model, parsed.classWeights, parsed.dataset.labelColumn], ['softmax', 'balanced', 'label']);
   });
 
@@ -51,7 +52,7 @@ describe('tabular-classifier', () => {
       const file = path.join(dir, 'table.jsonl');
       writeFileSync(file, rows.map((row) => JSON.stringify(row)).join('\n'));
       const { events, onEvent } = recorder();
-      const outcome = await runRecipe(options(dir, { dataset: { file, labelColumn: 'y', splitColumn: 'part', categoricalColumns: [] }, model, epochs: 30, checkpointEvery: 50 }, onEvent));
+      const outcome = await runRecipe(options(dir, { dataset: { file: path.basename(file), labelColumn: 'y', splitColumn: 'part', categoricalColumns: [] }, model, epochs: 30, checkpointEvery: 50 }, onEvent));
       assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome));
       if (outcome.status !== 'succeeded') return;
       const metrics = outcome.result.metrics as Record<string, number>;
@@ -85,7 +86,7 @@ describe('tabular-classifier', () => {
       const dir = workDir();
       const file = path.join(dir, 'table.jsonl');
       writeFileSync(file, lines);
-      const outcome = await runRecipe(options(dir, { dataset: { file, labelColumn: 'y' } }, () => undefined));
+      const outcome = await runRecipe(options(dir, { dataset: { file: path.basename(file), labelColumn: 'y' } }, () => undefined));
       assert.ok(outcome.status === 'failed' && outcome.exitCode === 2 && outcome.unrecoverable, JSON.stringify(outcome));
       if (outcome.status === 'failed') assert.match(outcome.message, pattern);
     }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
@@ -65,7 +65,8 @@ function slice(dir: string): { file: string; testTexts: string[] } {
 }
 
 const smallParams = (file: string): Record<string, unknown> => ({
-  dataset: { file, textColumn: 'utterance', labelColumn: 'intent', splitColumn: 'part' },
+  // Recipes read only files inside their work dir, named relative to it.
+  dataset: { file: path.basename(file), textColumn: 'utterance', labelColumn: 'intent', splitColumn: 'part' },
   hiddenSize: 64,
   epochs: 10,
   checkpointEvery: 10,
@@ -77,9 +78,14 @@ describe('text-classifier', () => {
   it('is described for the plugin API with documented defaults', () => {
     assert.equal(textClassifierRecipe.name, 'text-classifier');
     assert.ok(textClassifierRecipe.entry.pathname.endsWith('/gpu-workers/recipes/text-classifier/main.ts'));
-    const parsed = textClassifierParams.parse({ dataset: { file: '/x.jsonl' } });
+    const parsed = textClassifierParams.parse({ dataset: { file: 'inputs/x.jsonl' } });
     assert.deepEqual([parsed.wordNgrams, parsed.charNgrams, parsed.model, parsed.oosLabel, parsed.dataset.textColumn, parsed.dataset.labelColumn], [[1, 2], [2, 5], 'mlp', 'oos', 'text', 'label']);
-    assert.equal(textClassifierParams.safeParse({ dataset: { file: '/x' }, wordNgrams: [3, 1] }).success, false);
+    assert.equal(textClassifierParams.safeParse({ dataset: { file: 'x' }, wordNgrams: [3, 1] }).success, false);
+    for (const file of ['/etc/passwd', '../../home/.env', 'inputs/../../x.jsonl', 'inputs\\..\\x']) {
+      const refused = textClassifierParams.safeParse({ dataset: { file } });
+      assert.equal(refused.success, false, `${file} is refused`);
+      assert.match(refused.error?.issues[0]?.message ?? '', /relative to the work directory/);
+    }
     assert.equal(textClassifierParams.safeParse({ dataset: {} }).success, false);
   });
 
@@ -205,7 +211,7 @@ describe('text-classifier', () => {
       const dir = workDir();
       const file = path.join(dir, 'data.jsonl');
       writeFileSync(file, lines);
-      const outcome = await runRecipe(options(dir, { dataset: { file, labelColumn: 'intent' }, ...params }, () => undefined));
+      const outcome = await runRecipe(options(dir, { dataset: { file: path.basename(file), labelColumn: 'intent' }, ...params }, () => undefined));
       assert.equal(outcome.status, 'failed', JSON.stringify(outcome));
       if (outcome.status !== 'failed') return '';
       assert.equal(outcome.exitCode, 2);
@@ -221,6 +227,24 @@ describe('text-classifier', () => {
     });
     it('a single class', async () => {
       assert.match(await attempt('{"text":"a b","intent":"x"}\n{"text":"c d","intent":"x"}\n'), /label column 'intent' has a single class \("x"\)/);
+    });
+    it('a dataset file outside the work dir: an absolute path, a .. step, a symlink leading out', async () => {
+      const outside = workDir();
+      writeFileSync(path.join(outside, 'secret.jsonl'), '{"text":"sk_live_secret","intent":"x"}\n{"text":"other","intent":"y"}\n');
+      for (const file of [path.join(outside, 'secret.jsonl'), `../${path.basename(outside)}/secret.jsonl`]) {
+        const dir = workDir();
+        const outcome = await runRecipe(options(dir, { dataset: { file, labelColumn: 'intent' } }, () => undefined));
+        assert.ok(outcome.status === 'failed' && outcome.exitCode === 2 && outcome.unrecoverable, JSON.stringify(outcome));
+        if (outcome.status === 'failed') assert.match(outcome.message, /dataset\.file: must be a path relative to the work directory/);
+      }
+      const dir = workDir();
+      symlinkSync(path.join(outside, 'secret.jsonl'), path.join(dir, 'linked.jsonl'));
+      const outcome = await runRecipe(options(dir, { dataset: { file: 'linked.jsonl', labelColumn: 'intent' } }, () => undefined));
+      assert.ok(outcome.status === 'failed' && outcome.exitCode === 2 && outcome.unrecoverable, JSON.stringify(outcome));
+      if (outcome.status === 'failed') {
+        assert.match(outcome.message, /dataset\.file leads outside the work directory/);
+        assert.ok(!outcome.message.includes(outside) && !outcome.message.includes('sk_live'), outcome.message);
+      }
     });
     it('a missing text column, and bad params', async () => {
       assert.match(await attempt('{"body":"a b","intent":"x"}\n'), /line 1 has no string in the text column 'text'/);

@@ -55,6 +55,15 @@ describe('config', () => {
     assert.match(message, /"abc"/);
   });
 
+  it('datasets.roots: none by default, absolute directories from ANVIL_DATASET_ROOTS, a relative one refused by name', () => {
+    assert.deepEqual(loadConfig({ env: { ANVIL_HOME: home }, cwd: '/' }).config.datasets.roots, []);
+    const { config, sources } = loadConfig({ env: { ANVIL_HOME: home, ANVIL_DATASET_ROOTS: '/srv/data, /mnt/shared' }, cwd: '/' });
+    assert.deepEqual(config.datasets.roots, ['/srv/data', '/mnt/shared']);
+    assert.equal(sources['datasets.roots'], 'env ANVIL_DATASET_ROOTS');
+    const message = configError(() => loadConfig({ env: { ANVIL_HOME: home, ANVIL_DATASET_ROOTS: '/srv/data,data' } }));
+    assert.match(message, /datasets\.roots\.1 \(from env ANVIL_DATASET_ROOTS\): expected an absolute path/);
+  });
+
   it('refuses unknown keys and bad enums in the file', () => {
     writeFileSync(path.join(home, 'anvil.config.json'), JSON.stringify({ queue: 'kafka', http: { bogus: true } }));
     const message = configError(() => loadConfig({ env: { ANVIL_HOME: home } }));

@@ -46,7 +46,7 @@ export class ColumnStats {
   readonly distinct = new Set<string>();
   distinctCapped = false;
   /** Where the first non-numeric value is, for `columnTypes: number` errors. */
-  firstNonNumeric: { at: number; value: string } | undefined;
+  firstNonNumeric: { at: number } | undefined;
 
   constructor(readonly name: string) {}
 
@@ -59,7 +59,7 @@ export class ColumnStats {
     const text = String(value);
     if (text.length > this.maxChars) this.maxChars = text.length;
     if (asNumber(value ?? null) !== undefined) this.numeric += 1;
-    else this.firstNonNumeric ??= { at, value: text };
+    else this.firstNonNumeric ??= { at };
     if (!this.distinctCapped) {
       this.distinct.add(text);
       if (this.distinct.size > LIMITS.distinctTrackMax) this.distinctCapped = true;
@@ -98,9 +98,8 @@ export function resolveColumns(
     const override = overrides[column.name];
     if (override) type = override;
     if (type === 'number' && column.firstNonNumeric) {
-      const { at, value } = column.firstNonNumeric;
-      const shown = value.length > 60 ? `${value.slice(0, 60)}…` : value;
-      throw new AnvilError(ErrorCodes.INVALID_INPUT, `${unit} ${at}: column "${column.name}" is ${JSON.stringify(shown)}, not a number (columnTypes says number)`);
+      // The caller named this column in columnTypes; the value itself is file content and is not echoed.
+      throw new AnvilError(ErrorCodes.INVALID_INPUT, `${unit} ${column.firstNonNumeric.at}: column "${column.name}" holds a value that is not a number (columnTypes says number)`);
     }
     return { name: column.name, type, inferred, empty: column.empty, distinct: column.distinct.size, distinctCapped: column.distinctCapped };
   });

@@ -141,7 +141,7 @@ function findByName(columns: readonly string[], names: readonly string[], exclud
 /** The text, label and split columns, from the options or by well-known names, once the columns are known. */
 function resolveRoles(columns: readonly string[], options: ImportOptions, where: string): Roles {
   const missing = (option: string, name: string) =>
-    invalid(`${where} has no column "${name}" (${option}); columns are ${columns.join(', ')}`, { column: name, columns: [...columns] });
+    invalid(`${where} has no column "${name}" (${option}); it has ${columns.length} column${columns.length === 1 ? '' : 's'} (names are matched exactly, case included)`, { column: name });
   for (const [option, name] of [['textColumn', options.textColumn], ['labelColumn', options.labelColumn], ['splitColumn', options.splitColumn]] as const) {
     if (name !== undefined && !columns.includes(name)) throw missing(option, name);
   }
@@ -254,7 +254,7 @@ async function readAll(input: PrepareInput, rawFile: string): Promise<FirstPass>
         const raw = value(roles.split);
         if (isEmpty(raw)) throw invalid(`${at}: column "${roles.split}" is empty; every row needs a split (train, validation or test)`, { column: roles.split, at: row.at });
         const code = splitCode(String(raw));
-        if (code === undefined) throw invalid(`${at}: column "${roles.split}" is ${JSON.stringify(String(raw).slice(0, 60))}; expected train, validation or test`, { column: roles.split, at: row.at });
+        if (code === undefined) throw invalid(`${at}: column "${roles.split}" holds a value that names no split; expected train, validation or test`, { column: roles.split, at: row.at });
         splitOf.push(code);
       }
       for (let position = 0; position < stats.length; position += 1) (stats[position] as ColumnStats).add(row.values[position], row.at);
@@ -268,8 +268,7 @@ async function readAll(input: PrepareInput, rawFile: string): Promise<FirstPass>
   if (rows === 0 || !roles) throw invalid(input.format === 'csv' ? 'the file has a header but no rows' : 'the file has no rows');
   for (const column of stats) column.padTo(rows);
   if (roles.label !== undefined && labels.size < 2) {
-    const only = [...labels.keys()][0] ?? '';
-    throw invalid(`a classifier needs at least 2 labels; found only ${JSON.stringify(only)} in column "${roles.label}"`, { column: roles.label, labels: [only] });
+    throw invalid(`a classifier needs at least 2 labels; column "${roles.label}" holds only one`, { column: roles.label });
   }
   return { source, roles, rows, stats, labels, labelOf, splitOf };
 }
@@ -286,7 +285,7 @@ async function writeNormalised(
   const { roles, source, stats, rows } = pass;
   const columnNames = source.columns;
   const known = (option: string, name: string) => {
-    if (!columnNames.includes(name)) throw invalid(`${option} names column "${name}", which the file does not have; columns are ${columnNames.join(', ')}`, { column: name });
+    if (!columnNames.includes(name)) throw invalid(`${option} names column "${name}", which the file does not have (names are matched exactly, case included)`, { column: name });
   };
   const overrides = options.columnTypes ?? {};
   for (const [name, type] of Object.entries(overrides)) {

@@ -6,12 +6,14 @@
  * `ctx.use(datasetsPlugin).datasets()`.
  *
  * Built in (listed by the server), its tools are named `datasets_*`, it serves the upload route,
- * and the server hands it its home directory as plugin config (`{home}`, one of the import roots).
+ * and the server hands it its import roots and the places it must never read as plugin config
+ * (config.ts, paths.ts).
  */
-import { AnvilError, anvilVersion, definePlugin, ErrorCodes, z } from 'anvil/plugin';
+import { AnvilError, anvilVersion, definePlugin, ErrorCodes } from 'anvil/plugin';
 import { jobsPlugin } from '../jobs/index.ts';
 import { datasetRoutes } from './http.ts';
-import { datasetRoots, ROOTS_ENV } from './paths.ts';
+import { datasetsConfig } from './config.ts';
+import type { PathPolicy } from './paths.ts';
 import type { DatasetsRuntime } from './runtime.ts';
 import { DatasetService } from './service.ts';
 import { DatasetStore, datasetsMigrations } from './store.ts';
@@ -20,6 +22,7 @@ import { importTool } from './tools/import.ts';
 import { listTool } from './tools/list.ts';
 
 export type { DatasetsRuntime } from './runtime.ts';
+export { LIMITS as DATASET_LIMITS, NAME_PATTERN } from './limits.ts';
 export type { ImportOutcome, ImportCall, SampleResult } from './service.ts';
 export type { ImportOptions, LabelDistribution, SplitCounts } from './importer.ts';
 export type { DatasetStore, DatasetVersion, LineageEntry, LineageInput, LineageKind, LineageQuery, ModelRef, ResolvedDataset } from './store.ts';
@@ -36,11 +39,11 @@ export const datasetsPlugin = definePlugin({
   description: 'Versioned training datasets per project: import CSV/JSONL/JSON, typed columns, stratified splits, lineage',
   requires: { plugins: { jobs: '*' } },
   permissions: ['sql'],
-  config: z.object({ home: z.string().min(1).optional() }).strict().prefault({}),
+  config: datasetsConfig,
   register(ctx) {
     ctx.migrations(datasetsMigrations);
     const jobs = ctx.use(jobsPlugin);
-    const roots = datasetRoots({ cwd: process.cwd(), home: ctx.config.home, env: process.env[ROOTS_ENV] });
+    const paths: PathPolicy = { roots: ctx.config.roots, cwd: process.cwd(), protectedPaths: ctx.config.protectedPaths };
 
     let runtime: DatasetsRuntime | undefined;
     const ready = (): DatasetsRuntime => {
@@ -55,9 +58,11 @@ export const datasetsPlugin = definePlugin({
 
     ctx.onReady(() => {
       const store = new DatasetStore(ctx.sql);
-      const service = new DatasetService({ store, blobs: () => jobs.jobs().blobs, roots, cwd: process.cwd(), log: ctx.log });
-      runtime = { store, service, roots };
-      ctx.log.debug({ roots }, 'datasets ready');
+      const service = new DatasetService({ store, blobs: () => jobs.jobs().blobs, paths, log: ctx.log });
+      runtime = { store, service, paths };
+      // Dataset files are blobs of the jobs plugin: its garbage collector must keep the ones a version points at.
+      jobs.jobs().blobs.addReferences('datasets', (sha256s) => store.referencedOf(sha256s));
+      ctx.log.debug({ roots: paths.roots }, 'datasets ready');
     });
     return { datasets: ready };
   },

@@ -40,6 +40,55 @@ export function formatFromPath(file: string): DatasetFormat | undefined {
   return undefined;
 }
 
+/** Texts longer than this get no error position (finding it re-parses prefixes). */
+const POSITION_SEARCH_MAX_CHARS = 32 * 1024 * 1024;
+
+/** True when `prefix` is valid JSON or could still become valid JSON with more text after it. */
+function viablePrefix(prefix: string): boolean {
+  try {
+    JSON.parse(prefix);
+    return true;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : '';
+    if (message.startsWith('Unexpected end of JSON input')) return true;
+    const position = /at position (\d+)/.exec(message);
+    return position !== null && Number(position[1]) >= prefix.length;
+  }
+}
+
+/**
+ * The offset of the first character at which `text` stops being JSON, found from JSON.parse's
+ * verdicts on prefixes (only the verdict is used: V8's messages quote the text, and errors never
+ * echo file content). `text.length` when the text ends early; undefined when too long to search.
+ */
+function jsonErrorOffset(text: string, error: unknown): number | undefined {
+  const message = error instanceof Error ? error.message : '';
+  if (message.startsWith('Unexpected end of JSON input')) return text.length;
+  const position = /at position (\d+)/.exec(message);
+  if (position) return Number(position[1]);
+  if (text.length > POSITION_SEARCH_MAX_CHARS) return undefined;
+  // Viable prefixes form a run from the empty one: find the shortest prefix that is not viable.
+  let low = 0;
+  let high = text.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (viablePrefix(text.slice(0, middle + 1))) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** `line L, column C` (1-based) of a UTF-16 offset into `text`. */
+function lineAndColumn(text: string, offset: number): string {
+  let line = 1;
+  let start = 0;
+  for (let at = text.indexOf('\n'); at !== -1 && at < offset; at = text.indexOf('\n', at + 1)) {
+    line += 1;
+    start = at + 1;
+  }
+  return `line ${line}, column ${offset - start + 1}`;
+}
+
 function describe(value: unknown): string {
   return Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
@@ -57,13 +106,14 @@ function alignObject(record: Record<string, unknown>, columns: string[], index: 
       index.set(key, position);
       values.push(null);
     }
+    // Errors name the column by its position: a key is file content, and errors never echo content.
     if (value !== null && typeof value === 'object') {
-      throw invalid(`${where}: column "${key}" holds ${describe(value)}; only strings, numbers, booleans and null can be imported`);
+      throw invalid(`${where}: column ${position + 1} holds ${describe(value)}; only strings, numbers, booleans and null can be imported`);
     }
     if (typeof value === 'string' && value.length > LIMITS.maxFieldChars) {
-      throw invalid(`${where}: column "${key}" is longer than ${LIMITS.maxFieldChars} characters`);
+      throw invalid(`${where}: column ${position + 1} is longer than ${LIMITS.maxFieldChars} characters`);
     }
-    if (typeof value === 'number' && !Number.isFinite(value)) throw invalid(`${where}: column "${key}" is not a finite number`);
+    if (typeof value === 'number' && !Number.isFinite(value)) throw invalid(`${where}: column ${position + 1} is not a finite number`);
     values[position] = value as Scalar;
   }
   return values;
@@ -76,18 +126,19 @@ function csvSource(chunks: AsyncIterable<Uint8Array>): RowSource {
     for await (const record of parseCsv(chunks, { maxFieldChars: LIMITS.maxFieldChars, maxFields: LIMITS.maxColumns })) {
       if (!headerRead) {
         headerRead = true;
-        const seen = new Set<string>();
+        const seen = new Map<string, number>();
         record.fields.forEach((raw, position) => {
           const name = raw.trim();
           if (name.length === 0) throw invalid(`line ${record.line}: header column ${position + 1} has no name`);
-          if (seen.has(name)) throw invalid(`line ${record.line}: header names column "${name}" twice`);
-          seen.add(name);
+          const first = seen.get(name);
+          if (first !== undefined) throw invalid(`line ${record.line}: header columns ${first + 1} and ${position + 1} have the same name`);
+          seen.set(name, position);
           columns.push(name);
         });
         continue;
       }
       if (record.fields.length !== columns.length) {
-        throw invalid(`line ${record.line}: ${record.fields.length} field${record.fields.length === 1 ? '' : 's'}, but the header has ${columns.length} columns (${columns.join(', ')})`);
+        throw invalid(`line ${record.line}: ${record.fields.length} field${record.fields.length === 1 ? '' : 's'}, but the header has ${columns.length} columns`);
       }
       yield { at: record.line, values: record.fields };
     }
@@ -107,7 +158,8 @@ function jsonlSource(chunks: AsyncIterable<Uint8Array>): RowSource {
     try {
       parsed = JSON.parse(trimmed);
     } catch (error) {
-      throw invalid(`line ${at}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+      const offset = jsonErrorOffset(trimmed, error);
+      throw invalid(`line ${at}: not valid JSON${offset === undefined ? '' : offset >= trimmed.length ? ' (the line ends too early)' : `, column ${offset + 1}`}`);
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid(`line ${at}: expected a JSON object, got ${describe(parsed)}`);
     headerRead = true;
@@ -154,7 +206,8 @@ function jsonSource(chunks: AsyncIterable<Uint8Array>): RowSource {
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      throw invalid(`the file is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+      const offset = jsonErrorOffset(text, error);
+      throw invalid(`the file is not valid JSON${offset === undefined ? '' : offset >= text.length ? ' (it ends too early)' : ` (${lineAndColumn(text, offset)})`}`);
     }
     if (!Array.isArray(parsed)) throw invalid(`a JSON dataset must be an array of objects, one per row; the file holds ${describe(parsed)}`);
     for (let position = 0; position < parsed.length; position += 1) {

@@ -20,11 +20,11 @@ import { createInterface } from 'node:readline';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { AnvilError, ErrorCodes, type Logger } from 'anvil/plugin';
-import type { BlobStore } from '../jobs/blobs.ts';
+import { AnvilError, ErrorCodes, type CallerPrincipal, type Logger } from 'anvil/plugin';
+import type { BlobStore } from '../jobs/index.ts';
 import { prepareDataset, type ImportOptions, type PreparedDataset } from './importer.ts';
 import { LIMITS, NAME_PATTERN } from './limits.ts';
-import { openWithinRoots } from './paths.ts';
+import { openForImport, type PathPolicy } from './paths.ts';
 import { formatFromPath, FORMATS, type DatasetFormat } from './readers.ts';
 import type { SplitName } from './split.ts';
 import { sameImport, type DatasetStore, type DatasetVersion } from './store.ts';
@@ -57,9 +57,8 @@ export interface DatasetServiceDeps {
   store: DatasetStore;
   /** The jobs plugin's blob store (throws TOOL_UNAVAILABLE while the job system starts). */
   blobs: () => BlobStore;
-  /** Directories `importFile` may read from (see paths.ts). */
-  roots: readonly string[];
-  cwd: string;
+  /** Which server files `importFile` may read (see paths.ts). */
+  paths: PathPolicy;
   log: Logger;
 }
 
@@ -87,20 +86,20 @@ export class DatasetService {
     return this.deps.store;
   }
 
-  get roots(): readonly string[] {
-    return this.deps.roots;
+  get paths(): PathPolicy {
+    return this.deps.paths;
   }
 
   private workDir(): string {
     return path.join(this.deps.blobs().root, 'tmp');
   }
 
-  /** Imports a file on the server's disk; it must lie under one of the allowed roots. */
-  async importFile(call: ImportCall, file: string): Promise<ImportOutcome> {
+  /** Imports a file on the server's disk; it must lie under one of the roots open to `caller` (paths.ts). */
+  async importFile(call: ImportCall, file: string, caller: Pick<CallerPrincipal, 'kind'>): Promise<ImportOutcome> {
     checkName(call.name);
     const format = call.options.format ?? formatFromPath(file);
     if (!format) throw new AnvilError(ErrorCodes.INVALID_INPUT, `cannot tell the format of ${file} from its extension; pass format: csv, jsonl or json`);
-    const opened = await openWithinRoots(file, this.deps.roots, this.deps.cwd);
+    const opened = await openForImport(file, this.deps.paths, caller);
     let prepared: PreparedDataset;
     try {
       prepared = await prepareDataset({

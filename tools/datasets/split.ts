@@ -3,7 +3,7 @@
  * seeded PRNG (mulberry32) and cut by the fractions, so every split keeps the label proportions and
  * the same file, options and seed always give the same split (and so the same content hash).
  */
-import { mulberry32 } from '../shared/mulberry32.ts';
+import { mulberry32 } from '../../contracts/mulberry32.ts';
 export const SPLITS = ['train', 'validation', 'test'] as const;
 export type SplitName = (typeof SPLITS)[number];
 /** 0 train, 1 validation, 2 test: the index into SPLITS. */

@@ -2,7 +2,7 @@
  * Online quality from feedback: accuracy with a Wilson 95% interval, macro-F1 with a seeded
  * bootstrap 95% interval, and the population stability index of predicted classes.
  */
-import { mulberry32 } from '../shared/mulberry32.ts';
+import { mulberry32 } from '../../contracts/mulberry32.ts';
 
 export interface Interval {
   value: number;

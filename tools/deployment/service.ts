@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { AnvilError, ErrorCodes, type Logger } from 'anvil/plugin';
 import type { ModelRegistry } from '../models/index.ts';
-import type { BlobStore } from '../jobs/blobs.ts';
+import type { BlobStore } from '../jobs/index.ts';
 import type { ServingMetrics } from './metrics.ts';
 import type { PredictionLog } from './prediction-log.ts';
 import { invalid, LIMITS, type Deployment, type Variant } from './schema.ts';

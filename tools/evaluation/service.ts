@@ -4,15 +4,12 @@
  * lineage; and, when such a job succeeds, store its summary (the success hook).
  */
 import { AnvilError, ErrorCodes } from 'anvil/plugin';
-import type { ArtifactRecord } from '../../gpu-workers/wire.ts';
-import { evaluationParams, type EvaluationParams, type EvaluationSplit, type EvaluationSubject, type ModelRole } from '../../gpu-workers/recipes/evaluation/recipe.ts';
-import { evaluationResultSchema } from '../../gpu-workers/recipes/evaluation/summary.ts';
+import type { ArtifactRecord } from '../../contracts/wire.ts';
 import type { DatasetsRuntime, ResolvedDataset } from '../datasets/index.ts';
-import type { Job } from '../jobs/store.ts';
-import type { JobsRuntime } from '../jobs/runtime.ts';
-import type { ModelRegistry } from '../models/index.ts';
-import type { ModelArtifact, ModelVersion, VersionRef } from '../models/registry.ts';
+import type { Job, JobsRuntime } from '../jobs/index.ts';
+import type { ModelArtifact, ModelRegistry, ModelVersion, VersionRef } from '../models/index.ts';
 import type { EvaluationRecord, EvaluationStore } from './store.ts';
+import { type EvaluationParams, type EvaluationSplit, type EvaluationSubject, type ModelRole, evaluationParams, evaluationResultSchema } from '../../gpu-workers/index.ts';
 
 export const EVALUATION_RECIPE = 'evaluation';
 /** Wall-clock limit of an evaluation job. */

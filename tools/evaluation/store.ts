@@ -2,8 +2,7 @@
  * Stored evaluations (schema `plugin_evaluation`): one row per succeeded `evaluation` job, keyed by
  * the job id and read per project (another project's evaluation is NOT_FOUND).
  */
-import { AnvilError, ErrorCodes, type PluginSql } from 'anvil/plugin';
-import { loadSql } from '../../server/db/sql.ts';
+import { AnvilError, ErrorCodes, type PluginSql, loadSql } from 'anvil/plugin';
 
 /** The migrations the store needs in the plugin's schema (`ctx.migrations(evaluationMigrations)`). */
 export const evaluationMigrations = new URL('./migrations/', import.meta.url);

@@ -14,7 +14,7 @@
  */
 import { AnvilError, ErrorCodes, isAnvilError, type PluginHttpContext, type PluginRoute } from 'anvil/plugin';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
-import type { ControlMessage } from '../../gpu-workers/wire.ts';
+import type { ControlMessage } from '../../contracts/wire.ts';
 import { wireValue } from './metrics-summary.ts';
 import type { JobsRuntime } from './runtime.ts';
 import type { LogPage } from './store.ts';

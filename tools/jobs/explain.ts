@@ -3,10 +3,10 @@
  * place in its class's queue, which workers could serve it and how long it may take), or, for any
  * other state, what it is doing and on which worker. Read-only; answers from SQL as of now.
  */
-import { unmetRequirements } from '../../gpu-workers/probe.ts';
-import { loadSql } from '../../server/db/sql.ts';
 import type { Job, WorkerWithJobs } from './rows.ts';
 import type { JobsRuntime } from './runtime.ts';
+import { loadSql } from 'anvil/plugin';
+import { unmetRequirements } from '../../gpu-workers/index.ts';
 
 const sql = (name: string) => loadSql(import.meta.url, `./sql/${name}.sql`);
 const SQL = {

@@ -20,7 +20,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { AnvilError, ErrorCodes, loadSql, type PluginHttpContext, type PluginRoute } from 'anvil/plugin';
 import * as z from 'zod';
-import type { FinishRequest, HeartbeatRequest, RegisterRequest, ReportRequest } from '../../gpu-workers/wire.ts';
+import type { FinishRequest, HeartbeatRequest, RegisterRequest, ReportRequest } from '../../contracts/wire.ts';
 import { parseWith } from './parse.ts';
 import type { JobsRuntime } from './runtime.ts';
 

@@ -6,9 +6,6 @@
 import os from 'node:os';
 import path from 'node:path';
 import { AnvilError, anvilVersion, definePlugin, ErrorCodes, type RecipeSpec } from 'anvil/plugin';
-import { localBus, redisBus, type ControlBus } from '../../gpu-workers/bus.ts';
-import { builtinRecipes } from '../../gpu-workers/recipes/index.ts';
-import { commandRecipe } from '../../gpu-workers/recipes/command.ts';
 import { BlobStore } from './blobs.ts';
 import { jobsConfig } from './config.ts';
 import { Dispatcher } from './dispatch.ts';
@@ -20,6 +17,15 @@ import { JobStore, jobsMigrations } from './store.ts';
 import { Sweeper } from './sweeper.ts';
 import { registerJobTools, startNotifications } from './tools/index.ts';
 import { eventsRoute } from './events.ts';
+import { type ControlBus, builtinRecipes, commandRecipe, localBus, redisBus } from '../../gpu-workers/index.ts';
+
+export type { JobsConfig } from './config.ts';
+export type { JobsRuntime } from './runtime.ts';
+export type { JobService, SuccessHook } from './service.ts';
+export type { Job } from './store.ts';
+export type { BlobStore } from './blobs.ts';
+export { JOB_STATES } from './states.ts';
+export { LIMITS as JOB_LIMITS } from './store.ts';
 
 export const jobsPlugin = definePlugin({
   id: 'jobs',
@@ -53,7 +59,7 @@ export const jobsPlugin = definePlugin({
       const redis = ctx.redis;
       bus = redis.url ? await redisBus(redis.url, redis.keyPrefix, (error) => ctx.log.warn({ err: error.message }, 'control bus error')) : localBus();
       const store = new JobStore(ctx.sql);
-      const dispatcher = new Dispatcher(ctx.sql, ctx.queue, { maxConcurrentJobs: config.maxConcurrentJobs, maxGpus: config.maxGpus }, ctx.log);
+      const dispatcher = new Dispatcher(ctx.sql, ctx.queue, config, ctx.log);
       const blobs = new BlobStore(ctx.sql, config.artifactDir ?? path.join(ctx.host.dataDir, 'artifacts'));
       const service = new JobService({ sql: ctx.sql, store, dispatcher, bus, blobs, recipes, settings: config, log: ctx.log });
       jobs = { sql: ctx.sql, service, dispatcher, bus, blobs, recipes, config, resources: { resourceUpdated: (uri) => ctx.resourceUpdated(uri) }, log: ctx.log };
@@ -73,6 +79,12 @@ export const jobsPlugin = definePlugin({
           log: ctx.log.child({ component: 'local-worker' }),
         });
       }
+    });
+
+    // Unreferenced blobs (a failed job's uploads, replaced datasets' files) are collected in the background.
+    ctx.every('blob-gc', config.blobGcIntervalMs, async () => {
+      const collected = await jobs?.blobs.collectGarbage(config.blobGcGraceMs);
+      if (collected && collected.removed.length > 0) ctx.log.info({ removed: collected.removed.length, kept: collected.kept }, 'unreferenced blobs collected');
     });
 
     ctx.onClose(async () => {

@@ -3,11 +3,8 @@
  * `anvil worker`, talking to the job service directly instead of over HTTP.
  */
 import type { Logger, PluginQueue, RecipeSpec } from 'anvil/plugin';
-import { WorkerAgent } from '../../gpu-workers/agent.ts';
-import type { ControlBus } from '../../gpu-workers/bus.ts';
-import { probeCapabilities } from '../../gpu-workers/probe.ts';
-import { recipeTable, unavailableRecipes } from '../../gpu-workers/recipe-table.ts';
 import type { JobService } from './service.ts';
+import { type ControlBus, WorkerAgent, probeCapabilities, recipeTable, unavailableRecipes } from '../../gpu-workers/index.ts';
 
 export interface LocalWorker {
   readonly agent: WorkerAgent;

@@ -1,5 +1,5 @@
 import { z } from 'anvil/plugin';
-import { resourceClassFor } from '../../gpu-workers/probe.ts';
+import { resourceClassFor } from '../../gpu-workers/index.ts';
 
 /**
  * What a job asks for. Stored normalized (defaults filled in, GPU type lower-cased), so two

@@ -2,7 +2,7 @@
  * The records the job store hands out, and how database rows become them. `bigint` columns arrive
  * from `pg` as strings and are turned into numbers here (sequence numbers stay far below 2^53).
  */
-import type { ArtifactRecord } from '../../gpu-workers/wire.ts';
+import type { ArtifactRecord } from '../../contracts/wire.ts';
 import type { JobResources } from './resources.ts';
 import type { JobState } from './states.ts';
 

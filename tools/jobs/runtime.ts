@@ -3,11 +3,11 @@
  * the local worker.
  */
 import type { Logger, PluginSql, RecipeSpec } from 'anvil/plugin';
-import type { ControlBus } from '../../gpu-workers/bus.ts';
 import type { BlobStore } from './blobs.ts';
 import type { JobsConfig } from './config.ts';
 import type { Dispatcher } from './dispatch.ts';
 import type { JobService } from './service.ts';
+import { type ControlBus } from '../../gpu-workers/index.ts';
 
 export interface JobsRuntime {
   readonly sql: PluginSql;

@@ -4,13 +4,12 @@
  * `knowledge/` (no MCP there); this folder is its tool face and its SQL.
  */
 import path from 'node:path';
-import { AnvilError, definePlugin, ErrorCodes, z } from 'anvil/plugin';
+import { AnvilError, anvilVersion, definePlugin, ErrorCodes, z } from 'anvil/plugin';
 import type { EmbedderProvider } from '../../knowledge/embedders/types.ts';
 import { PgArrayStore } from '../../knowledge/stores/pgarray/store.ts';
 import { PgVectorStore } from '../../knowledge/stores/pgvector/store.ts';
 import { QdrantStore } from '../../knowledge/stores/qdrant/store.ts';
 import type { VectorStore } from '../../knowledge/stores/types.ts';
-import { anvilVersion } from '../../server/version.ts';
 import { datasetRoots, ROOTS_ENV } from '../datasets/index.ts';
 import { Indexer } from './indexer.ts';
 import { KnowledgeService } from './service.ts';

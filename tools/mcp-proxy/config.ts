@@ -8,6 +8,8 @@ const scopePattern = /^(\*|[a-z][a-z0-9_-]{0,31}:(read|write|admin))$/;
 const reservedNames = new Set(['anvil']);
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
+export const DEFAULT_REFRESH_MS = 60_000;
+export const DEFAULT_RECONNECT_MAX_MS = 60_000;
 
 const stringMap = z.record(z.string().min(1), z.string());
 
@@ -32,6 +34,13 @@ const rawServerSchema = z
     tools: z.array(z.string().min(1)).optional(),
     /** Per call; a connection attempt has its own bound (CONNECT_TIMEOUT_MS, 20 s). */
     timeoutMs: z.number().int().positive().max(3_600_000).default(DEFAULT_TIMEOUT_MS),
+    /**
+     * How often the tool list is fetched again, for upstreams that add tools without sending
+     * `notifications/tools/list_changed` (stateless HTTP servers cannot send it); 0: never.
+     */
+    refreshMs: z.number().int().min(0).max(86_400_000).default(DEFAULT_REFRESH_MS),
+    /** An unreachable upstream is tried again after 1 s, then twice as long each time, up to this. */
+    reconnectMaxMs: z.number().int().min(100).max(3_600_000).default(DEFAULT_RECONNECT_MAX_MS),
   })
   .strict()
   .superRefine((server, ctx) => {
@@ -67,6 +76,8 @@ export interface ServerConfig {
   readonly scopes: readonly string[] | undefined;
   readonly tools: readonly string[] | undefined;
   readonly timeoutMs: number;
+  readonly refreshMs: number;
+  readonly reconnectMaxMs: number;
 }
 
 const serverSchema = rawServerSchema.transform(
@@ -78,6 +89,8 @@ const serverSchema = rawServerSchema.transform(
     scopes: server.scopes,
     tools: server.tools,
     timeoutMs: server.timeoutMs,
+    refreshMs: server.refreshMs,
+    reconnectMaxMs: server.reconnectMaxMs,
   }),
 );
 

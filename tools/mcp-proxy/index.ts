@@ -4,6 +4,8 @@ import { mcpProxyConfig, type McpProxyConfig } from './config.ts';
 import { Upstream } from './upstream.ts';
 
 const STATUS_TOOL = 'proxy_status';
+/** How often upstreams are looked after (each decides itself whether a retry or refresh is due). */
+const TICK_MS = 250;
 const toolNamePattern = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/;
 
 const statusOutput = z.object({
@@ -41,15 +43,20 @@ function annotationsOf(tool: Tool): ToolAnnotations {
   return out;
 }
 
-/** Mounts what one connected upstream offers, within its allowlist, under names nobody else has taken. */
-function mountTools(ctx: PluginContext<McpProxyConfig>, upstream: Upstream, offered: readonly Tool[], taken: Set<string>): void {
+/**
+ * Mounts what one upstream offers, within its allowlist, under names nobody else has taken. Called
+ * on every connection and whenever the upstream's list changes: tools mounted before stay (a call
+ * to one the upstream dropped gets the upstream's own error), new ones are added — during register
+ * with the plugin's other tools, afterwards live, and connected clients get tools/list_changed.
+ */
+function mountTools(ctx: PluginContext<McpProxyConfig>, upstream: Upstream, offered: readonly Tool[], taken: Set<string>, mountedNames: Set<string>): void {
   const { config } = upstream;
   const allow = config.tools ? new Set(config.tools) : undefined;
   const scopes = [...(config.scopes ?? [`${upstream.name}:write`])];
   const skipped: string[] = [];
-  let mounted = 0;
   for (const tool of offered) {
     if (allow && !allow.has(tool.name)) continue;
+    if (mountedNames.has(tool.name)) continue;
     const name = publicToolName(upstream.name, tool.name);
     if (!toolNamePattern.test(name)) {
       skipped.push(`${tool.name}: its Anvil name ${name} would be longer than 64 characters`);
@@ -78,19 +85,20 @@ function mountTools(ctx: PluginContext<McpProxyConfig>, upstream: Upstream, offe
         },
       });
     } catch (error) {
-      skipped.push(`${tool.name}: its input schema is not usable (${error instanceof Error ? error.message : String(error)})`);
+      skipped.push(`${tool.name}: it cannot be mounted (${error instanceof Error ? error.message : String(error)})`);
       continue;
     }
     taken.add(name);
-    mounted += 1;
+    mountedNames.add(tool.name);
   }
   const names = new Set(offered.map((tool) => tool.name));
   for (const wanted of config.tools ?? []) {
     if (!names.has(wanted)) skipped.push(`${wanted}: in the tools allowlist, but the upstream does not offer it`);
   }
-  upstream.mounted = mounted;
+  upstream.mounted = mountedNames.size;
+  const news = skipped.filter((reason) => !upstream.skipped.includes(reason));
   upstream.skipped = skipped;
-  for (const reason of skipped) ctx.log.warn({ upstream: upstream.name }, `tool not mounted: ${reason}`);
+  for (const reason of news) ctx.log.warn({ upstream: upstream.name }, `tool not mounted: ${reason}`);
 }
 
 /**
@@ -110,14 +118,18 @@ export const mcpProxyPlugin = definePlugin({
       await Promise.allSettled(upstreams.map((upstream) => upstream.close()));
     });
 
-    // All at once, each bounded: an upstream that cannot be reached is logged, reported by
-    // proxy_status and left out; it never stops Anvil or the other upstreams.
-    const offered = await Promise.all(upstreams.map((upstream) => upstream.start().catch((): Tool[] | undefined => undefined)));
-
     const taken = new Set<string>([STATUS_TOOL, ...ctx.host.toolNames()]);
-    upstreams.forEach((upstream, index) => {
-      const tools = offered[index];
-      if (tools) mountTools(ctx, upstream, tools, taken);
+    for (const upstream of upstreams) {
+      const mountedNames = new Set<string>();
+      upstream.onTools = (tools) => mountTools(ctx, upstream, tools, taken, mountedNames);
+    }
+    // All at once, each bounded: an upstream that cannot be reached is logged, reported by
+    // proxy_status and tried again in the background (its tools appear when it comes up); it
+    // never stops Anvil or the other upstreams.
+    const offered = await Promise.all(upstreams.map((upstream) => upstream.start().catch((): Tool[] | undefined => undefined)));
+    // Each upstream on its own: one slow to connect must not hold back another's retry or refresh.
+    ctx.every('upstreams', TICK_MS, () => {
+      for (const upstream of upstreams) void upstream.tick().catch((error: unknown) => ctx.log.debug({ upstream: upstream.name, err: String(error) }, 'upstream upkeep failed'));
     });
 
     ctx.tool({
@@ -125,8 +137,8 @@ export const mcpProxyPlugin = definePlugin({
       title: 'MCP proxy status',
       description:
         'The upstream MCP servers this Anvil mounts tools from: transport, target, whether connected, negotiated protocol, ' +
-        'how many tools are mounted (and which were skipped, why), reconnections and the last error. An upstream that was ' +
-        'unreachable when Anvil started has no tools here until Anvil restarts.',
+        'how many tools are mounted (and which were skipped, why), reconnections and the last error. An upstream that is ' +
+        'unreachable is tried again in the background; its tools appear once it answers.',
       input: z.object({}).strict(),
       output: statusOutput,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },

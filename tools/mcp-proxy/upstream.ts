@@ -5,6 +5,8 @@ import { expandMap, type ServerConfig } from './config.ts';
 
 /** A connection attempt (spawn or HTTP probe + handshake + tools/list) gets at most this long. */
 export const CONNECT_TIMEOUT_MS = 20_000;
+/** The first retry of an unreachable upstream; each failure doubles it up to `reconnectMaxMs`. */
+const RECONNECT_MIN_MS = 1_000;
 const STDERR_TAIL_LINES = 20;
 
 export interface UpstreamStatus {
@@ -104,7 +106,8 @@ function toToolResult(result: CallToolResult): ToolResult {
  * (`server/discover`, falling back to `initialize`), so 2025- and 2026-era servers both work.
  *
  * A lost connection is noticed when the child exits or when a call fails for want of one; the next
- * call reconnects once (concurrent calls share that attempt). A call that failed with the
+ * call reconnects once (concurrent calls share that attempt), and so does the background upkeep
+ * (`tick`: backoff for an upstream that is down, a periodic tools/list for one that is up). A call that failed with the
  * connection is repeated on the new one only when it certainly never arrived, or when the upstream
  * marks the tool read-only or idempotent; anything else could run twice, so it is reported instead.
  */
@@ -126,6 +129,12 @@ export class Upstream {
   /** Filled in by the plugin once it has decided which tools to mount. */
   mounted = 0;
   skipped: string[] = [];
+  /** Told the upstream's full tool list on every connection and whenever the list changes. */
+  onTools: ((tools: Tool[]) => void) | undefined;
+  /** Failed connection attempts in a row, and when the next background attempt is due. */
+  private failures = 0;
+  private nextAttemptAt = 0;
+  private nextRefreshAt = 0;
 
   constructor(name: string, config: ServerConfig, log: Logger, environment: NodeJS.ProcessEnv = process.env) {
     this.name = name;
@@ -189,6 +198,43 @@ export class Upstream {
     }
   }
 
+  /**
+   * Background upkeep, called often (the plugin's schedule): an upstream that is down is tried
+   * again with exponential backoff (1 s doubling up to `reconnectMaxMs`); a connected one has its
+   * tool list fetched again every `refreshMs`. New tools reach `onTools` either way.
+   */
+  async tick(now = Date.now()): Promise<void> {
+    if (this.closing.signal.aborted || this.connecting) return;
+    if (!this.session) {
+      if (now < this.nextAttemptAt) return;
+      await this.connect().catch(() => {});
+      return;
+    }
+    if (this.config.refreshMs === 0 || now < this.nextRefreshAt) return;
+    // Far ahead while this refresh runs, so that ticks meanwhile do not start another.
+    this.nextRefreshAt = Number.POSITIVE_INFINITY;
+    const { client } = this.session;
+    try {
+      const listed = await client.listTools(undefined, { timeout: CONNECT_TIMEOUT_MS, signal: this.closing.signal, cacheMode: 'refresh' });
+      this.toolsChanged(client, listed.tools);
+    } catch (error) {
+      this.log.debug({ err: messageOf(error) }, 'listing the upstream tools again failed');
+    } finally {
+      this.nextRefreshAt = Date.now() + this.config.refreshMs;
+    }
+  }
+
+  /** A new tool list for the session of `client` (a notification or a refresh). */
+  private toolsChanged(client: Client, tools: readonly Tool[]): void {
+    if (this.session?.client !== client) return;
+    const known = this.session.tools;
+    const added = tools.filter((tool) => !known.has(tool.name));
+    known.clear();
+    for (const tool of tools) known.set(tool.name, tool);
+    if (added.length > 0) this.log.info({ added: added.map((tool) => tool.name) }, 'upstream offers new tools');
+    this.onTools?.([...tools]);
+  }
+
   async close(): Promise<void> {
     this.closing.abort();
     const pending = this.connecting;
@@ -235,7 +281,21 @@ export class Upstream {
     // short call timeout must not make a busy upstream look unreachable.
     const timeout = CONNECT_TIMEOUT_MS;
     const signal = AbortSignal.any([this.closing.signal, AbortSignal.timeout(timeout)]);
-    const client = new Client({ name: 'anvil-mcp-proxy', version: anvilVersion }, { versionNegotiation: { mode: 'auto', probe: { timeoutMs: timeout } } });
+    const client: Client = new Client(
+      { name: 'anvil-mcp-proxy', version: anvilVersion },
+      {
+        versionNegotiation: { mode: 'auto', probe: { timeoutMs: timeout } },
+        // An upstream that announces new tools (notifications/tools/list_changed) gets them mounted.
+        listChanged: {
+          tools: {
+            onChanged: (error, items) => {
+              if (error) this.log.debug({ err: messageOf(error) }, 'listing the upstream tools after its list_changed failed');
+              else if (items) this.toolsChanged(client, items);
+            },
+          },
+        },
+      },
+    );
     let transport: Transport | undefined;
     try {
       transport = this.transportFor();
@@ -268,16 +328,21 @@ export class Upstream {
       const info = client.getServerVersion();
       this.serverInfo = info ? `${info.name}@${info.version}` : null;
       this.lastError = null;
+      this.failures = 0;
+      this.nextRefreshAt = Date.now() + this.config.refreshMs;
       this.log.info(
         { transport: this.transport, target: targetOf(this.config), era: this.era, protocolVersion: this.protocolVersion, server: this.serverInfo, tools: tools.size, ms: Date.now() - started },
         this.connections > 1 ? 'upstream reconnected' : 'upstream connected',
       );
+      this.onTools?.([...tools.values()]);
       return session;
     } catch (error) {
       await client.close().catch(() => {});
       await transport?.close().catch(() => {});
       const message = messageOf(error);
       this.lastError = { message, at: new Date() };
+      this.failures += 1;
+      this.nextAttemptAt = Date.now() + Math.min(this.config.reconnectMaxMs, RECONNECT_MIN_MS * 2 ** (this.failures - 1));
       this.log.warn({ transport: this.transport, target: targetOf(this.config), err: message, stderr: this.stderrTail.slice(-5) }, 'cannot connect to upstream');
       throw error;
     }
@@ -313,6 +378,8 @@ export class Upstream {
 
   private drop(client: Client, reason: string): void {
     if (this.session?.client === client) this.session = undefined;
+    // Reconnected in the background from the next tick (or by the next call, whichever is first).
+    this.nextAttemptAt = 0;
     this.lastError = { message: reason, at: new Date() };
     this.log.warn({ reason, stderr: this.transport === 'stdio' ? this.stderrTail.slice(-5) : undefined }, 'upstream disconnected');
     void client.close().catch(() => {});

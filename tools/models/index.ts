@@ -11,7 +11,8 @@ import { listTool } from './tools/list.ts';
 import { modelCardResource } from './tools/resources.ts';
 import { setAliasTool } from './tools/set-alias.ts';
 
-export { ModelRegistry } from './registry.ts';
+export { ModelRegistry, type ModelArtifact, type ModelVersion, type VersionRef } from './registry.ts';
+export { aliasNameSchema, MODEL_NAME, modelNameSchema, type ModelTask, type RegisterVersionInput } from './schema.ts';
 
 export const modelsPlugin = definePlugin({
   id: 'models',

@@ -9,8 +9,7 @@
  *   are 1, 2, 3, … without gaps or duplicates however many servers register at once.
  * - Inputs are checked (zod) before any SQL runs; failures are INVALID_INPUT naming the field.
  */
-import { AnvilError, ErrorCodes, type PluginSql, type SqlExecutor } from 'anvil/plugin';
-import { loadSql } from '../../server/db/sql.ts';
+import { AnvilError, ErrorCodes, type PluginSql, type SqlExecutor, loadSql } from 'anvil/plugin';
 import { renderModelCard } from './card.ts';
 import {
   ALIAS_NAME,

@@ -43,6 +43,9 @@ import { paymentsRefundTool } from './tools/payments-refund.ts';
 import { webhookRoute } from './webhooks.ts';
 
 export { Ledger } from './ledger/ledger.ts';
+export { sandboxProviderPlugin } from './providers/plugin.ts';
+export { SandboxPsp } from './sandbox/psp.ts';
+export type { FaultLevel } from './sandbox/behaviour.ts';
 export type { PaymentProvider, ProviderPayment, ProviderEvent } from './providers/types.ts';
 export type { PaymentsRuntime } from './runtime.ts';
 

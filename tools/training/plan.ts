@@ -4,7 +4,7 @@
  */
 import { AnvilError, ErrorCodes, z } from 'anvil/plugin';
 import type { DatasetVersion, ResolvedDataset } from '../datasets/index.ts';
-import { MODEL_NAME, type ModelTask, type RegisterVersionInput } from '../models/schema.ts';
+import { MODEL_NAME, type ModelTask, type RegisterVersionInput } from '../models/index.ts';
 
 export const TRAINING_RECIPES = ['text-classifier', 'tabular-classifier', 'torch-text-classifier'] as const;
 export type TrainingRecipe = (typeof TRAINING_RECIPES)[number];

@@ -3,7 +3,7 @@
  * plugin), the dataset store (datasets plugin), the model registry (models plugin) and its own runs.
  */
 import type { DatasetStore } from '../datasets/index.ts';
-import type { JobService } from '../jobs/service.ts';
+import type { JobService } from '../jobs/index.ts';
 import type { ModelRegistry } from '../models/index.ts';
 import type { TrainingRunStore } from './store.ts';
 

@@ -4,7 +4,7 @@
  * when a champion is given), writes evaluation.json and report.md as artifacts, reports a summary.
  */
 import path from 'node:path';
-import { errorMessage, isAnvilError } from '../../../server/errors.ts';
+import { errorMessage, isAnvilError } from '../../../contracts/errors.ts';
 import {
   compare,
   evaluate,
@@ -13,11 +13,12 @@ import {
   type Comparison,
   type Evaluation,
   type EvaluationInput,
-} from '../../../tools/evaluation/metrics/index.ts';
+} from './metrics/index.ts';
 import type { RecipeSpec } from '../../protocol.ts';
 import { emit, exitAfterFlush } from '../../recipe-io.ts';
 import { DataError, labelOf, readJsonl, splitOf, type DatasetRow } from '../ml/dataset.ts';
 import { log, publishArtifact, readParams, refuse } from '../ml/recipe-kit.ts';
+import { resolveWorkFile } from '../ml/work-file.ts';
 import { evaluationParams, type EvaluationModel, type EvaluationParams, type ModelRole } from './recipe.ts';
 import { CURVE_POINTS } from '../ml/abstain.ts';
 import { operatingFigures, SUMMARY_CURVE_POINTS, type OperatingSummary } from './operating.ts';
@@ -70,7 +71,10 @@ function selectRows(params: EvaluationParams, file: string): { rows: DatasetRow[
 
 async function score(model: EvaluationModel, workDir: string, params: EvaluationParams, rows: DatasetRow[], labels: string[], oosOverride: string | undefined): Promise<Scored & { oosLabel: string | null }> {
   const what = `models[${model.role}]`;
-  const scorer = await loadScorer(path.resolve(workDir, model.featurizer), path.resolve(workDir, model.model), { what, textColumn: params.dataset.textColumn ?? 'text' });
+  const scorer = await loadScorer(resolveWorkFile(workDir, model.featurizer, `${what}.featurizer`), resolveWorkFile(workDir, model.model, `${what}.model`), {
+    what,
+    textColumn: params.dataset.textColumn ?? 'text',
+  });
   try {
     const name = model.name ?? model.role;
     const threshold = model.threshold ?? scorer.threshold;
@@ -145,7 +149,7 @@ function demote(markdown: string): string {
 
 async function run(spec: RecipeSpec, params: EvaluationParams): Promise<void> {
   const { workDir } = spec;
-  const file = path.resolve(workDir, params.dataset.file);
+  const file = resolveWorkFile(workDir, params.dataset.file, 'dataset.file');
   const { rows, labels, counts } = selectRows(params, file);
   log(`${rows.length} rows of split '${params.split}' (train ${counts.train}, validation ${counts.validation}, test ${counts.test})`);
 

@@ -3,7 +3,8 @@
  * the worker starts `entry` as a child process). See README.md in this folder.
  */
 import * as z from 'zod';
-import type { RecipeSpec as RecipeDescriptor } from '../../../plugins/sdk/types.ts';
+import type { RecipeSpec as RecipeDescriptor } from '../../../contracts/recipe.ts';
+import { workFile } from '../ml/work-file.ts';
 
 export const EVALUATION_SPLITS = ['test', 'validation', 'train', 'all'] as const;
 export type EvaluationSplit = (typeof EVALUATION_SPLITS)[number];
@@ -12,8 +13,8 @@ export const MODEL_ROLES = ['candidate', 'champion'] as const;
 export type ModelRole = (typeof MODEL_ROLES)[number];
 
 export const evaluationDatasetSchema = z.object({
-  /** A JSONL file, one JSON object per line; relative paths are against the work dir (`inputs/dataset.jsonl`). */
-  file: z.string().min(1),
+  /** A JSONL file, one JSON object per line, relative to the work dir (`inputs/dataset.jsonl`). */
+  file: workFile,
   /** Text models read this column (default `text`). */
   textColumn: z.string().min(1).optional(),
   /** Tabular models read the columns their featurizer names; when given, a column the model needs but this list lacks is reported. */
@@ -26,9 +27,9 @@ export const evaluationDatasetSchema = z.object({
 export const evaluationModelSchema = z.object({
   role: z.enum(MODEL_ROLES),
   /** featurizer.json of a text-classifier or tabular-classifier (relative to the work dir, e.g. `inputs/candidate-featurizer.json`). */
-  featurizer: z.string().min(1),
-  /** model.onnx: input `features` [N, F] float32, output `probabilities` [N, C]. */
-  model: z.string().min(1),
+  featurizer: workFile,
+  /** model.onnx (relative to the work dir): input `features` [N, F] float32, output `probabilities` [N, C]. */
+  model: workFile,
   /** Abstain below this top-class probability; default: the threshold saved in featurizer.json. */
   threshold: z.number().min(0).max(1).optional(),
   /** How reports name the model, e.g. `intent-classifier v3`. */

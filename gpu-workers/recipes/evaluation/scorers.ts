@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { errorMessage } from '../../../server/errors.ts';
+import { errorMessage } from '../../../contracts/errors.ts';
 import { DataError, type DatasetRow } from '../ml/dataset.ts';
 import { TabularFeaturizer, tabularFeaturizerSpecSchema } from '../tabular-classifier/featurizer.ts';
 import { TextClassifier } from '../text-classifier/predict.ts';

@@ -4,7 +4,7 @@
  * Non-finite numbers become null (JSON has no NaN).
  */
 import * as z from 'zod';
-import type { Comparison, Evaluation, Interval } from '../../../tools/evaluation/metrics/index.ts';
+import type { Comparison, Evaluation, Interval } from './metrics/index.ts';
 import { operatingSummarySchema, type OperatingSummary } from './operating.ts';
 
 /** Unseen labels listed in a summary at most (the count says how many there are). */

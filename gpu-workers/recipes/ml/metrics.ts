@@ -1,4 +1,5 @@
 /** Evaluation figures over a [rows, C] probability matrix: accuracy, loss, PR-AUC (the abstain threshold: operating-point.ts). */
+import { averagePrecision as rankingAveragePrecision } from '../evaluation/metrics/ranking.ts';
 import { argmax } from './matrix.ts';
 
 /** Accuracy and mean cross-entropy over the rows whose label is ≥ 0 (rows labelled -1 are skipped). */
@@ -18,27 +19,9 @@ export function accuracyAndLoss(probabilities: Float32Array, labels: Int32Array,
 
 /**
  * Average precision (area under the precision–recall curve, step-wise as scikit-learn's
- * `average_precision_score`) of `scores` for the rows where `positive[i]` is true.
+ * `average_precision_score`) of `scores` for the rows where `positive[i]` is true; NaN without a
+ * positive. The one implementation is the evaluation library's.
  */
 export function averagePrecision(scores: ArrayLike<number>, positive: ArrayLike<boolean>): number {
-  const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b);
-  let totalPositive = 0;
-  for (let i = 0; i < positive.length; i++) if (positive[i]) totalPositive += 1;
-  if (totalPositive === 0) return Number.NaN;
-  let tp = 0;
-  let fp = 0;
-  let previousRecall = 0;
-  let ap = 0;
-  for (let k = 0; k < order.length; k++) {
-    const i = order[k] as number;
-    if (positive[i]) tp += 1;
-    else fp += 1;
-    const next = order[k + 1];
-    // Ties share one threshold: only close a step where the score changes.
-    if (next !== undefined && scores[next] === scores[i]) continue;
-    const recall = tp / totalPositive;
-    ap += (recall - previousRecall) * (tp / (tp + fp));
-    previousRecall = recall;
-  }
-  return ap;
+  return rankingAveragePrecision(Array.from(positive), Array.from(scores)) ?? Number.NaN;
 }

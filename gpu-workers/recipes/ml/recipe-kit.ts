@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type * as z from 'zod';
-import { errorMessage } from '../../../server/errors.ts';
+import { errorMessage } from '../../../contracts/errors.ts';
 import type { RecipeSpec } from '../../protocol.ts';
 import { emit, exitAfterFlush, readSpec } from '../../recipe-io.ts';
 

@@ -7,6 +7,7 @@ import { averagePrecision } from '../ml/metrics.ts';
 import { log, readParams, refuse, StopFlag } from '../ml/recipe-kit.ts';
 import { classWeights } from '../ml/split.ts';
 import { loadLabelledRows } from '../ml/splits.ts';
+import { resolveWorkFile } from '../ml/work-file.ts';
 import { fitColumns, TabularFeaturizer, type TabularFeaturizerSpec } from './featurizer.ts';
 import { tabularClassifierParams } from './recipe.ts';
 
@@ -15,10 +16,11 @@ async function main(): Promise<void> {
   const input = await readParams(tabularClassifierParams, 'tabular-classifier');
   if (!input) return;
   const { spec, params } = input;
-  const { dataset } = params;
-
+  let dataset: typeof params.dataset;
   let loaded;
   try {
+    // Only what the worker staged into the work dir is read (see work-file.ts).
+    dataset = { ...params.dataset, file: resolveWorkFile(spec.workDir, params.dataset.file, 'dataset.file') };
     loaded = loadLabelledRows(dataset, params.validationFraction, params.seed, (row) => row.values);
   } catch (error) {
     if (error instanceof DataError) return refuse(error.message);

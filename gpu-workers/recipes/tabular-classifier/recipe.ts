@@ -1,10 +1,11 @@
 /** Recipe `tabular-classifier`: params schema and descriptor. See README.md in this folder. */
 import * as z from 'zod';
-import type { RecipeSpec as RecipeDescriptor } from '../../../plugins/sdk/types.ts';
+import type { RecipeSpec as RecipeDescriptor } from '../../../contracts/recipe.ts';
+import { workFile } from '../ml/work-file.ts';
 
 export const tabularDatasetSchema = z.object({
-  /** Absolute path of a JSONL file, one JSON object per line. */
-  file: z.string().min(1),
+  /** A JSONL file (one JSON object per line) relative to the work dir, e.g. `inputs/dataset.jsonl`. */
+  file: workFile,
   /** Feature columns; default: every column of the training rows except the label and split columns. */
   featureColumns: z.array(z.string().min(1)).min(1).optional(),
   /** Columns to one-hot even when their values look numeric; other non-numeric columns are categorical anyway. */

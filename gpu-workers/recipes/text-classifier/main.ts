@@ -8,6 +8,7 @@ import { selectRows } from '../ml/matrix.ts';
 import { log, readParams, refuse, StopFlag } from '../ml/recipe-kit.ts';
 import { classWeights } from '../ml/split.ts';
 import { loadLabelledRows } from '../ml/splits.ts';
+import { resolveWorkFile } from '../ml/work-file.ts';
 import { Featurizer, fitVectorizer, type TextFeaturizerSpec } from './featurizer.ts';
 import { textClassifierParams } from './recipe.ts';
 
@@ -16,10 +17,11 @@ async function main(): Promise<void> {
   const input = await readParams(textClassifierParams, 'text-classifier');
   if (!input) return;
   const { spec, params } = input;
-  const { dataset } = params;
-
+  let dataset: typeof params.dataset;
   let loaded;
   try {
+    // Only what the worker staged into the work dir is read (see work-file.ts).
+    dataset = { ...params.dataset, file: resolveWorkFile(spec.workDir, params.dataset.file, 'dataset.file') };
     loaded = loadLabelledRows(dataset, params.validationFraction, params.seed, (row) => {
       const value = row.values[dataset.textColumn];
       if (typeof value !== 'string') throw new DataError(`line ${row.line} has no string in the text column '${dataset.textColumn}'`);

@@ -3,12 +3,13 @@
  * descriptor; the worker starts `entry` as a child process). See README.md in this folder.
  */
 import * as z from 'zod';
-import type { RecipeSpec as RecipeDescriptor } from '../../../plugins/sdk/types.ts';
+import type { RecipeSpec as RecipeDescriptor } from '../../../contracts/recipe.ts';
+import { workFile } from '../ml/work-file.ts';
 import { ngramRange } from './featurizer.ts';
 
 export const textDatasetSchema = z.object({
-  /** Absolute path of a JSONL file, one JSON object per line. */
-  file: z.string().min(1),
+  /** A JSONL file (one JSON object per line) relative to the work dir, e.g. `inputs/dataset.jsonl`. */
+  file: workFile,
   textColumn: z.string().min(1).default('text'),
   labelColumn: z.string().min(1).default('label'),
   /** A column holding 'train' | 'validation' | 'test' per row; without it every row is training data. */

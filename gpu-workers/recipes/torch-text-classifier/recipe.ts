@@ -6,7 +6,7 @@
  * See README.md in this folder.
  */
 import * as z from 'zod';
-import type { RecipeSpec as RecipeDescriptor } from '../../../plugins/sdk/types.ts';
+import type { RecipeSpec as RecipeDescriptor } from '../../../contracts/recipe.ts';
 import { ngramRange } from '../text-classifier/featurizer.ts';
 import { textDatasetSchema } from '../text-classifier/recipe.ts';
 import { torchUnavailable } from './availability.ts';

@@ -174,7 +174,7 @@ npx tsc             # typecheck (tsconfig.json has noEmit)
 
 \`index.ts\` describes the plugin with \`definePlugin\` from \`anvil/plugin\`: its id, version, the Anvil
 versions and other plugins it requires, the permissions it needs (\`sql\`, \`queue\`, \`network\`,
-\`subprocess\`), a zod schema for its configuration, and \`register(ctx)\`, where it adds tools
+\`subprocess\`, \`redis\`, \`admin\`), a zod schema for its configuration, and \`register(ctx)\`, where it adds tools
 (\`ctx.tool\`), resources, prompts, SQL migrations and more. A tool named \`greet\` is listed as
 \`${tool}\`: third-party tools always carry their plugin's id.
 
@@ -197,7 +197,9 @@ resolved from there too (install it next to the config, or globally beside Anvil
 \`\`\`
 
 or, once published and installed, \`"plugins": ["anvil-plugin-${name}"]\`. \`permissions\` in the
-entry is what the operator grants: a plugin asking for more is refused. Add \`"strict": true\` to make
+entry is what the operator grants, and nothing is granted unless listed: a plugin asking for more is
+refused with ANVIL_E_PLUGIN_PERMISSION. A plugin runs in the server's process as trusted code; on
+Postgres its SQL runs as a role of its own that reaches only its schema (see docs/plugins.md). Add \`"strict": true\` to make
 the server refuse to start when this plugin fails to load; otherwise it is left out and reported.
 
 Then \`anvil serve\` and check it loaded:

@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { AnvilError, ErrorCodes } from '../../errors.ts';
-import type { FaultLevel } from '../../../tools/payment/sandbox/behaviour.ts';
-import { SandboxPsp } from '../../../tools/payment/sandbox/psp.ts';
+import { type FaultLevel, loadSandboxPsp } from '../../../tools/builtins.ts';
 import { type CliIo, ExitCode } from '../io.ts';
 
 const help = `Usage: anvil sandbox-psp [options]
@@ -47,6 +46,7 @@ export async function sandboxPspCommand(argv: string[], io: CliIo): Promise<Exit
   if (!Number.isInteger(seed)) throw new AnvilError(ErrorCodes.USAGE, '--seed: expected a whole number');
   if (!Number.isInteger(hold) || hold < 0) throw new AnvilError(ErrorCodes.USAGE, '--timeout-hold-ms: expected a whole number of milliseconds');
   if (!['none', 'default', 'heavy'].includes(values.faults)) throw new AnvilError(ErrorCodes.USAGE, '--faults: expected none, default or heavy');
+  const SandboxPsp = await loadSandboxPsp();
   const psp = new SandboxPsp({
     port,
     host: values.host,

@@ -56,7 +56,7 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<ExitCode>
   }
 
   const log = createLogger(config);
-  const server = await startAnvilServer({ config, log, http: wantHttp, stdio: wantStdio, pluginBaseDir: path.dirname(file.path) });
+  const server = await startAnvilServer({ config, log, http: wantHttp, stdio: wantStdio, pluginBaseDir: path.dirname(file.path), configFile: file.path });
   const { storage, queue } = server.runtime.services;
 
   let signalled = false;

@@ -4,9 +4,8 @@ import type { Principal } from '../../auth/principal.ts';
 import { missingScopes } from '../../auth/scopes.ts';
 import { ErrorCodes, errorMessage, isAnvilError } from '../../errors.ts';
 import { type AppEnv, jsonRpcError } from '../env.ts';
+import { AUTH_ERROR } from '../scope-refusal.ts';
 
-/** JSON-RPC code for "not authorised" answers sent before MCP dispatch (implementation-defined range). */
-const AUTH_ERROR = -32001;
 
 /**
  * Resolves the caller from `Authorization: Bearer <key>`: 401 with a challenge when it is missing

@@ -17,7 +17,11 @@ export const datasetName = z
 const input = z
   .object({
     name: datasetName.describe('The dataset name in your project; importing again under the same name adds a version'),
-    path: z.string().min(1).max(4096).describe("A file on the Anvil server's disk, under its working directory, ANVIL_HOME or ANVIL_DATASET_ROOTS"),
+    path: z
+      .string()
+      .min(1)
+      .max(4096)
+      .describe("An absolute path on the Anvil server's disk, under a directory the operator opened for imports (datasets.roots); a stdio user may also give paths in the server's working directory"),
     format: z.enum(FORMATS).optional().describe('Default: from the extension (.csv, .jsonl/.ndjson, .json)'),
     textColumn: column.optional().describe('Default: a column named text, sentence, utterance, query, content, prompt, input or question'),
     labelColumn: column.optional().describe('Default: a column named label, labels, category, intent, class or target'),
@@ -103,6 +107,7 @@ export function importTool(name: string, datasets: () => DatasetsRuntime): ToolS
           progress: (bytes, total, rows) => void progress({ progress: bytes, ...(total > 0 ? { total } : {}), message: `${rows} rows read` }).catch(() => {}),
         },
         path,
+        principal,
       );
       audit({ dataset, version: outcome.version.version, sha256: outcome.version.sha256, rows: outcome.version.rows, created: outcome.created });
       return importResult(outcome);

@@ -3,9 +3,7 @@
  * featurised the training data (gpu-workers/recipes/*\/featurizer.ts), never a copy of it. Both
  * give sparse rows (CSR); the model runner packs them densely or as an embedding bag.
  */
-import { Featurizer, textFeaturizerSpecSchema } from '../../../gpu-workers/recipes/text-classifier/featurizer.ts';
-import { TabularFeaturizer, tabularFeaturizerSpecSchema } from '../../../gpu-workers/recipes/tabular-classifier/featurizer.ts';
-import type { Csr } from '../../../gpu-workers/recipes/ml/matrix.ts';
+import { Featurizer, TabularFeaturizer, tabularFeaturizerSpecSchema, textFeaturizerSpecSchema, type Csr } from '../../../gpu-workers/index.ts';
 
 export type { Csr };
 

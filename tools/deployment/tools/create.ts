@@ -1,5 +1,5 @@
 import { AnvilError, ErrorCodes, z, type ToolSpec } from 'anvil/plugin';
-import { aliasNameSchema, modelNameSchema } from '../../models/schema.ts';
+import { aliasNameSchema, modelNameSchema } from '../../models/index.ts';
 import { batchingSchema, deploymentNameSchema, loggingSchema, sameJson, variantName } from '../schema.ts';
 import type { Ready } from '../runtime.ts';
 import { deploymentView, toView } from './view.ts';

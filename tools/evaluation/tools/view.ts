@@ -1,10 +1,9 @@
 /** Input and output pieces the evaluation tools share. */
 import { z } from 'anvil/plugin';
-import { EVALUATION_SPLITS } from '../../../gpu-workers/recipes/evaluation/recipe.ts';
-import { comparisonSummarySchema, evaluationSummarySchema } from '../../../gpu-workers/recipes/evaluation/summary.ts';
-import { NAME_PATTERN } from '../../datasets/limits.ts';
-import { modelNameSchema } from '../../models/registry.ts';
-import { JOB_STATES } from '../../jobs/states.ts';
+import { NAME_PATTERN } from '../../datasets/index.ts';
+import { modelNameSchema } from '../../models/index.ts';
+import { JOB_STATES } from '../../jobs/index.ts';
+import { EVALUATION_SPLITS, comparisonSummarySchema, evaluationSummarySchema } from '../../../gpu-workers/index.ts';
 
 export const versionRef = z
   .union([z.number().int().min(1), z.string().min(1).max(40)])

@@ -4,7 +4,7 @@
  * that subscribed), throttled per URI: the first change goes out at once, later ones within 250 ms
  * are folded into one sent when the window ends.
  */
-import type { ControlMessage } from '../../../gpu-workers/wire.ts';
+import type { ControlMessage } from '../../../contracts/wire.ts';
 import type { JobsRuntime } from '../runtime.ts';
 import { jobLogsUri, jobMetricsUri, jobUri } from './resources.ts';
 

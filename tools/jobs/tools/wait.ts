@@ -6,7 +6,7 @@ import type { Job, MetricPoint, MetricRow } from '../rows.ts';
 import { toMetricPoint } from '../rows.ts';
 import type { JobsRuntime } from '../runtime.ts';
 import { isTerminal } from '../states.ts';
-import { loadSql } from '../../../server/db/sql.ts';
+import { loadSql } from 'anvil/plugin';
 
 const SQL = { latest: loadSql(import.meta.url, '../sql/metrics-latest.sql') } as const;
 

@@ -9,7 +9,7 @@
  * model has something to learn and cannot be perfect. Columns fit the tabular-classifier recipe:
  * numeric features, one categorical (`merchant_category`), and the `label` column.
  */
-import { mulberry32 } from '../../shared/mulberry32.ts';
+import { mulberry32 } from '../../../contracts/mulberry32.ts';
 
 export const RISK_COLUMNS = ['amount', 'hour', 'card_age_days', 'attempts_last_hour', 'new_device', 'country_mismatch', 'merchant_category', 'label'] as const;
 

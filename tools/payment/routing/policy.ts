@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'anvil/plugin';
-import { mulberry32 } from '../../shared/mulberry32.ts';
+import { mulberry32 } from '../../../contracts/mulberry32.ts';
 
 export const ruleSchema = z
   .object({

@@ -2,7 +2,7 @@
  * Candidate against champion on the same rows: metric deltas, paired bootstrap intervals of the
  * accuracy and macro-F1 deltas, and a verdict on the primary metric.
  */
-import { AnvilError, ErrorCodes } from 'anvil/plugin';
+import { AnvilError, ErrorCodes } from '../../../../contracts/errors.ts';
 import { pairedBootstrap } from './bootstrap.ts';
 import { checkBootstrapOptions, encodeInput, evaluate, resolveOosLabel } from './evaluate.ts';
 import type { CompareOptions, Comparison, Evaluation, EvaluationInput, Interval, MetricDelta, Verdict } from './types.ts';

@@ -1,5 +1,5 @@
 /** A small seeded random number generator and percentiles, so bootstrap intervals are reproducible. */
-import { mulberry32 } from '../../shared/mulberry32.ts';
+import { mulberry32 } from '../../../../contracts/mulberry32.ts';
 
 function initialState(seed: number): number {
   return (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;

@@ -3,7 +3,7 @@
  * probability metrics when probabilities are given, out-of-scope metrics when some rows are out of
  * scope, and bootstrap intervals. Pure: no I/O, deterministic for a given seed.
  */
-import { AnvilError, ErrorCodes } from 'anvil/plugin';
+import { AnvilError, ErrorCodes } from '../../../../contracts/errors.ts';
 import { bootstrapIntervals, resolveBootstrap } from './bootstrap.ts';
 import { calibration, ECE_BINS, logLoss } from './calibration.ts';
 import { accuracyOf, confusionOf, countRows, encodeRows, macroF1Of, microF1Of, perClassOf, weightedF1Of, type EncodedRows } from './classification.ts';
