@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTempDatabase, type TempDatabase } from '../support/temp-db.ts';
-import { startSandboxPsp } from '../payments/support.ts';
+import { providerConfig, startSandboxPsp } from '../payments/support.ts';
 import { loadConfig } from '../../server/config/load.ts';
 import { silentLogger } from '../../server/log.ts';
 import { startAnvilServer, type AnvilServer } from '../../server/server.ts';
@@ -96,7 +96,7 @@ async function ledgerLegs(label: string, server: AnvilServer, n: number, context
   ];
 }
 
-async function start(home: string, db: TempDatabase | undefined, psp?: { url: string; apiKey: string; webhookSecret: string }): Promise<AnvilServer> {
+async function start(home: string, db: TempDatabase | undefined, psp?: ReturnType<typeof providerConfig>): Promise<AnvilServer> {
   const { config } = loadConfig({ env: { ANVIL_HOME: home, ANVIL_LOG_LEVEL: 'silent', ...(db ? { DATABASE_URL: db.url } : {}) }, cwd: home });
   return startAnvilServer({
     config,
@@ -105,7 +105,7 @@ async function start(home: string, db: TempDatabase | undefined, psp?: { url: st
     stdio: false,
     pluginBaseDir: home,
     defaultMetrics: false,
-    extraPlugins: psp ? [{ descriptor: sandboxProviderPlugin as never, config: { ...psp, timeoutMs: 5_000 } }] : [],
+    extraPlugins: psp ? [{ descriptor: sandboxProviderPlugin as never, config: psp }] : [],
   });
 }
 
@@ -126,7 +126,7 @@ export async function run(context: BenchContext): Promise<Figure[]> {
     } else context.log('DATABASE_URL not set: the Postgres leg is skipped');
     const embeddedHome = await mkdtemp(join(tmpdir(), 'anvil-bench-pay-e-'));
     try {
-      server = await start(embeddedHome, undefined, psp);
+      server = await start(embeddedHome, undefined, providerConfig(psp, 5_000));
       figures.push(...(await ledgerLegs('embedded', server, Math.min(n, 1000), context)));
 
       context.log(`intents end to end through the sandbox: ${intents} create + confirm, concurrency ${CONCURRENCY}`);

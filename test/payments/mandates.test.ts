@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/client';
 import { createTestHost, flatten, type TestHost } from 'anvil/testing';
 import { sandboxProviderPlugin } from '../../tools/payment/providers/plugin.ts';
-import { providerConfig, startSandboxPsp, type SandboxPspProcess } from './support.ts';
+import { eventually, providerConfig, startSandboxPsp, type SandboxPspProcess } from './support.ts';
 
 type Outcome = ReturnType<typeof flatten>;
 type Row = Record<string, string> & { id: string };
@@ -78,8 +78,11 @@ describe('mandates', () => {
     const created = await Promise.all(Array.from({ length: 50 }, () => create(as(agent), capped.id)));
     const ids = created.map((outcome) => ((ok(outcome).payment as Row).id));
     const confirmed = await Promise.all(ids.map((id) => previewAndConfirm(as(agent), id)));
-    const succeeded = confirmed.filter((outcome) => !outcome.isError && (outcome.structured?.payment as Row).status === 'succeeded');
-    assert.equal(succeeded.length, 10);
+    // Ten reserved the cap; on a loaded machine one may still be processing (a late provider answer,
+    // finished by the resume loop), so success is awaited rather than required at once.
+    const reserved = confirmed.filter((outcome) => !outcome.isError).map((outcome) => (outcome.structured?.payment as Row).id);
+    assert.equal(reserved.length, 10);
+    for (const id of reserved) await eventually(async () => (ok(await host.call('payments_get', { id })).payment as Row).status, (status) => status === 'succeeded');
     for (const outcome of confirmed.filter((each) => each.isError)) assert.match(outcome.text, /^ANVIL_E_FORBIDDEN: amount: .*would exceed it/);
     const after = ok(await host.call('mandates_get', { id: capped.id })).mandate as Row;
     assert.equal(after.usedThisPeriod, '10000');

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { childEnv, repoRoot, track } from '../support/anvil-process.ts';
 
 export function sim(seed: number, ops: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = childEnv(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {});
+  const env = childEnv({ ANVIL_FROM_SOURCE: process.env.ANVIL_FROM_SOURCE, ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}) });
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/sim/run.ts', 'payments', '--seed', String(seed), '--ops', String(ops), '--kills', '1'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   track(child);
   let stdout = '';

@@ -22,7 +22,8 @@ export async function startSandboxPsp(options: { seed?: number; faults?: 'none' 
     anvilBin, 'sandbox-psp', '--port', '0', '--seed', String(options.seed ?? 1), '--faults', options.faults ?? 'none',
     '--api-key', apiKey, '--webhook-secret', webhookSecret, '--timeout-hold-ms', String(options.timeoutHoldMs ?? 4_000),
   ];
-  const child = spawn(process.execPath, args, { cwd: repoRoot, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  // The test runner's ANVIL_FROM_SOURCE (dropped by childEnv) is passed on: the child runs the same sources.
+  const child = spawn(process.execPath, args, { cwd: repoRoot, env: childEnv({ ANVIL_FROM_SOURCE: process.env.ANVIL_FROM_SOURCE }), stdio: ['ignore', 'pipe', 'pipe'] });
   track(child);
   let stdout = '';
   let stderr = '';

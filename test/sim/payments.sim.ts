@@ -85,7 +85,7 @@ async function simulate(sim: Sim, kills: number, faults: 'default' | 'heavy'): P
   writeFileSync(configPath, JSON.stringify({ plugins: [{ id: 'payments-sandbox', config: { url: psp.url, apiKey: psp.apiKey, webhookSecret: psp.webhookSecret, timeoutMs: 1_500 } }] }));
   // With DATABASE_URL the server runs on Postgres, in a database of its own made for this run.
   const database: TempDatabase | undefined = process.env.DATABASE_URL ? await createTempDatabase({ prefix: 'anvil_sim' }) : undefined;
-  const env = database ? { DATABASE_URL: database.url } : {};
+  const env = { ANVIL_FROM_SOURCE: process.env.ANVIL_FROM_SOURCE, ...(database ? { DATABASE_URL: database.url } : {}) };
   const start = () => startAnvil({ home: home.home, args: ['--port', String(port), '--config', configPath], env, startTimeoutMs: 120_000 });
   let server: AnvilServerProcess = await start();
   const cleanup = async () => {
