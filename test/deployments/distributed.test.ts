@@ -13,6 +13,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { type AnvilServerProcess, connectHttp, type McpHttpSession, startAnvil } from '../support/anvil-process.ts';
+import { createDatasetRoot, type DatasetRoot } from '../support/dataset-root.ts';
 import { createTempDatabase, type TempDatabase } from '../support/temp-db.ts';
 import { banking77Missing, banking77Slice, ok, trainVersion, writeSliceCsv } from './support.ts';
 
@@ -29,6 +30,7 @@ interface View {
 describe('deployments: two servers on Postgres', { skip }, () => {
   let db: TempDatabase;
   let artifacts: string;
+  let data: DatasetRoot | undefined;
   const servers: AnvilServerProcess[] = [];
   const sessions: McpHttpSession[] = [];
   let good: number;
@@ -38,7 +40,8 @@ describe('deployments: two servers on Postgres', { skip }, () => {
     if (missingServices.length > 0) throw new Error(`${missingServices.join(' and ')} not set, but ANVIL_TEST_REQUIRE_SERVICES=1`);
     db = await createTempDatabase();
     artifacts = mkdtempSync(path.join(os.tmpdir(), 'anvil-deploy-artifacts-'));
-    const env = { DATABASE_URL: db.url, REDIS_URL: process.env.REDIS_URL, ANVIL_QUEUE_PREFIX: `deploy-${process.pid}`, ANVIL_ARTIFACT_DIR: artifacts };
+    data = createDatasetRoot();
+    const env = { DATABASE_URL: db.url, REDIS_URL: process.env.REDIS_URL, ANVIL_QUEUE_PREFIX: `deploy-${process.pid}`, ANVIL_ARTIFACT_DIR: artifacts, ...data.env };
     servers.push(await startAnvil({ startTimeoutMs: 180_000, env: { ...env, ANVIL_LOCAL_WORKER: 'on' } }));
     servers.push(await startAnvil({ startTimeoutMs: 180_000, env: { ...env, ANVIL_LOCAL_WORKER: 'off' } }));
     const key = await (servers[0] as AnvilServerProcess).createKey('default', '*');
@@ -46,9 +49,8 @@ describe('deployments: two servers on Postgres', { skip }, () => {
     const first = sessions[0] as McpHttpSession;
     const call = (tool: string, args?: Record<string, unknown>) => first.callTool(tool, args);
     const slice = banking77Slice();
-    const home = (servers[0] as AnvilServerProcess).home;
-    good = await trainVersion(call, writeSliceCsv(home, 'good.csv', slice.train), 'b77-good', 'intents');
-    bad = await trainVersion(call, writeSliceCsv(home, 'bad.csv', slice.train, 99), 'b77-shuffled', 'intents');
+    good = await trainVersion(call, writeSliceCsv(data.dir, 'good.csv', slice.train), 'b77-good', 'intents');
+    bad = await trainVersion(call, writeSliceCsv(data.dir, 'bad.csv', slice.train, 99), 'b77-shuffled', 'intents');
     ok(await call('deployments_create', { name: 'intents', model: 'intents', version: good }));
   });
   after(async () => {
@@ -56,6 +58,7 @@ describe('deployments: two servers on Postgres', { skip }, () => {
     for (const server of servers) await server.dispose();
     await db?.drop().catch(() => {});
     if (artifacts) rmSync(artifacts, { recursive: true, force: true });
+    data?.remove();
   });
 
   test('the same keys reach the same variants through either server', async () => {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { type AnvilServerProcess, type CreatedKey, connectHttp, type McpHttpSession, startAnvil } from '../support/anvil-process.ts';
+import { createDatasetRoot, type DatasetRoot } from '../support/dataset-root.ts';
 import { banking77Missing, banking77Slice, ok, trainVersion, writeSliceCsv, type Slice } from './support.ts';
 
 const missing = banking77Missing();
@@ -42,6 +43,7 @@ const output = (answer: CurlAnswer, name: string): Output => {
 
 describe('deployments: Open Inference Protocol v2 over HTTP', { skip: missing ?? false }, () => {
   let server: AnvilServerProcess;
+  let data: DatasetRoot | undefined;
   let admin: CreatedKey;
   let app: CreatedKey;
   let stranger: CreatedKey;
@@ -50,7 +52,8 @@ describe('deployments: Open Inference Protocol v2 over HTTP', { skip: missing ??
   let slice: Slice;
 
   before(async () => {
-    server = await startAnvil({ startTimeoutMs: 180_000 });
+    data = createDatasetRoot();
+    server = await startAnvil({ startTimeoutMs: 180_000, env: data.env });
     admin = await server.createKey('default', '*');
     app = await server.createKey('default', 'deployments:predict');
     stranger = await server.createKey('other', '*');
@@ -58,12 +61,12 @@ describe('deployments: Open Inference Protocol v2 over HTTP', { skip: missing ??
     session = await connectHttp('sdk1', server.mcpUrl, { key: admin.key });
     const call = (tool: string, args?: Record<string, unknown>) => session.callTool(tool, args);
     slice = banking77Slice();
-    const text = await trainVersion(call, writeSliceCsv(server.home, 'b77.csv', slice.train), 'b77', 'intents');
+    const text = await trainVersion(call, writeSliceCsv(data.dir, 'b77.csv', slice.train), 'b77', 'intents');
     ok(await call('deployments_create', { name: 'intents', model: 'intents', version: text }));
     ok(await call('deployments_create', { name: 'intents-tight', model: 'intents', version: text, batching: { maxBatchSize: 8, maxQueueSize: 4, maxQueueDelayMicros: 300_000 } }));
     const rows = ['amount,hour,label'];
     for (let i = 0; i < 160; i++) rows.push(`${i % 4 === 0 ? 500 + ((i * 37) % 400) : 10 + ((i * 13) % 90)},${(i * 7) % 24},${i % 4 === 0 ? 'fraud' : 'ok'}`);
-    const tableFile = path.join(server.home, 'payments.csv');
+    const tableFile = path.join(data.dir, 'payments.csv');
     writeFileSync(tableFile, `${rows.join('\n')}\n`);
     ok(await call('datasets_import', { name: 'payments', path: tableFile, split: { validation: 0.2, test: 0.2, seed: 3 } }));
     const started = ok<{ jobId: string }>(await call('training_start', { dataset: 'payments', model: 'risk', params: { epochs: 20, checkpointEvery: 0 } }));
@@ -74,6 +77,7 @@ describe('deployments: Open Inference Protocol v2 over HTTP', { skip: missing ??
   after(async () => {
     await session?.close().catch(() => {});
     await server?.dispose();
+    data?.remove();
   });
 
   test('health, metadata and readiness', async () => {

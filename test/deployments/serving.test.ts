@@ -12,6 +12,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestHost, type TestHost } from 'anvil/testing';
+import { createDatasetRoot, type DatasetRoot } from '../support/dataset-root.ts';
 import { TextClassifier } from '../../gpu-workers/recipes/text-classifier/predict.ts';
 import { jobsPlugin } from '../../tools/jobs/index.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -49,18 +50,21 @@ async function waitFor(host: TestHost, name: string, until: (view: View) => bool
 
 describe('deployments: serving', { skip: missing ?? false }, () => {
   let host: TestHost;
+  let data: DatasetRoot | undefined;
   let slice: Slice;
   let good: number;
   let bad: number;
 
   before(async () => {
-    host = await createTestHost({ plugins: [] });
+    data = createDatasetRoot();
+    host = await createTestHost({ plugins: [], env: data.env });
     slice = banking77Slice();
-    good = await trainVersion(host.call.bind(host), writeSliceCsv(host.home, 'good.csv', slice.train), 'b77-good', 'intents');
-    bad = await trainVersion(host.call.bind(host), writeSliceCsv(host.home, 'bad.csv', slice.train, 99), 'b77-shuffled', 'intents');
+    good = await trainVersion(host.call.bind(host), writeSliceCsv(data.dir, 'good.csv', slice.train), 'b77-good', 'intents');
+    bad = await trainVersion(host.call.bind(host), writeSliceCsv(data.dir, 'bad.csv', slice.train, 99), 'b77-shuffled', 'intents');
   });
   after(async () => {
     await host?.close();
+    data?.remove();
   });
 
   test('predict equals the recipe’s inference on the registered artifacts', async () => {
