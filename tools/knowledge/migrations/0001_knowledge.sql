@@ -57,12 +57,10 @@ create index chunks_metadata on {{schema}}.chunks using gin (metadata jsonb_path
 
 -- The lexical index: term → chunk with its frequency, and each term's document frequency per
 -- knowledge base. BM25 is computed from these (k1 1.2, b 0.75) identically on PGlite and Postgres.
--- No foreign keys: their per-row checks made postings most of the ingest time; rows are deleted
--- explicitly with their chunks (writer.ts) and with their knowledge base (kb-delete.sql).
 create table {{schema}}.postings (
   kb    uuid not null,
   term  text not null,
-  chunk bigint not null,
+  chunk bigint not null references {{schema}}.chunks (id) on delete cascade,
   tf    integer not null,
   primary key (kb, term, chunk)
 );
