@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.anvil/**', 'scratch/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', '.anvil/**', 'scratch/**', 'coverage/**', 'dist/**', 'dist.building/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

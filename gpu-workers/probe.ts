@@ -47,6 +47,8 @@ export interface Capabilities {
   readonly probedAt: string;
   /** What went wrong while probing (skipped rows, a failing nvidia-smi); empty when all was well. */
   readonly warnings: readonly string[];
+  /** Recipes this node has but cannot run, with why (set by the worker from `RecipeSpec.unavailable`). */
+  readonly unavailableRecipes?: Readonly<Record<string, string>>;
 }
 
 /** What a job asks for. Every field is optional; absent means "no requirement". */

@@ -14,6 +14,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AnvilError, ErrorCodes, errorMessage } from '../server/errors.ts';
+import { builtEntry } from './built-entry.ts';
 import { capUtf8, LineSplitter, type SplitLine } from './lines.ts';
 import { liveGroupMembers, signalGroup } from './process-group.ts';
 import {
@@ -399,21 +400,24 @@ export function startRecipe(options: RunOptions): RecipeRun {
 }
 
 /**
- * How to start a recipe entry: TypeScript through node with tsx's loader (resolved to an absolute
- * URL, so it works from any cwd), JavaScript through node, anything else as an executable (a bare
+ * How to start a recipe entry: TypeScript as its JavaScript build when there is a fresh one
+ * (built-entry.ts), else through node with tsx's loader (resolved to an absolute URL, so it works
+ * from any cwd), JavaScript through node, anything else as an executable (a bare
  * name is looked up on PATH, a path is resolved against the current directory).
  */
 export function entryCommand(entry: string | URL): { command: string; args: string[] } {
   const file = entry instanceof URL || entry.startsWith('file:') ? fileURLToPath(entry) : entry.includes('/') ? path.resolve(entry) : entry;
   const extension = path.extname(file).toLowerCase();
   if (extension === '.ts' || extension === '.mts' || extension === '.cts') {
+    const built = builtEntry(file);
+    if (built) return { command: process.execPath, args: [built] };
     return { command: process.execPath, args: ['--import', import.meta.resolve('tsx'), file] };
   }
   if (extension === '.js' || extension === '.mjs' || extension === '.cjs') return { command: process.execPath, args: [file] };
   return { command: file, args: [] };
 }
 
-const INHERITED_ENV = /^(PATH|HOME|USER|LOGNAME|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|LD_LIBRARY_PATH|CUDA_HOME|CUDA_PATH|VIRTUAL_ENV|CONDA_PREFIX)$/;
+const INHERITED_ENV = /^(PATH|HOME|USER|LOGNAME|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|LD_LIBRARY_PATH|CUDA_HOME|CUDA_PATH|VIRTUAL_ENV|CONDA_PREFIX|ANVIL_PYTHON)$/;
 
 /**
  * The part of the worker's environment a recipe gets by default: what programs need to run, not the

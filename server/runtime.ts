@@ -56,6 +56,7 @@ export async function startRuntime(options: {
     throw error;
   }
   const health = new HealthMonitor({ storage, queue, migrationSets });
+  const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? true });
   const services: CoreServices = {
     config,
     storage,
@@ -66,9 +67,9 @@ export async function startRuntime(options: {
     workerQueues: new Set(),
     http: new HttpRoutes(),
     resources: new ResourceNotifier(),
+    metrics: metrics.registry,
   };
   const audit = new AuditLog(storage, log.child({ component: 'audit' }), config.audit);
-  const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? true });
   const lifecycle = new Lifecycle();
   const openStorageRef = storage;
   const openQueueRef = queue;

@@ -7,6 +7,7 @@ import { datasetsPlugin } from '../tools/datasets/index.ts';
 import { modelsPlugin } from '../tools/models/index.ts';
 import { trainingPlugin } from '../tools/training/index.ts';
 import { evaluationPlugin } from '../tools/evaluation/index.ts';
+import { deploymentsPlugin } from '../tools/deployment/index.ts';
 import { knowledgePlugin } from '../tools/knowledge/index.ts';
 import type { AnvilConfig } from './config/schema.ts';
 import { startHttpServer, type HttpServerHandle } from './http/serve.ts';
@@ -56,6 +57,7 @@ function builtinSkills(config: AnvilConfig): PluginHostOptions['always'] {
     { descriptor: modelsPlugin },
     { descriptor: trainingPlugin },
     { descriptor: evaluationPlugin },
+    { descriptor: deploymentsPlugin },
     { descriptor: knowledgePlugin },
   ];
 }

@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { AnvilConfig } from './config/schema.ts';
 import type { HealthMonitor } from './health.ts';
 import type { MigrationSet } from './db/migrate.ts';
@@ -21,4 +22,6 @@ export interface CoreServices {
   readonly http: HttpRoutes;
   /** Tells subscribed MCP clients (stdio, subscriptions/listen) that a resource changed. */
   readonly resources: ResourceNotifier;
+  /** The server's Prometheus registry (served at /metrics). */
+  readonly metrics: Registry;
 }

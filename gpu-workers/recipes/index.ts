@@ -7,6 +7,7 @@ import type { RecipeSpec as RecipeDescriptor } from '../../plugins/sdk/types.ts'
 import { evaluationRecipe } from './evaluation/recipe.ts';
 import { tabularClassifierRecipe } from './tabular-classifier/recipe.ts';
 import { textClassifierRecipe } from './text-classifier/recipe.ts';
+import { torchTextClassifierRecipe } from './torch-text-classifier/recipe.ts';
 
 export const diagnosticsCounterParams = z.object({
   steps: z.number().int().min(1).max(100_000),
@@ -24,4 +25,4 @@ export const diagnosticsCounter = {
   params: diagnosticsCounterParams,
 } satisfies RecipeDescriptor;
 
-export const builtinRecipes: readonly RecipeDescriptor[] = [diagnosticsCounter, textClassifierRecipe, tabularClassifierRecipe, evaluationRecipe];
+export const builtinRecipes: readonly RecipeDescriptor[] = [diagnosticsCounter, textClassifierRecipe, tabularClassifierRecipe, evaluationRecipe, torchTextClassifierRecipe];

@@ -320,6 +320,7 @@ export class PluginHost {
         staged.routes.push(spec);
       },
       resourceUpdated: (uri) => services.resources.resourceUpdated(uri),
+      metrics: services.metrics,
       every: (name, intervalMs, work) => {
         const scheduled = schedule({ name, intervalMs, work, log: log.child({ schedule: name }) });
         staged.ready.push(scheduled.start);

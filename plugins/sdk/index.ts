@@ -12,4 +12,4 @@ export { loadSql } from '../../server/db/sql.ts';
 /** The version of the Anvil the plugin runs in (its package.json's). */
 export { anvilVersion } from '../../server/version.ts';
 /** Whether a principal's scopes grant `required` (`*` and `<area>:admin` imply the lower levels). */
-export { hasScope } from '../../server/auth/scopes.ts';
+export { hasScope, OPERATOR_SCOPES } from '../../server/auth/scopes.ts';

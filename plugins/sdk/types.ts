@@ -1,5 +1,6 @@
 import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/server';
 import type { Processor } from 'bullmq';
+import type { Registry } from 'prom-client';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import type * as z from 'zod';
@@ -129,6 +130,12 @@ export interface RecipeSpec {
   /** A module or executable the worker starts as a child process. */
   readonly entry: string | URL;
   readonly params?: ObjectSchema;
+  /**
+   * Why this machine cannot run the recipe (a missing runtime, e.g. Python without torch), or
+   * undefined when it can. Workers call it once at start: they do not offer an unavailable recipe
+   * and report the reason (jobs_explain, anvil doctor). Keep it cheap.
+   */
+  readonly unavailable?: () => string | undefined;
 }
 
 /**
@@ -270,6 +277,12 @@ export interface PluginContext<C = unknown> {
    * runs at once; a run that throws is logged and the schedule goes on. The signal aborts at close.
    */
   every(name: string, intervalMs: number, work: (signal: AbortSignal) => Promise<void> | void): void;
+  /**
+   * The server's Prometheus registry, served at /metrics: register prom-client metrics here
+   * (`registers: [ctx.metrics]`), named `anvil_<pluginId>_…`. One per server, so two servers in
+   * one process never share series.
+   */
+  readonly metrics: Registry;
   /** Present when the plugin was granted the `redis` permission; throws ANVIL_E_PLUGIN_PERMISSION otherwise. */
   readonly redis: RedisAccess;
   /** Present when the plugin was granted the `admin` permission; throws ANVIL_E_PLUGIN_PERMISSION otherwise. */

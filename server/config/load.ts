@@ -24,6 +24,8 @@ export const envBindings: ReadonlyArray<{ env: string; path: readonly string[]; 
   { env: 'ANVIL_STDIO_SCOPES', path: ['stdio', 'scopes'], kind: 'list' },
   { env: 'ANVIL_LOG_LEVEL', path: ['log', 'level'], kind: 'string' },
   { env: 'ANVIL_LOG_FILE', path: ['log', 'file'], kind: 'string' },
+  { env: 'ANVIL_LOG_FORMAT', path: ['log', 'format'], kind: 'string' },
+  { env: 'ANVIL_IDLE_IN_TRANSACTION_TIMEOUT_MS', path: ['embedded', 'idleInTransactionTimeoutMs'], kind: 'int' },
   { env: 'ANVIL_SHUTDOWN_GRACE_MS', path: ['shutdown', 'graceMs'], kind: 'int' },
   { env: 'ANVIL_LOCAL_WORKER', path: ['jobs', 'localWorker'], kind: 'string' },
   { env: 'ANVIL_LOCAL_WORKER_SLOTS', path: ['jobs', 'localWorkerSlots'], kind: 'int' },

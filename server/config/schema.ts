@@ -85,6 +85,8 @@ export const configSchema = z
     log: z
       .object({
         level: z.enum(logLevels).default('info'),
+        /** `auto`: readable lines when stderr is a terminal, JSON lines otherwise (piped, or to a file). */
+        format: z.enum(['auto', 'json', 'pretty']).default('auto'),
         /** Write logs to this file instead of stderr. */
         file: z.string().min(1).optional(),
       })
@@ -99,6 +101,30 @@ export const configSchema = z
       .prefault({}),
     /** The jobs plugin's settings (tools/jobs/config.ts), handed to it as its plugin config. */
     jobs: jobsConfig.prefault({}),
+    /** The embedded PGlite (used when `databaseUrl` is unset); see docs/storage.md. */
+    embedded: z
+      .object({
+        /**
+         * PGlite extensions to load, each a module's export registered under `name`, e.g.
+         * `{name: 'vector', module: '@electric-sql/pglite-pgvector'}`; SQL still runs `create extension`.
+         */
+        extensions: z
+          .array(
+            z
+              .object({
+                name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an identifier'),
+                module: z.string().min(1),
+                /** The module's export holding the extension; defaults to `name`. */
+                exportName: z.string().min(1).optional(),
+              })
+              .strict(),
+          )
+          .default([]),
+        /** A connection silent this long while holding the one session loses its transaction and connection. */
+        idleInTransactionTimeoutMs: z.number().int().min(100).max(3_600_000).default(10_000),
+      })
+      .strict()
+      .prefault({}),
     shutdown: z
       .object({
         /** Bound on waiting for in-flight calls after SIGTERM/SIGINT. */

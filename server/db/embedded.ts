@@ -1,12 +1,12 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PGlite, type Extensions } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { Worker } from 'node:worker_threads';
 import { AnvilError, ErrorCodes, errorMessage } from '../errors.ts';
+import { type EmbeddedRole, ownerAlive, readOwner, tryLock } from './home-lock.ts';
 import { PgStorage, type Storage } from './storage.ts';
-import { SessionQueue } from './session-queue.ts';
+import type { PgliteExtensionSpec, PgliteWorkerData, PgliteWorkerReply } from './pglite-worker.ts';
 
 /** `pg` reaches a unix socket at `<host>/.s.PGSQL.<port>`; the port is only part of the file name. */
 const SOCKET_PORT = 5432;
@@ -32,44 +32,7 @@ export function embeddedPaths(home: string): EmbeddedPaths {
   };
 }
 
-/** Who opened PGlite: a long-running server, or a one-shot CLI command. */
-export type EmbeddedRole = 'server' | 'command';
-
-interface LockOwner {
-  pid: number;
-  role: EmbeddedRole;
-}
-
-function readOwner(lockPath: string): LockOwner | undefined {
-  try {
-    const owner = JSON.parse(readFileSync(lockPath, 'utf8')) as Partial<LockOwner>;
-    if (typeof owner.pid === 'number' && (owner.role === 'server' || owner.role === 'command')) return owner as LockOwner;
-  } catch {
-    // Missing or half-written lock: treated as no owner below.
-  }
-  return undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function tryLock(lockPath: string, role: EmbeddedRole): boolean {
-  try {
-    const fd = openSync(lockPath, 'wx', 0o600);
-    writeSync(fd, JSON.stringify({ pid: process.pid, role } satisfies LockOwner));
-    closeSync(fd);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  }
-}
+export type { EmbeddedRole };
 
 function socketAnswers(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -86,43 +49,101 @@ function socketConnection(paths: EmbeddedPaths, max: number) {
   return { host: paths.runDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', max };
 }
 
-/**
- * PGlite extensions loaded when their package is installed: `vector` (pgvector 0.8, for the
- * knowledge plugin's dense indexes). Loading only makes `create extension vector` possible; nothing
- * is created until a plugin asks.
- */
-async function installedExtensions(): Promise<Extensions> {
-  try {
-    return { vector: (await import('@electric-sql/pglite-pgvector')).vector };
-  } catch {
-    return {};
-  }
+/** Settings of the embedded database; see docs/storage.md. */
+export interface EmbeddedOptions {
+  /** PGlite extensions to load (e.g. pgvector), each a module export; `create extension` still needed. */
+  extensions?: PgliteExtensionSpec[];
+  /** A connection holding the session silently this long loses its transaction and its connection. */
+  idleInTransactionTimeoutMs?: number;
 }
 
-async function openOwned(paths: EmbeddedPaths, poolSize: number): Promise<Storage> {
-  let db: PGlite | undefined;
-  let server: PGLiteSocketServer | undefined;
+/** The config's default too (server/config/schema.ts). */
+export const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000;
+
+/**
+ * The worker runs as JavaScript when this module does (a build). From TypeScript sources it needs
+ * tsx, whose hooks (`register()` or `--import tsx`) do not reach a worker's entry module on Node
+ * 20, so the worker starts with a one-line bootstrap that loads the entry through `tsImport`.
+ */
+function workerEntry(): { entry: string | URL; eval: boolean } {
+  if (!import.meta.url.endsWith('.ts')) return { entry: new URL('./pglite-worker.js', import.meta.url), eval: false };
+  const source = JSON.stringify(new URL('./pglite-worker.ts', import.meta.url).href);
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  return { entry: `import(${tsx}).then((tsx) => tsx.tsImport(${source}, ${JSON.stringify(import.meta.url)}))`, eval: true };
+}
+
+/**
+ * The extensions loaded when no list is configured: every known one whose package is installed
+ * (`vector` for the knowledge plugin's dense indexes). Loading only makes `create extension`
+ * possible; nothing is created until a plugin asks.
+ */
+function installedExtensions(): PgliteExtensionSpec[] {
+  const known: PgliteExtensionSpec[] = [{ name: 'vector', module: '@electric-sql/pglite-pgvector' }];
+  return known.filter((spec) => {
+    try {
+      import.meta.resolve(spec.module);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Starts PGlite in its own thread, serving `paths.socketPath`; resolves once it answers. */
+async function startWorker(paths: EmbeddedPaths, options: EmbeddedOptions): Promise<Worker> {
+  const entry = workerEntry();
+  const data: PgliteWorkerData = {
+    dataDir: paths.dataDir,
+    socketPath: paths.socketPath,
+    idleInTransactionTimeoutMs: options.idleInTransactionTimeoutMs ?? DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    extensions: options.extensions ?? installedExtensions(),
+  };
+  // stdout: true keeps anything the thread prints off this process's stdout (the stdio transport).
+  const worker = new Worker(entry.entry, { workerData: data, eval: entry.eval, stdout: true });
+  worker.stdout.pipe(process.stderr);
+  const reply = await new Promise<PgliteWorkerReply>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the PGlite thread exited (${code}) before it was ready`)));
+  });
+  if (reply.type !== 'ready') {
+    await worker.terminate();
+    throw new Error(reply.type === 'failed' ? reply.message : 'the PGlite thread did not start');
+  }
+  worker.removeAllListeners();
+  // A crash after start surfaces as failing queries (the socket is gone); keep it from killing the process.
+  worker.on('error', () => {});
+  return worker;
+}
+
+async function stopWorker(worker: Worker): Promise<void> {
+  const closed = new Promise<void>((resolve) => {
+    worker.on('message', (message: PgliteWorkerReply) => {
+      if (message.type === 'closed') resolve();
+    });
+    worker.once('exit', () => resolve());
+  });
+  worker.postMessage({ type: 'close' });
+  const timer = setTimeout(() => void worker.terminate(), 10_000);
+  await closed;
+  clearTimeout(timer);
+  await worker.terminate();
+}
+
+async function openOwned(paths: EmbeddedPaths, poolSize: number, options: EmbeddedOptions): Promise<Storage> {
+  let worker: Worker;
   try {
     rmSync(paths.socketPath, { force: true });
-    db = await PGlite.create(paths.dataDir, { extensions: await installedExtensions() });
-    server = new PGLiteSocketServer({ db, path: paths.socketPath, maxConnections: 128 });
-    // Handlers pick the queue up when they attach, so replacing it before start() covers them all.
-    (server as unknown as { queryQueue: SessionQueue }).queryQueue = new SessionQueue(db);
-    await server.start();
+    worker = await startWorker(paths, options);
   } catch (error) {
-    await server?.stop().catch(() => {});
-    await db?.close().catch(() => {});
     rmSync(paths.lockPath, { force: true });
     throw new AnvilError(ErrorCodes.STORAGE_UNAVAILABLE, `Cannot open embedded PGlite in ${paths.dataDir}: ${errorMessage(error)}`, { cause: error });
   }
-  const ownedDb = db;
-  const ownedServer = server;
   return new PgStorage({
     kind: 'pglite',
     connection: socketConnection(paths, poolSize),
     onClose: async () => {
-      await ownedServer.stop().catch(() => {});
-      await ownedDb.close().catch(() => {});
+      await stopWorker(worker).catch(() => {});
       rmSync(paths.socketPath, { force: true });
       rmSync(paths.lockPath, { force: true });
     },
@@ -131,14 +152,16 @@ async function openOwned(paths: EmbeddedPaths, poolSize: number): Promise<Storag
 
 /**
  * Opens the embedded database in `home`. PGlite is single-process, so one process owns it and
- * serves it on a unix socket; any other Anvil process on the same home (a CLI command while the
- * server runs) connects through that socket instead of opening the files.
+ * serves it on a unix socket from a worker thread (SQL never runs on the owner's event loop); any
+ * other Anvil process on the same home (a CLI command while the server runs) connects through
+ * that socket instead of opening the files.
  */
 export async function openEmbeddedStorage(options: {
   home: string;
   role: EmbeddedRole;
   poolSize?: number;
   waitMs?: number;
+  embedded?: EmbeddedOptions;
 }): Promise<Storage> {
   const paths = embeddedPaths(options.home);
   const poolSize = options.poolSize ?? 8;
@@ -153,9 +176,9 @@ export async function openEmbeddedStorage(options: {
   let unreadableSince: number | undefined;
 
   for (;;) {
-    if (tryLock(paths.lockPath, options.role)) return openOwned(paths, poolSize);
+    if (tryLock(paths.lockPath, options.role)) return openOwned(paths, poolSize, options.embedded ?? {});
     const owner = readOwner(paths.lockPath);
-    if (owner && isAlive(owner.pid)) {
+    if (owner && ownerAlive(owner)) {
       unreadableSince = undefined;
       if (owner.role === 'server' && options.role === 'server') {
         throw new AnvilError(
@@ -168,7 +191,7 @@ export async function openEmbeddedStorage(options: {
         return new PgStorage({ kind: 'pglite', connection: socketConnection(paths, Math.min(poolSize, 4)) });
       }
     } else if (owner) {
-      // The owner died without cleaning up: take the home over.
+      // The owner died without cleaning up (its pid may live on in another process): take the home over.
       rmSync(paths.lockPath, { force: true });
       continue;
     } else {

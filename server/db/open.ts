@@ -9,5 +9,5 @@ export async function openStorage(config: AnvilConfig, role: EmbeddedRole): Prom
     await storage.ping();
     return storage;
   }
-  return openEmbeddedStorage({ home: config.home, role });
+  return openEmbeddedStorage({ home: config.home, role, embedded: config.embedded });
 }

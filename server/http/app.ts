@@ -1,6 +1,7 @@
 import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { anonymousPrincipal } from '../auth/principal.ts';
+import { OPERATOR_SCOPES } from '../auth/scopes.ts';
 import { AnvilError, ErrorCodes, isAnvilError } from '../errors.ts';
 import { errorResponse } from './routes.ts';
 import type { Catalog } from '../mcp/catalog.ts';
@@ -53,7 +54,7 @@ export function createHttpApp(runtime: Runtime, catalog: () => Catalog): HttpApp
     const result = await readiness(runtime);
     return c.json(result, result.status === 'ready' ? 200 : 503);
   });
-  app.get('/metrics', bearerAuth({ keys, anonymous, requiredScopes: ['metrics:read'] }), async (c) => {
+  app.get('/metrics', bearerAuth({ keys, anonymous, requiredScopes: [OPERATOR_SCOPES.observe] }), async (c) => {
     c.header('content-type', metrics.contentType);
     return c.body(await metrics.render());
   });

@@ -14,5 +14,5 @@ export async function openQueueBackend(config: AnvilConfig, storage: Storage): P
     }
     return openRedisQueue(config.redisUrl, { prefix: config.queuePrefix });
   }
-  return openPostgresQueue(storage.connection, { prefix: config.queuePrefix });
+  return openPostgresQueue(storage.connection, { prefix: config.queuePrefix, relayNotifications: storage.kind === 'pglite' });
 }

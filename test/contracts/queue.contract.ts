@@ -120,6 +120,38 @@ export function queueContract(factory: QueueFactory): void {
       assert.deepEqual(Object.fromEntries(calls), { 'no-retry': 1, 'always-fails': 2, 'fails-once': 2 });
     });
 
+    it('a new job and a retry are picked up at once, not after the idle worker\'s drainDelay', async () => {
+      // drainDelay is how long an idle worker blocks waiting for work. A job added, or a retry whose
+      // 300 ms backoff passes, while the worker is blocked must wake it (embedded PGlite: notifications
+      // are relayed between its connections, server/queue/postgres.ts).
+      const name = queueName('backoff');
+      const queue = fx().value.openQueue<{ n: number }>(name);
+      const started: number[] = [];
+      let failedAt = 0;
+      fx().value.openWorker<{ n: number }>(
+        name,
+        async () => {
+          started.push(Date.now());
+          if (started.length > 1) return 'ok';
+          // Fails only once the worker's loop is blocked again, waiting for more work (concurrency 2).
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+          failedAt = Date.now();
+          throw new Error('first attempt fails');
+        },
+        { concurrency: 2, drainDelay: 10 },
+      );
+      // Let the worker go idle (blocked) before anything arrives, as a long-running worker is.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const addedAt = Date.now();
+      await queue.add('retried', { n: 1 }, { attempts: 2, backoff: { type: 'fixed', delay: 300 } });
+      await waitFor('the retry', async () => started.length === 2, 30_000);
+      const pickup = (started[0] ?? 0) - addedAt;
+      const retry = (started[1] ?? 0) - failedAt;
+      assert.ok(pickup < 5_000, `the job started ${pickup} ms after it was added: the worker slept out its 10 s drainDelay`);
+      assert.ok(retry >= 250, `the retry came ${retry} ms after the failure, before its 300 ms backoff`);
+      assert.ok(retry < 5_000, `the retry came ${retry} ms after the failure: it waited out the 10 s drainDelay, not its 300 ms backoff`);
+    });
+
     it('two workers on one queue never process the same job twice', async () => {
       const name = queueName('competing');
       const queue = fx().value.openQueue<{ i: number }>(name);

@@ -226,7 +226,7 @@ describe('anvil serve --http with API keys', () => {
     });
   }
 
-  it('/healthz, /readyz and /metrics (metrics:read)', async () => {
+  it('/healthz, /readyz and /metrics (the operator scope cluster:observe, never a project\'s *)', async () => {
     const health = await fetch(new URL('/healthz', server.baseUrl));
     assert.equal(health.status, 200);
     assert.deepEqual(await health.json(), { status: 'ok' });
@@ -241,12 +241,16 @@ describe('anvil serve --http with API keys', () => {
     assert.equal(anonymous.status, 401);
     await anonymous.body?.cancel();
 
-    const withoutScope = await fetch(new URL('/metrics', server.baseUrl), { headers: { authorization: `Bearer ${a1.key}` } });
-    assert.equal(withoutScope.status, 403);
-    assert.match(withoutScope.headers.get('www-authenticate') ?? '', /error="insufficient_scope".*scope="metrics:read"/);
-    await withoutScope.body?.cancel();
+    // Tool calls of every project are a cluster-wide read: a project's * key (b1) is refused too.
+    for (const key of [a1, b1]) {
+      const withoutScope = await fetch(new URL('/metrics', server.baseUrl), { headers: { authorization: `Bearer ${key.key}` } });
+      assert.equal(withoutScope.status, 403);
+      assert.match(withoutScope.headers.get('www-authenticate') ?? '', /error="insufficient_scope".*scope="cluster:observe"/);
+      await withoutScope.body?.cancel();
+    }
 
-    const metrics = await fetch(new URL('/metrics', server.baseUrl), { headers: { authorization: `Bearer ${b1.key}` } });
+    const operator = await server.createKey('beta', 'cluster:observe', 'observer');
+    const metrics = await fetch(new URL('/metrics', server.baseUrl), { headers: { authorization: `Bearer ${operator.key}` } });
     assert.equal(metrics.status, 200);
     assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain/);
     const text = await metrics.text();

@@ -61,7 +61,8 @@ describe('a cluster: anvil serve + two anvil workers on simulated GPUs', { skip 
       ANVIL_JOBS_RETRY_BACKOFF_MS: '100',
     };
     server = await startAnvil({ freshHome: true, env });
-    caller = await server.createKey('default', '*');
+    // The operator's view of the cluster (every worker with its telemetry) needs cluster:observe.
+    caller = await server.createKey('default', '*,cluster:observe');
     workerKey = await server.createKey('default', 'workers:join', 'workers');
     const workerEnv = { REDIS_URL: env.REDIS_URL, ANVIL_QUEUE_PREFIX: env.ANVIL_QUEUE_PREFIX };
     const [a100, t4] = await Promise.all([

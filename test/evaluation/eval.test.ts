@@ -45,6 +45,7 @@ interface Summary {
   ece: number | null;
   unseenLabels: Array<{ label: string; count: number }>;
   unseenLabelCount: number;
+  operatingPoint: { threshold: number; inScopeAccuracy: number | null; noAbstainAccuracy: number | null; curve: Array<{ threshold: number; inScopeAccuracy: number | null }> } | null;
 }
 
 interface EvaluationView {
@@ -165,6 +166,13 @@ describe('evaluation plugin', { skip: missing ?? false }, () => {
     for (const value of [candidate.accuracy, candidate.macroF1, candidate.microF1]) assert.ok(value >= 0 && value <= 1, String(value));
     assert.ok(candidate.logLoss !== null && candidate.logLoss > 0);
     assert.deepEqual(candidate.unseenLabels, []);
+    // The operating point's cost: accuracy at the threshold against never abstaining, and the curve.
+    const operating = candidate.operatingPoint;
+    assert.ok(operating && operating.noAbstainAccuracy !== null && operating.inScopeAccuracy !== null, JSON.stringify(operating));
+    assert.ok(operating.inScopeAccuracy <= operating.noAbstainAccuracy);
+    assert.ok(operating.curve.length >= 2 && operating.curve.length <= 21);
+    assert.equal(operating.curve[0]?.threshold, 0);
+    assert.equal(operating.curve[0]?.inScopeAccuracy, operating.noAbstainAccuracy, 'no OOS class trained: t = 0 is the model without abstaining');
     assert.deepEqual(result.evaluation, { id: submitted.jobId, reportUri: submitted.reportUri });
     assert.ok(JSON.stringify(job.result).length < 64 * 1024);
 
@@ -183,6 +191,7 @@ describe('evaluation plugin', { skip: missing ?? false }, () => {
     assert.match(markdown, /^# Evaluation: intent v\d+/);
     assert.match(markdown, /\| Accuracy \| /);
     assert.match(markdown, /## Per class/);
+    assert.match(markdown, /## Operating point/);
     assert.ok(stored.detailUri);
     const detail = JSON.parse(((await host.client.readResource({ uri: stored.detailUri })).contents[0] as { text: string }).text) as {
       evaluations: { candidate: { perClass: Array<{ label: string; support: number }> } };

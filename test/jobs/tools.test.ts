@@ -123,33 +123,34 @@ test('jobs_cancel cancels a queued job at once; a second cancel is a CONFLICT', 
   assert.match(String(explained.structured?.summary), /was cancelled/);
 });
 
-test('jobs_quota reads defaults, sets with jobs:admin, and refuses set without it', async () => {
-  const client = await host.connect({ project: 'quota', scopes: ['jobs:admin'] });
+test('jobs_quota reads defaults, sets with the operator scope, and refuses set without it', async () => {
+  const client = await host.connect({ project: 'quota', scopes: ['jobs:admin', 'cluster:operate'] });
   const call = async (args: Record<string, unknown>) => flatten(await client.callTool({ name: 'jobs_quota', arguments: args }));
   const initial = await call({});
   assert.equal(initial.isError, false, initial.text);
-  assert.deepEqual(initial.structured?.quota, { maxConcurrentJobs: null, maxGpus: null, source: 'default' });
+  assert.deepEqual(initial.structured?.quota, { maxConcurrentJobs: null, maxGpus: null, maxPriority: 100, priorityClass: null, source: 'default' });
   assert.deepEqual(initial.structured?.usage, { jobs: 0, gpus: 0 });
 
   const set = await call({ set: { maxConcurrentJobs: 1, maxGpus: 0 } });
   assert.equal(set.isError, false, set.text);
-  assert.deepEqual(set.structured?.quota, { maxConcurrentJobs: 1, maxGpus: 0, source: 'project' });
+  assert.deepEqual(set.structured?.quota, { maxConcurrentJobs: 1, maxGpus: 0, maxPriority: 100, priorityClass: null, source: 'project' });
   assert.equal(set.structured?.updated, true);
 
   const reader = await host.connect({ project: 'quota', scopes: ['jobs:write'] });
   const refused = flatten(await reader.callTool({ name: 'jobs_quota', arguments: { set: { maxConcurrentJobs: 5, maxGpus: null } } }));
   assert.equal(refused.isError, true);
-  assert.match(refused.text, /^ANVIL_E_FORBIDDEN.*jobs:admin/);
+  assert.match(refused.text, /^ANVIL_E_FORBIDDEN.*cluster:operate/);
   const read = flatten(await reader.callTool({ name: 'jobs_quota', arguments: {} }));
   assert.equal((read.structured?.quota as { maxConcurrentJobs: number }).maxConcurrentJobs, 1, 'the refused set changed nothing');
 
-  // A project field is not accepted: a caller only ever sees its own project.
-  const foreign = await call({ project: 'default' });
+  // Another project's settings are the operator's to read: a project key only ever sees its own.
+  const foreign = flatten(await reader.callTool({ name: 'jobs_quota', arguments: { project: 'default' } }));
   assert.equal(foreign.isError, true);
+  assert.match(foreign.text, /^ANVIL_E_FORBIDDEN.*cluster:observe/);
 });
 
 test('jobs_explain: a quota-held job and a job with no worker that could serve it', async () => {
-  const client = await host.connect({ project: 'explain', scopes: ['jobs:admin'] });
+  const client = await host.connect({ project: 'explain', scopes: ['jobs:admin', 'cluster:operate'] });
   const call = async (name: string, args: Record<string, unknown>) => flatten(await client.callTool({ name, arguments: args }));
   await call('jobs_quota', { set: { maxConcurrentJobs: 1, maxGpus: null } });
   const first = String((await call('jobs_submit', { recipe: 'diagnostics.counter', params: { steps: 1, stepMs: 10 } })).structured?.id);

@@ -33,12 +33,14 @@ export type EnvPatch = Record<string, string | undefined>;
  */
 const isolatedPrefixes = ['ANVIL_'];
 const isolatedNames = new Set(['DATABASE_URL', 'REDIS_URL', 'QDRANT_URL']);
+/** Kept: how the test runner runs Anvil (from the sources, never a build that may predate them). */
+const keptNames = new Set(['ANVIL_FROM_SOURCE']);
 
 /** The environment a spawned `anvil` gets: this process's, minus Anvil settings, plus `patch`. */
 export function childEnv(patch: EnvPatch = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (value === undefined || isolatedNames.has(name) || isolatedPrefixes.some((prefix) => name.startsWith(prefix))) continue;
+    if (value === undefined || isolatedNames.has(name) || (isolatedPrefixes.some((prefix) => name.startsWith(prefix)) && !keptNames.has(name))) continue;
     env[name] = value;
   }
   for (const [name, value] of Object.entries(patch)) {

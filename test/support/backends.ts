@@ -248,7 +248,8 @@ export const pgliteQueue: QueueFactory = {
     const storage = await openEmbeddedStorage({ home, role: 'server' });
     const prefix = uniquePrefix();
     try {
-      const backend = await openPostgresQueue(storage.connection, { prefix });
+      // As the server opens it on embedded storage (server/queue/open.ts).
+      const backend = await openPostgresQueue(storage.connection, { prefix, relayNotifications: true });
       return {
         kind: 'bullmq-postgres',
         prefix,

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { averagePrecision, chooseThreshold } from '../../gpu-workers/recipes/ml/metrics.ts';
+import { averagePrecision } from '../../gpu-workers/recipes/ml/metrics.ts';
 import { CsrBuilder } from '../../gpu-workers/recipes/ml/matrix.ts';
 import { Network } from '../../gpu-workers/recipes/ml/network.ts';
 import { Prng } from '../../gpu-workers/recipes/ml/prng.ts';
@@ -31,17 +31,6 @@ describe('ml pieces', () => {
     assert.equal(train.length + validation.length, labels.length);
     assert.ok(train.some((i) => labels[i] === 2));
     assert.deepEqual(Array.from(classWeights([0, 0, 0, 1], 2, 'balanced')), [Math.fround(4 / 6), 2]);
-  });
-
-  it('the threshold hits the false-abstain target without OOS rows, and catches OOS rows when there are some', () => {
-    const probabilities = Float32Array.from([0.9, 0.1, 0.6, 0.4, 0.55, 0.45, 0.2, 0.8]);
-    const none = chooseThreshold(probabilities, Int32Array.from([0, 0, 0, 1]), 2, -1, 0);
-    assert.equal(none.method, 'false-abstain-target');
-    assert.equal(none.falseAbstainRate, 0);
-    const oos = chooseThreshold(probabilities, Int32Array.from([0, 0, -1, 1]), 2, -1, 0);
-    assert.equal(oos.method, 'oos');
-    assert.equal(oos.oosRecall, 1);
-    assert.equal(oos.inScopeAccuracy, 1);
   });
 
   it('char_wb n-grams follow scikit-learn (padded words, short words give one n-gram)', () => {

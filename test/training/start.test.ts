@@ -13,6 +13,8 @@ import { createTestHost, type CallOutcome, type TestHost } from 'anvil/testing';
 import { TextClassifier } from '../../gpu-workers/recipes/text-classifier/predict.ts';
 import { anvilVersion } from '../../server/version.ts';
 import { jobsPlugin } from '../../tools/jobs/index.ts';
+import { trainingPlugin } from '../../tools/training/index.ts';
+import { DATASET_INPUT, datasetParams } from '../../tools/training/plan.ts';
 import { banking77Missing, loadBanking77 } from './banking77.ts';
 
 const missing = banking77Missing();
@@ -136,7 +138,14 @@ describe('training_start', () => {
     assert.deepEqual(model.signature.labels, categories);
     assert.deepEqual(model.signature.inputs.map((field) => [field.name, field.type]), [['text', 'string']]);
     assert.equal(model.signature.outputs[0]?.name, 'probabilities');
+    const onnx = (model.signature as Record<string, unknown>).onnx as { inputForm: string; inputs: Array<{ name: string; type: string }>; vocabularySize: number };
+    assert.equal(onnx.inputForm, 'embedding-bag', 'text models take ids + weights');
+    assert.deepEqual(onnx.inputs.map((field) => [field.name, field.type]), [['ids', 'int64'], ['weights', 'float32']]);
+    assert.equal(onnx.vocabularySize, job.result?.featureCount);
     if (model.signature.threshold !== undefined) assert.equal(model.signature.threshold, job.result?.threshold);
+    const operating = (model.signature as Record<string, unknown>).operatingPoint as { method: string; objective: { kind: string } };
+    assert.equal(operating.method, 'simulated-oos', 'the dataset has no out-of-scope rows: they are simulated');
+    if (model.signature.threshold !== undefined) assert.match(model.card, /Operating point: the threshold was chosen on validation data with out-of-scope queries simulated by holding out 1 training intents for the highest in-scope accuracy with out-of-scope recall ≥ 0\.6/);
     assert.deepEqual(model.lineage.dataset, { name: 'banking77-mini', version: 1, sha256: imported.sha256 });
     assert.equal(model.lineage.jobId, started.jobId);
     assert.equal(model.lineage.codeVersion, anvilVersion);
@@ -204,6 +213,49 @@ describe('training_start', () => {
     assert.equal(model.lineage.jobId, started.jobId);
   });
 
+  test('the run is recorded before the job: a crash between the submit and its answer still registers the model', async () => {
+    const rows = ['amount,hour,label'];
+    for (let i = 0; i < 120; i++) rows.push(`${i % 4 === 0 ? 600 + i : 20 + (i % 50)},${(i * 5) % 24},${i % 4 === 0 ? 'fraud' : 'ok'}`);
+    const file = path.join(host.home, 'crash.csv');
+    writeFileSync(file, `${rows.join('\n')}\n`);
+    const imported = ok<{ name: string; version: number; sha256: string }>(await host.call('datasets_import', { name: 'crash', path: file, split: { validation: 0.2, test: 0.2, seed: 5 } }));
+    const training = host.server.plugins.exportsOf(trainingPlugin)?.training();
+    assert.ok(training);
+    const dataset = await training.datasets.resolve('default', 'crash');
+    // What training_start leaves when the process dies right after the job was submitted: the run
+    // reserved under the key, the job submitted with that key, and the run never told the job id.
+    const key = 'crash-1';
+    const reserved = await training.runs.reserve({
+      key,
+      project: 'default',
+      model: 'crash-model',
+      dataset: { id: dataset.id, name: dataset.name, version: dataset.version, sha256: dataset.sha256 },
+      recipe: 'tabular-classifier',
+      params: { epochs: 10, checkpointEvery: 0 },
+      createdBy: 'local:test',
+    });
+    assert.equal(reserved.created, true);
+    const { job } = await training.jobs.submit('default', {
+      recipe: 'tabular-classifier',
+      params: { epochs: 10, checkpointEvery: 0, dataset: datasetParams(dataset, 'tabular-classifier') },
+      inputs: [{ name: DATASET_INPUT, sha256: imported.sha256 }],
+      idempotencyKey: key,
+    });
+    assert.equal((await training.runs.get(job.id)), undefined, 'the run does not name the job yet');
+
+    const done = await waitFinished(host, job.id);
+    assert.equal(done.state, 'succeeded', JSON.stringify(done.error));
+    assert.deepEqual(done.result?.model, { name: 'crash-model', version: 1 }, 'the hook found the run by the key and registered the model');
+    assert.equal((await training.runs.get(job.id))?.key, key);
+    const model = ok<ModelView>(await host.call('models_get', { name: 'crash-model' }));
+    assert.equal(model.lineage.jobId, job.id);
+
+    // training_start retried with the same key (the caller never got its answer): the same job, no second model.
+    const retried = ok<StartResult>(await host.call('training_start', { dataset: 'crash', model: 'crash-model', recipe: 'tabular-classifier', params: { epochs: 10, checkpointEvery: 0 }, idempotencyKey: key }));
+    assert.equal(retried.jobId, job.id);
+    assert.equal(retried.created, false);
+  });
+
   test('errors name what is wrong and start nothing', async () => {
     const unknown = await host.call('training_start', { dataset: 'no-such-dataset' });
     assert.equal(unknown.isError, true);
@@ -231,5 +283,7 @@ describe('training_start', () => {
     assert.match(unknownVersion.text, /^ANVIL_E_NOT_FOUND: Dataset "tiny" has no version 9/);
 
     assert.equal(ok<{ jobs: unknown[] }>(await host.call('jobs_list', {})).jobs.length, before, 'no job was submitted');
+    const { rows } = await host.server.runtime.services.storage.query(`select run_key from plugin_training.training_runs where job_id is null`);
+    assert.deepEqual(rows, [], 'a refused start leaves no reserved run behind');
   });
 });

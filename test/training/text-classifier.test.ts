@@ -10,6 +10,7 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import type { ArtifactEvent, CheckpointEvent, RecipeEvent } from '../../gpu-workers/protocol.ts';
+import { bagFeeds, toEmbeddingBag } from '../../gpu-workers/recipes/text-classifier/bag.ts';
 import { Featurizer } from '../../gpu-workers/recipes/text-classifier/featurizer.ts';
 import { TextClassifier } from '../../gpu-workers/recipes/text-classifier/predict.ts';
 import { textClassifierParams, textClassifierRecipe } from '../../gpu-workers/recipes/text-classifier/recipe.ts';
@@ -116,7 +117,10 @@ describe('text-classifier', () => {
       }
       assert.equal(found.get('model')?.mediaType, 'application/onnx');
       const featurizer = JSON.parse(readFileSync(found.get('featurizer')?.path as string, 'utf8')) as Record<string, unknown>;
-      assert.equal(featurizer.thresholdMethod, 'oos', 'validation has oos rows, so the threshold is calibrated on them');
+      assert.equal(featurizer.thresholdMethod, 'oos', 'validation has oos rows, so the threshold is chosen on them');
+      const point = result.operatingPoint as { objective: { kind: string }; oosRecall: number; noAbstainAccuracy: number };
+      assert.equal(point.objective.kind, 'oos-recall-target');
+      assert.ok(point.oosRecall >= 0.6 && point.noAbstainAccuracy > 0.7, JSON.stringify(point));
       assert.equal(featurizer.threshold, result.threshold);
     });
 
@@ -124,9 +128,10 @@ describe('text-classifier', () => {
       const found = artifacts(events);
       const spec = JSON.parse(readFileSync(found.get('featurizer')?.path as string, 'utf8')) as unknown;
       const predictions = JSON.parse(readFileSync(found.get('predictions')?.path as string, 'utf8')) as { probabilities: number[][] };
-      const features = Featurizer.fromSpec(spec).transform(data.testTexts);
+      assert.equal((spec as { model: { input: string } }).model.input, 'embedding-bag');
       const session = await ort.InferenceSession.create(found.get('model')?.path as string);
-      const output = await session.run({ features: new ort.Tensor('float32', features.data, [features.rows, features.cols]) });
+      assert.deepEqual(session.inputNames, ['ids', 'weights']);
+      const output = await session.run(bagFeeds(toEmbeddingBag(Featurizer.fromSpec(spec).transformSparse(data.testTexts))));
       const onnx = output.probabilities?.data as Float32Array;
       assert.equal(predictions.probabilities.length, data.testTexts.length);
       let worst = 0;
@@ -141,6 +146,26 @@ describe('text-classifier', () => {
       const probabilities = await classifier.probabilities(data.testTexts.slice(0, 3));
       assert.ok(Math.abs((probabilities[0] as number) - (onnx[0] as number)) <= 1e-6);
       await classifier.release();
+    });
+
+    it('without out-of-scope rows in validation, simulates them by holding out intents and states the objective', async () => {
+      const simDir = workDir();
+      const rec = recorder();
+      // 'oos' is an ordinary class when the OOS label is something else: validation has no OOS rows.
+      const simulated = succeeded(await runRecipe(options(simDir, { ...smallParams(data.file), oosLabel: 'not-a-label', epochs: 4, checkpointEvery: 0 }, rec.onEvent)));
+      const point = simulated.operatingPoint as { method: string; objective: { kind: string; oosRecallTarget: number }; targetMet: boolean; oosRecall: number; simulated: { heldOut: string[]; seed: number } };
+      assert.equal(point.method, 'simulated-oos');
+      assert.deepEqual(point.objective, { kind: 'oos-recall-target', oosRecallTarget: 0.6 });
+      assert.equal(point.simulated.heldOut.length, 3, '25% of 11 intents');
+      assert.equal(point.simulated.seed, 7);
+      assert.equal(point.targetMet, true);
+      assert.ok(point.oosRecall >= 0.6);
+      assert.ok((simulated.threshold as number) > 0);
+      const found = artifacts(rec.events);
+      const featurizer = JSON.parse(readFileSync(found.get('featurizer')?.path as string, 'utf8')) as { thresholdMethod: string; threshold: number };
+      assert.deepEqual([featurizer.thresholdMethod, featurizer.threshold], ['simulated-oos', simulated.threshold]);
+      const metrics = JSON.parse(readFileSync(found.get('metrics')?.path as string, 'utf8')) as { threshold: { curve: Array<{ threshold: number; oosRecall: number }> } };
+      assert.ok(metrics.threshold.curve.length > 10 && metrics.threshold.curve.some((p) => p.threshold === simulated.threshold || p.oosRecall >= 0.6));
     });
 
     it('stopped by SIGTERM and resumed, ends with the same model as the uninterrupted run', async () => {

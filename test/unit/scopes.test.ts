@@ -15,7 +15,23 @@ describe('scopes', () => {
     assert.equal(hasScope(['workers:join'], 'workers:join'), true);
     assert.equal(hasScope(['workers:admin'], 'workers:join'), true);
     assert.equal(hasScope(['workers:join'], 'workers:read'), false);
+    // deployments:predict is an action scope an application key gets alone; `*` covers it.
+    assert.equal(hasScope(['*'], 'deployments:predict'), true);
+    assert.equal(hasScope(['deployments:admin'], 'deployments:predict'), true);
+    assert.equal(hasScope(['deployments:predict'], 'deployments:predict'), true);
+    assert.equal(hasScope(['deployments:predict'], 'deployments:read'), false);
+    assert.equal(hasScope(['deployments:write'], 'deployments:predict'), false);
+    assert.deepEqual(parseScopes('deployments:predict'), ['deployments:predict']);
     assert.deepEqual(parseScopes('workers:join,jobs:read'), ['workers:join', 'jobs:read']);
+    // So are the operator's settings and cluster-wide reads; operate includes observe.
+    for (const scope of ['cluster:operate', 'cluster:observe']) {
+      assert.equal(hasScope(['*'], scope), false, scope);
+      assert.equal(hasScope(['*', 'jobs:admin', 'workers:admin', 'metrics:read'], scope), false, scope);
+      assert.equal(hasScope(['cluster:admin'], scope), true, scope);
+    }
+    assert.equal(hasScope(['cluster:operate'], 'cluster:observe'), true);
+    assert.equal(hasScope(['cluster:observe'], 'cluster:operate'), false);
+    assert.deepEqual(parseScopes('cluster:operate,cluster:observe'), ['cluster:operate', 'cluster:observe']);
     assert.deepEqual(missingScopes(['anvil:read'], ['anvil:read', 'metrics:read']), ['metrics:read']);
   });
 

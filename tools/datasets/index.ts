@@ -57,6 +57,8 @@ export const datasetsPlugin = definePlugin({
       const store = new DatasetStore(ctx.sql);
       const service = new DatasetService({ store, blobs: () => jobs.jobs().blobs, roots, cwd: process.cwd(), log: ctx.log });
       runtime = { store, service, roots };
+      // Dataset files are blobs of the jobs plugin: its garbage collector must keep the ones a version points at.
+      jobs.jobs().blobs.addReferences('datasets', (sha256s) => store.referencedOf(sha256s));
       ctx.log.debug({ roots }, 'datasets ready');
     });
     return { datasets: ready };

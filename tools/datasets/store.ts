@@ -27,6 +27,7 @@ const SQL = {
   versionInsert: sql('version-insert'),
   list: sql('datasets-list'),
   shaReferenced: sql('sha-referenced'),
+  shasReferenced: sql('shas-referenced'),
   lineageInsert: sql('lineage-insert'),
   lineageList: sql('lineage-list'),
 } as const;
@@ -346,6 +347,11 @@ export class DatasetStore {
   async referenced(sha256: string): Promise<boolean> {
     const row = (await this.sql.query<{ referenced: boolean }>(SQL.shaReferenced, [sha256])).rows[0];
     return row?.referenced === true;
+  }
+
+  /** Of `sha256s`, the blobs some dataset version points at (for the blob garbage collector). */
+  async referencedOf(sha256s: readonly string[]): Promise<string[]> {
+    return (await this.sql.query<{ sha256: string }>(SQL.shasReferenced, [[...sha256s]])).rows.map((row) => row.sha256);
   }
 
   /** Records that a job and/or a model trained on or was evaluated with a dataset version (idempotent). */

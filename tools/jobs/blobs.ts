@@ -17,7 +17,24 @@ import { loadSql } from '../../server/db/sql.ts';
 const SQL = {
   insert: loadSql(import.meta.url, './sql/blob-insert.sql'),
   get: loadSql(import.meta.url, './sql/blob-get.sql'),
+  touch: loadSql(import.meta.url, './sql/blob-touch.sql'),
+  lock: loadSql(import.meta.url, './sql/blob-lock.sql'),
+  candidates: loadSql(import.meta.url, './sql/blob-gc-candidates.sql'),
+  collect: loadSql(import.meta.url, './sql/blob-gc-delete.sql'),
 };
+
+/**
+ * Where else blobs are referenced (another plugin's records, e.g. dataset versions): given
+ * candidate digests, the ones it still references. The collector keeps those.
+ */
+export type BlobReferences = (sha256s: readonly string[]) => Promise<Iterable<string>>;
+
+export interface CollectResult {
+  /** Digests whose rows and files were removed. */
+  removed: string[];
+  /** Candidates kept because a reference source (or a store meanwhile) still needs them. */
+  kept: number;
+}
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -35,6 +52,8 @@ export function checkSha256(value: string, what = 'sha256'): string {
 }
 
 export class BlobStore {
+  private readonly referenceSources = new Map<string, BlobReferences>();
+
   constructor(
     private readonly sql: PluginSql,
     readonly root: string,
@@ -46,12 +65,69 @@ export class BlobStore {
     return path.join(this.root, 'sha256', sha256.slice(0, 2), sha256);
   }
 
-  /** Stores `body` if it hashes to `expectedSha256`; a blob already stored is kept as is. */
+  /**
+   * Stores `body` if it hashes to `expectedSha256`; a blob already stored is kept as is (and
+   * touched). The file goes into place and its row is written under the blob's lock, so a garbage
+   * collection of the same digest can never remove a file just stored again.
+   */
   async put(expectedSha256: string, body: Readable | ReadableStream<Uint8Array>): Promise<StoredBlob> {
     const expected = checkSha256(expectedSha256);
-    const stored = await this.receive(expected, body, this.location(expected));
-    await this.sql.query(SQL.insert, [expected, stored.size, path.relative(this.root, stored.file)]);
-    return stored;
+    const destination = this.location(expected);
+    return this.receive(expected, body, (tmp, size) =>
+      this.sql.transaction(async (tx) => {
+        await tx.query(SQL.lock, [expected]);
+        await mkdir(path.dirname(destination), { recursive: true });
+        await rename(tmp, destination);
+        await tx.query(SQL.insert, [expected, size, path.relative(this.root, destination)]);
+        return { sha256: expected, size, file: destination };
+      }),
+    );
+  }
+
+  /**
+   * Marks a stored blob as just used (a job names it as an input): the collector keeps it for its
+   * grace period. NOT_FOUND when it is not stored (or was collected a moment ago).
+   */
+  async touch(sha256: string): Promise<void> {
+    const digest = checkSha256(sha256);
+    const touched = await this.sql.query(SQL.touch, [digest]);
+    if (touched.rowCount === 0) throw new AnvilError(ErrorCodes.NOT_FOUND, `No blob ${digest} is stored`, { details: { sha256: digest } });
+  }
+
+  /** Adds a place blobs are referenced from (another plugin's records); the collector asks it before removing any. */
+  addReferences(name: string, references: BlobReferences): () => void {
+    this.referenceSources.set(name, references);
+    return () => this.referenceSources.delete(name);
+  }
+
+  /**
+   * Removes blobs nothing references that were not stored or touched for `graceMs`: not an
+   * artifact, not a job's input, not in any reference source. Each removal re-checks under the
+   * blob's lock, deletes the row and moves the file aside in one transaction, then unlinks it.
+   */
+  async collectGarbage(graceMs: number, batch = 500): Promise<CollectResult> {
+    const candidates = (await this.sql.query<{ sha256: string }>(SQL.candidates, [graceMs, batch])).rows.map((row) => row.sha256);
+    if (candidates.length === 0) return { removed: [], kept: 0 };
+    const referenced = new Set<string>();
+    for (const source of this.referenceSources.values()) for (const sha256 of await source(candidates)) referenced.add(sha256);
+    const removed: string[] = [];
+    for (const sha256 of candidates.filter((each) => !referenced.has(each))) {
+      const trash = await this.sql.transaction(async (tx) => {
+        await tx.query(SQL.lock, [sha256]);
+        const row = (await tx.query<{ storage_path: string }>(SQL.collect, [sha256, graceMs])).rows[0];
+        if (!row) return null;
+        const file = path.join(this.root, row.storage_path);
+        const aside = path.join(this.root, 'tmp', `${sha256}.${randomUUID()}.collected`);
+        await mkdir(path.dirname(aside), { recursive: true });
+        // Moved aside inside the transaction: if the commit fails the row is back and so is the file.
+        const moved = await rename(file, aside).then(() => true, () => false);
+        return { file, aside, moved };
+      });
+      if (!trash) continue;
+      if (trash.moved) await rm(trash.aside, { force: true });
+      removed.push(sha256);
+    }
+    return { removed, kept: candidates.length - removed.length };
   }
 
   /**
@@ -60,7 +136,12 @@ export class BlobStore {
    */
   async putCheckpoint(jobId: string, expectedSha256: string, body: Readable | ReadableStream<Uint8Array>): Promise<StoredBlob> {
     const expected = checkSha256(expectedSha256);
-    return this.receive(expected, body, path.join(this.checkpointDir(jobId), expected));
+    const destination = path.join(this.checkpointDir(jobId), expected);
+    return this.receive(expected, body, async (tmp, size) => {
+      await mkdir(path.dirname(destination), { recursive: true });
+      await rename(tmp, destination);
+      return { sha256: expected, size, file: destination };
+    });
   }
 
   async getCheckpoint(jobId: string, sha256: string): Promise<StoredBlob> {
@@ -83,8 +164,8 @@ export class BlobStore {
     return path.join(this.root, 'checkpoints', jobId);
   }
 
-  /** Streams `body` to a temp file while hashing; moves it to `destination` only when it matches. */
-  private async receive(expected: string, body: Readable | ReadableStream<Uint8Array>, destination: string): Promise<StoredBlob> {
+  /** Streams `body` to a temp file while hashing; hands it to `place` (which moves it) only when it matches. */
+  private async receive(expected: string, body: Readable | ReadableStream<Uint8Array>, place: (tmp: string, size: number) => Promise<StoredBlob>): Promise<StoredBlob> {
     const tmpDir = path.join(this.root, 'tmp');
     await mkdir(tmpDir, { recursive: true });
     const tmp = path.join(tmpDir, `${randomUUID()}.part`);
@@ -111,9 +192,7 @@ export class BlobStore {
           details: { expected, actual, size },
         });
       }
-      await mkdir(path.dirname(destination), { recursive: true });
-      await rename(tmp, destination);
-      return { sha256: expected, size, file: destination };
+      return await place(tmp, size);
     } finally {
       await rm(tmp, { force: true });
     }

@@ -34,7 +34,25 @@ export const jobsConfig = z
     allowCommandRecipe: z.boolean().default(false),
     /** Where the local worker keeps job work directories; default `<home>/work`. */
     workDir: z.string().min(1).optional(),
+    /** A project's priority ceiling unless the operator sets another (`jobs_quota`, cluster:operate): higher requests are capped. */
+    maxPriority: z.number().int().min(-1_000_000).max(1_000_000).default(100),
+    /**
+     * Operator-defined priority classes by name, each with a rank (0–9). A project's job may
+     * preempt another project's job only when its project's class ranks higher; it dispatches
+     * ahead of lower ranks too. Without classes no project ever preempts another's jobs.
+     */
+    priorityClasses: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/), z.object({ rank: z.number().int().min(0).max(9) }).strict()).default({}),
+    /** The class of a project the operator assigned none (one of priorityClasses). */
+    defaultPriorityClass: z.string().min(1).optional(),
+    /** How often unreferenced blobs are garbage-collected, and how long a stored blob is kept before it may be (its references are being written). */
+    blobGcIntervalMs: z.number().int().min(1_000).max(7 * 86_400_000).default(3_600_000),
+    blobGcGraceMs: z.number().int().min(0).max(30 * 86_400_000).default(3_600_000),
   })
-  .strict();
+  .strict()
+  .superRefine((jobs, issues) => {
+    if (jobs.defaultPriorityClass !== undefined && !(jobs.defaultPriorityClass in jobs.priorityClasses)) {
+      issues.addIssue({ code: 'custom', path: ['defaultPriorityClass'], message: `names no class of jobs.priorityClasses (${Object.keys(jobs.priorityClasses).join(', ') || 'none defined'})` });
+    }
+  });
 
 export type JobsConfig = z.output<typeof jobsConfig>;

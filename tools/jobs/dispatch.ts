@@ -9,12 +9,13 @@ import type { Logger, PluginQueue, PluginSql } from 'anvil/plugin';
 import type { AnvilQueue } from '../../server/queue/backend.ts';
 import { loadSql } from '../../server/db/sql.ts';
 import type { JobResources } from './resources.ts';
-import { LIMITS } from './store.ts';
+import type { Job } from './rows.ts';
 
 const sql = (name: string) => loadSql(import.meta.url, `./sql/${name}.sql`);
 const SQL = {
   admitLock: sql('admit-lock'),
   admit: sql('admit'),
+  admitUnlimited: sql('admit-unlimited'),
   quotaGet: sql('quota-get'),
   heldProjects: sql('held-projects'),
   dispatchedStale: sql('dispatched-stale'),
@@ -29,9 +30,16 @@ export interface DispatchPayload {
   resources?: JobResources;
 }
 
+/** A project's operator settings: its quota, priority ceiling and priority class. */
 export interface Quota {
   maxConcurrentJobs: number | null;
   maxGpus: number | null;
+  /** A submission asking for a higher priority gets this one. */
+  maxPriority: number;
+  /** One of the operator's priority classes, or null when none is configured. */
+  priorityClass: string | null;
+  /** The class's rank (0 without one): it orders dispatch across projects and gates preemption. */
+  rank: number;
   /** `project` when set for the project, `default` when from the server config. */
   source: 'project' | 'default';
 }
@@ -39,18 +47,31 @@ export interface Quota {
 export interface DispatchDefaults {
   maxConcurrentJobs: number | null;
   maxGpus: number | null;
+  maxPriority: number;
+  priorityClasses: Readonly<Record<string, { rank: number }>>;
+  defaultPriorityClass?: string | undefined;
 }
 
-type Admitted = { id: string; resource_class: string; priority: number; dispatch_seq: number; resources: JobResources };
+type QuotaRow = { max_concurrent_jobs: number | null; max_gpus: number | null; max_priority: number | null; priority_class: string | null };
+
+type Admitted = { id: string; project: string; resource_class: string; priority: number; dispatch_seq: number; resources: JobResources };
 
 /** The local name of a class's queue under the jobs plugin's prefix (`jobs-<class>` in BullMQ). */
 export function queueNameFor(resourceClass: string): string {
   return resourceClass;
 }
 
-/** BullMQ runs lower numbers first (1 … 2^21); Anvil priorities are -1e6 … 1e6, higher first. */
-export function bullPriority(priority: number): number {
-  return LIMITS.priorityMax - priority + 1;
+/** Within one class rank, BullMQ orders priorities in this range (beyond it they tie). */
+const BAND = 100_000;
+const MAX_RANK = 9;
+
+/**
+ * BullMQ runs lower numbers first (1 … 2^21); Anvil priorities are higher first. Jobs of a
+ * higher-ranked priority class come before any of a lower rank, then by priority (±100,000).
+ */
+export function bullPriority(priority: number, rank = 0): number {
+  const clamped = Math.max(-BAND, Math.min(BAND, priority));
+  return (MAX_RANK - rank) * (2 * BAND + 1) + (BAND - clamped) + 1;
 }
 
 export function bullJobId(jobId: string, dispatchSeq: number): string {
@@ -88,10 +109,17 @@ export class Dispatcher {
   async quota(project: string): Promise<Quota> {
     const cached = this.quotas.get(project);
     if (cached && cached.until > Date.now()) return cached.quota;
-    const row = (await this.sql.query<{ max_concurrent_jobs: number | null; max_gpus: number | null }>(SQL.quotaGet, [project])).rows[0];
-    const quota: Quota = row
-      ? { maxConcurrentJobs: row.max_concurrent_jobs ?? this.defaults.maxConcurrentJobs, maxGpus: row.max_gpus ?? this.defaults.maxGpus, source: 'project' }
-      : { ...this.defaults, source: 'default' };
+    const row = (await this.sql.query<QuotaRow>(SQL.quotaGet, [project])).rows[0];
+    const { defaults } = this;
+    const priorityClass = row?.priority_class ?? defaults.defaultPriorityClass ?? null;
+    const quota: Quota = {
+      maxConcurrentJobs: row ? (row.max_concurrent_jobs ?? defaults.maxConcurrentJobs) : defaults.maxConcurrentJobs,
+      maxGpus: row ? (row.max_gpus ?? defaults.maxGpus) : defaults.maxGpus,
+      maxPriority: row?.max_priority ?? defaults.maxPriority,
+      priorityClass,
+      rank: this.rankOf(priorityClass),
+      source: row ? 'project' : 'default',
+    };
     if (this.quotas.size > 10_000) this.quotas.clear();
     this.quotas.set(project, { quota, until: Date.now() + QUOTA_CACHE_MS });
     return quota;
@@ -99,6 +127,23 @@ export class Dispatcher {
 
   forgetQuota(project: string): void {
     this.quotas.delete(project);
+  }
+
+  /** A class's rank; a class the operator has since removed from the config ranks lowest. */
+  rankOf(priorityClass: string | null): number {
+    return priorityClass === null ? 0 : (this.defaults.priorityClasses[priorityClass]?.rank ?? 0);
+  }
+
+  /** The classes ranked below `rank` (a project of rank `rank` may preempt their jobs). */
+  classesBelow(rank: number): string[] {
+    return Object.entries(this.defaults.priorityClasses)
+      .filter(([, spec]) => spec.rank < rank)
+      .map(([name]) => name);
+  }
+
+  /** The operator's default class (projects without one of their own are in it), if any. */
+  get defaultPriorityClass(): string | null {
+    return this.defaults.defaultPriorityClass ?? null;
   }
 
   /**
@@ -114,9 +159,15 @@ export class Dispatcher {
           await tx.query(SQL.admitLock, [project]);
           return (await tx.query<Admitted>(SQL.admit, [project, quota.maxConcurrentJobs, quota.maxGpus, batch])).rows;
         })
-      : (await this.sql.query<Admitted>(SQL.admit, [project, null, null, batch])).rows;
-    await this.push(admitted);
+      : (await this.sql.query<Admitted>(SQL.admitUnlimited, [project, batch])).rows;
+    await this.push(admitted, quota.rank);
     return admitted.map((row) => row.id);
+  }
+
+  /** Hands BullMQ a job the store dispatched with its insert (`submit(…, {dispatch: true})`). */
+  async pushDispatched(job: Job): Promise<void> {
+    const { rank } = await this.quota(job.project);
+    await this.push([{ id: job.id, project: job.project, resource_class: job.resourceClass, priority: job.priority, dispatch_seq: job.dispatchSeq, resources: job.resources }], rank);
   }
 
   /** The sweep: admits every project with held jobs (backoff expiries, anything a crash left). */
@@ -137,11 +188,13 @@ export class Dispatcher {
       if (!existing) missing.push(row);
     }
     if (missing.length > 0) this.log.warn({ jobs: missing.map((row) => row.id) }, 'admitted jobs were missing from BullMQ; re-adding them');
-    await this.push(missing);
+    for (const project of new Set(missing.map((row) => row.project))) {
+      await this.push(missing.filter((row) => row.project === project), (await this.quota(project)).rank);
+    }
     return missing.length;
   }
 
-  private async push(jobs: readonly Admitted[]): Promise<void> {
+  private async push(jobs: readonly Admitted[], rank: number): Promise<void> {
     const byClass = new Map<string, Admitted[]>();
     for (const job of jobs) byClass.set(job.resource_class, [...(byClass.get(job.resource_class) ?? []), job]);
     for (const [resourceClass, batch] of byClass) {
@@ -150,7 +203,7 @@ export class Dispatcher {
           batch.map((job) => ({
             name: 'run',
             data: { jobId: job.id, resources: job.resources },
-            opts: { jobId: bullJobId(job.id, job.dispatch_seq), priority: bullPriority(job.priority), attempts: 1, removeOnComplete: true, removeOnFail: true },
+            opts: { jobId: bullJobId(job.id, job.dispatch_seq), priority: bullPriority(job.priority, rank), attempts: 1, removeOnComplete: true, removeOnFail: true },
           })),
         );
       } catch (error) {

@@ -54,8 +54,9 @@ export function workerFits(job: Pick<Job, 'resourceClass' | 'recipe' | 'resource
     .map((worker) => {
       const unmet: string[] = [];
       if (!worker.resourceClasses.includes(job.resourceClass)) unmet.push(`does not take ${job.resourceClass} jobs (takes ${worker.resourceClasses.join(', ') || 'none'})`);
-      if (!worker.recipes.includes(job.recipe)) unmet.push(`does not have recipe ${job.recipe}`);
-      const capabilities = worker.capabilities as { cpus?: unknown; memoryGb?: unknown; gpus?: unknown };
+      const capabilities = worker.capabilities as { cpus?: unknown; memoryGb?: unknown; gpus?: unknown; unavailableRecipes?: Record<string, unknown> };
+      const unavailable = capabilities.unavailableRecipes?.[job.recipe];
+      if (!worker.recipes.includes(job.recipe)) unmet.push(typeof unavailable === 'string' ? `cannot run recipe ${job.recipe}: ${unavailable}` : `does not have recipe ${job.recipe}`);
       if (typeof capabilities.cpus === 'number' && typeof capabilities.memoryGb === 'number' && Array.isArray(capabilities.gpus)) {
         unmet.push(...unmetRequirements({ cpus: capabilities.cpus, memoryGb: capabilities.memoryGb, gpus: capabilities.gpus }, job.resources));
       }

@@ -53,7 +53,7 @@ export const jobsPlugin = definePlugin({
       const redis = ctx.redis;
       bus = redis.url ? await redisBus(redis.url, redis.keyPrefix, (error) => ctx.log.warn({ err: error.message }, 'control bus error')) : localBus();
       const store = new JobStore(ctx.sql);
-      const dispatcher = new Dispatcher(ctx.sql, ctx.queue, { maxConcurrentJobs: config.maxConcurrentJobs, maxGpus: config.maxGpus }, ctx.log);
+      const dispatcher = new Dispatcher(ctx.sql, ctx.queue, config, ctx.log);
       const blobs = new BlobStore(ctx.sql, config.artifactDir ?? path.join(ctx.host.dataDir, 'artifacts'));
       const service = new JobService({ sql: ctx.sql, store, dispatcher, bus, blobs, recipes, settings: config, log: ctx.log });
       jobs = { sql: ctx.sql, service, dispatcher, bus, blobs, recipes, config, resources: { resourceUpdated: (uri) => ctx.resourceUpdated(uri) }, log: ctx.log };
@@ -73,6 +73,12 @@ export const jobsPlugin = definePlugin({
           log: ctx.log.child({ component: 'local-worker' }),
         });
       }
+    });
+
+    // Unreferenced blobs (a failed job's uploads, replaced datasets' files) are collected in the background.
+    ctx.every('blob-gc', config.blobGcIntervalMs, async () => {
+      const collected = await jobs?.blobs.collectGarbage(config.blobGcGraceMs);
+      if (collected && collected.removed.length > 0) ctx.log.info({ removed: collected.removed.length, kept: collected.kept }, 'unreferenced blobs collected');
     });
 
     ctx.onClose(async () => {

@@ -6,7 +6,7 @@ import type { Logger, PluginQueue, RecipeSpec } from 'anvil/plugin';
 import { WorkerAgent } from '../../gpu-workers/agent.ts';
 import type { ControlBus } from '../../gpu-workers/bus.ts';
 import { probeCapabilities } from '../../gpu-workers/probe.ts';
-import { recipeTable } from '../../gpu-workers/recipe-table.ts';
+import { recipeTable, unavailableRecipes } from '../../gpu-workers/recipe-table.ts';
 import type { JobService } from './service.ts';
 
 export interface LocalWorker {
@@ -35,7 +35,7 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     queues: { consume: (resourceClass, processor, settings) => options.queue.worker(resourceClass, processor, settings) },
     bus: options.bus,
     name: options.name,
-    capabilities,
+    capabilities: { ...capabilities, unavailableRecipes: unavailableRecipes(options.recipes.values()) },
     slots: options.slots,
     recipes: recipeTable(options.recipes.values(), { allowCommand: options.allowCommand }),
     workRoot: options.workRoot,

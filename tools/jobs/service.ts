@@ -31,7 +31,7 @@ import {
 import { loadSql } from '../../server/db/sql.ts';
 import type { BlobStore } from './blobs.ts';
 import { isLimited, type Dispatcher } from './dispatch.ts';
-import { toArtifact, type ArtifactRow, type CancelResult, type Job, type JobStore, type SubmitInput, type SubmitResult } from './store.ts';
+import { toArtifact, type ArtifactRow, type CancelResult, type Job, type JobStore, type SubmitInput, type SubmitResult, type TransitionInput } from './store.ts';
 import { parseWith } from './parse.ts';
 
 const sql = (name: string) => loadSql(import.meta.url, `./sql/${name}.sql`);
@@ -91,6 +91,8 @@ export class JobService implements ControlPlane {
   private readonly deps: JobServiceDeps;
   private readonly activeWorkers = new Map<string, number>();
   private readonly successHooks = new Map<string, SuccessHook[]>();
+  /** Recipes of jobs claimed through this control plane and not finished yet (a finish skips a lookup). */
+  private readonly claimedRecipes = new Map<string, string>();
 
   constructor(deps: JobServiceDeps) {
     this.deps = deps;
@@ -115,13 +117,25 @@ export class JobService implements ControlPlane {
     }
     const params = recipe.params ? parseWith(recipe.params, input.params ?? {}, 'params') : (input.params ?? {});
     for (const [index, item] of (input.inputs ?? []).entries()) {
-      await this.deps.blobs.get(item.sha256).catch(() => {
+      // Touched, not only looked up: the garbage collector then keeps it while the job is being recorded.
+      await this.deps.blobs.touch(item.sha256).catch(() => {
         throw new AnvilError(ErrorCodes.NOT_FOUND, `inputs[${index}] (${item.name}): no blob ${item.sha256} is stored`, { details: { field: `inputs[${index}]` } });
       });
     }
-    const submitted = await this.store.submit(project, { ...input, params, timeoutMs: input.timeoutMs ?? this.deps.settings.defaultTimeoutMs });
+    // A caller picks a priority only within its project's range: the operator's ceiling caps it.
+    const quota = await this.deps.dispatcher.quota(project);
+    const requested = input.priority ?? 0;
+    const priority = typeof requested === 'number' ? Math.min(requested, quota.maxPriority) : requested; // the store names a non-number
+    // Nothing can hold back a job without dependencies in a project without a quota: it is
+    // admitted with its insert (one round trip) instead of by a second statement.
+    const dispatch = !isLimited(quota) && (input.dependsOn ?? []).length === 0;
+    const submitted = await this.store.submit(project, { ...input, params, priority, timeoutMs: input.timeoutMs ?? this.deps.settings.defaultTimeoutMs }, { dispatch });
     if (!submitted.created) return submitted;
     this.announce(submitted.job);
+    if (submitted.job.dispatchedAt !== null) {
+      await this.deps.dispatcher.pushDispatched(submitted.job);
+      return submitted;
+    }
     if (submitted.job.dependsOn.length > 0) {
       const dependencies = await this.store.dependenciesSatisfied(submitted.job.id);
       if (dependencies.status === 'failed') {
@@ -186,6 +200,8 @@ export class JobService implements ControlPlane {
     const claimed = await this.store.claim(jobId, workerId);
     if (claimed.outcome === 'lost') return { outcome: 'lost', state: claimed.state };
     const { job } = claimed;
+    if (this.claimedRecipes.size > 100_000) this.claimedRecipes.clear();
+    this.claimedRecipes.set(job.id, job.recipe);
     this.announce(job);
     const checkpoint = storedCheckpointSchema.safeParse(job.checkpoint);
     return {
@@ -239,14 +255,20 @@ export class JobService implements ControlPlane {
     const checkpoint = input.checkpoint ?? undefined;
     const { outcome } = input;
     let job: Job;
+    let dependents: string[] | undefined;
+    const end = async (move: TransitionInput): Promise<Job> => {
+      const ended = await this.store.transitionWithDependents(jobId, { ...move, from: ['running'], expect, checkpoint });
+      dependents = ended.dependents;
+      return ended.job;
+    };
     if (outcome.status === 'succeeded') {
       const finalized = await this.finalize(jobId, workerId, input.attempt, outcome.result);
       job =
         'error' in finalized
-          ? await this.store.transition(jobId, { from: ['running'], to: 'failed', reason: finalized.error.message, error: finalized.error, expect, checkpoint })
-          : await this.store.transition(jobId, { from: ['running'], to: 'succeeded', reason: 'the recipe finished', result: finalized.result, expect, checkpoint });
+          ? await end({ from: ['running'], to: 'failed', reason: finalized.error.message, error: finalized.error })
+          : await end({ from: ['running'], to: 'succeeded', reason: 'the recipe finished', result: finalized.result });
     } else if (outcome.status === 'stopped' && outcome.why === 'cancelled') {
-      job = await this.store.transition(jobId, { from: ['running'], to: 'cancelled', reason: 'cancelled: the recipe was stopped', expect, checkpoint });
+      job = await end({ from: ['running'], to: 'cancelled', reason: 'cancelled: the recipe was stopped' });
     } else if (outcome.status === 'stopped') {
       job = (await this.store.requeue(jobId, 'preempted by a higher-priority job; resumes from its checkpoint', checkpoint, { countAttempt: false, worker: workerId })).job;
     } else {
@@ -259,12 +281,13 @@ export class JobService implements ControlPlane {
         lastLogs: outcome.lastLogs,
       };
       if (outcome.unrecoverable) {
-        job = await this.store.transition(jobId, { from: ['running'], to: 'failed', reason: `the recipe failed and said retrying will not help: ${outcome.message}`, error, expect, checkpoint });
+        job = await end({ from: ['running'], to: 'failed', reason: `the recipe failed and said retrying will not help: ${outcome.message}`, error });
       } else {
         job = await this.retry(jobId, workerId, input.attempt, `attempt ${input.attempt} failed (${outcome.reason}): ${outcome.message}`, error, checkpoint);
       }
     }
-    await this.afterEnd(job);
+    this.claimedRecipes.delete(jobId);
+    await this.afterEnd(job, dependents);
     return { state: job.state };
   }
 
@@ -329,6 +352,9 @@ export class JobService implements ControlPlane {
 
   private async finalize(jobId: string, workerId: string, attempt: number, result: Record<string, unknown>): Promise<{ result: Record<string, unknown> } | { error: { code: string; message: string } }> {
     if (this.successHooks.size === 0) return { result };
+    // Claimed through this control plane: its recipe is known, and without hooks there is nothing to fence here.
+    const claimedRecipe = this.claimedRecipes.get(jobId);
+    if (claimedRecipe !== undefined && (this.successHooks.get(claimedRecipe) ?? []).length === 0) return { result };
     const holder = await this.holder(jobId, workerId, attempt);
     const hooks = this.successHooks.get(holder.recipe) ?? [];
     if (hooks.length === 0) return { result };
@@ -392,12 +418,14 @@ export class JobService implements ControlPlane {
    * and admit what may now start — only when something can have changed (a quota slot freed,
    * dependents released, the job itself requeued); the sweep catches anything else.
    */
-  private async afterEnd(job: Job): Promise<void> {
+  private async afterEnd(job: Job, knownDependents?: readonly string[]): Promise<void> {
     this.announce(job);
-    if (job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled') {
+    const ended = job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled';
+    if (ended) {
       await this.deps.blobs.pruneCheckpoints(job.id, null).catch((error: unknown) => this.deps.log.warn({ err: error, jobId: job.id }, 'could not remove checkpoint files'));
     }
-    const dependents = await this.store.dependents(job.id);
+    // Only a job that ended releases or fails its dependents (the state change reported them when it could).
+    const dependents = knownDependents ?? (ended ? await this.store.dependents(job.id) : []);
     if (job.state === 'failed' || job.state === 'cancelled') {
       for (const dependent of dependents) await this.failUnrunnable(dependent, `${job.id} (${job.state})`);
     }

@@ -23,6 +23,14 @@ export interface SubmitInput {
   inputs?: ReadonlyArray<{ name: string; sha256: string }>;
 }
 
+export interface SubmitOptions {
+  /**
+   * Hand the job to BullMQ at once (`dispatched_at` set with the insert) instead of holding it for
+   * admission: the dispatcher's choice when nothing could hold it back (no quota, no dependencies).
+   */
+  dispatch?: boolean;
+}
+
 export interface SubmitResult {
   job: Job;
   /** false when the idempotency key named an existing job with the same content. */

@@ -63,9 +63,10 @@ export class Sweeper {
 
   /**
    * For each job that has waited `preemptAfterMs` in BullMQ: if no worker that could run it (its
-   * class, and enough GPUs, VRAM, CPUs, memory) has a free slot, the lowest-priority job of its
-   * class running on one of those workers is asked to checkpoint and yield. Preemptions already
-   * under way on those workers count as slots about to free.
+   * class, and enough GPUs, VRAM, CPUs, memory) has a free slot, a job of its class running on one
+   * of those workers is asked to checkpoint and yield: one of its own project with a lower priority,
+   * or one of a project whose operator-assigned priority class ranks lower (preempt-victim.sql).
+   * Preemptions already under way on those workers count as slots about to free.
    */
   private async preempt(): Promise<void> {
     const { rows: waiting } = await this.sql.query<{ id: string; project: string; resource_class: string; priority: number; resources: JobResources }>(SQL.waiting, [
@@ -89,8 +90,21 @@ export class Sweeper {
         if (taking) preempting.set(taking.id, (preempting.get(taking.id) ?? 1) - 1);
         continue;
       }
+      // Across projects only by the operator's priority classes: a caller's own numbers never reach another tenant.
+      const { rank } = await this.dispatcher.quota(job.project);
+      const lower = this.dispatcher.classesBelow(rank);
       const reason = `preempted for higher-priority job ${job.id} (priority ${job.priority})`;
-      const victim = (await this.sql.query<{ id: string; worker: string; project: string }>(SQL.victim, [job.resource_class, job.priority, reason, capable.map((w) => w.id)])).rows[0];
+      const victim = (
+        await this.sql.query<{ id: string; worker: string; project: string }>(SQL.victim, [
+          job.resource_class,
+          job.priority,
+          reason,
+          capable.map((w) => w.id),
+          job.project,
+          lower,
+          this.dispatcher.defaultPriorityClass,
+        ])
+      ).rows[0];
       if (!victim) continue; // nothing of lower priority runs where this job could
       this.log.info({ victim: victim.id, for: job.id, resourceClass: job.resource_class }, 'preempting a lower-priority job');
       await this.service.requestPreemption(victim.id, victim.worker, victim.project);

@@ -72,6 +72,24 @@ const TASK_TEXT: Record<ModelVersion['task'], string> = {
   'tabular-classification': 'assigns one label to a row of feature values',
 };
 
+/** The operating point's objective and its figures, from `signature.operatingPoint` (text-classifier). */
+function operatingPointLine(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const point = value as { method?: unknown; objective?: { kind?: unknown; oosRecallTarget?: unknown; costRatio?: unknown } | null; inScopeAccuracy?: unknown; oosRecall?: unknown; noAbstainAccuracy?: unknown; targetMet?: unknown; simulated?: { heldOut?: unknown } | null };
+  const num = (x: unknown): string => (typeof x === 'number' ? formatNumber(x) : '—');
+  const objective = point.objective;
+  const goal =
+    objective?.kind === 'cost'
+      ? `the lowest cost with a missed out-of-scope query costing ${num(objective.costRatio)}× a failed in-scope one`
+      : objective?.kind === 'oos-recall-target'
+        ? `the highest in-scope accuracy with out-of-scope recall ≥ ${num(objective.oosRecallTarget)}${point.targetMet === false ? ' (not reachable: the highest recall was taken)' : ''}`
+        : undefined;
+  if (!goal) return undefined;
+  const heldOut = Array.isArray(point.simulated?.heldOut) ? point.simulated.heldOut.length : 0;
+  const source = point.method === 'simulated-oos' ? `validation data with out-of-scope queries simulated by holding out ${heldOut} training intents` : 'validation data with out-of-scope queries';
+  return `- Operating point: the threshold was chosen on ${source} for ${goal}: in-scope accuracy ${num(point.inScopeAccuracy)}, out-of-scope recall ${num(point.oosRecall)} (in-scope accuracy without abstaining ${num(point.noAbstainAccuracy)}).`;
+}
+
 export function renderModelCard(record: CardInput): string {
   const { signature, lineage, metrics } = record;
   const labels = signature.labels;
@@ -153,6 +171,8 @@ export function renderModelCard(record: CardInput): string {
     lines.push(
       `- Out of scope: when the highest class probability is below ${formatNumber(threshold)}, the prediction should be treated as out of scope (the model abstains) rather than as a label.`,
     );
+    const operating = operatingPointLine(signature.operatingPoint);
+    if (operating) lines.push(operating);
   } else lines.push('- No out-of-scope threshold was recorded: the model never abstains.');
   lines.push(
     lineage.dataset

@@ -5,7 +5,6 @@
  * `{model: {name, version}}`. It runs before the job is marked succeeded; a throw fails the job
  * (`finalize_failed`). Jobs of these recipes submitted some other way (jobs_submit) are left alone.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'anvil/plugin';
 import type { ArtifactRecord } from '../../gpu-workers/wire.ts';
 import { anvilVersion } from '../../server/version.ts';
@@ -13,7 +12,7 @@ import type { DatasetStore } from '../datasets/index.ts';
 import type { SuccessHook } from '../jobs/service.ts';
 import type { Job } from '../jobs/store.ts';
 import type { ModelRegistry } from '../models/index.ts';
-import { classifierResultSchema, DATASET_FILE, DATASET_INPUT, isTrainingRecipe, MODEL_ARTIFACTS, signatureOf, TASKS } from './plan.ts';
+import { classifierResultSchema, isTrainingRecipe, MODEL_ARTIFACTS, signatureOf, TASKS } from './plan.ts';
 import type { TrainingRun, TrainingRunStore } from './store.ts';
 
 const REQUIRED_ARTIFACTS = ['model.onnx', 'featurizer.json'] as const;
@@ -23,29 +22,16 @@ export interface HookDeps {
   datasets: () => DatasetStore;
   registry: () => ModelRegistry;
   log: Logger;
-  /** How long to wait for the run row of a job that looks like training_start's (default 5 s). */
-  runWaitMs?: number;
-}
-
-/** The job was submitted the way training_start submits: the dataset blob as its input, read from the work dir. */
-function looksStartedByTraining(job: Job): boolean {
-  const dataset = job.params.dataset;
-  return job.inputs.some((input) => input.name === DATASET_INPUT) && typeof dataset === 'object' && dataset !== null && (dataset as Record<string, unknown>).file === DATASET_FILE;
 }
 
 /**
- * training_start records the run just after the job is submitted; a job cannot normally finish in
- * between (it has to be claimed, downloaded and trained), but if it did the row is waited for.
+ * training_start reserves the run under the job's idempotency key before submitting, then names
+ * the job; if it stopped in between (a crash), the run is found by the key and the job attached here.
  */
 async function runOf(deps: HookDeps, job: Job): Promise<TrainingRun | undefined> {
-  let run = await deps.runs.get(job.id);
-  if (run || !looksStartedByTraining(job)) return run;
-  const until = Date.now() + (deps.runWaitMs ?? 5_000);
-  while (!run && Date.now() < until) {
-    await sleep(100);
-    run = await deps.runs.get(job.id);
-  }
-  return run;
+  const run = await deps.runs.get(job.id);
+  if (run || job.idempotencyKey === null) return run;
+  return deps.runs.attach(job.project, job.idempotencyKey, job.id);
 }
 
 /**

@@ -19,6 +19,8 @@ import { emit, exitAfterFlush } from '../../recipe-io.ts';
 import { DataError, labelOf, readJsonl, splitOf, type DatasetRow } from '../ml/dataset.ts';
 import { log, publishArtifact, readParams, refuse } from '../ml/recipe-kit.ts';
 import { evaluationParams, type EvaluationModel, type EvaluationParams, type ModelRole } from './recipe.ts';
+import { CURVE_POINTS } from '../ml/abstain.ts';
+import { operatingFigures, SUMMARY_CURVE_POINTS, type OperatingSummary } from './operating.ts';
 import { loadScorer, type Scorer } from './scorers.ts';
 import { summarizeComparison, summarizeEvaluation, type EvaluationResult } from './summary.ts';
 
@@ -110,6 +112,33 @@ async function score(model: EvaluationModel, workDir: string, params: Evaluation
   }
 }
 
+/** The summary's curve: fewer points than evaluation.json's. */
+function thin(figures: OperatingSummary | null | undefined): OperatingSummary | null {
+  if (!figures) return null;
+  const { curve } = figures;
+  if (curve.length <= SUMMARY_CURVE_POINTS) return figures;
+  return { ...figures, curve: Array.from({ length: SUMMARY_CURVE_POINTS }, (_, i) => curve[Math.round((i * (curve.length - 1)) / (SUMMARY_CURVE_POINTS - 1))] as OperatingSummary['curve'][number]) };
+}
+
+/** report.md's operating-point section: the threshold's cost and the trade-off, per model. */
+function operatingSection(models: Array<{ name: string; figures: OperatingSummary | null }>): string[] {
+  const show = (value: number | null): string => (value === null ? '—' : value.toFixed(4));
+  const lines: string[] = ['## Operating point', ''];
+  const withFigures = models.filter((m) => m.figures !== null);
+  if (withFigures.length === 0) return [...lines, 'No probabilities or no in-scope rows: no trade-off to show.', ''];
+  lines.push('| Model | Threshold | In-scope accuracy | OOS recall | Without abstaining | OOS AUROC |', '|---|---|---|---|---|---|');
+  for (const { name, figures } of withFigures) {
+    if (!figures) continue;
+    lines.push(`| ${name.replaceAll('|', '\\|')} | ${figures.threshold.toFixed(4)} | ${show(figures.inScopeAccuracy)} | ${show(figures.oosRecall)} | ${show(figures.noAbstainAccuracy)} | ${show(figures.oosAuroc)} |`);
+  }
+  for (const { name, figures } of withFigures) {
+    if (!figures || figures.oosRecall === null) continue;
+    const curve = thin(figures)?.curve ?? [];
+    lines.push('', `Trade-off of ${name.replaceAll('|', '\\|')} (threshold: in-scope accuracy / OOS recall): ${curve.map((p) => `${p.threshold.toFixed(3)}: ${show(p.inScopeAccuracy)} / ${show(p.oosRecall)}`).join('; ')}`);
+  }
+  return [...lines, ''];
+}
+
 function demote(markdown: string): string {
   return markdown.replace(/^#/gm, '##');
 }
@@ -133,9 +162,19 @@ async function run(spec: RecipeSpec, params: EvaluationParams): Promise<void> {
   const options = { oosLabel: oos, bootstrap: { resamples: params.bootstrap.resamples, seed: params.bootstrap.seed } };
 
   const evaluations: Partial<Record<ModelRole, Evaluation>> = {};
+  const operating: Partial<Record<ModelRole, OperatingSummary | null>> = {};
   for (const model of scored) {
     const evaluation = evaluate(model.input, options);
     evaluations[model.role] = evaluation;
+    const figures = operatingFigures(model.input as Required<EvaluationInput>, oos, model.threshold, CURVE_POINTS);
+    operating[model.role] = figures;
+    if (figures) {
+      const show = (value: number | null): string => (value === null ? '—' : value.toFixed(4));
+      log(`${model.role}: at threshold ${figures.threshold.toFixed(4)} in-scope accuracy ${show(figures.inScopeAccuracy)}, OOS recall ${show(figures.oosRecall)}; without abstaining ${show(figures.noAbstainAccuracy)}; OOS AUROC ${show(figures.oosAuroc)}`);
+      for (const [name, value] of [['in_scope_accuracy', figures.inScopeAccuracy], ['oos_recall', figures.oosRecall], ['no_abstain_accuracy', figures.noAbstainAccuracy], ['oos_auroc', figures.oosAuroc]] as const) {
+        if (value !== null) emit({ type: 'metric', step: 0, name: `${model.role}_${name}`, value });
+      }
+    }
     log(`${model.role}: accuracy ${evaluation.accuracy.toFixed(4)}, macro F1 ${evaluation.macroF1.toFixed(4)}`);
     emit({ type: 'metric', step: 0, name: `${model.role}_accuracy`, value: evaluation.accuracy });
     emit({ type: 'metric', step: 0, name: `${model.role}_macro_f1`, value: evaluation.macroF1 });
@@ -172,6 +211,7 @@ async function run(spec: RecipeSpec, params: EvaluationParams): Promise<void> {
     ...models.map((m) => `| ${m.role} | ${m.name.replaceAll('|', '\\|')} | ${m.kind} | ${m.classes} | ${m.threshold.toFixed(4)} |`),
     '',
   );
+  sections.push(...operatingSection(scored.map((m) => ({ name: m.name, figures: operating[m.role] ?? null }))));
   const report = `${sections.join('\n')}\n`;
 
   const detail = {
@@ -182,6 +222,7 @@ async function run(spec: RecipeSpec, params: EvaluationParams): Promise<void> {
     bootstrap: params.bootstrap,
     models,
     evaluations,
+    operatingPoints: operating,
     comparison: comparison
       ? { primary: comparison.primary, verdict: comparison.verdict, explanation: comparison.explanation, deltas: comparison.deltas, resamples: comparison.resamples, seed: comparison.seed, confidence: comparison.confidence }
       : null,
@@ -194,8 +235,8 @@ async function run(spec: RecipeSpec, params: EvaluationParams): Promise<void> {
     rows: rows.length,
     oosLabel: oos,
     evaluations: {
-      candidate: summarizeEvaluation(evaluations.candidate),
-      ...(evaluations.champion ? { champion: summarizeEvaluation(evaluations.champion) } : {}),
+      candidate: summarizeEvaluation(evaluations.candidate, thin(operating.candidate)),
+      ...(evaluations.champion ? { champion: summarizeEvaluation(evaluations.champion, thin(operating.champion)) } : {}),
     },
     ...(comparison ? { comparison: summarizeComparison(comparison) } : {}),
   };

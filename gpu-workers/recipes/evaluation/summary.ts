@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import type { Comparison, Evaluation, Interval } from '../../../tools/evaluation/metrics/index.ts';
+import { operatingSummarySchema, type OperatingSummary } from './operating.ts';
 
 /** Unseen labels listed in a summary at most (the count says how many there are). */
 export const SUMMARY_UNSEEN_MAX = 20;
@@ -28,6 +29,10 @@ export const evaluationSummarySchema = z.object({
   unseenLabels: z.array(z.object({ label: z.string(), count: z.number().int() })).describe(`True labels the model never saw, most frequent first (at most ${SUMMARY_UNSEEN_MAX})`),
   unseenLabelCount: z.number().int(),
   unseenRows: z.number().int(),
+  operatingPoint: operatingSummarySchema
+    .nullable()
+    .optional()
+    .describe('The threshold in use against the trade-off curve (in-scope accuracy vs OOS recall), OOS-detection AUROC and accuracy without abstaining; null without probabilities'),
 });
 export type EvaluationSummary = z.infer<typeof evaluationSummarySchema>;
 
@@ -45,7 +50,7 @@ const finite = (value: number | null | undefined): number | null => (typeof valu
 const finiteInterval = (range: Interval | null | undefined): Interval | null =>
   range && Number.isFinite(range.low) && Number.isFinite(range.high) ? { low: range.low, high: range.high } : null;
 
-export function summarizeEvaluation(evaluation: Evaluation): EvaluationSummary {
+export function summarizeEvaluation(evaluation: Evaluation, operatingPoint: OperatingSummary | null = null): EvaluationSummary {
   const intervals = evaluation.intervals;
   const accuracyInterval = finiteInterval(intervals?.accuracy);
   const macroInterval = finiteInterval(intervals?.macroF1);
@@ -66,6 +71,7 @@ export function summarizeEvaluation(evaluation: Evaluation): EvaluationSummary {
     unseenLabels: evaluation.unseenLabels.slice(0, SUMMARY_UNSEEN_MAX).map((u) => ({ label: u.label.slice(0, 200), count: u.count })),
     unseenLabelCount: evaluation.unseenLabels.length,
     unseenRows: evaluation.unseenLabels.reduce((sum, u) => sum + u.count, 0),
+    operatingPoint,
   };
 }
 

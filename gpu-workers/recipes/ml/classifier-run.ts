@@ -7,11 +7,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { classifierModel } from '../onnx/model.ts';
+import { classifierModel, embeddingBagClassifierModel } from '../onnx/model.ts';
 import type { RecipeSpec } from '../../protocol.ts';
 import { emit, exitAfterFlush } from '../../recipe-io.ts';
+import { needsSimulation, simulateThreshold, thresholdFromValidation, type AbstainPolicy, type ThresholdChoice } from './abstain.ts';
 import type { Csr } from './matrix.ts';
-import { accuracyAndLoss, chooseThreshold, type ThresholdChoice } from './metrics.ts';
+import { accuracyAndLoss } from './metrics.ts';
 import type { Network } from './network.ts';
 import { publishArtifact, refuse, type StopFlag } from './recipe-kit.ts';
 import { train, type TrainData, type TrainSettings } from './trainer.ts';
@@ -71,13 +72,15 @@ export interface ClassifierRunOptions {
   readonly checkpointEvery: number;
   /** The class index of the OOS label when it is a trained class, else -1. */
   readonly oosClass: number;
-  /** Target false-abstain rate for the threshold when validation has no OOS rows; null: no threshold. */
-  readonly falseAbstainTarget: number | null;
+  /** How the abstain threshold is chosen (abstain.ts); null: no threshold (never abstain by confidence). */
+  readonly abstain: AbstainPolicy | null;
   /** Anything that changes the features (besides settings): part of the checkpoint fingerprint. */
   readonly featureFingerprint: string;
   readonly stop: StopFlag;
+  /** The ONNX graph's input form: dense `features` (default) or `embedding-bag` (`ids` + `weights`). */
+  readonly onnxInput?: 'features' | 'embedding-bag';
   /** The featurizer.json object for the trained model. */
-  featurizerSpec(threshold: ThresholdChoice): Record<string, unknown>;
+  featurizerSpec(threshold: ThresholdChoice | null): Record<string, unknown>;
   /** Extra validation figures (e.g. PR-AUC) from the validation probabilities. */
   extraMetrics?(valProbabilities: Float32Array): Record<string, number>;
 }
@@ -93,6 +96,24 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
   const written: Array<{ file: string; at: number }> = [];
   const resumeFile = spec.resume?.checkpoint.path ?? null;
   if (resumeFile !== null && !existsSync(resumeFile)) return refuse(`checkpoint file ${resumeFile} does not exist`);
+
+  const abstainData = { labels: data.labels, train: data.train, trainY: data.trainY, val: data.val, valY: data.valY, classWeight: data.classWeight, oosClass: options.oosClass };
+  let simulated: ThresholdChoice | null = null;
+  if (options.abstain && needsSimulation(abstainData, options.abstain)) {
+    const started = Date.now();
+    const choice = await simulateThreshold(abstainData, options.abstain, settings, {
+      log: (message) => emit({ type: 'log', level: 'info', message }),
+      stopRequested: () => options.stop.requested,
+      scratchFile: path.join(spec.workDir, 'simulated-oos.bin'),
+    });
+    if (choice === 'stopped') {
+      emit({ type: 'log', level: 'info', message: 'SIGTERM while simulating out-of-scope rows for the threshold; exiting (a resumed run simulates again)' });
+      await exitAfterFlush(143);
+      return;
+    }
+    simulated = choice;
+    emit({ type: 'log', level: 'info', message: `abstain threshold ${choice.threshold.toFixed(4)} from simulated OOS (${Date.now() - started} ms): in-scope accuracy ${choice.inScopeAccuracy?.toFixed(4)}, OOS recall ${choice.oosRecall?.toFixed(4)}` });
+  }
 
   let outcome;
   try {
@@ -125,18 +146,21 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
   const net = outcome.net;
   const valProbabilities = net.predict(data.val);
   const valFigures = accuracyAndLoss(valProbabilities, data.valY, classes);
-  const threshold =
-    options.falseAbstainTarget === null
-      ? ({ threshold: 0, method: 'none', inScopeAccuracy: valFigures.accuracy, oosRecall: null, falseAbstainRate: 0 } satisfies ThresholdChoice)
-      : chooseThreshold(valProbabilities, data.valY, classes, options.oosClass, options.falseAbstainTarget);
+  const threshold = simulated ?? (options.abstain ? thresholdFromValidation(net, abstainData, options.abstain) : null);
   const testProbabilities = net.predict(data.test);
   const testFigures = accuracyAndLoss(testProbabilities, data.testY, classes);
   const metrics: Record<string, number | null> = {
     valAccuracy: finite(valFigures.accuracy),
     valLoss: finite(valFigures.loss),
-    valInScopeAccuracyAtThreshold: finite(threshold.inScopeAccuracy),
-    valOosRecallAtThreshold: threshold.oosRecall,
-    valFalseAbstainRate: threshold.falseAbstainRate,
+    ...(threshold
+      ? {
+          threshold: threshold.threshold,
+          valInScopeAccuracyAtThreshold: threshold.inScopeAccuracy,
+          valOosRecallAtThreshold: threshold.oosRecall,
+          valNoAbstainAccuracy: threshold.noAbstainAccuracy,
+          valOosAuroc: threshold.oosAuroc,
+        }
+      : {}),
     ...(data.test.rows > 0 ? { testAccuracy: finite(testFigures.accuracy), testLoss: finite(testFigures.loss) } : {}),
     ...(options.extraMetrics?.(valProbabilities) ?? {}),
     trainRows: data.train.rows,
@@ -147,7 +171,7 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
   for (const [name, value] of Object.entries(metrics)) if (typeof value === 'number' && /^(val|test)/.test(name)) emit({ type: 'metric', step: outcome.steps, name: `final_${name}`, value });
 
   const featurizer = options.featurizerSpec(threshold);
-  publishArtifact(spec.workDir, 'model', 'model.onnx', exportOnnx(net, data.labels), 'application/onnx');
+  publishArtifact(spec.workDir, 'model', 'model.onnx', exportOnnx(net, data.labels, options.onnxInput ?? 'features'), 'application/onnx');
   publishArtifact(spec.workDir, 'featurizer', 'featurizer.json', `${JSON.stringify(featurizer)}\n`, 'application/json');
   publishArtifact(spec.workDir, 'metrics', 'metrics.json', `${JSON.stringify({ metrics, threshold, history: outcome.history }, null, 2)}\n`, 'application/json');
   if (data.test.rows > 0) {
@@ -159,19 +183,28 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
     value: {
       labels: [...data.labels],
       metrics,
-      threshold: threshold.threshold,
+      threshold: threshold?.threshold ?? 0,
+      ...(threshold ? { operatingPoint: operatingPointSummary(threshold) } : {}),
       steps: outcome.steps,
       epochs: outcome.epochs,
       featureCount: data.train.cols,
+      onnxInput: options.onnxInput ?? 'features',
       resumedFrom: outcome.resumedFrom,
     },
   });
   await exitAfterFlush(0);
 }
 
-function exportOnnx(net: Network, labels: readonly string[]): Uint8Array {
+function exportOnnx(net: Network, labels: readonly string[], input: 'features' | 'embedding-bag'): Uint8Array {
   const { features, hidden, classes } = net.shape;
-  return classifierModel({ features, hidden, classes, ...net.weights }, { labels: JSON.stringify(labels) });
+  const build = input === 'embedding-bag' ? embeddingBagClassifierModel : classifierModel;
+  return build({ features, hidden, classes, ...net.weights }, { labels: JSON.stringify(labels), input });
+}
+
+/** The threshold choice without its curve (the curve is in metrics.json): what the registry and the card show. */
+function operatingPointSummary(choice: ThresholdChoice): Record<string, unknown> {
+  const { curve: _curve, ...rest } = choice;
+  return rest;
 }
 
 function finite(value: number): number | null {

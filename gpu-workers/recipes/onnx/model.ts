@@ -1,36 +1,47 @@
 /**
  * A minimal ONNX ModelProto writer (IR version 8, default-domain opset 17) for the classifier
- * networks: input `features` [N, F] float, output `probabilities` [N, C] float, N dynamic.
+ * networks, output `probabilities` [N, C] float, N dynamic, in one of two input forms:
  *
- *   softmax model:  probabilities = Softmax(MatMul(features, W1) + b1)
- *   MLP:            probabilities = Softmax(MatMul(Relu(MatMul(features, W1) + b1), W2) + b2)
+ *   dense (`features` [N, F] float):
+ *     softmax model:  probabilities = Softmax(MatMul(features, W1) + b1)
+ *     MLP:            probabilities = Softmax(MatMul(Relu(MatMul(features, W1) + b1), W2) + b2)
+ *   embedding bag (`ids` [N, L] int64, `weights` [N, L] float; see embeddingBagClassifierModel):
+ *     the first layer is ReduceSum(Gather(W1, ids) * weights, axis 1) + b1, the rest as above.
  *
- * Field numbers follow onnx/onnx.proto3. Initializers are float32 `raw_data` (little-endian).
+ * Field numbers follow onnx/onnx.proto3. Initializers are little-endian `raw_data`.
  */
 import { ProtoWriter } from './protobuf.ts';
 
 export const ONNX_IR_VERSION = 8;
 export const ONNX_OPSET = 17;
 const FLOAT = 1; // TensorProto.DataType.FLOAT
+const INT64 = 7; // TensorProto.DataType.INT64
 const ATTRIBUTE_INT = 2; // AttributeProto.AttributeType.INT
 
 export interface Initializer {
   readonly name: string;
   readonly dims: readonly number[];
-  readonly data: Float32Array;
+  readonly data: Float32Array | BigInt64Array;
 }
 
 export interface OnnxNode {
-  readonly op: 'MatMul' | 'Add' | 'Relu' | 'Softmax';
+  readonly op: 'MatMul' | 'Add' | 'Relu' | 'Softmax' | 'Gather' | 'Mul' | 'ReduceSum' | 'Unsqueeze';
   readonly inputs: readonly string[];
   readonly output: string;
   readonly intAttributes?: Readonly<Record<string, number>>;
 }
 
+/** A graph input or output: its element type and dims (a string is a symbolic dimension). */
+export interface ValueSpec {
+  readonly name: string;
+  readonly type: 'float32' | 'int64';
+  readonly dims: readonly (number | string)[];
+}
+
 export interface GraphSpec {
   readonly name: string;
-  readonly input: { readonly name: string; readonly width: number };
-  readonly output: { readonly name: string; readonly width: number };
+  readonly inputs: readonly ValueSpec[];
+  readonly output: ValueSpec;
   readonly nodes: readonly OnnxNode[];
   readonly initializers: readonly Initializer[];
   /** Stored as ModelProto.metadata_props. */
@@ -64,34 +75,34 @@ function writeGraph(g: ProtoWriter, graph: GraphSpec): void {
   for (const init of graph.initializers) {
     g.message(5, (t) => {
       t.packedInts(1, init.dims);
-      t.int(2, FLOAT);
+      t.int(2, init.data instanceof BigInt64Array ? INT64 : FLOAT);
       t.string(8, init.name);
-      t.bytes(9, littleEndianFloats(init.data));
+      t.bytes(9, littleEndian(init.data));
     });
   }
   if (graph.docString) g.string(10, graph.docString);
-  g.message(11, (v) => valueInfo(v, graph.input.name, graph.input.width));
-  g.message(12, (v) => valueInfo(v, graph.output.name, graph.output.width));
+  for (const input of graph.inputs) g.message(11, (v) => valueInfo(v, input));
+  g.message(12, (v) => valueInfo(v, graph.output));
 }
 
-/** ValueInfoProto for a float [N, width] tensor with a symbolic batch dimension `N`. */
-function valueInfo(v: ProtoWriter, name: string, width: number): void {
-  v.string(1, name);
+/** ValueInfoProto for a tensor; string dims are symbolic (`N`: the batch). */
+function valueInfo(v: ProtoWriter, value: ValueSpec): void {
+  v.string(1, value.name);
   v.message(2, (type) =>
     type.message(1, (tensor) => {
-      tensor.int(1, FLOAT);
+      tensor.int(1, value.type === 'int64' ? INT64 : FLOAT);
       tensor.message(2, (shape) => {
-        shape.message(1, (dim) => dim.string(2, 'N'));
-        shape.message(1, (dim) => dim.int(1, width));
+        for (const size of value.dims) shape.message(1, (dim) => (typeof size === 'string' ? dim.string(2, size) : dim.int(1, size)));
       });
     }),
   );
 }
 
-function littleEndianFloats(data: Float32Array): Uint8Array {
-  const bytes = new Uint8Array(data.length * 4);
+function littleEndian(data: Float32Array | BigInt64Array): Uint8Array {
+  const bytes = new Uint8Array(data.length * (data instanceof BigInt64Array ? 8 : 4));
   const view = new DataView(bytes.buffer);
-  for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i] as number, true);
+  if (data instanceof BigInt64Array) for (let i = 0; i < data.length; i++) view.setBigInt64(i * 8, data[i] as bigint, true);
+  else for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i] as number, true);
   return bytes;
 }
 
@@ -105,18 +116,11 @@ export interface ClassifierWeights {
   readonly b2: Float32Array;
 }
 
-/** The ONNX model of a softmax (hidden 0) or one-hidden-layer MLP classifier. */
-export function classifierModel(weights: ClassifierWeights, metadata: Record<string, string> = {}): Uint8Array {
-  const { features, hidden, classes } = weights;
-  const width = hidden > 0 ? hidden : classes;
-  const nodes: OnnxNode[] = [
-    { op: 'MatMul', inputs: ['features', 'W1'], output: 'z1' },
-    { op: 'Add', inputs: ['z1', 'b1'], output: hidden > 0 ? 'a1' : 'logits' },
-  ];
-  const initializers: Initializer[] = [
-    { name: 'W1', dims: [features, width], data: weights.w1 },
-    { name: 'b1', dims: [width], data: weights.b1 },
-  ];
+/** The layers after the first one's pre-activation `a1` (MLP) or `logits` (softmax): hidden, output, softmax. */
+function headOf(weights: ClassifierWeights): { nodes: OnnxNode[]; initializers: Initializer[]; firstOutput: string } {
+  const { hidden, classes } = weights;
+  const nodes: OnnxNode[] = [];
+  const initializers: Initializer[] = [];
   if (hidden > 0) {
     nodes.push(
       { op: 'Relu', inputs: ['a1'], output: 'h1' },
@@ -126,12 +130,63 @@ export function classifierModel(weights: ClassifierWeights, metadata: Record<str
     initializers.push({ name: 'W2', dims: [hidden, classes], data: weights.w2 }, { name: 'b2', dims: [classes], data: weights.b2 });
   }
   nodes.push({ op: 'Softmax', inputs: ['logits'], output: 'probabilities', intAttributes: { axis: -1 } });
+  return { nodes, initializers, firstOutput: hidden > 0 ? 'a1' : 'logits' };
+}
+
+const widthOf = (weights: ClassifierWeights): number => (weights.hidden > 0 ? weights.hidden : weights.classes);
+const graphName = (weights: ClassifierWeights, suffix = ''): string => `${weights.hidden > 0 ? 'anvil_mlp_classifier' : 'anvil_softmax_classifier'}${suffix}`;
+
+/** The ONNX model of a softmax (hidden 0) or one-hidden-layer MLP classifier, dense input `features` [N, F]. */
+export function classifierModel(weights: ClassifierWeights, metadata: Record<string, string> = {}): Uint8Array {
+  const { features, classes } = weights;
+  const width = widthOf(weights);
+  const head = headOf(weights);
   return encodeModel({
-    name: hidden > 0 ? 'anvil_mlp_classifier' : 'anvil_softmax_classifier',
-    input: { name: 'features', width: features },
-    output: { name: 'probabilities', width: classes },
-    nodes,
-    initializers,
+    name: graphName(weights),
+    inputs: [{ name: 'features', type: 'float32', dims: ['N', features] }],
+    output: { name: 'probabilities', type: 'float32', dims: ['N', classes] },
+    nodes: [{ op: 'MatMul', inputs: ['features', 'W1'], output: 'z1' }, { op: 'Add', inputs: ['z1', 'b1'], output: head.firstOutput }, ...head.nodes],
+    initializers: [{ name: 'W1', dims: [features, width], data: weights.w1 }, { name: 'b1', dims: [width], data: weights.b1 }, ...head.initializers],
+    metadata,
+  });
+}
+
+/**
+ * The same classifier reading only the active features: `ids` [N, L] int64 and `weights` [N, L]
+ * float, the first layer an embedding bag — Gather the rows of W1 for the ids, scale each by its
+ * weight, sum over L. W1 gets one extra all-zero row at index F, so a row shorter than L is padded
+ * with id F (and weight 0). Same probabilities as the dense model (up to float summation order);
+ * the cost of a row no longer grows with the vocabulary. `toEmbeddingBag` (text-classifier/bag.ts)
+ * builds the inputs from featurised rows.
+ */
+export function embeddingBagClassifierModel(weights: ClassifierWeights, metadata: Record<string, string> = {}): Uint8Array {
+  const { features, classes } = weights;
+  const width = widthOf(weights);
+  const padded = new Float32Array((features + 1) * width);
+  padded.set(weights.w1.subarray(0, features * width));
+  const head = headOf(weights);
+  return encodeModel({
+    name: graphName(weights, '_embedding_bag'),
+    inputs: [
+      { name: 'ids', type: 'int64', dims: ['N', 'L'] },
+      { name: 'weights', type: 'float32', dims: ['N', 'L'] },
+    ],
+    output: { name: 'probabilities', type: 'float32', dims: ['N', classes] },
+    nodes: [
+      { op: 'Gather', inputs: ['W1', 'ids'], output: 'rows', intAttributes: { axis: 0 } },
+      { op: 'Unsqueeze', inputs: ['weights', 'axis_last'], output: 'weights3' },
+      { op: 'Mul', inputs: ['rows', 'weights3'], output: 'scaled' },
+      { op: 'ReduceSum', inputs: ['scaled', 'axis_bag'], output: 'z1', intAttributes: { keepdims: 0 } },
+      { op: 'Add', inputs: ['z1', 'b1'], output: head.firstOutput },
+      ...head.nodes,
+    ],
+    initializers: [
+      { name: 'W1', dims: [features + 1, width], data: padded },
+      { name: 'b1', dims: [width], data: weights.b1 },
+      { name: 'axis_last', dims: [1], data: BigInt64Array.of(2n) },
+      { name: 'axis_bag', dims: [1], data: BigInt64Array.of(1n) },
+      ...head.initializers,
+    ],
     metadata,
   });
 }

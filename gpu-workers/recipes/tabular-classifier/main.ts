@@ -67,7 +67,7 @@ async function main(): Promise<void> {
       settings,
       checkpointEvery: params.checkpointEvery,
       oosClass: -1,
-      falseAbstainTarget: null,
+      abstain: null,
       featureFingerprint: JSON.stringify(columnsSpec),
       featurizerSpec: (threshold) =>
         ({
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
           ...columnsSpec,
           labels: [...labels],
           positiveLabel,
-          threshold: threshold.threshold,
+          threshold: threshold?.threshold ?? 0,
           model: { kind: params.model, hidden: settings.hidden, input: 'features', output: 'probabilities' },
         }) satisfies TabularFeaturizerSpec,
       extraMetrics: (probabilities): Record<string, number> => {

@@ -8,8 +8,9 @@
  * is L2-normalised separately, so a vector has norm √2 when both blocks are non-empty.
  *
  * The spec (featurizer.json) holds everything needed to reproduce the features at inference time:
- * `Featurizer.fromSpec(spec).transform(texts)` gives the dense [N, F] float32 matrix the ONNX
- * model takes as `features`.
+ * `Featurizer.fromSpec(spec).transform(texts)` gives the dense [N, F] float32 matrix a dense ONNX
+ * model takes as `features`; `toEmbeddingBag(featurizer.transformSparse(texts))` (bag.ts) the `ids`
+ * and `weights` of an embedding-bag model (`model.input: 'embedding-bag'`).
  */
 import * as z from 'zod';
 import { type Csr, CsrBuilder, type Dense, toDense } from '../ml/matrix.ts';
@@ -34,7 +35,10 @@ export const textFeaturizerSpecSchema = z.object({
   /** Abstain when the top probability is below this (0: never, except the OOS class). */
   threshold: z.number().min(0).max(1),
   thresholdMethod: z.string(),
-  model: z.object({ kind: z.enum(['softmax', 'mlp']), hidden: z.number().int().min(0), input: z.literal('features'), output: z.literal('probabilities') }),
+  /** How the threshold was chosen (absent in older models): the objective and the figures at it on validation. */
+  operatingPoint: z.looseObject({ method: z.string() }).optional(),
+  /** `input`: the ONNX graph's input form — dense `features` [N, F], or `embedding-bag` (`ids` + `weights`, see bag.ts). */
+  model: z.object({ kind: z.enum(['softmax', 'mlp']), hidden: z.number().int().min(0), input: z.enum(['features', 'embedding-bag']), output: z.literal('probabilities') }),
 });
 export type TextFeaturizerSpec = z.infer<typeof textFeaturizerSpecSchema>;
 

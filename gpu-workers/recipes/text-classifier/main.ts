@@ -64,7 +64,11 @@ async function main(): Promise<void> {
       settings,
       checkpointEvery: params.checkpointEvery,
       oosClass,
-      falseAbstainTarget: params.falseAbstainTarget,
+      abstain: {
+        objective: params.thresholdObjective === 'cost' ? { kind: 'cost', costRatio: params.costRatio } : { kind: 'oos-recall-target', oosRecallTarget: params.oosRecallTarget },
+        simulatedOosFraction: params.simulatedOosFraction,
+      },
+      onnxInput: 'embedding-bag',
       featureFingerprint: JSON.stringify({ ...vectorizer, vocabulary: vectorizer.vocabulary.length, idf: vectorizer.idf.slice(0, 64) }),
       featurizerSpec: (threshold) =>
         ({
@@ -73,9 +77,10 @@ async function main(): Promise<void> {
           ...vectorizer,
           labels: [...labels],
           oosLabel: params.oosLabel,
-          threshold: threshold.threshold,
-          thresholdMethod: threshold.method,
-          model: { kind: params.model, hidden: settings.hidden, input: 'features', output: 'probabilities' },
+          threshold: threshold?.threshold ?? 0,
+          thresholdMethod: threshold?.method ?? 'none',
+          ...(threshold ? { operatingPoint: { objective: threshold.objective, method: threshold.method, inScopeAccuracy: threshold.inScopeAccuracy, oosRecall: threshold.oosRecall, noAbstainAccuracy: threshold.noAbstainAccuracy } } : {}),
+          model: { kind: params.model, hidden: settings.hidden, input: 'embedding-bag', output: 'probabilities' },
         }) satisfies TextFeaturizerSpec,
     },
   );

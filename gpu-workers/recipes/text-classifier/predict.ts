@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { argmax } from '../ml/matrix.ts';
+import { bagFeeds, toEmbeddingBag } from './bag.ts';
 import { Featurizer, textFeaturizerSpecSchema, type TextFeaturizerSpec } from './featurizer.ts';
 
 export interface TextPrediction {
@@ -23,8 +24,11 @@ export interface TextPrediction {
   readonly abstained: boolean;
 }
 
-/** Rows per ONNX run: bounds the dense feature matrix to batch × featureCount floats. */
-const BATCH = 256;
+/**
+ * Rows per ONNX run. Dense: bounds the input to batch × featureCount floats. Embedding bag: the
+ * Gather materialises batch × longest row × width floats, so batches stay small.
+ */
+const BATCH = { features: 256, 'embedding-bag': 32 } as const;
 
 export class TextClassifier {
   private constructor(
@@ -52,15 +56,22 @@ export class TextClassifier {
   async probabilities(texts: readonly string[]): Promise<Float32Array> {
     const classes = this.spec.labels.length;
     const out = new Float32Array(texts.length * classes);
-    for (let from = 0; from < texts.length; from += BATCH) {
-      const chunk = texts.slice(from, from + BATCH);
-      const features = this.featurizer.transform(chunk);
-      const result = await this.session.run({ features: new ort.Tensor('float32', features.data, [features.rows, features.cols]) });
+    const batch = BATCH[this.spec.model.input];
+    for (let from = 0; from < texts.length; from += batch) {
+      const chunk = texts.slice(from, from + batch);
+      const result = await this.session.run(this.feeds(chunk));
       const probabilities = result.probabilities;
       if (!probabilities) throw new Error('the model has no `probabilities` output');
       out.set(probabilities.data as Float32Array, from * classes);
     }
     return out;
+  }
+
+  /** The ONNX inputs for `texts`, in the form the model takes (featurizer.json `model.input`). */
+  feeds(texts: readonly string[]): Record<string, ort.Tensor> {
+    if (this.spec.model.input === 'embedding-bag') return bagFeeds(toEmbeddingBag(this.featurizer.transformSparse(texts)));
+    const features = this.featurizer.transform(texts);
+    return { features: new ort.Tensor('float32', features.data, [features.rows, features.cols]) };
   }
 
   async predict(texts: readonly string[]): Promise<TextPrediction[]> {

@@ -36,7 +36,13 @@ export const textClassifierParams = z.object({
   patience: z.number().int().min(1).max(1000).default(3),
   classWeights: z.enum(['balanced', 'none']).default('none'),
   oosLabel: z.string().min(1).default('oos'),
-  falseAbstainTarget: z.number().min(0).max(1).default(0.02),
+  /** The abstain threshold's objective on validation: the best in-scope accuracy with OOS recall ≥ oosRecallTarget, or the lowest cost. */
+  thresholdObjective: z.enum(['oos-recall-target', 'cost']).default('oos-recall-target'),
+  oosRecallTarget: z.number().min(0).max(1).default(0.6),
+  /** `cost` objective: the cost of answering an out-of-scope query relative to failing an in-scope one. */
+  costRatio: z.number().min(0).max(1000).default(1),
+  /** When validation has no out-of-scope rows: the share of training intents held out to simulate them (0: no threshold). */
+  simulatedOosFraction: z.number().min(0).max(0.5).default(0.25),
   checkpointEvery: z.number().int().min(0).max(10_000_000).default(500),
 });
 export type TextClassifierParams = z.infer<typeof textClassifierParams>;
@@ -45,9 +51,10 @@ export const textClassifierRecipe = {
   name: 'text-classifier',
   description:
     'Trains a text classifier (TF-IDF word + char_wb n-grams, then a softmax or one-hidden-layer MLP) on a JSONL dataset, ' +
-    'with early stopping on validation, an abstain threshold calibrated on validation (out-of-scope rows labelled oosLabel), ' +
-    'checkpoints every checkpointEvery steps and exact resume. Artifacts: model.onnx (features → probabilities), featurizer.json, ' +
-    'metrics.json, predictions.json (test split). Result: {labels, metrics, threshold, steps, epochs, featureCount, resumedFrom}.',
+    'with early stopping on validation and an abstain threshold chosen on validation by an explicit objective (default: the best in-scope accuracy ' +
+    'with out-of-scope recall ≥ oosRecallTarget; out-of-scope rows are those labelled oosLabel or unseen, simulated by holding out intents when there are none), ' +
+    'checkpoints every checkpointEvery steps and exact resume. Artifacts: model.onnx (embedding bag: ids + weights → probabilities), featurizer.json, ' +
+    'metrics.json, predictions.json (test split). Result: {labels, metrics, threshold, operatingPoint, steps, epochs, featureCount, onnxInput, resumedFrom}.',
   entry: new URL('./main.ts', import.meta.url),
   params: textClassifierParams,
 } satisfies RecipeDescriptor;

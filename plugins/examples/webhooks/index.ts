@@ -62,10 +62,6 @@ export const webhooksPlugin = definePlugin({
     ctx.onReady(() => {
       worker = ctx.queue.worker<DeliveryJob, DeliveryResult>('deliveries', (job) => deliver(deps, job, config.maxAttempts), {
         concurrency: config.concurrency,
-        // How long an idle worker blocks before looking again. On BullMQ's Postgres backend a retry
-        // scheduled while the worker is already blocked waits out this block (5 s by default), so
-        // keep it near the backoff (between 0.25 s and 5 s).
-        drainDelay: Math.min(5, Math.max(0.25, config.backoffMs / 1000)),
       });
     });
 

@@ -3,6 +3,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import { unavailableRecipes } from '../../../gpu-workers/recipe-table.ts';
+import { builtinRecipes } from '../../../gpu-workers/recipes/index.ts';
 import type { AnvilConfig } from '../../config/schema.ts';
 import { coreMigrations, migrationStatus } from '../../db/migrate.ts';
 import { openStorage } from '../../db/open.ts';
@@ -26,6 +28,14 @@ function checkNode(): DoctorCheck {
   return ok
     ? { name: 'node', status: 'ok', message: `Node ${process.versions.node}` }
     : { name: 'node', status: 'fail', message: `Node ${process.versions.node} is older than ${MIN_NODE.join('.')}; install Node 20.19 or newer` };
+}
+
+/** Built-in recipes this machine cannot run (e.g. torch-text-classifier without python3-torch): a warning, not a failure. */
+function checkRecipes(): DoctorCheck {
+  const missing = unavailableRecipes(builtinRecipes);
+  const names = Object.keys(missing);
+  if (names.length === 0) return { name: 'recipes', status: 'ok', message: `all ${builtinRecipes.length} built-in recipes can run here` };
+  return { name: 'recipes', status: 'warn', message: `unavailable here: ${names.map((name) => `${name} (${missing[name] ?? ''})`).join('; ')}` };
 }
 
 function checkDataDir(home: string): DoctorCheck {
@@ -124,7 +134,7 @@ async function checkPort(config: AnvilConfig): Promise<DoctorCheck> {
 
 export async function runDoctor(config: AnvilConfig): Promise<DoctorCheck[]> {
   const [storageChecks, redis, port] = await Promise.all([checkStorageAndMigrations(config), checkRedis(config), checkPort(config)]);
-  return [checkNode(), checkDataDir(config.home), ...storageChecks, redis, port];
+  return [checkNode(), checkDataDir(config.home), ...storageChecks, redis, port, checkRecipes()];
 }
 
 export async function doctorCommand(argv: string[], io: CliIo): Promise<ExitCode> {

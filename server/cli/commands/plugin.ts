@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pluginIdPattern } from '../../../plugins/host/validate.ts';
 import { AnvilError, ErrorCodes } from '../../errors.ts';
 import { type CliIo, ExitCode } from '../io.ts';
+import { packageRoot } from '../../package-root.ts';
 
 export const pluginHelp = `Usage:
   anvil plugin new <name> [--dir <dir>]
@@ -25,9 +25,9 @@ interface AnvilPackage {
   devDependencies?: Record<string, string>;
 }
 
-/** Anvil's own package.json, two levels above server/cli, and where it lives. */
+/** Anvil's own package.json, and where it lives. */
 function anvilPackage(): { root: string; manifest: AnvilPackage } {
-  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const root = packageRoot;
   return { root, manifest: JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as AnvilPackage };
 }
 

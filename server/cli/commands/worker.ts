@@ -5,7 +5,7 @@ import { JOBS_QUEUE_PREFIX, WorkerAgent } from '../../../gpu-workers/agent.ts';
 import { redisBus, type ControlBus } from '../../../gpu-workers/bus.ts';
 import { HttpControlPlane } from '../../../gpu-workers/http-control-plane.ts';
 import { probeCapabilities } from '../../../gpu-workers/probe.ts';
-import { recipeTable } from '../../../gpu-workers/recipe-table.ts';
+import { recipeTable, unavailableRecipes } from '../../../gpu-workers/recipe-table.ts';
 import { builtinRecipes } from '../../../gpu-workers/recipes/index.ts';
 import { AnvilError, ErrorCodes } from '../../errors.ts';
 import { createLogger } from '../../log.ts';
@@ -78,7 +78,7 @@ export async function workerCommand(argv: string[], io: CliIo): Promise<ExitCode
     queues: { consume: (resourceClass, processor, settings) => queue.openWorker(`${JOBS_QUEUE_PREFIX}${resourceClass}`, processor, settings) },
     ...(bus ? { bus } : {}),
     name,
-    capabilities,
+    capabilities: { ...capabilities, unavailableRecipes: unavailableRecipes(builtinRecipes) },
     slots,
     recipes: recipeTable(builtinRecipes, { allowCommand: values['allow-command'] === true }),
     workRoot: values['work-dir'] ?? path.join(config.home, 'work'),

@@ -33,4 +33,4 @@ update {{schema}}.jobs j
 set dispatched_at = now(), dispatch_seq = j.dispatch_seq + 1, not_before = null, updated_at = now()
 from admitted
 where j.id = admitted.id and j.state = 'queued' and j.dispatched_at is null
-returning j.id, j.resource_class, j.priority, j.dispatch_seq, j.resources
+returning j.id, j.project, j.resource_class, j.priority, j.dispatch_seq, j.resources

@@ -17,7 +17,13 @@ const input = z
       })
       .strict()
       .optional(),
-    priority: z.number().int().min(LIMITS.priorityMin).max(LIMITS.priorityMax).optional().describe('Higher runs first (default 0)'),
+    priority: z
+      .number()
+      .int()
+      .min(LIMITS.priorityMin)
+      .max(LIMITS.priorityMax)
+      .optional()
+      .describe("Higher runs first (default 0); capped to the project's ceiling (jobs_quota's maxPriority), set by the operator"),
     idempotencyKey: z.string().min(1).max(200).optional().describe('Submitting again with the same key returns the first job'),
     dependsOn: z.array(z.string()).max(LIMITS.dependsOnMax).optional().describe('Job ids of this project that must succeed first'),
     maxAttempts: z.number().int().min(1).max(LIMITS.maxAttemptsMax).optional(),
@@ -30,6 +36,7 @@ const output = z.object({
   state: z.enum(JOB_STATES),
   created: z.boolean().describe('false when the idempotency key named an existing job'),
   resourceClass: z.string(),
+  priority: z.number().int().describe("The job's priority: the one asked for, capped to the project's ceiling"),
 });
 
 export function submitTool(jobs: () => JobsRuntime): ToolSpec<typeof input, typeof output> {
@@ -46,7 +53,7 @@ export function submitTool(jobs: () => JobsRuntime): ToolSpec<typeof input, type
       const { timeoutSeconds, ...rest } = args;
       const { job, created } = await jobs().service.submit(project, { ...rest, ...(timeoutSeconds === undefined ? {} : { timeoutMs: timeoutSeconds * 1000 }) });
       audit({ jobId: job.id, recipe: job.recipe, created });
-      return { id: job.id, state: job.state, created, resourceClass: job.resourceClass };
+      return { id: job.id, state: job.state, created, resourceClass: job.resourceClass, priority: job.priority };
     },
   };
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { AnvilError, ErrorCodes, z, type ToolSpec } from 'anvil/plugin';
 import { LIMITS as DATASET_LIMITS, NAME_PATTERN } from '../../datasets/limits.ts';
 import { JOB_STATES } from '../../jobs/states.ts';
@@ -20,7 +21,7 @@ const input = z
     recipe: z
       .enum(TRAINING_RECIPES)
       .optional()
-      .describe('Default: text-classifier when the dataset has a text column, else tabular-classifier'),
+      .describe('Default: text-classifier when the dataset has a text column, else tabular-classifier. torch-text-classifier: PyTorch (needs python3-torch on the worker)'),
     params: z
       .record(z.string(), z.unknown())
       .optional()
@@ -39,7 +40,7 @@ const input = z
       })
       .strict()
       .optional()
-      .describe('What the job needs of a worker (default: CPU; these recipes do not use GPUs)'),
+      .describe('What the job needs of a worker (default: CPU). torch-text-classifier uses CUDA when its worker has a GPU: ask for {gpus: 1}; the others do not use GPUs'),
     priority: z.number().int().min(JOB_LIMITS.priorityMin).max(JOB_LIMITS.priorityMax).optional().describe('Higher runs first (default 0)'),
     idempotencyKey: z.string().min(1).max(200).optional().describe('Starting again with the same key returns the first training job'),
   })
@@ -82,27 +83,11 @@ export function startTool(name: string, training: () => TrainingRuntime): ToolSp
       }
       const model = args.model ?? defaultModelName(dataset.name, recipe);
 
-      const { job, created } = await runtime.jobs.submit(project, {
-        recipe,
-        params: { ...userParams, dataset: datasetParams(dataset, recipe) },
-        inputs: [{ name: DATASET_INPUT, sha256: dataset.sha256 }],
-        ...(args.resources === undefined ? {} : { resources: args.resources }),
-        ...(args.priority === undefined ? {} : { priority: args.priority }),
-        ...(args.idempotencyKey === undefined ? {} : { idempotencyKey: args.idempotencyKey }),
-      });
-
-      if (!created) {
-        // The jobs store compares recipe and params, not input blobs: the dataset version and model are checked here.
-        const existing = await runtime.runs.get(job.id);
-        if (existing && (existing.dataset.id !== dataset.id || existing.model !== model)) {
-          throw conflict(
-            `Idempotency key "${args.idempotencyKey ?? ''}" already started job ${job.id} training model "${existing.model}" on dataset "${existing.dataset.name}" version ${existing.dataset.version}; use a new key for a different training`,
-            { idempotencyKey: args.idempotencyKey, jobId: job.id, model: existing.model, dataset: { name: existing.dataset.name, version: existing.dataset.version } },
-          );
-        }
-      }
-      await runtime.runs.insert({
-        jobId: job.id,
+      // The run is recorded before the job exists, under the key the job is submitted with: a crash
+      // after the submit still leaves the success hook a run to register the model by.
+      const key = args.idempotencyKey ?? `training-${randomUUID()}`;
+      const reserved = await runtime.runs.reserve({
+        key,
         project,
         model,
         dataset: { id: dataset.id, name: dataset.name, version: dataset.version, sha256: dataset.sha256 },
@@ -110,6 +95,31 @@ export function startTool(name: string, training: () => TrainingRuntime): ToolSp
         params: userParams,
         createdBy: principal.id,
       });
+      if (!reserved.created && (reserved.run.dataset.id !== dataset.id || reserved.run.model !== model)) {
+        const existing = reserved.run;
+        throw conflict(
+          `Idempotency key "${key}" already started ${existing.jobId === null ? 'a training' : `job ${existing.jobId} training`} model "${existing.model}" on dataset "${existing.dataset.name}" version ${existing.dataset.version}; use a new key for a different training`,
+          { idempotencyKey: key, jobId: existing.jobId, model: existing.model, dataset: { name: existing.dataset.name, version: existing.dataset.version } },
+        );
+      }
+      const submitted = await runtime.jobs
+        .submit(project, {
+          recipe,
+          params: { ...userParams, dataset: datasetParams(dataset, recipe) },
+          inputs: [{ name: DATASET_INPUT, sha256: dataset.sha256 }],
+          ...(args.resources === undefined ? {} : { resources: args.resources }),
+          ...(args.priority === undefined ? {} : { priority: args.priority }),
+          idempotencyKey: key,
+        })
+        .catch(async (error: unknown) => {
+          // Refused (bad params, a key used by another job): no job will ever need this run.
+          if (reserved.created) await runtime.runs.release(project, key);
+          throw error;
+        });
+      const { job, created } = submitted;
+      if (!(await runtime.runs.attach(project, key, job.id))) {
+        throw conflict(`Idempotency key "${key}" names a training run of another job than ${job.id}; use a new key`, { idempotencyKey: key, jobId: job.id });
+      }
       await runtime.datasets.recordLineage(dataset.id, { jobId: job.id, kind: 'trained' });
 
       audit({ jobId: job.id, created, recipe, model, dataset: dataset.name, datasetVersion: dataset.version });

@@ -1,0 +1,64 @@
+/**
+ * The embedding-bag export (ids + weights → Gather, Mul, ReduceSum) against the dense export of the
+ * same network: the same probabilities within 1e-5 for rows of every length (empty, one feature,
+ * more features than any other row of the batch), for the MLP and the softmax model.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { CsrBuilder, toDense } from '../../gpu-workers/recipes/ml/matrix.ts';
+import { Network } from '../../gpu-workers/recipes/ml/network.ts';
+import { Prng } from '../../gpu-workers/recipes/ml/prng.ts';
+import { classifierModel, embeddingBagClassifierModel } from '../../gpu-workers/recipes/onnx/model.ts';
+import { bagFeeds, toEmbeddingBag } from '../../gpu-workers/recipes/text-classifier/bag.ts';
+
+describe('embedding-bag ONNX export', () => {
+  it('turns CSR rows into ids and weights padded with the vocabulary size', () => {
+    const builder = new CsrBuilder(10);
+    builder.addRow([[2, 0.5], [7, 1.5]]);
+    builder.addRow([]);
+    builder.addRow([[9, 2]]);
+    const bag = toEmbeddingBag(builder.build());
+    assert.equal(bag.width, 2);
+    assert.equal(bag.paddingId, 10);
+    assert.deepEqual([...bag.ids], [2n, 7n, 10n, 10n, 9n, 10n]);
+    assert.deepEqual([...bag.weights], [0.5, 1.5, 0, 0, 2, 0]);
+  });
+
+  for (const hidden of [0, 32]) {
+    it(`gives the dense model's probabilities within 1e-5 (${hidden ? 'MLP' : 'softmax'})`, async () => {
+      const shape = { features: 2000, hidden, classes: 12 };
+      const net = Network.initial(shape, Prng.fromSeed(3));
+      const rng = Prng.fromSeed(5);
+      for (const w of [net.weights.w1, net.weights.b1, net.weights.w2, net.weights.b2]) for (let i = 0; i < w.length; i++) w[i] = (rng.next() - 0.5) * 2;
+      const builder = new CsrBuilder(shape.features);
+      builder.addRow([]);
+      builder.addRow([[shape.features - 1, 0.7]]);
+      for (let r = 0; r < 40; r++) {
+        const entries = new Map<number, number>();
+        const count = 1 + Math.floor(rng.next() * 150);
+        for (let k = 0; k < count; k++) entries.set(Math.floor(rng.next() * shape.features), rng.next());
+        builder.addRow(entries);
+      }
+      const x = builder.build();
+      const dense = await ort.InferenceSession.create(classifierModel({ ...shape, ...net.weights }));
+      const bagged = await ort.InferenceSession.create(embeddingBagClassifierModel({ ...shape, ...net.weights }));
+      try {
+        assert.deepEqual(bagged.inputNames, ['ids', 'weights']);
+        const features = toDense(x);
+        const want = (await dense.run({ features: new ort.Tensor('float32', features.data, [features.rows, features.cols]) })).probabilities?.data as Float32Array;
+        const got = (await bagged.run(bagFeeds(toEmbeddingBag(x)))).probabilities?.data as Float32Array;
+        assert.equal(got.length, want.length);
+        let worst = 0;
+        for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs((got[i] as number) - (want[i] as number)));
+        assert.ok(worst < 1e-5, `largest difference ${worst}`);
+        // One row alone (the serving case) equals its row in the batch.
+        const single = (await bagged.run(bagFeeds(toEmbeddingBag({ ...x, rows: 1, indptr: x.indptr.subarray(2, 4).map((v) => v - (x.indptr[2] as number)), indices: x.indices.subarray(x.indptr[2], x.indptr[3]), values: x.values.subarray(x.indptr[2], x.indptr[3]) })))).probabilities?.data as Float32Array;
+        for (let c = 0; c < shape.classes; c++) assert.ok(Math.abs((single[c] as number) - (want[2 * shape.classes + c] as number)) < 1e-5);
+      } finally {
+        await dense.release();
+        await bagged.release();
+      }
+    });
+  }
+});

@@ -1,0 +1,106 @@
+/**
+ * One model version loaded for serving: its featuriser and an ONNX session. The session's inputs
+ * say which form it takes — `features` [N, F] float32 (dense, every registry version so far), or an
+ * embedding bag: `ids` int64 [N, L] and `weights` float32 [N, L], a row padded with id F (the
+ * vocabulary size, an all-zero row of the first layer) and weight 0. Output `probabilities` [N, C].
+ */
+import { readFile } from 'node:fs/promises';
+import * as ort from 'onnxruntime-node';
+import { featurizerFromSpec, type Csr, type ServingFeaturizer } from './featurizers.ts';
+
+export type InputForm = 'dense' | 'sparse';
+
+/** One featurised input: its active feature ids and their weights. */
+export interface FeatureRow {
+  readonly indices: Int32Array;
+  readonly values: Float32Array;
+}
+
+export interface SessionSettings {
+  /** onnxruntime's intra-op threads per session. */
+  intraOpThreads: number;
+}
+
+export class ServingModel {
+  private constructor(
+    readonly featurizer: ServingFeaturizer,
+    private readonly session: ort.InferenceSession,
+    readonly form: InputForm,
+    /** Bytes this model is estimated to hold in memory (for the cache's bound). */
+    readonly bytes: number,
+  ) {}
+
+  static async load(featurizerFile: string, modelFile: string, settings: SessionSettings): Promise<ServingModel> {
+    const [featurizerText, modelBytes] = await Promise.all([readFile(featurizerFile, 'utf8'), readFile(modelFile)]);
+    const featurizer = featurizerFromSpec(JSON.parse(featurizerText) as unknown);
+    const session = await ort.InferenceSession.create(modelBytes, {
+      intraOpNumThreads: settings.intraOpThreads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+    const names = session.inputNames;
+    let form: InputForm;
+    if (names.includes('ids') && names.includes('weights')) form = 'sparse';
+    else if (names.includes('features')) form = 'dense';
+    else {
+      await session.release();
+      throw new Error(`model.onnx takes inputs ${names.join(', ')}; expected features, or ids and weights`);
+    }
+    // Weights once in the session plus the featuriser's vocabulary maps (a few times the JSON).
+    const bytes = modelBytes.byteLength * 2 + featurizerText.length * 3;
+    return new ServingModel(featurizer, session, form, bytes);
+  }
+
+  get labels(): readonly string[] {
+    return this.featurizer.labels;
+  }
+
+  /** Featurises inputs (already validated) into one row each. */
+  featurize(inputs: readonly unknown[]): FeatureRow[] {
+    const csr: Csr = this.featurizer.transform(inputs);
+    const rows: FeatureRow[] = [];
+    for (let r = 0; r < csr.rows; r++) {
+      const from = csr.indptr[r] as number;
+      const to = csr.indptr[r + 1] as number;
+      rows.push({ indices: csr.indices.subarray(from, to), values: csr.values.subarray(from, to) });
+    }
+    return rows;
+  }
+
+  /** Class probabilities for the rows, [rows.length × labels.length] row-major. */
+  async run(rows: readonly FeatureRow[]): Promise<Float32Array> {
+    const feeds = this.form === 'dense' ? this.denseFeeds(rows) : this.sparseFeeds(rows);
+    const result = await this.session.run(feeds);
+    const probabilities = result.probabilities;
+    if (!probabilities) throw new Error('the model has no `probabilities` output');
+    return probabilities.data as Float32Array;
+  }
+
+  private denseFeeds(rows: readonly FeatureRow[]): Record<string, ort.Tensor> {
+    const width = this.featurizer.featureCount;
+    const data = new Float32Array(rows.length * width);
+    rows.forEach((row, r) => {
+      for (let k = 0; k < row.indices.length; k++) data[r * width + (row.indices[k] as number)] = row.values[k] as number;
+    });
+    return { features: new ort.Tensor('float32', data, [rows.length, width]) };
+  }
+
+  private sparseFeeds(rows: readonly FeatureRow[]): Record<string, ort.Tensor> {
+    const length = Math.max(1, ...rows.map((row) => row.indices.length));
+    const pad = BigInt(this.featurizer.featureCount);
+    const ids = new BigInt64Array(rows.length * length).fill(pad);
+    const weights = new Float32Array(rows.length * length);
+    rows.forEach((row, r) => {
+      for (let k = 0; k < row.indices.length; k++) {
+        ids[r * length + k] = BigInt(row.indices[k] as number);
+        weights[r * length + k] = row.values[k] as number;
+      }
+    });
+    return { ids: new ort.Tensor('int64', ids, [rows.length, length]), weights: new ort.Tensor('float32', weights, [rows.length, length]) };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

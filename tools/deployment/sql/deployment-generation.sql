@@ -1,0 +1,1 @@
+select generation from {{schema}}.deployments where project = $1 and name = $2

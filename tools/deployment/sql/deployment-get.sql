@@ -1,0 +1,1 @@
+select * from {{schema}}.deployments where project = $1 and name = $2

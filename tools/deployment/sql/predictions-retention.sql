@@ -1,0 +1,5 @@
+-- Log rows older than their deployment's retention (a deployment's rows go when it is deleted too).
+delete from {{schema}}.predictions p
+ using {{schema}}.deployments d
+ where d.project = p.project and d.name = p.deployment
+   and p.at < now() - make_interval(days => coalesce((d.logging ->> 'retentionDays')::integer, 30))

@@ -1,0 +1,97 @@
+import { z, type ToolSpec } from 'anvil/plugin';
+import { observe } from '../observe.ts';
+import { deploymentNameSchema } from '../schema.ts';
+import type { Ready } from '../runtime.ts';
+
+const input = z
+  .object({
+    name: deploymentNameSchema,
+    window: z.number().int().min(10).max(30 * 24 * 3600).default(3600).describe('Seconds back from now'),
+  })
+  .strict();
+
+const interval = z.object({ value: z.number(), low: z.number(), high: z.number() }).nullable();
+const round = (value: number | null, digits = 4) => (value === null ? null : Number(value.toFixed(digits)));
+const roundInterval = (i: { value: number; low: number; high: number } | null) => (i ? { value: round(i.value) as number, low: round(i.low) as number, high: round(i.high) as number } : null);
+
+const output = z.object({
+  name: z.string(),
+  since: z.string(),
+  variants: z.array(
+    z.object({
+      variant: z.string(),
+      modelVersion: z.number().int(),
+      shadow: z.boolean(),
+      weight: z.number(),
+      requests: z.number().int(),
+      errors: z.number().int(),
+      errorRate: z.number().nullable(),
+      p50Ms: z.number().nullable(),
+      p99Ms: z.number().nullable(),
+      meanBatch: z.number().nullable(),
+      maxBatch: z.number().nullable(),
+      abstainRate: z.number().nullable(),
+      feedback: z.number().int(),
+      accuracy: interval,
+      macroF1: interval,
+      psi: z.number().nullable().describe('Drift of the predicted classes against the evaluation set (above 0.25: large)'),
+    }),
+  ),
+  shadow: z.object({ pairs: z.number(), agreement: z.number().nullable(), primaryMeanMs: z.number().nullable(), shadowMeanMs: z.number().nullable() }).nullable(),
+  rollout: z.object({ state: z.string(), candidate: z.string(), stepIndex: z.number(), reason: z.string().nullable() }).nullable(),
+  server: z.object({ logBuffered: z.number(), logDropped: z.number(), queued: z.number(), rejected: z.number(), timedOut: z.number(), modelsLoaded: z.number() }).describe('This server only'),
+});
+
+export function monitorTool(ready: Ready): ToolSpec<typeof input, typeof output> {
+  return {
+    name: 'deployments_monitor',
+    title: 'How a deployment is doing',
+    description:
+      'Per variant over a window: requests, errors, latency p50/p99, batch sizes, abstain rate, online accuracy and macro-F1 from feedback (95% intervals), ' +
+      'drift (PSI of predicted classes against the evaluation set); shadow agreement; the rollout state. Compact enough to read whole.',
+    input,
+    output,
+    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    scopes: ['deployments:read'],
+    async handler(args, { project }) {
+      const runtime = ready();
+      await runtime.log.flush();
+      const deployment = await runtime.store.get(project, args.name);
+      const report = await observe({ sql: runtime.sql, registry: runtime.registry, datasets: () => runtime.datasets().store }, deployment, new Date(Date.now() - args.window * 1000));
+      const batchers = Object.values(runtime.service.batcherStats(project, args.name));
+      const log = runtime.log.stats();
+      return {
+        name: deployment.name,
+        since: report.since,
+        variants: report.variants.map((v) => ({
+          variant: v.variant,
+          modelVersion: v.modelVersion,
+          shadow: v.shadow,
+          weight: v.shadow ? 0 : (deployment.variants.find((d) => d.name === v.variant)?.weight ?? 0),
+          requests: v.requests,
+          errors: v.errors,
+          errorRate: round(v.errorRate),
+          p50Ms: round(v.p50Ms, 3),
+          p99Ms: round(v.p99Ms, 3),
+          meanBatch: round(v.meanBatch, 2),
+          maxBatch: v.maxBatch,
+          abstainRate: round(v.abstainRate),
+          feedback: v.feedback,
+          accuracy: roundInterval(v.accuracy),
+          macroF1: roundInterval(v.macroF1),
+          psi: round(v.psi),
+        })),
+        shadow: report.shadow,
+        rollout: deployment.rollout ? { state: deployment.rollout.state, candidate: deployment.rollout.candidate, stepIndex: deployment.rollout.stepIndex, reason: deployment.rollout.reason } : null,
+        server: {
+          logBuffered: log.buffered,
+          logDropped: log.dropped,
+          queued: batchers.reduce((a, b) => a + b.queued, 0),
+          rejected: batchers.reduce((a, b) => a + b.rejected, 0),
+          timedOut: batchers.reduce((a, b) => a + b.timedOut, 0),
+          modelsLoaded: runtime.cache.stats().models,
+        },
+      };
+    },
+  };
+}
