@@ -85,10 +85,9 @@ export class KnowledgeService {
   async remove(project: string, name: string): Promise<boolean> {
     const kb = await this.kb(project, name);
     await this.chains.get(kb.id)?.catch(() => {});
-    const active = kb.active_index;
-    const removed = (await this.sql.query(SQL.remove, [project, name])).rowCount > 0;
-    if (active) await this.indexer.retire(active).catch(() => {});
-    return removed;
+    // The index first: retiring it drops what lives outside these tables (HNSW index, Qdrant collection).
+    if (kb.active_index) await this.indexer.retire(kb.active_index).catch(() => {});
+    return (await this.sql.query(SQL.remove, [project, name])).rowCount > 0;
   }
 
   async documents(kb: KbRow, limit: number): Promise<Array<Record<string, unknown>>> {

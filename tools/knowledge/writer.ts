@@ -25,6 +25,7 @@ const SQL = {
   deleteDoc: sqlFile('doc-delete'),
   insertChunks: sqlFile('chunks-insert'),
   insertPostings: sqlFile('postings-insert'),
+  deletePostings: sqlFile('postings-delete'),
   counts: sqlFile('kb-counts'),
 };
 
@@ -144,6 +145,7 @@ export async function removeChunks(tx: SqlExecutor, kb: string, documents: reado
   if (old.length === 0) return;
   const ids = old.map((row) => row.id);
   await tx.query(SQL.decrement, [kb, ids]);
+  await tx.query(SQL.deletePostings, [kb, ids]);
   if (active) await active.store.remove(active.space, ids, tx);
   await tx.query(SQL.deleteChunks, [kb, documents]);
   await tx.query(SQL.counts, [kb, -old.length, -old.reduce((sum, row) => sum + row.length, 0)]);
