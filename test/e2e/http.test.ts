@@ -129,8 +129,10 @@ describe('anvil serve --http with API keys', () => {
         assert.ok('error' in refused, `expected a rejected call, got ${JSON.stringify(refused)}`);
         const message = refused.error instanceof Error ? refused.error.message : String(refused.error);
         assert.match(message, /anvil:read/);
+        // The 1.x client surfaces the JSON-RPC error body; the 2.x client raises its own
+        // InsufficientScopeError from the 403 challenge (it never reads the body without an OAuth provider).
         if (sdk === 'sdk1') assert.match(message, /insufficient_scope/);
-        assert.match(message, /ANVIL_E_FORBIDDEN/, 'the refusal carries its Anvil code');
+        if (sdk === 'sdk1') assert.match(message, /ANVIL_E_FORBIDDEN/, 'the refusal carries its Anvil code');
         count(a2, 'anvil_status', 'denied');
         // The same session still works for what the key may do.
         const whoami = await session.callTool('anvil_whoami');
