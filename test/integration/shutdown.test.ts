@@ -49,7 +49,7 @@ async function start(graceMs: number) {
   homes.push(created);
   const { home } = created;
   const { config } = loadConfig({ env: { ANVIL_HOME: home, ANVIL_PORT: '0', ANVIL_SHUTDOWN_GRACE_MS: String(graceMs) }, overrides: { http: { auth: false } } });
-  const server = await startAnvilServer({ config, log: silentLogger(), extraPlugins: [{ descriptor: testPlugin }], pluginBaseDir: home, http: true, stdio: false, defaultMetrics: false });
+  const server = await startAnvilServer({ config, log: silentLogger(), extraPlugins: [{ descriptor: testPlugin, permissions: ['sql'] }], pluginBaseDir: home, http: true, stdio: false, defaultMetrics: false });
   const client = new Client({ name: 'shutdown-test', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
   await client.connect(new StreamableHTTPClientTransport(new URL(`${server.http?.url}/mcp`)));
   return { home, server, client };

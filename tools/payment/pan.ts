@@ -7,8 +7,10 @@
 import { AnvilError, ErrorCodes } from 'anvil/plugin';
 
 // 13–19 digits in a row, or the way cards are printed (4-4-4-4, 4-6-5): separators only between
-// such groups, so identifiers like UUIDs (8-4-4-4-12) are not mistaken for card numbers.
-const candidate = /(?<!\d)(?:\d{13,19}|\d{4}([ -])\d{4,6}\1\d{4,5}(?:\1\d{1,4})?)(?!\d)/g;
+// such groups. A candidate must stand on its own — not inside a longer token of letters, digits
+// or dashes — so hex identifiers (a SHA-256 with a 13-digit run, a UUID's 4-4-4 groups) are not
+// mistaken for card numbers; 0.4% of random SHA-256 strings were before.
+const candidate = /(?<![0-9A-Za-z_-])(?:\d{13,19}|\d{4}([ -])\d{4,6}\1\d{4,5}(?:\1\d{1,4})?)(?![0-9A-Za-z_-])/g;
 
 function luhnValid(digits: string): boolean {
   let sum = 0;
