@@ -289,7 +289,7 @@ describe('mcp-proxy: upstream MCP servers mounted as Anvil tools', () => {
     assert.deepEqual(
       upstreams.map((entry) => [entry.name, entry.transport, entry.connected, entry.tools]),
       [
-        ['up', 'stdio', true, 7],
+        ['up', 'stdio', true, 8], // echo, add, fail, pid, env, sleep, crash, grow
         ['web', 'http', true, 3],
         ['down', 'http', false, 0],
         ['old', 'stdio', true, 2],
