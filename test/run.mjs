@@ -20,7 +20,7 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--conditions=development', '--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=180000', '--test-reporter=spec', ...files],
+  ['--conditions=development', '--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=300000', '--test-reporter=spec', ...files],
   // Tests run the sources, never a build in dist/ that may predate them: ANVIL_FROM_SOURCE makes
   // bin/anvil.mjs and recipe starts use them, the `development` condition resolves `anvil/plugin` to them.
   { stdio: 'inherit', env: { ...process.env, ANVIL_FROM_SOURCE: '1', NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --conditions=development`.trim() } },

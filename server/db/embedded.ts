@@ -111,6 +111,9 @@ async function startWorker(paths: EmbeddedPaths, options: EmbeddedOptions): Prom
     throw new Error(reply.type === 'failed' ? reply.message : 'the PGlite thread did not start');
   }
   worker.removeAllListeners();
+  // The thread must not keep a process alive on its own (a start that failed after opening storage);
+  // the pool's sockets keep the event loop busy while queries run.
+  worker.unref();
   // A crash after start surfaces as failing queries (the socket is gone); keep it from killing the process.
   worker.on('error', () => {});
   return worker;

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
@@ -156,6 +156,8 @@ describe('text-classifier', () => {
 
     it('without out-of-scope rows in validation, simulates them by holding out intents and states the objective', async () => {
       const simDir = workDir();
+      // Recipes read only files inside their own work dir.
+      copyFileSync(data.file, path.join(simDir, path.basename(data.file)));
       const rec = recorder();
       // 'oos' is an ordinary class when the OOS label is something else: validation has no OOS rows.
       const simulated = succeeded(await runRecipe(options(simDir, { ...smallParams(data.file), oosLabel: 'not-a-label', epochs: 4, checkpointEvery: 0 }, rec.onEvent)));

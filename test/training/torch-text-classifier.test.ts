@@ -77,8 +77,8 @@ describe('torch-text-classifier', () => {
   it('is described with a params schema and a launcher entry', () => {
     assert.equal(torchTextClassifierRecipe.name, 'torch-text-classifier');
     assert.ok(torchTextClassifierRecipe.entry.pathname.endsWith('/torch-text-classifier/run'));
-    assert.equal(torchTextClassifierParams.parse({ dataset: { file: '/x.jsonl' } }).device, 'auto');
-    assert.equal(torchTextClassifierParams.safeParse({ dataset: { file: '/x.jsonl' }, device: 'tpu' }).success, false);
+    assert.equal(torchTextClassifierParams.parse({ dataset: { file: 'inputs/x.jsonl' } }).device, 'auto');
+    assert.equal(torchTextClassifierParams.safeParse({ dataset: { file: 'inputs/x.jsonl' }, device: 'tpu' }).success, false);
   });
 
   describe('on a Banking77 slice', { skip: skip ?? false }, () => {
