@@ -41,12 +41,13 @@ export function schedule(options: ScheduleOptions): Schedule {
     runOnce()
       .catch((error: unknown) => options.log.warn({ err: error }, 'scheduled work failed'))
       .finally(() => {
-        if (!controller.signal.aborted) timer = setTimeout(tick, options.intervalMs);
+        if (!controller.signal.aborted) timer = setTimeout(tick, options.intervalMs).unref();
       });
   };
   return {
     start() {
-      if (!controller.signal.aborted && timer === undefined && running === undefined) timer = setTimeout(tick, options.intervalMs);
+      // Unref'd: a schedule never keeps a process alive on its own (a server that failed to start).
+      if (!controller.signal.aborted && timer === undefined && running === undefined) timer = setTimeout(tick, options.intervalMs).unref();
     },
     runNow: runOnce,
     async stop() {
