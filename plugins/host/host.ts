@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -5,11 +7,13 @@ import type * as z from 'zod';
 import { AnvilError, ErrorCodes, errorMessage, isAnvilError } from '../../server/errors.ts';
 import type { Principal } from '../../server/auth/principal.ts';
 import type { Catalog, CatalogPrompt, CatalogResource, CatalogTool } from '../../server/mcp/catalog.ts';
-import type { AfterToolHook, BeforeToolHook } from '../../server/mcp/contracts.ts';
+import type { AfterToolHook, BeforeToolHook, ToolResult } from '../../server/mcp/contracts.ts';
+import { visibleTools } from '../../server/mcp/server-factory.ts';
+import { runToolCall, toolErrorResult } from '../../server/mcp/tool-call.ts';
 import type { Runtime } from '../../server/runtime.ts';
 import { anvilVersion } from '../../server/version.ts';
 import { within } from '../../server/within.ts';
-import type { ExtensionPoints, HostAdmin, HostInfo, PluginContext, PluginPermission, PluginDescriptor, PluginReport, PluginRoute, ToolSpec } from '../sdk/types.ts';
+import type { ExtensionPoints, HostAdmin, HostInfo, PluginContext, PluginPermission, PluginDescriptor, PluginReport, PluginRoute, ToolDescription, ToolInvoker, ToolSpec } from '../sdk/types.ts';
 import { schedule, type Schedule } from './schedule.ts';
 import { catalogPrompt, catalogResource, catalogTool, type ContributionScope } from './contributions.ts';
 import { EventBus } from './events.ts';
@@ -42,6 +46,29 @@ const REGISTER_TIMEOUT_MS = 30_000;
 
 function toolMatches(patterns: readonly string[], pluginId: string, tool: string): boolean {
   return patterns.some((pattern) => pattern === pluginId || pattern === tool || (pattern.endsWith('*') && tool.startsWith(pattern.slice(0, -1))));
+}
+
+function asToolResult(result: CallToolResult): ToolResult {
+  const structured = result.structuredContent;
+  return {
+    content: result.content,
+    ...(structured && typeof structured === 'object' ? { structuredContent: structured as Record<string, unknown> } : {}),
+    ...(result.isError ? { isError: true } : {}),
+    ...(result._meta ? { _meta: result._meta } : {}),
+  };
+}
+
+function describeTool(tool: CatalogTool): ToolDescription {
+  return {
+    name: tool.name,
+    pluginId: tool.pluginId,
+    ...(tool.title ? { title: tool.title } : {}),
+    description: tool.description,
+    inputSchema: tool.inputJsonSchema,
+    ...(tool.outputJsonSchema ? { outputSchema: tool.outputJsonSchema } : {}),
+    annotations: tool.annotations,
+    scopes: tool.scopes,
+  };
 }
 
 export interface PluginHostOptions {
@@ -272,6 +299,7 @@ export class PluginHost {
     };
     const { redisUrl, queuePrefix } = this.runtime.config;
     const admin = this.admin;
+    const invoker = this.toolInvoker(id);
     // On Postgres a third-party plugin's SQL runs as its own role, confined to its schema (pg-role.ts).
     const { databaseUrl } = this.runtime.config;
     const ownRole = !entry.builtin && permissions.has('sql') && services.storage.kind === 'postgres' && databaseUrl !== undefined;
@@ -364,6 +392,10 @@ export class PluginHost {
         granted('admin');
         return admin;
       },
+      get tools() {
+        granted('tools');
+        return invoker;
+      },
     };
 
     let exported: unknown;
@@ -403,6 +435,32 @@ export class PluginHost {
       error: null,
       tools: staged.tools.map((tool) => tool.name),
     });
+  }
+
+  /** `ctx.tools` of plugin `pluginId`: calls through the same path as MCP's, read against the current catalog. */
+  private toolInvoker(pluginId: string): ToolInvoker {
+    const { runtime } = this;
+    return {
+      list: async (principal) => (await visibleTools(this.current, principal)).map(describeTool),
+      call: async (name, args, options) => {
+        const tool = this.current.tools.get(name);
+        if (!tool) return asToolResult(toolErrorResult(ErrorCodes.NOT_FOUND, `No tool named ${name}; list the tools this principal may call first`));
+        const result = await runToolCall(runtime.toolCallDeps, this.current, {
+          tool,
+          args,
+          principal: options.principal,
+          requestId: options.requestId ?? randomUUID(),
+          transport: 'in-process',
+          signal: options.signal ?? new AbortController().signal,
+          progress: async (update) => {
+            await options.progress?.(update);
+          },
+          auditDetails: { via: pluginId },
+        });
+        return asToolResult(result);
+      },
+      refresh: async (principal) => (principal.kind === 'api-key' && principal.keyId ? runtime.keys.current(principal.keyId) : principal),
+    };
   }
 
   /** A tool an active plugin adds after its register (e.g. one a proxied server just offered): served and announced at once. */

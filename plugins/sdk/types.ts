@@ -25,8 +25,9 @@ export type { AfterToolHook, BeforeToolHook, CallerPrincipal, PolicyDecision, Pr
  * - `network`, `subprocess`: declarations an operator reviews (in-process code is not sandboxed).
  * - `redis`: `ctx.redis`, the server's Redis URL (it may carry a password).
  * - `admin`: `ctx.admin`, server health and plugin administration.
+ * - `tools`: `ctx.tools`, calling any served tool on a caller's behalf (agents, workflows, dashboards).
  */
-export const PLUGIN_PERMISSIONS = ['sql', 'queue', 'network', 'subprocess', 'redis', 'admin'] as const;
+export const PLUGIN_PERMISSIONS = ['sql', 'queue', 'network', 'subprocess', 'redis', 'admin', 'tools'] as const;
 export type PluginPermission = (typeof PLUGIN_PERMISSIONS)[number];
 
 export interface SqlResult<R> {
@@ -201,6 +202,45 @@ export interface HostInfo {
   toolNames(): readonly string[];
 }
 
+/** A tool as a caller sees it in `tools/list`, with what it needs. */
+export interface ToolDescription {
+  readonly name: string;
+  readonly pluginId: string;
+  readonly title?: string;
+  readonly description: string;
+  readonly inputSchema: Record<string, unknown>;
+  readonly outputSchema?: Record<string, unknown>;
+  readonly annotations: ToolAnnotations;
+  readonly scopes: readonly string[];
+}
+
+export interface ToolCallOptions {
+  /** Whose call it is: their project, scopes and key allowlist decide, exactly as over MCP. */
+  readonly principal: CallerPrincipal;
+  /** Ties the call's audit entry to the work that made it (an agent run, a dashboard request). */
+  readonly requestId?: string;
+  readonly signal?: AbortSignal;
+  progress?(update: ProgressUpdate): Promise<void> | void;
+}
+
+/**
+ * In-process tool calls, for a plugin granted the `tools` permission. Every call goes through what
+ * an MCP call goes through (plugin switched on for the project, server profile and key allowlist,
+ * scopes, input validation, policy hooks, audit with transport `in-process`), so a plugin acting
+ * for a caller can never do more than that caller could do directly.
+ */
+export interface ToolInvoker {
+  /** The tools `principal` may call now, as its `tools/list` would show them. */
+  list(principal: CallerPrincipal): Promise<ToolDescription[]>;
+  /** A refusal or failure is an `isError` result carrying its stable code, never a throw; an unknown name is ANVIL_E_NOT_FOUND. */
+  call(name: string, args: Record<string, unknown>, options: ToolCallOptions): Promise<ToolResult>;
+  /**
+   * The principal as it stands now: an API key's scopes and allowlist re-read, a revoked key refused
+   * with ANVIL_E_UNAUTHENTICATED. Use it before resuming work stored on a caller's behalf.
+   */
+  refresh(principal: CallerPrincipal): Promise<CallerPrincipal>;
+}
+
 /** The server's Redis, for a plugin granted the `redis` permission. */
 export interface RedisAccess {
   /** `redis://…` (may carry a password); undefined when the server runs without Redis. */
@@ -291,6 +331,8 @@ export interface PluginContext<C = unknown> {
   readonly redis: RedisAccess;
   /** Present when the plugin was granted the `admin` permission; throws ANVIL_E_PLUGIN_PERMISSION otherwise. */
   readonly admin: HostAdmin;
+  /** Present when the plugin was granted the `tools` permission; throws ANVIL_E_PLUGIN_PERMISSION otherwise. */
+  readonly tools: ToolInvoker;
 }
 
 /** What the host reports about each configured plugin. */

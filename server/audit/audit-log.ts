@@ -17,7 +17,7 @@ export interface AuditEntry {
   outcome: AuditOutcome;
   errorCode?: string;
   durationMs: number;
-  transport: 'stdio' | 'http' | 'in-memory';
+  transport: 'stdio' | 'http' | 'in-memory' | 'in-process';
   /** Non-secret details a tool attached to its call. */
   details?: Record<string, unknown>;
 }

@@ -99,6 +99,19 @@ export function parseToolAllowlist(raw: string | readonly string[], field = 'too
   return [...new Set(items)];
 }
 
+interface FoundKey {
+  id: string;
+  project_id: string;
+  secret_sha256: Buffer;
+  scopes: string[];
+  tools: string[] | null;
+  revoked_at: Date | null;
+}
+
+function keyPrincipal(row: FoundKey): Principal {
+  return { id: `key:${row.id}`, kind: 'api-key', keyId: row.id, project: row.project_id, scopes: row.scopes, ...(row.tools ? { tools: row.tools } : {}) };
+}
+
 interface CachedPrincipal {
   principal: Principal;
   expiresAt: number;
@@ -148,6 +161,18 @@ export class KeyStore {
     return toInfo(row);
   }
 
+  /**
+   * The principal of key `id` as it stands now (scopes and allowlist re-read, revocation honoured),
+   * for work resumed on a caller's behalf after the request that started it has gone.
+   */
+  async current(id: string): Promise<Principal> {
+    const { rows } = await this.storage.query<FoundKey>(sql.findKey, [id]);
+    const row = rows[0];
+    if (!row) throw new AnvilError(ErrorCodes.UNAUTHENTICATED, `The API key ${id} no longer exists`);
+    if (row.revoked_at) throw new AnvilError(ErrorCodes.UNAUTHENTICATED, `The API key ${id} was revoked`);
+    return keyPrincipal(row);
+  }
+
   /** The principal for a bearer token, or an ANVIL_E_UNAUTHENTICATED error saying why not. */
   async verify(token: string): Promise<Principal> {
     const now = Date.now();
@@ -157,17 +182,14 @@ export class KeyStore {
     const match = keyPattern.exec(token);
     if (!match) throw new AnvilError(ErrorCodes.UNAUTHENTICATED, 'The bearer token is not an Anvil API key (expected anv_<id>_<secret>)');
     const [, id, secret] = match as unknown as [string, string, string];
-    const { rows } = await this.storage.query<{ id: string; project_id: string; secret_sha256: Buffer; scopes: string[]; tools: string[] | null; revoked_at: Date | null }>(
-      sql.findKey,
-      [id],
-    );
+    const { rows } = await this.storage.query<FoundKey>(sql.findKey, [id]);
     const row = rows[0];
     if (!row || !timingSafeEqual(row.secret_sha256, sha256(secret))) {
       throw new AnvilError(ErrorCodes.UNAUTHENTICATED, 'The API key is not valid');
     }
     if (row.revoked_at) throw new AnvilError(ErrorCodes.UNAUTHENTICATED, `The API key ${id} was revoked`);
 
-    const principal: Principal = { id: `key:${id}`, kind: 'api-key', keyId: id, project: row.project_id, scopes: row.scopes, ...(row.tools ? { tools: row.tools } : {}) };
+    const principal = keyPrincipal(row);
     if (this.cacheTtlMs > 0) {
       if (this.cache.size >= KeyStore.maxCached) this.cache.clear();
       this.cache.set(token, { principal, expiresAt: now + this.cacheTtlMs });

@@ -13,6 +13,10 @@ export interface CallerPrincipal {
   /** The tenant. Everything a plugin stores for a caller must be keyed by it. */
   readonly project: string;
   readonly scopes: readonly string[];
+  /** Present for API keys: the public key id (never the secret). */
+  readonly keyId?: string;
+  /** A key's tool allowlist (names, or prefixes ending in `*`); absent means every tool. */
+  readonly tools?: readonly string[];
 }
 
 export interface ProgressUpdate {
@@ -33,6 +37,8 @@ export interface ToolResult {
   content: ContentBlock[];
   structuredContent?: Record<string, unknown>;
   isError?: boolean;
+  /** A failed call's `dev.anvil/error` entry: `{code, message, details?}`. */
+  _meta?: Record<string, unknown>;
 }
 
 /** A call about to run (or just run) under a policy hook. */

@@ -80,7 +80,7 @@ const serverInstructions =
   'Anvil runs MLOps and payment skills: training, evaluation, deployment, knowledge search and payments. ' +
   'Start with anvil_whoami to see your project and scopes, and anvil_status for what this server runs on.';
 
-export type Transport = 'stdio' | 'http' | 'in-memory';
+export type Transport = 'stdio' | 'http' | 'in-memory' | 'in-process';
 
 /** Where a transport keeps the resource URIs each connected server instance subscribed to. */
 export interface ResourceSubscriptions {

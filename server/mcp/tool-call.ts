@@ -25,6 +25,8 @@ export interface ToolCallRequest {
   transport: AuditEntry['transport'];
   signal: AbortSignal;
   progress(update: ProgressUpdate): Promise<void>;
+  /** Recorded in the audit entry (e.g. `{via: 'agent'}` for a call a plugin made on the caller's behalf). */
+  auditDetails?: Record<string, unknown>;
 }
 
 /** Counts and audits one call, whether it ran or was refused before reaching its handler. */
@@ -99,7 +101,7 @@ export async function runToolCall(deps: ToolCallDeps, catalog: Catalog, request:
   const started = performance.now();
   let outcome: AuditEntry['outcome'] = 'ok';
   let errorCode: string | undefined;
-  let details: Record<string, unknown> | undefined;
+  let details: Record<string, unknown> | undefined = request.auditDetails;
   let leave: (() => void) | undefined;
   try {
     leave = deps.lifecycle.enter();
