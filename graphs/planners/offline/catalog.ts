@@ -28,11 +28,12 @@ export interface Slots {
   state?: string;
   alias?: string;
   decision?: 'approve' | 'deny';
+  period?: 'day' | 'week' | 'month' | 'total';
   /** The candidate version as an earlier step's result (a conditional rollout after a comparison). */
   candidateRef?: StepRef;
 }
 
-export type SlotKey = keyof Omit<Slots, 'versions' | 'candidateRef'>;
+export type SlotKey = keyof Omit<Slots, 'versions' | 'candidateRef' | 'period'>;
 export type EntityKind = 'job' | 'model' | 'dataset' | 'deployment' | 'kb' | 'payment' | 'mandate' | 'approval';
 
 export interface Template {
@@ -53,7 +54,7 @@ export interface Template {
 const defined = (entries: Record<string, ArgValue | undefined>): { [key: string]: ArgValue } =>
   Object.fromEntries(Object.entries(entries).filter((entry): entry is [string, ArgValue] => entry[1] !== undefined));
 const jobLabel = (job: Slots['job']): string => (typeof job === 'string' ? job : 'the job started above');
-const periodOf = (s: Slots): string => (s.duration === undefined ? 'month' : s.duration <= 86_400 ? 'day' : s.duration <= 604_800 ? 'week' : 'month');
+const periodOf = (s: Slots): string => s.period ?? (s.duration === undefined ? 'month' : s.duration <= 86_400 ? 'day' : s.duration <= 604_800 ? 'week' : 'month');
 const rolloutSteps = (s: Slots): ArgValue => [
   s.duration !== undefined ? { percent: s.percent ?? 10, pauseSeconds: s.duration } : { percent: s.percent ?? 10, untilApproved: true },
   { percent: 100, untilApproved: true },

@@ -52,7 +52,7 @@ const PATTERNS: readonly RegExp[] = [
 ];
 
 /** Digits and separators → [integer part, fraction part]: "1,250.5" → ["1250", "5"]; "12,50" → ["12", "50"]. */
-function splitNumber(raw: string): [string, string] {
+function splitNumber(raw: string, exponent: number): [string, string] {
   const compact = raw.replace(/[' ]/g, '');
   const lastDot = compact.lastIndexOf('.');
   const lastComma = compact.lastIndexOf(',');
@@ -62,7 +62,7 @@ function splitNumber(raw: string): [string, string] {
   const onlyOneKind = lastDot < 0 || lastComma < 0;
   // "1,250" / "1.250": one separator followed by exactly three digits is a thousands separator.
   const separator = compact[decimalAt] as string;
-  if (onlyOneKind && fraction.length === 3 && compact.split(separator).length >= 2 && !/[.,]\d{1,2}$/.test(compact)) return [compact.replace(/[.,]/g, ''), ''];
+  if (onlyOneKind && fraction.length === 3 && exponent < 3 && compact.split(separator).length >= 2 && !/[.,]\d{1,2}$/.test(compact)) return [compact.replace(/[.,]/g, ''), ''];
   return [compact.slice(0, decimalAt).replace(/[.,]/g, ''), fraction];
 }
 
@@ -78,7 +78,7 @@ export function parseMoney(text: string): MoneyParse | undefined {
     const currency = codeCurrency ?? (symbol ? SYMBOLS[symbol] : word ? WORDS[word.toLowerCase()] : undefined);
     if (!currency || !number) continue;
     const exponent = exponents.get(currency) as number;
-    const [whole, fraction] = splitNumber(number);
+    const [whole, fraction] = splitNumber(number, exponent);
     if (fraction.length > exponent) return { error: `${currency} has ${exponent} decimal${exponent === 1 ? '' : 's'}; "${number}" has ${fraction.length}`, text: match[0] };
     const minor = BigInt(whole || '0') * 10n ** BigInt(exponent) + BigInt((fraction || '0').padEnd(exponent, '0').slice(0, exponent) || '0');
     return { amount: minor.toString(), currency, text: match[0].trim() };

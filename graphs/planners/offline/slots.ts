@@ -24,12 +24,21 @@ export interface Mentions {
   readonly payee?: string;
   readonly state?: string;
   readonly decision?: 'approve' | 'deny';
+  /** A spending period: "per month", "a week", "daily". */
+  readonly period?: 'day' | 'week' | 'month' | 'total';
   /** Words pointing at the thread's memory: "it", "that job", "the last model". */
   readonly refersBack: boolean;
-  /** Tokens that are no command word: candidates for a name the patterns missed. */
+  /** Tokens that could be a name the patterns missed: those no command word first, then command words. */
   readonly loose: readonly string[];
+  /** How many of `loose` are no command word. */
+  readonly looseOutsideCommands: number;
+  /** "… named X" / "… called X". */
+  readonly named?: string;
+  /** "… as X". */
+  readonly asName?: string;
 }
 
+const BACKTICK = '`';
 const NAME = String.raw`[A-Za-z0-9][\w.-]*[A-Za-z0-9]|[A-Za-z0-9]`;
 /** Words that are never a name (determiners, ops verbs and nouns). */
 const NOT_A_NAME = new Set(
@@ -42,18 +51,19 @@ const NOT_A_NAME = new Set(
 );
 const KEEP_NAME = new Set(['intent']);
 
-function cleanName(raw: string | undefined): string | undefined {
+function cleanName(raw: string | undefined, commandWords?: ReadonlySet<string>): string | undefined {
   if (!raw) return undefined;
   const name = raw.replace(/^[`'"]+|[`'".,;:!?]+$/g, '');
   if (name === '' || (NOT_A_NAME.has(name.toLowerCase()) && !KEEP_NAME.has(name.toLowerCase()))) return undefined;
   if (/^\d+(?:\.\d+)?%?$/.test(name) || /^v\d+$/i.test(name)) return undefined;
+  if (commandWords?.has(name.toLowerCase()) && !KEEP_NAME.has(name.toLowerCase())) return undefined;
   return name;
 }
 
-function firstName(text: string, patterns: readonly RegExp[]): string | undefined {
+function firstName(text: string, patterns: readonly RegExp[], commandWords: ReadonlySet<string>): string | undefined {
   for (const pattern of patterns) {
     for (const match of text.matchAll(pattern)) {
-      const name = cleanName(match[1]);
+      const name = cleanName(match[1], commandWords);
       if (name) return name;
     }
   }
@@ -61,14 +71,14 @@ function firstName(text: string, patterns: readonly RegExp[]): string | undefine
 }
 
 const byKeyword = (keywords: string): RegExp[] => [
-  new RegExp(String.raw`\b(?:${keywords})\s+(?:named|called)\s+["'\`]?(${NAME})`, 'giu'),
-  new RegExp(String.raw`\b(?:the|my|our|a|this|that)?\s*["'\`]?(${NAME})["'\`]?\s+(?:${keywords})\b`, 'giu'),
-  new RegExp(String.raw`\b(?:${keywords})\s+["'\`]?(${NAME})`, 'giu'),
+  new RegExp(String.raw`\b(?:${keywords})\s+(?:named|called)\s+["'${BACKTICK}]?(${NAME})`, 'giu'),
+  new RegExp(String.raw`\b(?:the|my|our|a|this|that)?\s*["'${BACKTICK}]?(${NAME})["'${BACKTICK}]?\s+(?:${keywords})\b`, 'giu'),
+  new RegExp(String.raw`\b(?:${keywords})\s+["'${BACKTICK}]?(${NAME})`, 'giu'),
 ];
 
 const MODEL = byKeyword('model|classifier');
 const DATASET = [...byKeyword('dataset|data set|data|corpus'), /\b(?:on|from|using|with)\s+(?:dataset\s+)?["'`]?([A-Za-z0-9][\w.-]*[0-9_-][\w.-]*)/giu];
-const DEPLOYMENT = byKeyword('deployment|endpoint|service');
+const DEPLOYMENT = byKeyword('deployment|endpoint|service|canary|rollout');
 const KB = byKeyword('knowledge base|kb|docs|index|collection');
 
 const ID = /\b(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?:job|pay|pi|mdt|mandate|apr|appr|approval|tr|eval|acct|run)[-_][A-Za-z0-9][\w-]*)\b/giu;
@@ -77,15 +87,15 @@ const HALF = /\bhalf\b/iu;
 const ALL_TRAFFIC = /\b(?:all (?:the )?traffic|100 ?%|fully)\b/iu;
 const DURATION = /\b(\d+(?:\.\d+)?)\s*(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w)\b/iu;
 const DURATION_UNIT: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
-const VERSION = /\b(?:v|version\s*#?|ver\.?\s*)(\d{1,6})\b/giu;
+const VERSION = /(?<![\w-])(?:v|version\s*#?|ver\.?\s*)(\d{1,6})\b/giu;
 const PATH = /(?:^|\s)["'`]?((?:\.{0,2}\/|[\w-]+\/)[\w./-]+|[\w-]+\.(?:csv|jsonl|json|txt|md|pdf|docx|html))["'`]?(?=\s|$|[,;])/u;
-const ALIAS = /\b(?:as|the)\s+(champion|staging|production|canary|shadow|baseline)\b/iu;
+const ALIAS = /\b(?:as|the|to)\s+(champion|staging|production|canary|shadow|baseline)\b/iu;
 const STATE = /\b(running|queued|succeeded|successful|failed|cancelled|canceled|pending|waiting)\b/iu;
 const REFERS_BACK = /\b(?:it|its|that|this|the same|the last|the previous|the latest one|them|those)\b/iu;
 const CURRENCY = /\b(USD|EUR|GBP|JPY|CHF|CAD|AUD|SEK|NOK|DKK|INR|KWD|euros?|dollars?|pounds?|yen)\b/u;
 const CURRENCY_WORD: Readonly<Record<string, string>> = { euro: 'EUR', euros: 'EUR', dollar: 'USD', dollars: 'USD', pound: 'GBP', pounds: 'GBP', yen: 'JPY' };
-const QUERY = [/\b(?:for|about|mention(?:s|ing)?|regarding)\s+["'`]?(.+?)["'`]?\s*(?:\bin\s+(?:the\s+)?[\w.-]+(?:\s+(?:kb|knowledge base|docs))?)?[?.!]*$/iu, /:\s*(.+?)\s*$/u];
-const PAYEE = /\b(?:to|for|payee|grantee|give|allow|authori[sz]e|grant)\s+["'`]?([A-Za-z][\w.@-]*)/giu;
+const QUERY = [/\b(?:according to|using|from|ask)\s+(?:the\s+)?[\w.-]+(?:\s+(?:docs|kb|knowledge base))?\s*[,:]\s*(.+?)[?.!]*$/iu, /\b(?:for|about|mention(?:s|ing)?|regarding)\s+["'`]?(.+?)["'`]?\s*(?:\bin\s+(?:the\s+)?[\w.-]+(?:\s+(?:kb|knowledge base|docs))?)?[?.!]*$/iu, /:\s*(.+?)\s*$/u];
+const PAYEE = /\b(?:to|for|payee|grantee|give|allow|authori[sz]e|grant|pay)\s+["'`]?([A-Za-z][\w.@-]*)/giu;
 
 /** Every mention in one clause of a command. `commandWords` are the words of the training phrasings, never names. */
 export function extractMentions(clause: string, commandWords: ReadonlySet<string>): Mentions {
@@ -107,7 +117,11 @@ export function extractMentions(clause: string, commandWords: ReadonlySet<string
   const currency = money && !('error' in money) ? money.currency : currencyMatch ? (CURRENCY_WORD[currencyMatch.toLowerCase()] ?? currencyMatch.toUpperCase()) : undefined;
   const stateWord = STATE.exec(named)?.[1]?.toLowerCase();
   const state = stateWord === 'successful' ? 'succeeded' : stateWord === 'canceled' ? 'cancelled' : stateWord === 'pending' || stateWord === 'waiting' ? 'queued' : stateWord;
-  const loose = (named.match(new RegExp(NAME, 'gu')) ?? []).filter((token) => cleanName(token) !== undefined && !commandWords.has(token.toLowerCase()));
+  // Every token that could be a name, most name-like first: the planner prefers one the registry knows.
+  const tokens = (named.match(new RegExp(NAME, 'gu')) ?? []).filter((token) => cleanName(token) !== undefined);
+  const loose = [...tokens.filter((token) => !commandWords.has(token.toLowerCase())), ...tokens.filter((token) => commandWords.has(token.toLowerCase()))];
+  const namedAs = cleanName(/\b(?:named|called)\s+["'`]?([\w.-]+)/iu.exec(named)?.[1], commandWords);
+  const asName = cleanName(/\bas\s+["'`]?([\w.-]+)/iu.exec(named)?.[1], commandWords);
   const decision = /\b(?:deny|denied|reject|decline|refuse)\b/iu.test(clause) ? 'deny' : /\b(?:approve|sign off|accept|allow)\b/iu.test(clause) ? 'approve' : undefined;
   let query: string | undefined;
   for (const pattern of QUERY) {
@@ -117,13 +131,17 @@ export function extractMentions(clause: string, commandWords: ReadonlySet<string
       break;
     }
   }
-  const payee = firstName(named, [PAYEE]);
+  const payee = firstName(named, [PAYEE], commandWords);
+  const periodWord = /\b(?:per|a|each|every)\s+(day|week|month)\b|\b(daily|weekly|monthly|in total|overall)\b/iu.exec(clause);
+  const periodText = (periodWord?.[1] ?? periodWord?.[2] ?? '').toLowerCase();
+  const period = periodText === 'daily' || periodText === 'day' ? 'day' : periodText === 'weekly' || periodText === 'week' ? 'week' : periodText === 'monthly' || periodText === 'month' ? 'month' : periodText ? 'total' : undefined;
   return {
     ids,
-    model: firstName(named, MODEL),
-    dataset: firstName(named, DATASET),
-    deployment: firstName(named, DEPLOYMENT),
-    kb: firstName(named, KB),
+    ...(period ? { period } : {}),
+    model: firstName(named, MODEL, commandWords),
+    dataset: firstName(named, DATASET, commandWords),
+    deployment: firstName(named, DEPLOYMENT, commandWords),
+    kb: firstName(named, KB, commandWords),
     ...(versions[0] !== undefined ? { version: versions[0] } : {}),
     versions,
     ...(ALIAS.exec(named) ? { alias: (ALIAS.exec(named) as RegExpExecArray)[1]!.toLowerCase() } : {}),
@@ -138,5 +156,8 @@ export function extractMentions(clause: string, commandWords: ReadonlySet<string
     ...(decision ? { decision } : {}),
     refersBack: REFERS_BACK.test(clause),
     loose,
+    looseOutsideCommands: tokens.filter((token) => !commandWords.has(token.toLowerCase())).length,
+    ...(namedAs ? { named: namedAs } : {}),
+    ...(asName ? { asName } : {}),
   };
 }

@@ -6,6 +6,7 @@
  */
 export const PHRASINGS: Readonly<Record<string, readonly string[]>> = {
   jobs_list: [
+    'show me every job in the project', 'give me a list of jobs', 'what jobs do we have', 'summary of all jobs', 'which jobs are queued',
     'list my jobs', 'show all jobs', 'what jobs are running', 'which jobs failed', 'show the running jobs', 'list queued jobs',
     'what is in the job queue', 'any failed jobs today', 'show recent jobs', 'jobs overview', 'list the training jobs that succeeded', 'what is running right now',
   ],
@@ -48,12 +49,14 @@ export const PHRASINGS: Readonly<Record<string, readonly string[]>> = {
     'list plugins', 'which plugins are enabled', 'show installed plugins', 'what plugins are loaded', 'plugin list', 'are there any plugins disabled',
   ],
   train_model: [
+    'train {model} from scratch on {dataset}', 'start a new training of {model} on {dataset}', 'retrain {model} using {dataset}',
     'train a model on {dataset}', 'train {model} on {dataset}', 'retrain the {model} model', 'retrain {model} on the new data', 'start training on {dataset}',
     'fit a text classifier on {dataset}', 'kick off a training run for {model} using {dataset}', 'train a new version of {model}',
     'retrain {model} with {dataset}', 'launch training of {model}', 'train an intent classifier from {dataset} called {model}', 'build a model from {dataset}',
     'retrain it on the latest data', 'train it again', 'run a training job on dataset {dataset}',
   ],
   eval_run: [
+    'how good is {model} on {dataset}', 'how well does {model} perform on {dataset}', 'score {model} on {dataset}', 'run the test set through {model}', 'what accuracy does {model} get on {dataset}', 'evaluate {model} {version} against {dataset}',
     'evaluate {model} on {dataset}', 'score the {model} model on the test split', 'run an evaluation of {model}', 'how accurate is {model} on {dataset}',
     'measure {model} against {dataset}', 'test {model} on {dataset}', 'evaluate model {model} version {version}', 'benchmark {model} on its test set',
     'evaluate it', 'compute accuracy of {model} on {dataset}',
@@ -72,10 +75,12 @@ export const PHRASINGS: Readonly<Record<string, readonly string[]>> = {
     'show the model registry', 'what versions of {model} exist', 'models overview',
   ],
   model_get: [
+    'tell me about model {model}', 'what do we know about the {model} model', 'show me {model} {version}', 'look up the model {model}', 'model details for {model}',
     'show model {model}', 'details of the {model} model', 'get {model} version {version}', 'what is the champion of {model}', 'describe model {model}',
     'show the model card of {model}', 'which version of {model} is champion', 'info on {model} {version}', 'show it',
   ],
   model_set_alias: [
+    'promote {model} {version} to champion', 'set {version} as the champion of {model}', 'move the champion alias of {model} to {version}',
     'make {model} {version} the champion', 'set the champion alias of {model} to {version}', 'mark version {version} of {model} as champion',
     'point the {model} champion at {version}', 'alias {model} {version} as staging', 'tag {model} {version} as production', 'remove the staging alias from {model}',
     'make it the champion',
@@ -85,6 +90,7 @@ export const PHRASINGS: Readonly<Record<string, readonly string[]>> = {
     'show me the data we have',
   ],
   dataset_get: [
+    'how large is dataset {dataset}', 'show me some rows of {dataset}', 'size of {dataset}',
     'show dataset {dataset}', 'describe the {dataset} dataset', 'how many rows does {dataset} have', 'sample rows from {dataset}', 'what columns are in {dataset}',
     'show the label distribution of {dataset}', 'get {dataset} version {version}', 'peek at the {dataset} data',
   ],
@@ -93,14 +99,17 @@ export const PHRASINGS: Readonly<Record<string, readonly string[]>> = {
     'create dataset {dataset} from {path}', 'add a new version of {dataset} from {path}', 'ingest {path} as training data named {dataset}',
   ],
   deployments_list: [
+    'what is currently serving', 'list what we have deployed', 'which deployments exist', 'show me the live models', 'what is running in production',
     'list deployments', 'what is deployed', 'show all endpoints', 'which models are serving', 'show the deployments', 'what is in production',
     'list serving endpoints',
   ],
   deployment_get: [
+    'show the status of the {deployment} deployment', 'what is the state of {deployment}', 'details of deployment {deployment}',
     'show deployment {deployment}', 'what version does {deployment} serve', 'describe the {deployment} deployment', 'traffic split of {deployment}',
     'how is {deployment} configured', 'what is the canary state of {deployment}', 'get the {deployment} endpoint',
   ],
   deploy_model: [
+    'serve {model} {version} as {deployment}', 'create an endpoint for {model}', 'deploy model {model}',
     'deploy {model}', 'deploy {model} version {version}', 'serve the {model} model', 'create a deployment for {model}', 'put {model} into production',
     'deploy {model} as {deployment}', 'expose {model} behind an endpoint', 'ship {model} {version}', 'deploy the champion of {model}',
   ],
@@ -109,23 +118,28 @@ export const PHRASINGS: Readonly<Record<string, readonly string[]>> = {
     'set the traffic of {deployment} to {percent} for version {version}', 'shift {percent} of traffic to the new version', 'move all traffic on {deployment} to {version}',
   ],
   canary_start: [
+    'canary {version} on {deployment} at {percent}', 'roll {version} out to {percent} on the {deployment} deployment', 'start a canary at {percent} with {version}', 'put {version} on canary at {percent}', 'begin rolling out {version} to {percent} of {deployment}', 'canary release {version} to {percent} for {duration}',
     'roll out {model} to {percent}', 'start a canary of {version} on {deployment}', 'canary {version} at {percent}', 'roll it out to {percent}',
     'gradually roll out {version} on {deployment}', 'start a {percent} canary for {deployment}', 'canary the new version for {duration}',
     'roll out the candidate to {percent} of traffic', 'begin a canary release of {model} {version}', 'release it to {percent} of users',
   ],
   canary_approve: [
+    'let the {deployment} canary continue', 'approve the canary step for {deployment}',
     'approve the canary on {deployment}', 'continue the canary of {deployment}', 'advance the rollout of {deployment}', 'let the canary proceed',
     'approve the next canary step', 'the canary looks good, go on', 'approve the rollout step on {deployment}',
   ],
   promote: [
+    'promote the new version on {deployment}', 'roll the candidate out fully on {deployment}', 'make {version} the live version on {deployment}',
     'promote the canary on {deployment}', 'promote {version} on {deployment}', 'make the candidate live on {deployment}', 'finish the rollout of {deployment}',
     'send all traffic to the canary', 'promote it', 'go to 100% on {deployment}', 'complete the canary for {deployment}',
   ],
   rollback: [
+    'roll back the {deployment} deployment', 'revert the canary on {deployment}', 'go back to the old version on {deployment}',
     'roll back {deployment}', 'rollback the canary on {deployment}', 'revert {deployment} to the previous version', 'undo the rollout of {deployment}',
     'abort the canary and go back', 'roll it back', 'the new version is bad, revert {deployment}', 'restore the stable version of {deployment}',
   ],
   monitor: [
+    'what is the drift on {deployment}', 'show latency and errors for {deployment}', 'watch {deployment} for {duration}',
     'how is {deployment} doing', 'monitor {deployment}', 'show the drift of {deployment}', 'latency of {deployment}', 'error rate on {deployment}',
     'is {deployment} healthy', 'show predictions per second for {deployment}', 'check the guardrails of {deployment}', 'monitoring for {deployment} over {duration}',
   ],
@@ -148,6 +162,7 @@ export const PHRASINGS: Readonly<Record<string, readonly string[]>> = {
     'which pages of {kb} mention {query}', 'grep {kb} for {query}', 'find {query} in {kb}',
   ],
   kb_answer: [
+    'using {kb}, {query}', 'question for {kb}: {query}',
     'ask {kb}: {query}', 'answer from {kb}: {query}', 'using the {kb} docs, {query}', 'according to {kb}, {query}', 'what does {kb} say about {query}',
     'answer the question {query} from the knowledge base',
   ],
@@ -165,6 +180,7 @@ export const PHRASINGS: Readonly<Record<string, readonly string[]>> = {
     'what payments are pending',
   ],
   payment_get: [
+    'show the status of payment {payment}', 'where is payment {payment} at', 'check payment {payment}',
     'show payment {payment}', 'status of payment {payment}', 'did {payment} succeed', 'details of {payment}', 'what happened to payment {payment}',
     'look up {payment}',
   ],
