@@ -19,6 +19,7 @@ import { entryCommand, runRecipe } from '../gpu-workers/runner.ts';
 import { FILLERS } from '../graphs/planners/offline/data/fillers.ts';
 import { PHRASINGS } from '../graphs/planners/offline/data/phrasings.ts';
 import { TEMPLATES, OOS_LABEL, VAGUE_LABEL } from '../graphs/planners/offline/catalog.ts';
+import { classifierText } from '../graphs/planners/offline/slots.ts';
 
 const offline = fileURLToPath(new URL('../graphs/planners/offline/', import.meta.url));
 const FILLS_PER_PHRASING = 3;
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
   writeFileSync(path.join(offline, 'data/train.jsonl'), trainJsonl);
   const work = mkdtempSync(path.join(tmpdir(), 'anvil-planner-'));
   try {
-    writeFileSync(path.join(work, 'dataset.jsonl'), rows.map((row) => JSON.stringify({ text: row.text, label: row.intent })).join('\n'));
+    writeFileSync(path.join(work, 'dataset.jsonl'), rows.map((row) => JSON.stringify({ text: classifierText(row.text), label: row.intent })).join('\n'));
     const params = {
       dataset: { file: 'dataset.jsonl', textColumn: 'text', labelColumn: 'label' },
       wordNgrams: [1, 2],

@@ -10,7 +10,7 @@ import type { ArgValue, Plan, PlanStep, PlanningContext, Planner, StepRef, StepR
 import { OOS_LABEL, TEMPLATES, VAGUE_LABEL, type EntityKind, type SlotKey, type Slots, type Template } from './catalog.ts';
 import { clausesOf, type Clause } from './conditions.ts';
 import type { IntentGuess } from './intent-model.ts';
-import { extractMentions, type Mentions } from './slots.ts';
+import { classifierText, extractMentions, type Mentions } from './slots.ts';
 
 export const WAIT_POLL_SECONDS = 30;
 const RISK_ORDER: readonly StepRisk[] = ['read', 'write', 'destructive', 'spend'];
@@ -76,7 +76,7 @@ export class OfflinePlanner implements Planner {
     });
     if (text === '') return empty('the command is empty', 0, { question: VAGUE_QUESTION });
     let clauses = clausesOf(text);
-    let guesses = await this.settings.model.classify([text, ...clauses.map((clause) => clause.text)]);
+    let guesses = await this.settings.model.classify([text, ...clauses.map((clause) => clause.text)].map(classifierText));
     const whole = guesses[0] as IntentGuess;
     guesses = guesses.slice(1);
     // A split that leaves a clause the model does not know is worse than no split at all.

@@ -161,3 +161,28 @@ export function extractMentions(clause: string, commandWords: ReadonlySet<string
     ...(asName ? { asName } : {}),
   };
 }
+
+const ID_WORD: readonly [RegExp, string][] = [
+  [/^(?:pay|pi)[-_]/i, 'paymentid'],
+  [/^(?:mdt|mandate)[-_]/i, 'mandateid'],
+  [/^(?:apr|appr|approval)[-_]/i, 'approvalid'],
+  [/^eval[-_]/i, 'evaluationid'],
+];
+
+/**
+ * The text the intent model sees, at training and at planning time alike: ids, amounts, percentages,
+ * versions, durations and paths replaced by one placeholder word each, so "send 10.5 JPY to bob"
+ * reads like "send amountvalue to bob" whatever the number and currency.
+ */
+export function classifierText(text: string): string {
+  let out = text.replace(ID, (id) => ` ${ID_WORD.find(([pattern]) => pattern.test(id))?.[1] ?? 'jobid'} `);
+  for (let money = parseMoney(out), guard = 0; money && guard < 5; money = parseMoney(out), guard++) out = out.replace(money.text, ' amountvalue ');
+  const path = PATH.exec(out)?.[1];
+  if (path) out = out.replace(path, ' filepath ');
+  return out
+    .replace(new RegExp(PERCENT.source, 'giu'), ' percentvalue ')
+    .replace(VERSION, ' versionvalue ')
+    .replace(new RegExp(DURATION.source, 'giu'), ' durationvalue ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}

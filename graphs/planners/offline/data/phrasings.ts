@@ -230,13 +230,15 @@ export const PHRASINGS: Readonly<Record<string, readonly string[]>> = {
     'approve {approval}', 'deny {approval}', 'reject approval {approval}', 'approve the request {approval}', 'sign off on {approval}', 'decline {approval}',
   ],
   oos: [
+    "find me cheap concert tickets", "what's on tv tonight", "book a taxi to the airport", "how do I cook pasta", "tell me the news", "write a birthday message for my sister", "what's the score of the game", "order flowers for my wife", "where can I buy a bike", "how far is the moon", "sing me a song", "make a dinner reservation", "shuffle my music", "is it going to rain today", "what year did the war end", "translate this letter to spanish",
     'book me a flight to paris', 'what is the weather tomorrow', 'tell me a joke', 'order a pizza', 'write a poem about the sea', 'who won the football match',
     'translate hello into german', 'what time is it in tokyo', 'play some music', 'set an alarm for 7', 'recommend a good movie', 'how tall is mount everest',
     'send an email to my boss', 'call my mother', 'buy me new shoes', 'what is the capital of france', 'remind me to water the plants', 'turn off the lights',
     'how do I bake bread', 'find a restaurant nearby', 'what is the meaning of life', 'schedule a meeting with bob', 'book a hotel room', 'convert 10 miles to km',
   ],
   vague: [
-    'fix it', 'do the thing', 'make it better', 'help', 'something is broken', 'handle it', 'sort this out', 'it does not work', 'can you take care of that',
+    "fix this", "repair it", "something went wrong", "make it faster", "sort it out please", "take care of it", "do what you think is best", "please help", "it's broken", "make this right",
+    'do the thing', 'make it better', 'help', 'something is broken', 'handle it', 'sort this out', 'it does not work', 'can you take care of that',
     'do something', 'improve things', 'make it work', 'deal with the problem', 'clean up', 'go', 'the usual', 'just fix everything', 'what now',
   ],
 };
