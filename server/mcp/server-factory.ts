@@ -48,6 +48,7 @@ function buildToolConfig(tool: CatalogTool, transport: Transport, deps: ToolCall
     inputSchema: advertisedSchema(tool.inputJsonSchema),
     ...(tool.outputJsonSchema ? { outputSchema: advertisedSchema(tool.outputJsonSchema) } : {}),
     annotations: tool.annotations,
+    ...(tool.meta ? { _meta: tool.meta } : {}),
     ...(transport === 'http' && tool.scopes.length > 0 ? { scopeChallenge } : {}),
   };
 }
@@ -116,6 +117,7 @@ function listEntry(tool: CatalogTool): Tool {
       inputSchema: tool.inputJsonSchema as Tool['inputSchema'],
       ...(tool.outputJsonSchema ? { outputSchema: tool.outputJsonSchema as NonNullable<Tool['outputSchema']> } : {}),
       annotations: { ...(tool.title ? { title: tool.title } : {}), ...tool.annotations },
+      ...(tool.meta ? { _meta: tool.meta } : {}),
     };
     listEntries.set(tool, entry);
   }
