@@ -202,14 +202,15 @@ export const APP_KIT_SCRIPT = String.raw`
         hostCapabilities = (result && result.hostCapabilities) || {};
         applyContext(result && result.hostContext);
         notify('ui/notifications/initialized', {});
+        // Sizes are reported once the host has the view (nothing is sent before initialized).
+        if (typeof ResizeObserver === 'function') {
+          var lastHeight = 0;
+          new ResizeObserver(function () {
+            var height = Math.ceil(document.documentElement.scrollHeight);
+            if (height !== lastHeight) { lastHeight = height; notify('ui/notifications/size-changed', { width: Math.ceil(document.documentElement.scrollWidth), height: height }); }
+          }).observe(document.body);
+        }
       }, function () { /* A host that does not speak the protocol: the embedded data (if any) stays drawn. */ });
-    if (typeof ResizeObserver === 'function') {
-      var lastHeight = 0;
-      new ResizeObserver(function () {
-        var height = Math.ceil(document.documentElement.scrollHeight);
-        if (height !== lastHeight) { lastHeight = height; notify('ui/notifications/size-changed', { width: Math.ceil(document.documentElement.scrollWidth), height: height }); }
-      }).observe(document.body);
-    }
   }
 })();
 `;

@@ -21,7 +21,11 @@ function anvilRender(data, root, kit) {
   root.appendChild(guardrails);
   function drawGuardrails(deployment, note) {
     while (guardrails.firstChild) guardrails.removeChild(guardrails.firstChild);
-    var readings = deployment && deployment.rollout ? deployment.rollout.readings : null;
+    var active = deployment && deployment.rollout;
+    // Before the first reading, each guardrail is shown as waiting for samples.
+    var readings = !active ? null : active.readings && active.readings.length > 0 ? active.readings : (active.guardrails || []).map(function (g) {
+      return { metric: g.metric, op: g.op, threshold: g.threshold, value: null, samples: 0, minSamples: g.minSamples || 0, status: 'insufficient' };
+    });
     if (!readings || readings.length === 0) { guardrails.appendChild(kit.el('p', { class: 'muted' }, note)); return; }
     guardrails.appendChild(kit.el('h2', null, 'Guardrails'));
     guardrails.appendChild(kit.table(['metric', 'reading', 'threshold', 'samples', 'status'], readings.map(function (r) {
