@@ -42,8 +42,9 @@ async function listen(server: Server): Promise<number> {
 }
 
 export async function startAuthServer(options: { clients: TestClient[]; key: JWK }): Promise<TestAuthServer> {
-  let handler: RequestListener | undefined;
-  const server = createServer((request, response) => handler?.(request, response));
+  // The provider needs its issuer URL, which needs the port: listen first, route to it once made.
+  const route: { handler?: RequestListener } = {};
+  const server = createServer((request, response) => route.handler?.(request, response));
   const port = await listen(server);
   const issuer = `http://127.0.0.1:${port}`;
   const byId = new Map(options.clients.map((client) => [client.id, client]));
@@ -80,7 +81,7 @@ export async function startAuthServer(options: { clients: TestClient[]; key: JWK
       return project === undefined ? {} : { anvil_project: project };
     },
   });
-  handler = provider.callback();
+  route.handler = provider.callback();
   const tokenEndpoint = `${issuer}/token`;
   return {
     issuer,
