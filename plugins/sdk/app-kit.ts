@@ -101,12 +101,14 @@ export const APP_KIT_SCRIPT = String.raw`
   /** Heat map of a square matrix (rows: true labels, columns: predicted), shaded by row share. */
   function heatmap(classes, matrix, options) {
     options = options || {};
+    var short = function (label) { label = String(label); return label.length > 16 ? label.slice(0, 15) + '…' : label; };
     var n = classes.length, cell = Math.max(14, Math.min(40, Math.floor(480 / Math.max(n, 1)))), label = 110;
     var size = label + n * cell + 8;
-    var chart = svg('svg', { viewBox: '0 0 ' + size + ' ' + size, role: 'img', 'aria-label': options.label || 'confusion matrix', class: 'chart heatmap' });
+    // Drawn at its natural size at most: a few classes stay a compact grid, not a poster.
+    var chart = svg('svg', { viewBox: '0 0 ' + size + ' ' + size, role: 'img', 'aria-label': options.label || 'confusion matrix', class: 'chart heatmap', style: 'max-width:' + size + 'px' });
     for (var r = 0; r < n; r++) {
       var row = matrix[r] || [], total = row.reduce(function (a, b) { return a + b; }, 0) || 1;
-      append(chart, svg('text', { x: label - 4, y: label + r * cell + cell * 0.65, 'text-anchor': 'end', class: 'tick' }, classes[r]));
+      append(chart, svg('text', { x: label - 4, y: label + r * cell + cell * 0.65, 'text-anchor': 'end', class: 'tick' }, short(classes[r])));
       for (var c = 0; c < n; c++) {
         var count = row[c] || 0, share = count / total;
         var fill = r === c ? 'rgba(5,150,105,' + (0.12 + share * 0.88).toFixed(3) + ')' : 'rgba(220,38,38,' + (count === 0 ? 0.03 : 0.12 + share * 0.88).toFixed(3) + ')';
@@ -117,7 +119,7 @@ export const APP_KIT_SCRIPT = String.raw`
     }
     for (var k = 0; k < n; k++) {
       var x = label + k * cell + cell * 0.65;
-      append(chart, svg('text', { x: x, y: label - 4, transform: 'rotate(-60 ' + x + ' ' + (label - 4) + ')', class: 'tick' }, classes[k]));
+      append(chart, svg('text', { x: x, y: label - 4, transform: 'rotate(-60 ' + x + ' ' + (label - 4) + ')', class: 'tick' }, short(classes[k])));
     }
     return chart;
   }

@@ -33,7 +33,7 @@ function anvilRender(data, root, kit) {
       return [r.metric, kit.el('span', null, [kit.gauge(r.value, r.threshold, max, r.status === 'pass'), ' ' + kit.fmt(r.value)]), r.op + ' ' + kit.fmt(r.threshold), r.samples + '/' + r.minSamples, kit.el('span', { class: 'badge ' + r.status }, r.status)];
     })));
     var steps = deployment.rollout.steps || [];
-    if (steps.length > 0) guardrails.appendChild(kit.el('p', { class: 'muted' }, 'Steps: ' + steps.map(function (s, i) { return (i === deployment.rollout.stepIndex ? '▶ ' : '') + (s.weight !== undefined ? s.weight + '%' : JSON.stringify(s)); }).join(' → ')));
+    if (steps.length > 0) guardrails.appendChild(kit.el('p', { class: 'muted' }, 'Steps: ' + steps.map(function (s, i) { return (i === deployment.rollout.stepIndex ? '▶ ' : '') + (s.percent !== undefined ? s.percent + '%' : JSON.stringify(s)); }).join(' → ')));
   }
   if (data.deployment !== undefined) drawGuardrails(data.deployment, 'No guardrail readings.');
   else if (rollout) {
