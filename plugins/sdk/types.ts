@@ -84,6 +84,21 @@ export type ToolInput = ObjectSchema | JsonSchemaInput;
 export type InputOf<I extends ToolInput> = I extends ObjectSchema ? z.output<I> : Record<string, unknown>;
 export type OutputOf<O extends ObjectSchema | undefined> = O extends ObjectSchema ? z.output<O> : ToolResult;
 
+/** The MIME type of an MCP App (SEP-1865): an HTML document a host runs in a sandboxed iframe. */
+export const MCP_APP_MIME_TYPE = 'text/html;profile=mcp-app';
+
+/**
+ * The MCP App that draws a tool's results (build one with `mcpApp` from `anvil/plugin`): listed as
+ * the tool's `_meta.ui.resourceUri`; each result links `resultUri(output)` (the app with that
+ * result's data embedded) or, without it, `resourceUri`.
+ */
+export interface ToolApp {
+  /** A `ui://` resource: the app, which draws the tool result the host sends it. */
+  readonly resourceUri: string;
+  readonly title?: string;
+  resultUri?(output: Record<string, unknown>): string | undefined;
+}
+
 export interface ToolSpec<I extends ToolInput = ToolInput, O extends ObjectSchema | undefined = ObjectSchema | undefined> {
   /** Local name; a third-party plugin's tool is listed as `<pluginId>_<name>`. */
   readonly name: string;
@@ -95,6 +110,8 @@ export interface ToolSpec<I extends ToolInput = ToolInput, O extends ObjectSchem
   readonly annotations?: ToolAnnotations;
   /** All are required to see and call the tool; none means any authenticated caller. */
   readonly scopes?: readonly string[];
+  /** An MCP App drawing this tool's results in hosts that run them; others still get the text and structured content. */
+  readonly app?: ToolApp;
   handler(input: InputOf<I>, context: ToolContext): Promise<OutputOf<O>>;
 }
 

@@ -29,6 +29,8 @@ export interface CatalogTool {
   readonly scopes: readonly string[];
   readonly inputJsonSchema: JsonSchema;
   readonly outputJsonSchema: JsonSchema | undefined;
+  /** The tool's `_meta` in `tools/list` (e.g. its MCP App: `{ui: {resourceUri}}`). */
+  readonly meta?: Record<string, unknown>;
   parseInput(args: unknown): Checked<Record<string, unknown>>;
   /** Runs the handler and shapes its output into a result (checked against the output schema when declared). */
   invoke(input: Record<string, unknown>, context: InvokeContext): Promise<ToolResult>;

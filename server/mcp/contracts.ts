@@ -7,9 +7,9 @@ import type { ContentBlock } from '@modelcontextprotocol/server';
 
 /** Who is calling a tool, resource or prompt. */
 export interface CallerPrincipal {
-  /** `key:<id>`, `local:<name>` or `anonymous`: what the audit log records. */
+  /** `key:<id>`, `oauth:<sub>`, `local:<name>` or `anonymous`: what the audit log records. */
   readonly id: string;
-  readonly kind: 'api-key' | 'local' | 'anonymous';
+  readonly kind: 'api-key' | 'oauth' | 'local' | 'anonymous';
   /** The tenant. Everything a plugin stores for a caller must be keyed by it. */
   readonly project: string;
   readonly scopes: readonly string[];

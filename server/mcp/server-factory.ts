@@ -48,6 +48,7 @@ function buildToolConfig(tool: CatalogTool, transport: Transport, deps: ToolCall
     inputSchema: advertisedSchema(tool.inputJsonSchema),
     ...(tool.outputJsonSchema ? { outputSchema: advertisedSchema(tool.outputJsonSchema) } : {}),
     annotations: tool.annotations,
+    ...(tool.meta ? { _meta: tool.meta } : {}),
     ...(transport === 'http' && tool.scopes.length > 0 ? { scopeChallenge } : {}),
   };
 }
@@ -65,10 +66,17 @@ export interface AnvilAuthExtra {
   requestId: string;
 }
 
-export function authInfoFor(principal: Principal, requestId: string): AuthInfo {
+/** `resourceMetadataUrl` (OAuth configured): named in the SDK's `insufficient_scope` challenges, as RFC 9728 asks. */
+export function authInfoFor(principal: Principal, requestId: string, resourceMetadataUrl?: string): AuthInfo {
   const extra: AnvilAuthExtra = { principal, requestId };
-  // The SDK's `token` field is never the secret: only the public key id travels past the middleware.
-  return { token: principal.keyId ?? principal.id, clientId: principal.id, scopes: [...principal.scopes], extra: { anvil: extra } };
+  // The SDK's `token` field is never the secret: only the public key id (or the token's subject) travels past the middleware.
+  return {
+    token: principal.keyId ?? principal.id,
+    clientId: principal.id,
+    scopes: [...principal.scopes],
+    ...(resourceMetadataUrl ? { resourceMetadataUrl } : {}),
+    extra: { anvil: extra },
+  };
 }
 
 function anvilExtra(authInfo: AuthInfo | undefined): AnvilAuthExtra | undefined {
@@ -109,6 +117,7 @@ function listEntry(tool: CatalogTool): Tool {
       inputSchema: tool.inputJsonSchema as Tool['inputSchema'],
       ...(tool.outputJsonSchema ? { outputSchema: tool.outputJsonSchema as NonNullable<Tool['outputSchema']> } : {}),
       annotations: { ...(tool.title ? { title: tool.title } : {}), ...tool.annotations },
+      ...(tool.meta ? { _meta: tool.meta } : {}),
     };
     listEntries.set(tool, entry);
   }

@@ -31,6 +31,7 @@ import { canaryTool } from './tools/canary.ts';
 import { feedbackDatasetTool } from './tools/feedback-dataset.ts';
 import { feedbackRoute, feedbackTool } from './tools/feedback.ts';
 import { monitorTool } from './tools/monitor.ts';
+import { canaryApp } from './tools/app.ts';
 import { promoteTool } from './tools/promote.ts';
 import { rollbackTool } from './tools/rollback.ts';
 import { shadowTool } from './tools/shadow.ts';
@@ -109,7 +110,9 @@ export const deploymentsPlugin = definePlugin({
     ctx.tool(setTrafficTool(get));
     ctx.tool(predictTool(get));
     ctx.tool(feedbackTool(get));
-    ctx.tool(monitorTool(get));
+    const canary = canaryApp(get);
+    ctx.tool({ ...monitorTool(get), app: canary.tool });
+    for (const resource of canary.resources) ctx.resource(resource);
     ctx.tool(canaryTool(get));
     ctx.tool(promoteTool(get));
     ctx.tool(rollbackTool(get));
