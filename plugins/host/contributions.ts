@@ -4,6 +4,7 @@ import { AnvilError, ErrorCodes } from '../../server/errors.ts';
 import type { Logger } from '../../server/log.ts';
 import type { CallContext, CatalogPrompt, CatalogResource, CatalogTool, Checked, JsonSchema } from '../../server/mcp/catalog.ts';
 import type { ToolResult } from '../../server/mcp/contracts.ts';
+import { unreachableClient } from '../../server/mcp/client-channel.ts';
 import { describeIssues } from '../../server/mcp/tool-call.ts';
 import type { AnvilEvent, ObjectSchema, PluginQueue, PluginSql, PromptSpec, ResourceContext, ResourceSpec, ToolContext, ToolInput, ToolSpec } from '../sdk/types.ts';
 
@@ -67,6 +68,9 @@ function isToolResult(value: unknown): value is ToolResult {
   return typeof value === 'object' && value !== null && Array.isArray((value as { content?: unknown }).content);
 }
 
+/** In-process calls (`ctx.tools.call`) have no MCP client to ask. */
+const noClient = unreachableClient('this call was made in-process, not by an MCP client');
+
 export function catalogTool(scope: ContributionScope, spec: ToolSpec): CatalogTool {
   const name = publicName(scope, spec.name, 'tool');
   const input = inputChecker(spec.input);
@@ -82,6 +86,7 @@ export function catalogTool(scope: ContributionScope, spec: ToolSpec): CatalogTo
     outputJsonSchema: output ? zodJson(output, 'output') : undefined,
     parseInput: input.check,
     async invoke(value, call) {
+      const client = call.client ?? noClient;
       const context: ToolContext = {
         principal: call.principal,
         project: call.principal.project,
@@ -93,6 +98,9 @@ export function catalogTool(scope: ContributionScope, spec: ToolSpec): CatalogTo
         progress: call.progress,
         audit: call.audit,
         emit: (event, payload) => scope.emit(`${scope.pluginId}.${event}`, payload, call.principal.project),
+        clientCapabilities: client.capabilities,
+        elicit: (request, options) => client.elicit(request, options),
+        sample: (request, options) => client.sample(request, options),
       };
       const produced: unknown = await spec.handler(value as never, context);
       if (output) {
