@@ -14,10 +14,37 @@ import { fakeModel } from '@langchain/core/testing';
 import { definePlugin, type CallerPrincipal, type SampleRequest, type ToolDescription, type ToolInvoker, z } from 'anvil/plugin';
 import { createTestHost, flatten, type TestHost } from 'anvil/testing';
 import type { Plan, Planner, PlanningContext } from '../../graphs/plan.ts';
-import { createConfiguredPlanner, createLlmPlanner, createSamplingPlanner, llmConfigSchema, planWithFallback, plannersFor } from '../../graphs/planners/llm/index.ts';
+import {
+  createConfiguredPlanner,
+  createLlmPlanner,
+  createSamplingPlanner,
+  llmConfigSchema,
+  planWithFallback,
+  plannersFor,
+  type LlmModelConfig,
+  type LlmProvider,
+} from '../../graphs/planners/llm/index.ts';
 import { classifyRisk } from '../../graphs/risk.ts';
 
 let invoker: ToolInvoker | undefined;
+let providers: ReadonlyMap<string, LlmProvider> | undefined;
+const providerCalls: LlmModelConfig[] = [];
+
+/** A plugin contributing an LLM provider through the extension point (here: a scripted fake model). */
+const scriptedProvider = definePlugin({
+  id: 'scriptedllm',
+  version: '1.0.0',
+  register(ctx) {
+    ctx.provide('llmProviders', 'scripted', {
+      label: 'scripted',
+      description: 'fakeModel with one scripted answer per model made',
+      createChatModel(config) {
+        providerCalls.push(config);
+        return fakeModel().respondWithTools([{ name: 'anvil_whoami', args: { _why: 'Who am I' } }]);
+      },
+    });
+  },
+});
 const everything: CallerPrincipal = { id: 'local:ops', kind: 'local', project: 'default', scopes: ['*'] };
 const reader: CallerPrincipal = { id: 'local:reader', kind: 'local', project: 'default', scopes: ['jobs:read', 'models:read'] };
 
@@ -51,6 +78,7 @@ const probe = definePlugin({
   permissions: ['tools'],
   register(ctx) {
     invoker = ctx.tools;
+    providers = ctx.extensions('llmProviders');
     ctx.tool({
       name: 'plan',
       description: "Plans a command with the client's model",
@@ -76,7 +104,7 @@ let allTools: ToolDescription[];
 let readerTools: ToolDescription[];
 
 before(async () => {
-  host = await createTestHost({ plugins: [probe] });
+  host = await createTestHost({ plugins: [scriptedProvider, probe] });
   assert.ok(invoker);
   allTools = await invoker.list(everything);
   readerTools = await invoker.list(reader);
@@ -237,6 +265,24 @@ describe('chat-model planner (fakeModel)', () => {
       garbled.unresolved.map((slot) => slot.field),
       ['(arguments)', 'id'],
     );
+  });
+
+  test('a plan has at most 30 steps: a flood of calls is cut and said so', async () => {
+    const flood = Array.from({ length: 500 }, (_, index) => ({ name: 'jobs_get', args: { id: `job-${index}` } }));
+    const plan = await createLlmPlanner({ model: fakeModel().respondWithTools(flood) }).plan('get every job', contextFor(allTools));
+    assert.equal(plan.steps.length, 30);
+    assert.equal(plan.steps.at(-1)?.id, 's30');
+    assert.match(plan.reason ?? '', /Left out 470 call\(s\) past the limit of 30 steps per plan/);
+  });
+
+  test('a provider contributed through the llmProviders extension point makes the configured planner', async () => {
+    assert.ok(providers?.has('scripted'));
+    const config = llmConfigSchema.parse({ provider: 'scripted', model: 'tiny', apiKeyEnv: 'SCRIPTED_KEY', temperature: 0.5 });
+    const planner = createConfiguredPlanner({ config, env: { SCRIPTED_KEY: 'k-1234567' }, providers });
+    assert.deepEqual(providerCalls, [{ baseUrl: undefined, model: 'tiny', apiKey: 'k-1234567', temperature: 0.5, timeoutMs: 60_000, maxTokens: 2048 }]);
+    const plan = await planner.plan('who am I?', contextFor(allTools));
+    assert.equal(plan.planner, 'scripted:tiny');
+    assert.deepEqual(plan.steps.map((step) => [step.tool, step.risk, step.why]), [['anvil_whoami', 'read', 'Who am I']]);
   });
 
   test('a failing model is ANVIL_E_UPSTREAM_FAILED, and the fallback order moves on', async () => {

@@ -92,10 +92,11 @@ export interface ConfiguredPlannerOptions {
 /** The planner of a configured endpoint; throws ANVIL_E_CONFIG_INVALID for an unknown provider. */
 export function createConfiguredPlanner(options: ConfiguredPlannerOptions): Planner {
   const { config } = options;
-  const provider = config.provider === OPENAI_COMPATIBLE ? openAiCompatibleProvider : options.providers?.get(config.provider);
+  // A plugin may provide its own entry under any name; the built-in one answers `openai-compatible` otherwise.
+  const provider = options.providers?.get(config.provider) ?? (config.provider === OPENAI_COMPATIBLE ? openAiCompatibleProvider : undefined);
   if (!provider) {
-    const known = [OPENAI_COMPATIBLE, ...(options.providers?.keys() ?? [])];
-    throw new AnvilError(ErrorCodes.CONFIG_INVALID, `llm.provider: no LLM provider named ${config.provider}; known: ${known.join(', ')}`);
+    const known = new Set([OPENAI_COMPATIBLE, ...(options.providers?.keys() ?? [])]);
+    throw new AnvilError(ErrorCodes.CONFIG_INVALID, `llm.provider: no LLM provider named ${config.provider}; known: ${[...known].join(', ')}`);
   }
   const apiKey = options.env[config.apiKeyEnv] || undefined;
   const model = provider.createChatModel({

@@ -61,7 +61,11 @@ export interface StepsInput {
   /** What the model said besides its calls (used as the reason of an empty plan). */
   readonly note?: string;
   readonly risk?: RiskOptions;
+  /** Calls past this many are left out and reported (a model, or a hostile client, answering with thousands). */
+  readonly maxSteps?: number;
 }
+
+export const DEFAULT_MAX_STEPS = 30;
 
 export function planFromToolCalls(input: StepsInput): Plan {
   const catalog = new Map(input.tools.map((tool) => [tool.name, tool]));
@@ -73,8 +77,12 @@ export function planFromToolCalls(input: StepsInput): Plan {
   let declined: string | undefined;
   let flaggedSteps = 0;
   let planned = 0;
+  let overLimit = 0;
 
-  input.calls.forEach((call, index) => {
+  const maxSteps = input.maxSteps ?? DEFAULT_MAX_STEPS;
+  const calls = input.calls.slice(0, maxSteps + 2);
+  const beyond = input.calls.length - calls.length;
+  calls.forEach((call, index) => {
     if (call.name === CLARIFY_TOOL && !catalog.has(CLARIFY_TOOL)) {
       question ??= text(call.args.question);
       return;
@@ -84,6 +92,10 @@ export function planFromToolCalls(input: StepsInput): Plan {
       return;
     }
     planned += 1;
+    if (planned > maxSteps) {
+      overLimit += 1;
+      return;
+    }
     // Ids follow the model's call order (the prompt tells it so), so its references stay right
     // even when a step before them is dropped.
     const id = `s${index + 1}`;
@@ -124,6 +136,8 @@ export function planFromToolCalls(input: StepsInput): Plan {
   });
 
   const reasons: string[] = [];
+  const tooMany = overLimit + beyond;
+  if (tooMany > 0) reasons.push(`Left out ${tooMany} call(s) past the limit of ${maxSteps} steps per plan`);
   if (dropped.length > 0) reasons.push(`Left out ${dropped.length} step(s) naming tools outside the caller's catalog: ${[...new Set(dropped)].join(', ')}`);
   if (steps.length === 0) reasons.unshift(declined ?? (question ? 'The command is too vague to plan' : (text(input.note) ?? 'The model proposed no steps')));
   const confidence = planned === 0 || steps.length === 0 ? 0 : (steps.length - flaggedSteps) / planned;
