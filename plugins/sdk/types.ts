@@ -101,8 +101,9 @@ export interface ToolContext {
   /** Emits `<pluginId>.<name>` in the caller's project on the host's event bus; returns the event sent. */
   emit(name: string, payload: Record<string, unknown>): AnvilEvent;
   /**
-   * What the calling client declared (`elicitation`, `sampling`, …), so a tool can choose a path
-   * before asking. Empty over stateless HTTP and for in-process calls.
+   * What the calling client declared (`elicitation`, `sampling`, …) as far as this call can use it,
+   * so a tool can choose a path before asking: empty when the call cannot reach its client (over
+   * stateless HTTP, MCP 2026-07-28, in-process calls).
    */
   readonly clientCapabilities: ClientCapabilities;
   /**

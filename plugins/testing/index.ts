@@ -3,7 +3,7 @@
  * It starts a real Anvil (embedded PGlite in a temp dir, BullMQ on it, the plugin host) with the
  * plugins given, and connects a real MCP client to it over an in-memory transport.
  */
-import { Client } from '@modelcontextprotocol/client';
+import { Client, type CreateMessageResult } from '@modelcontextprotocol/client';
 import { InMemoryTransport } from '@modelcontextprotocol/server';
 import { localPrincipal, type Principal } from '../../server/auth/principal.ts';
 import { loadConfig } from '../../server/config/load.ts';
@@ -119,7 +119,7 @@ function testClient(options: TestClientOptions): Client {
     client.setRequestHandler('sampling/createMessage', async (request) => {
       if (!options.onSample) throw new Error('this test client declares sampling but has no onSample handler');
       const answer = await options.onSample(request.params as unknown as SampleRequest);
-      return answer as never;
+      return answer as unknown as CreateMessageResult;
     });
   }
   return client;

@@ -16,10 +16,14 @@ function refused(what: string, why: string): AnvilError {
   return new AnvilError(ErrorCodes.CLIENT_CAPABILITY, `${what} is not available for this call: ${why}`, { details: { reason: why } });
 }
 
-/** A channel that refuses everything, for calls with no client to ask (in-process calls, HTTP). */
-export function unreachableClient(why: string, capabilities: ClientCapabilities = {}): ClientChannel {
+/**
+ * A channel that refuses everything, for calls with no client to ask (in-process, HTTP, MCP
+ * 2026-07-28). Its capabilities are empty whatever the client declared: they say what a tool can
+ * use on this call, so a tool that checks them first never picks a path that is refused.
+ */
+export function unreachableClient(why: string): ClientChannel {
   return {
-    capabilities,
+    capabilities: {},
     elicit: async () => {
       throw refused('Elicitation', why);
     },
@@ -58,13 +62,13 @@ export function clientChannel(options: {
   era: 'legacy' | 'modern';
 }): ClientChannel {
   const { server, context, transport, era } = options;
-  const capabilities = (server.server.getClientCapabilities() ?? {}) as ClientCapabilities;
   if (transport === 'http') {
-    return unreachableClient('Anvil serves HTTP statelessly, so a call over HTTP cannot send a request back to its client (use stdio)', capabilities);
+    return unreachableClient('Anvil serves HTTP statelessly, so a call over HTTP cannot send a request back to its client (use stdio)');
   }
   if (era === 'modern') {
-    return unreachableClient('MCP revision 2026-07-28 has no server-to-client requests (connect with a 2025 revision)', capabilities);
+    return unreachableClient('MCP revision 2026-07-28 has no server-to-client requests (connect with a 2025 revision)');
   }
+  const capabilities = (server.server.getClientCapabilities() ?? {}) as ClientCapabilities;
   return {
     capabilities,
     async elicit(request, requestOptionsGiven): Promise<ElicitOutcome> {

@@ -61,8 +61,8 @@ export type BeforeToolHook = (call: ToolCallInfo) => Promise<PolicyDecision | vo
 export type AfterToolHook = (call: ToolCallInfo, result: ToolResult) => Promise<ToolResult | void> | ToolResult | void;
 
 /**
- * What the connected client declared in `initialize` (MCP client capabilities), as sent. Over
- * stateless HTTP there is no initialize per request, so this is empty there.
+ * What the connected client declared in `initialize` (MCP client capabilities), as sent; empty for a
+ * call that cannot reach its client (stateless HTTP, MCP 2026-07-28, in-process).
  */
 export interface ClientCapabilities {
   readonly elicitation?: { readonly form?: Record<string, unknown>; readonly url?: Record<string, unknown> };
