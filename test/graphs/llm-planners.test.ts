@@ -237,7 +237,7 @@ describe('chat-model planner (fakeModel)', () => {
       { name: 'deployments_canary', args: { name: 'Intents!', steps: [{ percent: 150 }], colour: 'red' } },
       { name: 'training_start', args: { model: 'x' } },
       { name: 'jobs_get', args: { id: { $ref: 's9.jobId' } } },
-      { name: 'eval_compare', args: { candidate: { $ref: 's2.model' }, dataset: 'd' } },
+      { name: 'eval_compare', args: { candidate: { $ref: 's2.model' }, dataset: 'd', _why: 'w'.repeat(5000) } },
     ]);
     const plan = await createLlmPlanner({ model }).plan('canary it', contextFor(allTools));
     const flagged = plan.unresolved.map((slot) => `${slot.step}:${slot.field}`);
@@ -249,6 +249,7 @@ describe('chat-model planner (fakeModel)', () => {
     // Flagged steps stay visible (a run with unresolved entries does not execute); the reference to s2 is fine.
     assert.deepEqual(toolsOf(plan), ['deployments_canary', 'training_start', 'jobs_get', 'eval_compare']);
     assert.equal(plan.confidence, 0.25);
+    assert.equal(plan.steps[3]?.why.length, 500, 'a flood of words is cut');
   });
 
   test('a clarifying question, a refusal, plain text and unparseable arguments', async () => {

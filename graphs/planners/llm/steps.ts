@@ -21,8 +21,11 @@ export interface ModelToolCall {
 const comparisonOps = new Set<ComparisonOp>(['gt', 'gte', 'lt', 'lte', 'eq', 'ne']);
 const stepRefPattern = /^(s\d+)(?:\.[A-Za-z0-9_$-]+)+$/;
 
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+/** Words the model wrote for a person (why, describe, question, reason), bounded so a flood cannot fill the plan. */
+function text(value: unknown, max = 500): string | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const trimmed = value.trim();
+  return trimmed.length > max ? `${trimmed.slice(0, max - 3)}...` : trimmed;
 }
 
 function condition(value: unknown): StepCondition | string | undefined {
