@@ -4,6 +4,7 @@ import { AnvilError, ErrorCodes } from '../../server/errors.ts';
 import type { Logger } from '../../server/log.ts';
 import type { CallContext, CatalogPrompt, CatalogResource, CatalogTool, Checked, JsonSchema } from '../../server/mcp/catalog.ts';
 import type { ToolResult } from '../../server/mcp/contracts.ts';
+import { unreachableClient } from '../../server/mcp/client-channel.ts';
 import { describeIssues } from '../../server/mcp/tool-call.ts';
 import { MCP_APP_MIME_TYPE, type AnvilEvent, type ObjectSchema, type PluginQueue, type PluginSql, type PromptSpec, type ResourceContext, type ResourceSpec, type ToolApp, type ToolContext, type ToolInput, type ToolSpec } from '../sdk/types.ts';
 
@@ -83,6 +84,8 @@ function withAppLink(result: ToolResult, app: ToolApp, output: Record<string, un
   const link = { type: 'resource_link' as const, uri, name: app.title ?? 'app', mimeType: MCP_APP_MIME_TYPE, ...(app.title ? { title: app.title } : {}) };
   return { ...result, content: [...result.content, link], _meta: { ...result._meta, ui: { resourceUri: uri } } };
 }
+/** In-process calls (`ctx.tools.call`) have no MCP client to ask. */
+const noClient = unreachableClient('this call was made in-process, not by an MCP client');
 
 export function catalogTool(scope: ContributionScope, spec: ToolSpec): CatalogTool {
   const name = publicName(scope, spec.name, 'tool');
@@ -100,6 +103,7 @@ export function catalogTool(scope: ContributionScope, spec: ToolSpec): CatalogTo
     ...(spec.app ? { meta: appToolMeta(spec.app) } : {}),
     parseInput: input.check,
     async invoke(value, call) {
+      const client = call.client ?? noClient;
       const context: ToolContext = {
         principal: call.principal,
         project: call.principal.project,
@@ -111,6 +115,9 @@ export function catalogTool(scope: ContributionScope, spec: ToolSpec): CatalogTo
         progress: call.progress,
         audit: call.audit,
         emit: (event, payload) => scope.emit(`${scope.pluginId}.${event}`, payload, call.principal.project),
+        clientCapabilities: client.capabilities,
+        elicit: (request, options) => client.elicit(request, options),
+        sample: (request, options) => client.sample(request, options),
       };
       const produced: unknown = await spec.handler(value as never, context);
       if (output) {

@@ -1,6 +1,6 @@
 import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/server';
 import type { Principal } from '../auth/principal.ts';
-import type { AfterToolHook, BeforeToolHook, ProgressUpdate, ToolAnnotations, ToolResult } from './contracts.ts';
+import type { AfterToolHook, BeforeToolHook, ClientChannel, ProgressUpdate, ToolAnnotations, ToolResult } from './contracts.ts';
 
 export type JsonSchema = Record<string, unknown>;
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -12,6 +12,8 @@ export interface InvokeContext {
   readonly signal: AbortSignal;
   progress(update: ProgressUpdate): Promise<void>;
   audit(details: Record<string, unknown>): void;
+  /** Requests back to the calling client (elicitation, sampling); absent for calls with no client (in-process). */
+  readonly client?: ClientChannel;
 }
 
 export interface CallContext {

@@ -18,6 +18,7 @@ import { anvilVersion } from '../version.ts';
 import { advertisedSchema } from './advertised-schema.ts';
 import type { Catalog, CatalogResource, CatalogTool } from './catalog.ts';
 import type { ProgressUpdate } from './contracts.ts';
+import { clientChannel } from './client-channel.ts';
 import { recordToolCall, runToolCall, type ToolCallDeps } from './tool-call.ts';
 
 /** The registerTool config of a catalog tool: its metadata and, over HTTP, its scope challenge. */
@@ -214,7 +215,8 @@ export function createServerFactory(options: {
         registered.add(tool.name);
         server.registerTool(tool.name, toolConfig(tool), async (args, ctx) => {
           const { principal, requestId } = resolve(ctx.http?.authInfo ?? connectionAuth);
-          return runToolCall(deps, current, { tool, args, principal, requestId, transport, signal: ctx.mcpReq.signal, progress: progressReporter(ctx) });
+          const client = clientChannel({ server, context: ctx, transport, era: requestContext.era });
+          return runToolCall(deps, current, { tool, args, principal, requestId, transport, signal: ctx.mcpReq.signal, progress: progressReporter(ctx), client });
         });
       }
     };
