@@ -14,6 +14,8 @@ const SQL = {
   get: loadSql('deployment-get'),
   lock: loadSql('deployment-lock'),
   generation: loadSql('deployment-generation'),
+  generations: loadSql('deployment-generations'),
+  delete: loadSql('deployment-delete'),
   list: loadSql('deployments-list'),
   update: loadSql('deployment-update'),
   historyInsert: loadSql('history-insert'),
@@ -136,6 +138,12 @@ export class DeploymentStore {
 
   async generation(project: string, name: string): Promise<number | undefined> {
     return (await this.sql.query<{ generation: number }>(SQL.generation, [project, name])).rows[0]?.generation;
+  }
+
+  /** Generations by `project\0name` of those that exist. */
+  async generations(keys: ReadonlyArray<{ project: string; name: string }>): Promise<Map<string, number>> {
+    const rows = (await this.sql.query<{ project: string; name: string; generation: number }>(SQL.generations, [keys.map((k) => k.project), keys.map((k) => k.name)])).rows;
+    return new Map(rows.map((row) => [`${row.project}\0${row.name}`, row.generation]));
   }
 
   async list(project: string, after: string | null, limit: number): Promise<Deployment[]> {
