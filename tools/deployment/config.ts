@@ -23,7 +23,7 @@ export const deploymentsConfig = z
     logFlushMs: z.number().int().min(10).max(60_000).default(250),
     /** How often log rows past their deployment's retention are deleted. */
     retentionIntervalMs: z.number().int().min(1_000).max(86_400_000).default(600_000),
-    /** Log rows of a deleted deployment are kept this long (its feedback can still join them), then deleted. */
+    /** Prediction-log rows of a deleted deployment are kept this long (an audit trail of what it answered), then deleted. */
     deletedRetentionDays: z.number().int().min(1).max(3650).default(30),
     controllerIntervalMs: z.number().int().min(100).max(600_000).default(1000),
     /** A deployment that answered a request this recently "serves traffic": deployments_delete refuses it without force. */

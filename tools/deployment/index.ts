@@ -23,6 +23,7 @@ import { ModelCache } from './serving/cache.ts';
 import { loadSql } from './sql.ts';
 import { DeploymentStore, deploymentsMigrations } from './store.ts';
 import { createTool } from './tools/create.ts';
+import { deleteTool } from './tools/delete.ts';
 import { getTool } from './tools/get.ts';
 import { listTool } from './tools/list.ts';
 import { predictTool } from './tools/predict.ts';
@@ -104,6 +105,7 @@ export const deploymentsPlugin = definePlugin({
     ctx.tool(rollbackTool(get));
     ctx.tool(shadowTool(get));
     ctx.tool(feedbackDatasetTool(get));
+    ctx.tool(deleteTool(get));
     for (const route of oipRoutes(get, ctx.host.anvilVersion)) ctx.route(route);
     ctx.route(feedbackRoute(get));
 
