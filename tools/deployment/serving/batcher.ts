@@ -117,8 +117,13 @@ export class Batcher {
     else pending.reject(error);
   }
 
+  /** Unbatched, every request runs at once on its own (the queue bound still holds): serialising them would only add event-loop turns. */
+  private get runLimit(): number {
+    return this.settings.enabled ? this.concurrency : this.settings.maxQueueSize;
+  }
+
   private schedule(): void {
-    if (this.queue.length === 0 || this.inFlight >= this.concurrency) return;
+    if (this.queue.length === 0 || this.inFlight >= this.runLimit) return;
     const batchSize = this.settings.enabled ? this.settings.maxBatchSize : 1;
     const delayMs = this.settings.maxQueueDelayMicros / 1000;
     const now = performance.now();
@@ -132,7 +137,7 @@ export class Batcher {
     if (this.scheduled) return;
     const fire = () => {
       this.scheduled = undefined;
-      if (this.inFlight < this.concurrency) this.startRun();
+      if (this.inFlight < this.runLimit) this.startRun();
     };
     // Wait out the delay from whichever is later: the oldest row's arrival or the last run's end.
     const oldest = (this.queue[0] as Pending).submittedAt;
@@ -193,7 +198,7 @@ export class Batcher {
         this.finishRun();
       },
     );
-    if (this.inFlight < this.concurrency) this.schedule();
+    if (this.inFlight < this.runLimit) this.schedule();
   }
 
   private finishRun(): void {
