@@ -118,8 +118,15 @@ export class DeploymentService {
       read = this.deps.store.get(project, name).finally(() => this.reading.delete(key));
       this.reading.set(key, read);
     }
-    const deployment = await read;
-    this.states.set(key, { deployment, checkedAt: Date.now(), usedAt: Date.now() });
+    return this.keep(await read, Date.now());
+  }
+
+  /** Caches a state read from storage unless a newer one arrived meanwhile (a change made here); returns the one kept. */
+  private keep(deployment: Deployment, usedAt: number): Deployment {
+    const key = `${deployment.project}\0${deployment.name}`;
+    const cached = this.states.get(key);
+    if (cached && cached.deployment.generation > deployment.generation) return cached.deployment;
+    this.states.set(key, { deployment, checkedAt: Date.now(), usedAt });
     return deployment;
   }
 
@@ -151,7 +158,7 @@ export class DeploymentService {
       } else if (generation !== deployment.generation) {
         const fresh = await this.deps.store.find(deployment.project, deployment.name);
         if (!fresh) this.forget(deployment.project, deployment.name);
-        else if (this.states.get(key) === state) this.states.set(key, { deployment: fresh, checkedAt: Date.now(), usedAt: state.usedAt });
+        else this.keep(fresh, state.usedAt);
       } else {
         state.checkedAt = Date.now();
       }
