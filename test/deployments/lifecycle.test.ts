@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { Client } from '@modelcontextprotocol/client';
+import type { Client } from '@modelcontextprotocol/client';
 import { createTestHost, flatten, type TestHost } from 'anvil/testing';
 import { loadConfig } from '../../server/config/load.ts';
 import { createDatasetRoot, type DatasetRoot } from '../support/dataset-root.ts';
