@@ -7,6 +7,7 @@
  * - deployments_delete refuses while the deployment serves traffic or runs a canary (unless force),
  *   stops serving (MCP and OIP answer 404), keeps the history, is idempotent, and a hostile tenant
  *   learns nothing and deletes nothing;
+ * - a change or delete made by another server reaches this one through the background refresh;
  * - the scheduled retention job deletes log rows older than a deployment's retentionDays (and rows
  *   of a deleted deployment older than deletedRetentionDays) and keeps the newer ones.
  */
@@ -169,6 +170,19 @@ describe('deployments: lifecycle', { skip: missing ?? false }, () => {
       assert.match(bad.text, /name/);
     }
     ok(await call('deployments_get', { name: 'guarded' }));
+  });
+
+  test('a change or a delete made by another server reaches this one through the background refresh', async () => {
+    ok(await call('deployments_create', { name: 'elsewhere', model: 'intents', version: first }));
+    const threshold = async () => ok<{ predictions: Array<{ threshold: number }> }>(await call('predict', { deployment: 'elsewhere', inputs: ['I lost my card'] })).predictions[0]?.threshold;
+    assert.notEqual(await threshold(), 0.97);
+    // Another server's writes (the same statements its store would run: a new generation).
+    await sql(`update plugin_deployments.deployments set threshold = 0.97, generation = generation + 1 where project = 'default' and name = 'elsewhere'`);
+    await host.runScheduled('deployments', 'deployment-state');
+    assert.equal(await threshold(), 0.97);
+    await sql(`delete from plugin_deployments.deployments where project = 'default' and name = 'elsewhere'`);
+    await host.runScheduled('deployments', 'deployment-state');
+    assert.match((await call('predict', { deployment: 'elsewhere', inputs: ['I lost my card'] })).text, /ANVIL_E_NOT_FOUND/);
   });
 
   test('the retention job deletes log rows older than retentionDays and keeps newer ones (and a deleted deployment’s after deletedRetentionDays)', async () => {

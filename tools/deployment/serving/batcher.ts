@@ -64,6 +64,7 @@ export class Batcher {
   private readonly queue: Pending[] = [];
   private queuedRows = 0;
   private inFlight = 0;
+  private inFlightRows = 0;
   private scheduled: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private readonly counters = { rejected: 0, timedOut: 0, runs: 0, rows: 0 };
   private lastRunEndedAt = Number.NEGATIVE_INFINITY;
@@ -80,12 +81,14 @@ export class Batcher {
 
   submit(rows: readonly FeatureRow[], timeoutMs: number): Promise<BatchResult> {
     if (rows.length === 0) return Promise.resolve({ probabilities: [], batchSize: 0, queuedMs: 0, runMs: 0 });
-    if (this.queuedRows + rows.length > this.settings.maxQueueSize) {
+    // Unbatched requests start at once and wait inside onnxruntime instead: they count against the bound too.
+    const waiting = this.queuedRows + (this.settings.enabled ? 0 : this.inFlightRows);
+    if (waiting + rows.length > this.settings.maxQueueSize) {
       this.counters.rejected++;
-      const retryAfter = Math.max(1, Math.ceil(((this.queuedRows / this.settings.maxBatchSize) * this.meanRunSeconds) / this.concurrency));
+      const retryAfter = Math.max(1, Math.ceil(((waiting / this.settings.maxBatchSize) * this.meanRunSeconds) / this.concurrency));
       return Promise.reject(
-        new AnvilError(ErrorCodes.RATE_LIMITED, `the deployment's queue is full (${this.queuedRows} rows waiting, maxQueueSize ${this.settings.maxQueueSize}); retry after ${retryAfter} s`, {
-          details: { retryAfterSeconds: retryAfter, queued: this.queuedRows, maxQueueSize: this.settings.maxQueueSize },
+        new AnvilError(ErrorCodes.RATE_LIMITED, `the deployment's queue is full (${waiting} rows waiting, maxQueueSize ${this.settings.maxQueueSize}); retry after ${retryAfter} s`, {
+          details: { retryAfterSeconds: retryAfter, queued: waiting, maxQueueSize: this.settings.maxQueueSize },
         }),
       );
     }
@@ -170,6 +173,7 @@ export class Batcher {
     if (size === 0) return;
     const rows = parts.flatMap((part) => part.pending.rows.slice(part.from, part.from + part.count));
     this.inFlight++;
+    this.inFlightRows += size;
     this.counters.runs++;
     this.counters.rows += size;
     const started = performance.now();
@@ -179,6 +183,7 @@ export class Batcher {
         const ran = performance.now() - started;
         this.lastRunEndedAt = performance.now();
         this.meanRunSeconds = this.meanRunSeconds * 0.9 + (ran / 1000) * 0.1;
+        this.inFlightRows -= size;
         let at = 0;
         for (const part of parts) {
           part.pending.runMs = Math.max(part.pending.runMs, ran);
@@ -194,6 +199,7 @@ export class Batcher {
       },
       (error: unknown) => {
         this.lastRunEndedAt = performance.now();
+        this.inFlightRows -= size;
         for (const part of parts) this.settle(part.pending, error);
         this.finishRun();
       },
