@@ -13,7 +13,6 @@ const SQL = {
   insert: loadSql('deployment-insert'),
   get: loadSql('deployment-get'),
   lock: loadSql('deployment-lock'),
-  generation: loadSql('deployment-generation'),
   generations: loadSql('deployment-generations'),
   delete: loadSql('deployment-delete'),
   lastServed: loadSql('deployment-last-served'),
@@ -135,10 +134,6 @@ export class DeploymentStore {
     const found = await this.find(project, name);
     if (!found) throw notFound(project, name);
     return found;
-  }
-
-  async generation(project: string, name: string): Promise<number | undefined> {
-    return (await this.sql.query<{ generation: number }>(SQL.generation, [project, name])).rows[0]?.generation;
   }
 
   /** Generations by `project\0name` of those that exist. */
