@@ -44,6 +44,11 @@ export const envBindings: ReadonlyArray<{ env: string; path: readonly string[]; 
   { env: 'ANVIL_JOBS_RETRY_BACKOFF_MS', path: ['jobs', 'retryBackoffMs'], kind: 'int' },
   { env: 'ANVIL_ARTIFACT_DIR', path: ['jobs', 'artifactDir'], kind: 'string' },
   { env: 'ANVIL_DATASET_ROOTS', path: ['datasets', 'roots'], kind: 'list' },
+  { env: 'ANVIL_DEPLOYMENTS_SESSION_CACHE_MB', path: ['deployments', 'sessionCacheMb'], kind: 'int' },
+  { env: 'ANVIL_DEPLOYMENTS_STATE_TTL_MS', path: ['deployments', 'stateTtlMs'], kind: 'int' },
+  { env: 'ANVIL_DEPLOYMENTS_CONCURRENT_RUNS', path: ['deployments', 'concurrentRuns'], kind: 'int' },
+  { env: 'ANVIL_DEPLOYMENTS_CONTROLLER_INTERVAL_MS', path: ['deployments', 'controllerIntervalMs'], kind: 'int' },
+  { env: 'ANVIL_DEPLOYMENTS_RETENTION_INTERVAL_MS', path: ['deployments', 'retentionIntervalMs'], kind: 'int' },
 ];
 
 export interface ConfigOverrides {

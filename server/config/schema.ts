@@ -1,6 +1,7 @@
 import path from 'node:path';
 import * as z from 'zod';
 import { jobsConfig } from '../../tools/jobs/config.ts';
+import { deploymentsConfig } from '../../tools/deployment/config.ts';
 import { PLUGIN_PERMISSIONS } from '../../plugins/sdk/types.ts';
 import { parseScopes } from '../auth/scopes.ts';
 
@@ -151,6 +152,8 @@ export const configSchema = z
       .prefault({}),
     /** The jobs plugin's settings (tools/jobs/config.ts), handed to it as its plugin config. */
     jobs: jobsConfig.prefault({}),
+    /** The deployments plugin's settings (tools/deployment/config.ts): model cache, batching and logging defaults, retention, controller. */
+    deployments: deploymentsConfig.prefault({}),
     /** The embedded PGlite (used when `databaseUrl` is unset); see docs/storage.md. */
     embedded: z
       .object({
