@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import type { PluginSql, SqlExecutor } from 'anvil/plugin';
 import { chunkDocument, type ChunkingOptions } from '../../knowledge/chunking/chunker.ts';
 import type { ExtractedDocument } from '../../knowledge/loaders/types.ts';
-import { termCounts, tokenize } from '../../knowledge/text/tokenize.ts';
+import { denseText, documentName, lexicalTokens } from '../../knowledge/text/fields.ts';
+import { termCounts } from '../../knowledge/text/tokenize.ts';
 import type { ActiveIndex } from './indexer.ts';
 import { sqlFile } from './sql.ts';
 
@@ -92,15 +93,18 @@ export async function writeDocuments(sql: PluginSql, kb: string, chunking: Chunk
 
     const rows: Array<Record<string, unknown>> = [];
     const tokensOf = new Map<string, string[]>();
+    const denseOf = new Map<string, string>();
     const documentRows: Array<Record<string, unknown>> = [];
     for (const doc of changed) {
       const chunks = chunkDocument(doc.document, chunking);
       documentRows.push({ id: doc.id, version: doc.version, sha256: doc.sha256, format: doc.document.format, source: doc.source, title: doc.document.title ?? null, metadata: doc.metadata, text: doc.document.text, pages: doc.document.pages ?? null, chunk_count: chunks.length });
+      const name = documentName(doc.id, doc.document.title, doc.metadata);
       chunks.forEach((chunk, ord) => {
         const text = doc.document.text.slice(chunk.start, chunk.end);
-        // The heading path is searchable with the chunk (a section's title names its topic).
-        const tokens = tokenize(`${chunk.headingPath.join(' ')} ${text}`);
+        // The document's name and the heading path are searchable with the chunk (they name its topic).
+        const tokens = lexicalTokens({ name, heading: chunk.headingPath, text });
         tokensOf.set(`${doc.id}\u0000${ord}`, tokens);
+        denseOf.set(`${doc.id}\u0000${ord}`, denseText({ name, heading: chunk.headingPath, text }));
         rows.push({ document: doc.id, version: doc.version, ord, page: chunk.page, start_char: chunk.start, end_char: chunk.end, heading: chunk.headingPath, text, metadata: { ...doc.metadata, document: doc.id }, length: tokens.length });
       });
     }
@@ -109,6 +113,7 @@ export async function writeDocuments(sql: PluginSql, kb: string, chunking: Chunk
     const terms: string[] = [];
     const chunkIds: string[] = [];
     const tfs: number[] = [];
+    const lengths: number[] = [];
     let tokenTotal = 0;
     for (const row of inserted) {
       const tokens = tokensOf.get(`${row.document}\u0000${row.ord}`) ?? [];
@@ -117,17 +122,18 @@ export async function writeDocuments(sql: PluginSql, kb: string, chunking: Chunk
         terms.push(term);
         chunkIds.push(row.id);
         tfs.push(tf);
+        lengths.push(tokens.length);
       }
     }
     for (let at = 0; at < terms.length; at += 20_000) {
-      await tx.query(SQL.insertPostings, [kb, terms.slice(at, at + 20_000), chunkIds.slice(at, at + 20_000), tfs.slice(at, at + 20_000)]);
+      await tx.query(SQL.insertPostings, [kb, terms.slice(at, at + 20_000), chunkIds.slice(at, at + 20_000), tfs.slice(at, at + 20_000), lengths.slice(at, at + 20_000)]);
     }
     await tx.query(SQL.increment, [kb, terms]);
     await tx.query(SQL.counts, [kb, inserted.length, tokenTotal]);
     if (active) {
       const byKey = new Map(rows.map((row) => [`${String(row.document)}\u0000${String(row.ord)}`, row]));
       const items = inserted.map((row) => ({ row, source: byKey.get(`${row.document}\u0000${row.ord}`) as Record<string, unknown> }));
-      const vectors = await active.embedder.embed(items.map(({ source }) => `${(source.heading as string[]).join(' ')} ${String(source.text)}`), 'document');
+      const vectors = await active.embedder.embed(items.map(({ row }) => denseOf.get(`${row.document}\u0000${row.ord}`) ?? ''), 'document');
       await active.store.upsert(
         active.space,
         items.map(({ row, source }, i) => ({ id: row.id, vector: vectors[i] as Float32Array, document: row.document, metadata: source.metadata as Record<string, unknown> })),
