@@ -32,17 +32,13 @@ export async function legs(lexicalIndex: LexicalIndex, indexer: Indexer, kb: KbR
 }
 
 async function denseLeg(indexer: Indexer, kb: KbRow, query: string, limit: number, filter?: MetadataFilter): Promise<LegHit[] | undefined> {
-  const t0 = performance.now();
   const index = await indexer.active(kb);
   if (!index) return undefined;
-  const t1 = performance.now();
   const [vector] = await index.embedder.embed([query], 'query');
   if (!vector || vector.every((v) => v === 0)) return [];
-  const t2 = performance.now();
+  // The index's revision came with the knowledge base's row: an in-memory store need not read it again.
   const space = kb.index_revision ? { ...index.space, revision: kb.index_revision } : index.space;
-  const out = await index.store.search(space, { vector, k: limit, ...(filter ? { filter } : {}) });
-  if (process.env.KB_PROF) process.stderr.write(`PROF dense open ${(t1 - t0).toFixed(1)} embed ${(t2 - t1).toFixed(1)} store(${index.store.name}) ${(performance.now() - t2).toFixed(1)}\n`);
-  return out;
+  return index.store.search(space, { vector, k: limit, ...(filter ? { filter } : {}) });
 }
 
 export function rank(found: Legs, mode: SearchMode, fusion: FusionSettings): FusedHit[] {

@@ -41,14 +41,11 @@ export function searchTool(service: () => KnowledgeService): ToolSpec<typeof inp
 }
 
 export async function runSearch(svc: KnowledgeService, project: string, name: string, query: string, k: number, mode: SearchMode, filter?: Record<string, string | number | boolean>): Promise<z.output<typeof output>> {
-  const t0 = performance.now();
+  // Two queries per search: the knowledge base's row (with the revisions of its in-memory copies) and the chunks shown.
   const kb = await svc.kb(project, name, false);
-  const t1 = performance.now();
   const found = await legs(svc.lexical, svc.indexer, kb, query, mode, Math.max(50, k * 5), filter);
-  const t2 = performance.now();
   const ranked = rank(found, mode, kb.fusion).slice(0, k);
   const rows = await chunkRows(svc.sql, kb.id, ranked.map((hit) => hit.id));
-  if (process.env.KB_PROF) process.stderr.write(`PROF kb ${(t1 - t0).toFixed(1)} legs ${(t2 - t1).toFixed(1)} rows ${(performance.now() - t2).toFixed(1)}\n`);
   const results = ranked.flatMap((hit, index) => {
     const row = rows.get(hit.id);
     if (!row) return [];
