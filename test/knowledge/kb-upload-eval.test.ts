@@ -98,6 +98,16 @@ describe('knowledge bases: upload, background evaluation, ISO times', () => {
     const again = await upload('handbook', 'escalation-guide', '# Escalation\n\nPage the duty manager after two failed settlement runs.\n', { contentType: 'text/markdown' });
     const unchanged = await waitTask(((await again.json()) as { task: string }).task);
     assert.equal((unchanged.result as { unchanged: number }).unchanged, 1);
+
+    // A replayed request (same Idempotency-Key) gets the first task back and ingests nothing new.
+    const keyed = { contentType: 'text/markdown', headers: { 'idempotency-key': 'upload-once' } };
+    const first = (await (await upload('handbook', 'once.md', '# Once\n\nFirst body.\n', keyed)).json()) as { task: string; replayed: boolean };
+    const replay = (await (await upload('handbook', 'once.md', '# Once\n\nA different body.\n', keyed)).json()) as { task: string; replayed: boolean };
+    assert.equal(first.replayed, false);
+    assert.deepEqual(replay, { ...first, replayed: true });
+    await waitTask(first.task);
+    const text = (await host.client.readResource({ uri: 'anvil://kb/handbook/documents/once.md' })).contents[0] as { text: string };
+    assert.match(text.text, /First body/);
   });
 
   test('upload refusals: another project, no credential, a read-only key, an oversize body, an unknown format', async () => {
