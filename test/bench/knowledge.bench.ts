@@ -6,6 +6,7 @@
  * The server runs in this process, so server_peak_rss_mb includes the benchmark's client.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestHost, flatten } from 'anvil/testing';
@@ -55,6 +56,8 @@ export async function run(context: BenchContext): Promise<Figure[]> {
   if (!existsSync(`${dir}corpus.jsonl`)) throw new Error(`the man-page set is not at ${dir}`);
   const docs = readFileSync(`${dir}corpus.jsonl`, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { id: string; text: string });
   const queries = readFileSync(`${dir}queries.jsonl`, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Query);
+  // Wall-clock figures depend on what else the machine runs: the 1-minute load average goes with them.
+  context.log(`load average at start: ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
   const anchorAll = meanMetrics(plainBm25(docs, queries));
   const anchorHeld = meanMetrics(plainBm25(docs, queries.slice(200)));
   context.log(`plain BM25: ${JSON.stringify(anchorAll)}`);
@@ -141,6 +144,7 @@ export async function run(context: BenchContext): Promise<Figure[]> {
       { metric: 'ingest_chunks_per_s', value: chunks / ingestSeconds, unit: 'chunks/s', anchor: 200 },
       { metric: 'embedder_train_and_embed_s', value: totalSeconds - ingestSeconds, unit: 's', anchor: totalSeconds },
       { metric: 'server_peak_rss_mb', value: peak / 1024 ** 2, unit: 'MB', anchor: 1024 },
+      { metric: 'load_average_1m_at_end', value: loadavg()[0] as number, unit: 'load', anchor: null },
     ];
   } finally {
     clearInterval(sampler);

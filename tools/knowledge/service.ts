@@ -155,6 +155,8 @@ export class KnowledgeService {
       } finally {
         await onDone?.();
       }
+      // The documents are written and searchable (lexically); what follows is the dense index.
+      await update({ phase: 'indexing', files: summary.files, filesDone: summary.files, chunks: summary.chunks });
       const trained = await this.trainIfStale(project, kb.name, update);
       return { ...summary, embedder: trained };
     });
