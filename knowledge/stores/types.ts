@@ -14,6 +14,11 @@ export interface VectorSpace {
   readonly kb: string;
   readonly index: string;
   readonly dimensions: number;
+  /**
+   * The index's revision as the caller just read it, when it did (stores that keep a copy per
+   * server may skip reading it again). Absent: the store reads it itself.
+   */
+  readonly revision?: string;
 }
 
 export interface VectorItem {

@@ -37,7 +37,15 @@ describe('knowledge bases on PGlite and on Postgres', { skip: skipUnless('DATABA
     queries = readFileSync(path.join(manpages, 'queries.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { text: string; relevant: string[] }).filter((q) => ids.has(q.relevant[0] as string)).slice(0, 25);
     process.env.ANVIL_DATASET_ROOTS = root;
     db = await createTempDatabase();
-    hosts.push(await createTestHost({ plugins: [] }), await createTestHost({ plugins: [], env: { DATABASE_URL: db.url } }));
+    // Unconfigured, a knowledge base this small gets the in-memory real[] store everywhere; the
+    // embedded host is told to use pgvector, so HNSW on PGlite keeps its end-to-end leg here.
+    process.env.ANVIL_KB_STORE = 'pgvector';
+    try {
+      hosts.push(await createTestHost({ plugins: [] }));
+    } finally {
+      delete process.env.ANVIL_KB_STORE;
+    }
+    hosts.push(await createTestHost({ plugins: [], env: { DATABASE_URL: db.url } }));
     for (const host of hosts) {
       await call(host, 'kb_create', { name: 'man' });
       const { task } = await call<{ task: string }>(host, 'kb_ingest', { kb: 'man', path: path.join(root, 'corpus.jsonl') });
@@ -66,7 +74,7 @@ describe('knowledge bases on PGlite and on Postgres', { skip: skipUnless('DATABA
       b.results.forEach((r, i) => assert.ok(Math.abs(r.score - (a.results[i]?.score ?? NaN)) < 1e-6));
     }
     const stores = await Promise.all(hosts.map(async (host) => (await call<{ indexes: Array<{ store: string }> }>(host, 'kb_get', { kb: 'man' })).indexes.map((i) => i.store)));
-    // Embedded loads pgvector when its package is installed (docs/storage.md); Postgres here has no pgvector.
+    // Embedded loads pgvector when its package is installed (docs/storage.md) and was told to use it; Postgres here has no pgvector.
     assert.deepEqual(stores, [['pgvector'], ['pgarray']]);
     for (const host of hosts) {
       const hybrid = await call<Search>(host, 'kb_search', { kb: 'man', query: (queries[0] as { text: string }).text, k: 5 });

@@ -8,6 +8,7 @@ import type { PluginSql } from 'anvil/plugin';
 import type { FusionSettings, LegHit } from '../../knowledge/retrieval/fusion.ts';
 import { meanMetrics, queryMetrics, type RankingMetrics } from '../../knowledge/retrieval/metrics.ts';
 import type { Indexer } from './indexer.ts';
+import type { LexicalIndex } from './lexical.ts';
 import type { KbRow } from './model.ts';
 import { chunkDocuments, legs, rank, type SearchMode } from './search.ts';
 
@@ -42,11 +43,11 @@ function documentRanking(hits: ReadonlyArray<{ id: string }>, documents: Readonl
   return out;
 }
 
-export async function evaluate(sql: PluginSql, indexer: Indexer, kb: KbRow, queries: readonly EvalQuery[], progress: (done: number, total: number) => Promise<void>): Promise<EvalOutcome> {
+export async function evaluate(sql: PluginSql, lexicalIndex: LexicalIndex, indexer: Indexer, kb: KbRow, queries: readonly EvalQuery[], progress: (done: number, total: number) => Promise<void>): Promise<EvalOutcome> {
   const computed: Array<{ lexical: LegHit[]; dense: LegHit[] }> = [];
   let denseReady = false;
   for (const [i, query] of queries.entries()) {
-    const found = await legs(sql, indexer, kb, query.text, 'hybrid', CANDIDATES);
+    const found = await legs(lexicalIndex, indexer, kb, query.text, 'hybrid', CANDIDATES);
     denseReady = found.denseReady;
     computed.push({ lexical: found.lexical, dense: found.dense });
     if (i % 25 === 24) await progress(i + 1, queries.length);

@@ -6,11 +6,14 @@
 import path from 'node:path';
 import { AnvilError, anvilVersion, definePlugin, ErrorCodes, z } from 'anvil/plugin';
 import type { EmbedderProvider } from '../../knowledge/embedders/types.ts';
-import { PgArrayStore } from '../../knowledge/stores/pgarray/store.ts';
+import { PGARRAY_AUTO_MAX, PgArrayStore } from '../../knowledge/stores/pgarray/store.ts';
 import { PgVectorStore } from '../../knowledge/stores/pgvector/store.ts';
 import { QdrantStore } from '../../knowledge/stores/qdrant/store.ts';
 import type { VectorStore } from '../../knowledge/stores/types.ts';
-import { datasetRoots, ROOTS_ENV } from '../datasets/index.ts';
+import { datasetRoots, datasetsPlugin, ROOTS_ENV } from '../datasets/index.ts';
+import { jobsPlugin } from '../jobs/index.ts';
+import { knowledgeRoutes } from './http.ts';
+import { INGEST_LIMITS } from './ingest.ts';
 import { Indexer } from './indexer.ts';
 import { KnowledgeService } from './service.ts';
 import { knowledgeMigrations } from './sql.ts';
@@ -27,15 +30,28 @@ import { documentResource } from './tools/resources.ts';
 import { searchTool } from './tools/search.ts';
 import { taskTool } from './tools/task.ts';
 
+const uploadLimit = z.coerce.number().int().min(1).max(INGEST_LIMITS.maxFileBytes);
+
 const config = z
   .object({
     /** Where new dense indexes go: `pgvector` (default where the extension exists), `pgarray` (default elsewhere) or `qdrant` (QDRANT_URL). */
     store: z.string().min(1).max(100).optional(),
     /** An OpenAI-compatible chat endpoint for kb_answer; extractive answers without it. */
     llm: z.object({ url: z.url(), model: z.string().min(1), apiKeyEnv: z.string().optional() }).strict().optional(),
+    /** The largest document POST /api/kb/:kb/documents accepts (413 past it). */
+    maxUploadBytes: uploadLimit.optional(),
   })
   .strict()
   .default({});
+
+/** The upload limit: the plugin's config, else ANVIL_KB_MAX_UPLOAD_BYTES, else the per-file ingest limit. */
+function maxUploadBytes(configured: number | undefined, env: string | undefined): number {
+  if (configured !== undefined) return configured;
+  if (env === undefined || env.trim() === '') return INGEST_LIMITS.maxFileBytes;
+  const parsed = uploadLimit.safeParse(env);
+  if (!parsed.success) throw new AnvilError(ErrorCodes.CONFIG_INVALID, `ANVIL_KB_MAX_UPLOAD_BYTES must be a whole number of bytes from 1 to ${INGEST_LIMITS.maxFileBytes}; got ${JSON.stringify(env)}`);
+  return parsed.data;
+}
 
 function isStore(value: unknown): value is VectorStore {
   return typeof value === 'object' && value !== null && typeof (value as VectorStore).search === 'function' && typeof (value as VectorStore).upsert === 'function';
@@ -50,10 +66,14 @@ export const knowledgePlugin = definePlugin({
   version: anvilVersion,
   apiVersion: 1,
   description: 'Knowledge bases: ingest with provenance, hybrid BM25 + dense retrieval, cited answers, retrieval evaluation',
+  // kb_eval reads registered datasets; ingest obeys the places the datasets plugin never reads.
+  requires: { plugins: { jobs: '*', datasets: '*' } },
   permissions: ['sql', 'network'],
   config,
   register(ctx) {
     ctx.migrations(knowledgeMigrations);
+    const datasets = ctx.use(datasetsPlugin);
+    const jobs = ctx.use(jobsPlugin);
     ctx.provide('vectorStores', 'pgarray', new PgArrayStore(ctx.sql));
     // Usable where migration 0002 found the extension (always on embedded PGlite).
     ctx.provide('vectorStores', 'pgvector', new PgVectorStore(ctx.sql));
@@ -62,6 +82,7 @@ export const knowledgePlugin = definePlugin({
     const home = path.dirname(path.dirname(ctx.host.dataDir));
     const roots = datasetRoots({ cwd: process.cwd(), home, env: process.env[ROOTS_ENV] });
     const configuredStore = ctx.config.store ?? process.env.ANVIL_KB_STORE;
+    const uploadBytes = maxUploadBytes(ctx.config.maxUploadBytes, process.env.ANVIL_KB_MAX_UPLOAD_BYTES);
 
     let service: KnowledgeService | undefined;
     const ready = (): KnowledgeService => {
@@ -80,17 +101,23 @@ export const knowledgePlugin = definePlugin({
     ctx.tool(removeDocumentTool(ready));
     ctx.tool(searchTool(ready));
     ctx.tool(answerTool(ready, llm));
-    ctx.tool(evalTool(ready, roots, process.cwd()));
+    // Never read by a server path, even inside a root: Anvil's home, config and artifacts (as for datasets_import) and pending uploads.
+    const protectedPaths = () => [...datasets.datasets().paths.protectedPaths, ctx.host.dataDir];
+    ctx.tool(evalTool(ready, { roots, protectedPaths, cwd: process.cwd(), datasets: () => datasets.datasets(), blobFile: async (sha256) => (await jobs.jobs().blobs.get(sha256)).file }));
     ctx.tool(reindexTool(ready));
     ctx.resource(documentResource(ready));
+    for (const route of knowledgeRoutes(ready, { uploadDir: path.join(ctx.host.dataDir, 'uploads'), maxUploadBytes: () => uploadBytes })) ctx.route(route);
 
     ctx.onReady(async () => {
       const stores = () => new Map([...ctx.extensions('vectorStores')].filter((entry): entry is [string, VectorStore] => isStore(entry[1])));
       const embedders = () => new Map([...ctx.extensions('embedders')].filter((entry): entry is [string, EmbedderProvider] => isEmbedder(entry[1])));
-      const defaultStore = configuredStore ?? ((await PgVectorStore.available(ctx.sql)) ? 'pgvector' : 'pgarray');
-      if (!stores().has(defaultStore)) throw new AnvilError(ErrorCodes.CONFIG_INVALID, `kb: vector store ${defaultStore} is not available (${[...stores().keys()].join(', ')})`);
-      const indexer = new Indexer({ sql: ctx.sql, stores, embedders, defaultStore });
-      service = new KnowledgeService({ sql: ctx.sql, indexer, log: ctx.log, roots, cwd: process.cwd() });
+      if (configuredStore !== undefined && !stores().has(configuredStore)) throw new AnvilError(ErrorCodes.CONFIG_INVALID, `kb: vector store ${configuredStore} is not available (${[...stores().keys()].join(', ')})`);
+      const pgvector = await PgVectorStore.available(ctx.sql);
+      // Unconfigured: exact in-memory search (pgarray) up to PGARRAY_AUTO_MAX chunks — on PGlite
+      // under load an HNSW query took 40–170 ms, the in-memory scan ~1 ms — and HNSW above it where pgvector exists.
+      const storeFor = (chunks: number) => configuredStore ?? (pgvector && chunks > PGARRAY_AUTO_MAX ? 'pgvector' : 'pgarray');
+      const indexer = new Indexer({ sql: ctx.sql, stores, embedders, storeFor });
+      service = new KnowledgeService({ sql: ctx.sql, indexer, log: ctx.log, roots, protectedPaths, cwd: process.cwd() });
       if (ctx.host.embedded) await service.failInterrupted();
     });
     ctx.onClose(async () => {

@@ -13,6 +13,7 @@ import { trainEmbedder } from '../../knowledge/embedders/builtin/train.ts';
 import { OpenAiEmbedder } from '../../knowledge/embedders/openai.ts';
 import type { Embedder, EmbedderProvider } from '../../knowledge/embedders/types.ts';
 import type { VectorSpace, VectorStore } from '../../knowledge/stores/types.ts';
+import { denseText, documentName } from '../../knowledge/text/fields.ts';
 import type { EmbedderConfig, KbRow } from './model.ts';
 import { sqlFile } from './sql.ts';
 
@@ -20,12 +21,28 @@ const SQL = {
   lock: sqlFile('kb-lock'),
   insert: sqlFile('index-insert'),
   get: sqlFile('index-get'),
+  trainedOn: sqlFile('index-trained-on'),
   switch: sqlFile('index-switch'),
   remove: sqlFile('index-delete'),
   fail: sqlFile('index-fail'),
   all: sqlFile('chunks-all'),
   missing: sqlFile('chunks-missing'),
 };
+
+interface ChunkSource extends Record<string, unknown> {
+  id: string;
+  document: string;
+  text: string;
+  heading: string[];
+  metadata: Record<string, unknown>;
+  title: string | null;
+  document_metadata: Record<string, unknown>;
+}
+
+/** What the dense leg embeds of a chunk (the same text kb ingest embeds). */
+function embeddable(chunk: ChunkSource): string {
+  return denseText({ name: documentName(chunk.document, chunk.title, chunk.document_metadata), heading: chunk.heading, text: chunk.text });
+}
 
 export interface ActiveIndex {
   readonly id: string;
@@ -50,14 +67,15 @@ export interface IndexerDeps {
   readonly sql: PluginSql;
   readonly stores: () => ReadonlyMap<string, VectorStore>;
   readonly embedders: () => ReadonlyMap<string, EmbedderProvider>;
-  readonly defaultStore: string;
+  /** The store a new index of that many chunks goes to. */
+  readonly storeFor: (chunks: number) => string;
 }
 
 /** Smallest corpus the built-in embedder trains on; below it the dense leg stays off. */
 export const MIN_TRAINING_CHUNKS = 20;
 
 export class Indexer {
-  private readonly embedders = new Map<string, Promise<Embedder>>();
+  private readonly opened = new Map<string, Promise<ActiveIndex | undefined>>();
 
   constructor(private readonly deps: IndexerDeps) {}
 
@@ -69,28 +87,44 @@ export class Indexer {
   /** How many chunks the active built-in model was trained on (0 when none). */
   async trainedOn(indexId: string | null): Promise<number> {
     if (!indexId) return 0;
-    const row = (await this.deps.sql.query<IndexRow>(SQL.get, [indexId])).rows[0];
+    const row = (await this.deps.sql.query<{ trained_on: number }>(SQL.trainedOn, [indexId])).rows[0];
     return row?.trained_on ?? 0;
   }
 
+  /**
+   * The index with its loaded embedder. An index's embedder, store and model never change once
+   * written, so the opened index is kept per server: a search costs no query here (the model row
+   * alone is megabytes). Which index a knowledge base uses comes from its row on every call.
+   */
   async open(indexId: string): Promise<ActiveIndex | undefined> {
+    let pending = this.opened.get(indexId);
+    if (!pending) {
+      pending = this.load(indexId);
+      this.opened.set(indexId, pending);
+      // A missing or failed index is looked up again next time (it may be being written).
+      pending.then((index) => index ?? this.forget(indexId, pending), () => this.forget(indexId, pending));
+    }
+    return pending;
+  }
+
+  private forget(indexId: string, pending: Promise<ActiveIndex | undefined> | undefined): undefined {
+    if (this.opened.get(indexId) === pending) this.opened.delete(indexId);
+    return undefined;
+  }
+
+  private async load(indexId: string): Promise<ActiveIndex | undefined> {
     const row = (await this.deps.sql.query<IndexRow>(SQL.get, [indexId])).rows[0];
     if (!row) return undefined;
     const store = this.store(row.store);
-    let pending = this.embedders.get(indexId);
-    if (!pending) {
-      pending = this.createEmbedder(row);
-      this.embedders.set(indexId, pending);
-      pending.catch(() => this.embedders.delete(indexId));
-    }
-    return { id: row.id, space: { kb: row.kb, index: row.id, dimensions: row.dimensions }, store, embedder: await pending };
+    const embedder = await this.createEmbedder(row);
+    return { id: row.id, space: { kb: row.kb, index: row.id, dimensions: row.dimensions }, store, embedder };
   }
 
   /** Builds a new index for `kb` with `config` and switches to it; returns its id. */
   async build(kb: KbRow, config: EmbedderConfig, progress: (phase: string, done: number, total: number) => Promise<void>): Promise<{ index: string; trainedOn: number; embedded: number; previous: string | null }> {
-    const texts: Array<{ id: string; document: string; text: string; metadata: Record<string, unknown> }> = [];
+    const texts: ChunkSource[] = [];
     for (let after = '0'; ; ) {
-      const page = (await this.deps.sql.query<{ id: string; document: string; text: string; metadata: Record<string, unknown> }>(SQL.all, [kb.id, after, 5_000])).rows;
+      const page = (await this.deps.sql.query<ChunkSource>(SQL.all, [kb.id, after, 5_000])).rows;
       texts.push(...page);
       if (page.length < 5_000) break;
       after = (page[page.length - 1] as { id: string }).id;
@@ -101,27 +135,27 @@ export class Indexer {
     const dimensions = config.dimensions;
     if (config.kind === 'builtin') {
       if (texts.length < MIN_TRAINING_CHUNKS) throw new AnvilError(ErrorCodes.CONFLICT, `the built-in embedder trains on the knowledge base's own text and needs at least ${MIN_TRAINING_CHUNKS} chunks; ${kb.name} has ${texts.length}`);
-      const trained = await trainEmbedder(texts.map((t) => t.text), { dimensions, onEpoch: (epoch) => progress('training', epoch + 1, 6) });
+      const trained = await trainEmbedder(texts.map(embeddable), { dimensions, onEpoch: (epoch) => progress('training', epoch + 1, 6) });
       const exported = exportModel(trained);
       model = Buffer.from(exported.model);
       vocabulary = exported.vocabulary;
     }
-    await this.deps.sql.query(SQL.insert, [id, kb.id, JSON.stringify(config), this.deps.defaultStore, dimensions, model, vocabulary ? JSON.stringify(vocabulary) : null, texts.length]);
+    await this.deps.sql.query(SQL.insert, [id, kb.id, JSON.stringify(config), this.deps.storeFor(texts.length), dimensions, model, vocabulary ? JSON.stringify(vocabulary) : null, texts.length]);
     try {
       const index = await this.open(id);
       if (!index) throw new Error('index vanished while building');
       await index.store.ensure(index.space);
       for (let at = 0; at < texts.length; at += 256) {
         const slice = texts.slice(at, at + 256);
-        const vectors = await index.embedder.embed(slice.map((t) => t.text), 'document');
+        const vectors = await index.embedder.embed(slice.map(embeddable), 'document');
         await index.store.upsert(index.space, slice.map((t, i) => ({ id: t.id, vector: vectors[i] as Float32Array, document: t.document, metadata: t.metadata })));
         await progress('embedding', Math.min(texts.length, at + 256), texts.length);
       }
       const previous = await this.deps.sql.transaction(async (tx) => {
         await tx.query(SQL.lock, [kb.id]);
-        const missing = (await tx.query<{ id: string; document: string; text: string; metadata: Record<string, unknown> }>(SQL.missing, [kb.id, texts[texts.length - 1]?.id ?? '0'])).rows;
+        const missing = (await tx.query<ChunkSource>(SQL.missing, [kb.id, texts[texts.length - 1]?.id ?? '0'])).rows;
         if (missing.length > 0) {
-          const vectors = await index.embedder.embed(missing.map((t) => t.text), 'document');
+          const vectors = await index.embedder.embed(missing.map(embeddable), 'document');
           await index.store.upsert(index.space, missing.map((t, i) => ({ id: t.id, vector: vectors[i] as Float32Array, document: t.document, metadata: t.metadata })), tx);
         }
         const switched = await tx.query<{ previous: string | null }>(SQL.switch, [kb.id, id]);
@@ -138,15 +172,16 @@ export class Indexer {
   async retire(indexId: string): Promise<void> {
     const old = await this.open(indexId).catch(() => undefined);
     await this.deps.sql.query(SQL.remove, [indexId]);
-    if (old) await old.store.drop(old.space).catch(() => {});
-    const embedder = this.embedders.get(indexId);
-    this.embedders.delete(indexId);
-    await (await embedder?.catch(() => undefined))?.close?.();
+    this.opened.delete(indexId);
+    if (old) {
+      await old.store.drop(old.space).catch(() => {});
+      await old.embedder.close?.();
+    }
   }
 
   async close(): Promise<void> {
-    for (const pending of this.embedders.values()) await (await pending.catch(() => undefined))?.close?.();
-    this.embedders.clear();
+    for (const pending of this.opened.values()) await (await pending.catch(() => undefined))?.embedder.close?.();
+    this.opened.clear();
   }
 
   private store(name: string): VectorStore {

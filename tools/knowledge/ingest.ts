@@ -38,6 +38,8 @@ export interface IngestTarget {
   /** Absolute path the caller gave (checked against the roots again when opened). */
   readonly path: string;
   readonly roots: readonly string[];
+  /** Places never read even inside a root (Anvil's home, config and artifacts; pending uploads). */
+  readonly protectedPaths: readonly string[];
   readonly cwd: string;
   /** Document id prefix base: ids are paths relative to this folder (or the file name). */
   readonly base: string;
@@ -45,8 +47,8 @@ export interface IngestTarget {
 }
 
 /** Files to ingest under `target.path` (itself, when it is a file), sorted. */
-export async function listFiles(target: Pick<IngestTarget, 'path' | 'roots' | 'cwd'>): Promise<{ files: string[]; base: string }> {
-  const opened = await openWithinRoots(target.path, target.roots, target.cwd).catch(async (error: unknown) => {
+export async function listFiles(target: Pick<IngestTarget, 'path' | 'roots' | 'protectedPaths' | 'cwd'>): Promise<{ files: string[]; base: string }> {
+  const opened = await openWithinRoots(target.path, target.roots, target.cwd, target.protectedPaths).catch(async (error: unknown) => {
     // A folder cannot be opened as a regular file; anything else is the caller's error.
     const info = await stat(target.path).catch(() => undefined);
     if (info?.isDirectory()) return undefined;
@@ -85,7 +87,8 @@ export async function ingestFiles(files: readonly string[], target: IngestTarget
     const id = names?.get(file) ?? path.relative(target.base, file).split(path.sep).join('/');
     try {
       const bytes = await readWithin(file, target);
-      const format = formatOf(names?.get(file) ?? file);
+      // An upload's name may lack an extension: its stored file has the one its Content-Type named.
+      const format = formatOf(names?.get(file) ?? file) ?? formatOf(file);
       if (!format) throw new LoadError(`unsupported format (Anvil reads ${['.pdf', '.docx', '.html', '.md', '.txt', '.jsonl'].join(', ')})`, 'unsupported');
       if (format === 'jsonl') {
         const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -116,7 +119,7 @@ export async function ingestFiles(files: readonly string[], target: IngestTarget
 }
 
 async function readWithin(file: string, target: IngestTarget): Promise<Uint8Array> {
-  const opened = await openWithinRoots(file, target.roots, target.cwd);
+  const opened = await openWithinRoots(file, target.roots, target.cwd, target.protectedPaths);
   try {
     if (opened.size > INGEST_LIMITS.maxFileBytes) throw new LoadError(`the file is ${Math.round(opened.size / 1024 ** 2)} MB, over the ${INGEST_LIMITS.maxFileBytes / 1024 ** 2} MB limit per file`, 'too_large');
     return await opened.handle.readFile();

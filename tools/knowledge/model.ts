@@ -55,6 +55,10 @@ export interface KbRow extends Record<string, unknown> {
   active_index: string | null;
   chunk_count: number;
   token_count: number;
+  /** Moves with every change of the postings (the in-memory BM25 copy reloads). */
+  lexical_revision: string;
+  /** The active index's revision, read with the row by searches (kb-for-search.sql). */
+  index_revision?: string | null;
   document_count: number;
   created_at: string;
 }

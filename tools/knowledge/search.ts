@@ -6,12 +6,12 @@
 import type { PluginSql } from 'anvil/plugin';
 import { fuse, type FusedHit, type FusionSettings, type LegHit } from '../../knowledge/retrieval/fusion.ts';
 import type { MetadataFilter } from '../../knowledge/stores/types.ts';
-import { tokenize } from '../../knowledge/text/tokenize.ts';
 import type { Indexer } from './indexer.ts';
+import type { LexicalIndex } from './lexical.ts';
 import type { KbRow } from './model.ts';
 import { sqlFile } from './sql.ts';
 
-const SQL = { bm25: sqlFile('bm25'), chunks: sqlFile('chunks-get'), documents: sqlFile('chunk-documents') };
+const SQL = { chunks: sqlFile('chunks-get'), documents: sqlFile('chunk-documents') };
 
 export type SearchMode = 'hybrid' | 'lexical' | 'dense';
 
@@ -22,18 +22,10 @@ export interface Legs {
   denseReady: boolean;
 }
 
-export async function lexicalLeg(sql: PluginSql, kb: KbRow, query: string, limit: number, filter?: MetadataFilter): Promise<LegHit[]> {
-  const terms = [...new Set(tokenize(query))];
-  if (terms.length === 0 || kb.chunk_count === 0) return [];
-  const average = kb.token_count / Math.max(1, kb.chunk_count);
-  const rows = await sql.query<{ id: string; score: number }>(SQL.bm25, [kb.id, terms, kb.chunk_count, average, filter && Object.keys(filter).length > 0 ? JSON.stringify(filter) : null, limit]);
-  return rows.rows.map((row) => ({ id: row.id, score: Number(row.score) }));
-}
-
-export async function legs(sql: PluginSql, indexer: Indexer, kb: KbRow, query: string, mode: SearchMode, limit: number, filter?: MetadataFilter): Promise<Legs> {
+export async function legs(lexicalIndex: LexicalIndex, indexer: Indexer, kb: KbRow, query: string, mode: SearchMode, limit: number, filter?: MetadataFilter): Promise<Legs> {
   const wantDense = mode !== 'lexical';
   const [lexical, denseOutcome] = await Promise.all([
-    mode === 'dense' ? Promise.resolve([]) : lexicalLeg(sql, kb, query, limit, filter),
+    mode === 'dense' ? Promise.resolve([]) : lexicalIndex.search(kb, query, limit, filter),
     wantDense ? denseLeg(indexer, kb, query, limit, filter) : Promise.resolve(undefined),
   ]);
   return { lexical, dense: denseOutcome ?? [], denseReady: denseOutcome !== undefined };
@@ -44,7 +36,9 @@ async function denseLeg(indexer: Indexer, kb: KbRow, query: string, limit: numbe
   if (!index) return undefined;
   const [vector] = await index.embedder.embed([query], 'query');
   if (!vector || vector.every((v) => v === 0)) return [];
-  return index.store.search(index.space, { vector, k: limit, ...(filter ? { filter } : {}) });
+  // The index's revision came with the knowledge base's row: an in-memory store need not read it again.
+  const space = kb.index_revision ? { ...index.space, revision: kb.index_revision } : index.space;
+  return index.store.search(space, { vector, k: limit, ...(filter ? { filter } : {}) });
 }
 
 export function rank(found: Legs, mode: SearchMode, fusion: FusionSettings): FusedHit[] {
@@ -62,8 +56,6 @@ export interface ChunkRow extends Record<string, unknown> {
   end_char: number;
   heading: string[];
   text: string;
-  title: string | null;
-  source: string;
 }
 
 export async function chunkRows(sql: PluginSql, kb: string, ids: readonly string[]): Promise<Map<string, ChunkRow>> {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { AnvilError, ErrorCodes, type Logger, type PluginSql } from 'anvil/plugin';
 import type { FusionSettings } from '../../knowledge/retrieval/fusion.ts';
 import { MIN_TRAINING_CHUNKS, type Indexer } from './indexer.ts';
+import { LexicalIndex } from './lexical.ts';
 import { ingestFiles, listFiles, type IngestSummary } from './ingest.ts';
 import { DEFAULT_EMBEDDER, INITIAL_FUSION, type EmbedderConfig, type KbRow } from './model.ts';
 import { sqlFile } from './sql.ts';
@@ -17,6 +18,7 @@ import { removeDocument, writeDocuments } from './writer.ts';
 
 const SQL = {
   byName: sqlFile('kb-by-name'),
+  forSearch: sqlFile('kb-for-search'),
   list: sqlFile('kb-list'),
   insert: sqlFile('kb-insert'),
   remove: sqlFile('kb-delete'),
@@ -32,10 +34,12 @@ const SQL = {
   indexes: sqlFile('indexes-of'),
 };
 
+export type TaskKind = 'ingest' | 'reindex' | 'eval';
+
 export interface TaskView extends Record<string, unknown> {
   id: string;
   kb: string;
-  kind: 'ingest' | 'reindex';
+  kind: TaskKind;
   state: 'queued' | 'running' | 'succeeded' | 'failed';
   progress: Record<string, unknown>;
   result: Record<string, unknown> | null;
@@ -49,6 +53,8 @@ export interface KnowledgeDeps {
   readonly indexer: Indexer;
   readonly log: Logger;
   readonly roots: readonly string[];
+  /** Never read even inside a root: the datasets plugin's protected places and this plugin's own files. */
+  readonly protectedPaths: () => readonly string[];
   readonly cwd: string;
 }
 
@@ -57,7 +63,9 @@ export class KnowledgeService {
   private readonly chains = new Map<string, Promise<void>>();
   private closing = false;
 
-  constructor(readonly deps: KnowledgeDeps) {}
+  constructor(readonly deps: KnowledgeDeps) {
+    this.lexical = new LexicalIndex({ sql: deps.sql, log: deps.log });
+  }
 
   get sql(): PluginSql {
     return this.deps.sql;
@@ -67,8 +75,12 @@ export class KnowledgeService {
     return this.deps.indexer;
   }
 
-  async kb(project: string, name: string): Promise<KbRow> {
-    const row = (await this.sql.query<KbRow>(SQL.byName, [project, name])).rows[0];
+  /** BM25 for this server's searches (an in-memory copy per knowledge base, SQL otherwise). */
+  readonly lexical: LexicalIndex;
+
+  /** The knowledge base `name` of `project`; `counted: false` skips counting its documents (searches). */
+  async kb(project: string, name: string, counted = true): Promise<KbRow> {
+    const row = (await this.sql.query<KbRow>(counted ? SQL.byName : SQL.forSearch, [project, name])).rows[0];
     if (!row) throw new AnvilError(ErrorCodes.NOT_FOUND, `No knowledge base named ${name} in this project (kb_list shows yours)`, { details: { kb: name } });
     return { ...row, chunk_count: Number(row.chunk_count), token_count: Number(row.token_count) };
   }
@@ -87,6 +99,7 @@ export class KnowledgeService {
     await this.chains.get(kb.id)?.catch(() => {});
     // The index first: retiring it drops what lives outside these tables (HNSW index, Qdrant collection).
     if (kb.active_index) await this.indexer.retire(kb.active_index).catch(() => {});
+    this.lexical.forget(kb.id);
     return (await this.sql.query(SQL.remove, [project, name])).rowCount > 0;
   }
 
@@ -94,8 +107,8 @@ export class KnowledgeService {
     return (await this.sql.query(SQL.docs, [kb.id, limit])).rows;
   }
 
-  async document(kb: KbRow, id: string): Promise<{ id: string; version: number; sha256: string; format: string; source: string; title: string | null; text: string; pages: unknown }> {
-    const row = (await this.sql.query<{ id: string; version: number; sha256: string; format: string; source: string; title: string | null; text: string; pages: unknown }>(SQL.doc, [kb.id, id])).rows[0];
+  async document(kb: KbRow, id: string): Promise<{ id: string; version: number; sha256: string; format: string; source: string; title: string | null; text: string; pages: unknown; updated_at: string }> {
+    const row = (await this.sql.query<{ id: string; version: number; sha256: string; format: string; source: string; title: string | null; text: string; pages: unknown; updated_at: string }>(SQL.doc, [kb.id, id])).rows[0];
     if (!row) throw new AnvilError(ErrorCodes.NOT_FOUND, `No document ${id} in knowledge base ${kb.name}`, { details: { document: id } });
     return row;
   }
@@ -121,21 +134,29 @@ export class KnowledgeService {
   /** Starts ingesting `requested` (a file or folder path, checked against the roots) into `kb`. */
   async startIngest(project: string, kb: KbRow, source: { path: string } | { file: string; name: string }, metadata: Record<string, unknown>, idempotencyKey: string | undefined, onDone?: () => Promise<void>): Promise<{ task: string; replayed: boolean }> {
     // Checked now, so a path outside the roots fails the call instead of the task.
-    const listed = 'path' in source ? await listFiles({ path: path.resolve(this.deps.cwd, source.path), roots: this.deps.roots, cwd: this.deps.cwd }) : { files: [source.file], base: path.dirname(source.file) };
+    const uploaded = 'file' in source;
+    // An upload is read from its own file alone; a path obeys the roots and the protected places.
+    const policy = uploaded ? { roots: [path.dirname(source.file)], protectedPaths: [] } : { roots: this.deps.roots, protectedPaths: this.deps.protectedPaths() };
+    const listed = uploaded ? { files: [source.file], base: path.dirname(source.file) } : await listFiles({ path: path.resolve(this.deps.cwd, source.path), ...policy, cwd: this.deps.cwd });
     return this.startTask(project, kb, 'ingest', { files: listed.files.length }, idempotencyKey, async (update) => {
-      const names = 'file' in source ? new Map([[source.file, source.name]]) : undefined;
-      const roots = 'file' in source ? [...this.deps.roots, path.dirname(source.file)] : this.deps.roots;
-      const summary: IngestSummary = await ingestFiles(
-        listed.files,
-        { path: 'path' in source ? source.path : source.file, roots, cwd: this.deps.cwd, base: listed.base, metadata },
-        {
-          // The active index is read inside the write: a reindex may have switched it since the task began.
-          write: (documents) => writeDocuments(this.sql, kb.id, kb.chunking, documents, async () => this.indexer.active(await this.kb(project, kb.name))),
-          progress: (done, total, partial) => update({ phase: 'ingesting', files: total, filesDone: done, chunks: partial.chunks, documents: partial.added + partial.updated + partial.unchanged }),
-        },
-        names,
-      );
-      await onDone?.();
+      const names = uploaded ? new Map([[source.file, source.name]]) : undefined;
+      let summary: IngestSummary;
+      try {
+        summary = await ingestFiles(
+          listed.files,
+          { path: uploaded ? source.file : source.path, ...policy, cwd: this.deps.cwd, base: listed.base, metadata },
+          {
+            // The active index is read inside the write: a reindex may have switched it since the task began.
+            write: (documents) => writeDocuments(this.sql, kb.id, kb.chunking, documents, async () => this.indexer.active(await this.kb(project, kb.name))),
+            progress: (done, total, partial) => update({ phase: 'ingesting', files: total, filesDone: done, chunks: partial.chunks, documents: partial.added + partial.updated + partial.unchanged }),
+          },
+          names,
+        );
+      } finally {
+        await onDone?.();
+      }
+      // The documents are written and searchable (lexically); what follows is the dense index.
+      await update({ phase: 'indexing', files: summary.files, filesDone: summary.files, chunks: summary.chunks });
       const trained = await this.trainIfStale(project, kb.name, update);
       return { ...summary, embedder: trained };
     });
@@ -148,6 +169,11 @@ export class KnowledgeService {
       await this.sql.query(SQL.embedder, [kb.id, JSON.stringify(embedder)]);
       return { index: built.index, previous: built.previous, chunks: built.embedded, embedder };
     });
+  }
+
+  /** Runs an evaluation as a task (after the knowledge base's running ingests, so it scores what they wrote). */
+  async startEval(project: string, kb: KbRow, progress: Record<string, unknown>, idempotencyKey: string | undefined, work: (update: (progress: Record<string, unknown>) => Promise<void>) => Promise<Record<string, unknown>>): Promise<{ task: string; replayed: boolean }> {
+    return this.startTask(project, kb, 'eval', progress, idempotencyKey, work);
   }
 
   /** The built-in embedder is (re)trained when a knowledge base has none or has doubled since training. */
@@ -168,7 +194,7 @@ export class KnowledgeService {
     return { state: 'trained', index: built.index, trainedOn: built.trainedOn, seconds: Math.round((Date.now() - started) / 100) / 10 };
   }
 
-  private async startTask(project: string, kb: KbRow, kind: 'ingest' | 'reindex', progress: Record<string, unknown>, idempotencyKey: string | undefined, work: (update: (progress: Record<string, unknown>) => Promise<void>) => Promise<Record<string, unknown>>): Promise<{ task: string; replayed: boolean }> {
+  private async startTask(project: string, kb: KbRow, kind: TaskKind, progress: Record<string, unknown>, idempotencyKey: string | undefined, work: (update: (progress: Record<string, unknown>) => Promise<void>) => Promise<Record<string, unknown>>): Promise<{ task: string; replayed: boolean }> {
     if (this.closing) throw new AnvilError(ErrorCodes.SHUTTING_DOWN, 'the server is stopping; retry on another one');
     const id = randomUUID();
     const inserted = await this.sql.query<{ id: string }>(SQL.taskInsert, [id, project, kb.id, kind, JSON.stringify(progress), idempotencyKey ?? null]);

@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import type { PluginSql, SqlExecutor } from 'anvil/plugin';
 import { chunkDocument, type ChunkingOptions } from '../../knowledge/chunking/chunker.ts';
 import type { ExtractedDocument } from '../../knowledge/loaders/types.ts';
-import { termCounts, tokenize } from '../../knowledge/text/tokenize.ts';
+import { denseText, documentName, lexicalTokens } from '../../knowledge/text/fields.ts';
+import { termCounts } from '../../knowledge/text/tokenize.ts';
 import type { ActiveIndex } from './indexer.ts';
 import { sqlFile } from './sql.ts';
 
@@ -17,9 +18,6 @@ const SQL = {
   lock: sqlFile('kb-lock'),
   existing: sqlFile('docs-existing'),
   oldChunks: sqlFile('docs-old-chunks'),
-  decrement: sqlFile('terms-decrement'),
-  increment: sqlFile('terms-increment'),
-  prune: sqlFile('terms-prune'),
   deleteChunks: sqlFile('chunks-delete'),
   upsertDoc: sqlFile('doc-upsert'),
   deleteDoc: sqlFile('doc-delete'),
@@ -91,17 +89,22 @@ export async function writeDocuments(sql: PluginSql, kb: string, chunking: Chunk
     await removeChunks(tx, kb, outcome.updated, active);
 
     const rows: Array<Record<string, unknown>> = [];
-    const tokensOf = new Map<string, string[]>();
+    const countsOf = new Map<string, { counts: Map<string, number>; length: number }>();
+    const denseOf = new Map<string, string>();
     const documentRows: Array<Record<string, unknown>> = [];
     for (const doc of changed) {
       const chunks = chunkDocument(doc.document, chunking);
       documentRows.push({ id: doc.id, version: doc.version, sha256: doc.sha256, format: doc.document.format, source: doc.source, title: doc.document.title ?? null, metadata: doc.metadata, text: doc.document.text, pages: doc.document.pages ?? null, chunk_count: chunks.length });
+      const name = documentName(doc.id, doc.document.title, doc.metadata);
       chunks.forEach((chunk, ord) => {
         const text = doc.document.text.slice(chunk.start, chunk.end);
-        // The heading path is searchable with the chunk (a section's title names its topic).
-        const tokens = tokenize(`${chunk.headingPath.join(' ')} ${text}`);
-        tokensOf.set(`${doc.id}\u0000${ord}`, tokens);
-        rows.push({ document: doc.id, version: doc.version, ord, page: chunk.page, start_char: chunk.start, end_char: chunk.end, heading: chunk.headingPath, text, metadata: { ...doc.metadata, document: doc.id }, length: tokens.length });
+        // The document's name and the heading path are searchable with the chunk (they name its topic).
+        const tokens = lexicalTokens({ name, heading: chunk.headingPath, text });
+        const counts = termCounts(tokens);
+        countsOf.set(`${doc.id}\u0000${ord}`, { counts, length: tokens.length });
+        denseOf.set(`${doc.id}\u0000${ord}`, denseText({ name, heading: chunk.headingPath, text }));
+        // The chunk lists its distinct terms: its postings are later deleted by primary key.
+        rows.push({ document: doc.id, version: doc.version, ord, page: chunk.page, start_char: chunk.start, end_char: chunk.end, heading: chunk.headingPath, text, metadata: { ...doc.metadata, document: doc.id }, length: tokens.length, terms: [...counts.keys()] });
       });
     }
     await tx.query(SQL.upsertDoc, [kb, JSON.stringify(documentRows)]);
@@ -109,25 +112,26 @@ export async function writeDocuments(sql: PluginSql, kb: string, chunking: Chunk
     const terms: string[] = [];
     const chunkIds: string[] = [];
     const tfs: number[] = [];
+    const lengths: number[] = [];
     let tokenTotal = 0;
     for (const row of inserted) {
-      const tokens = tokensOf.get(`${row.document}\u0000${row.ord}`) ?? [];
-      tokenTotal += tokens.length;
-      for (const [term, tf] of termCounts(tokens)) {
+      const { counts, length } = countsOf.get(`${row.document}\u0000${row.ord}`) ?? { counts: new Map<string, number>(), length: 0 };
+      tokenTotal += length;
+      for (const [term, tf] of counts) {
         terms.push(term);
         chunkIds.push(row.id);
         tfs.push(tf);
+        lengths.push(length);
       }
     }
     for (let at = 0; at < terms.length; at += 20_000) {
-      await tx.query(SQL.insertPostings, [kb, terms.slice(at, at + 20_000), chunkIds.slice(at, at + 20_000), tfs.slice(at, at + 20_000)]);
+      await tx.query(SQL.insertPostings, [kb, terms.slice(at, at + 20_000), chunkIds.slice(at, at + 20_000), tfs.slice(at, at + 20_000), lengths.slice(at, at + 20_000)]);
     }
-    await tx.query(SQL.increment, [kb, terms]);
     await tx.query(SQL.counts, [kb, inserted.length, tokenTotal]);
     if (active) {
       const byKey = new Map(rows.map((row) => [`${String(row.document)}\u0000${String(row.ord)}`, row]));
       const items = inserted.map((row) => ({ row, source: byKey.get(`${row.document}\u0000${row.ord}`) as Record<string, unknown> }));
-      const vectors = await active.embedder.embed(items.map(({ source }) => `${(source.heading as string[]).join(' ')} ${String(source.text)}`), 'document');
+      const vectors = await active.embedder.embed(items.map(({ row }) => denseOf.get(`${row.document}\u0000${row.ord}`) ?? ''), 'document');
       await active.store.upsert(
         active.space,
         items.map(({ row, source }, i) => ({ id: row.id, vector: vectors[i] as Float32Array, document: row.document, metadata: source.metadata as Record<string, unknown> })),
@@ -144,12 +148,10 @@ export async function removeChunks(tx: SqlExecutor, kb: string, documents: reado
   const old = (await tx.query<{ id: string; length: number }>(SQL.oldChunks, [kb, documents])).rows;
   if (old.length === 0) return;
   const ids = old.map((row) => row.id);
-  await tx.query(SQL.decrement, [kb, ids]);
   await tx.query(SQL.deletePostings, [kb, ids]);
   if (active) await active.store.remove(active.space, ids, tx);
   await tx.query(SQL.deleteChunks, [kb, documents]);
   await tx.query(SQL.counts, [kb, -old.length, -old.reduce((sum, row) => sum + row.length, 0)]);
-  await tx.query(SQL.prune, [kb]);
 }
 
 /** Removes one document from every index; false when it did not exist. */

@@ -7,7 +7,9 @@
  * text → normalised Σ weight·E[term]) learns to find the rest of the passage — the passage with
  * that sentence removed — among the other passages of the batch (in-batch softmax, temperature τ,
  * Adam). Words that co-occur with a passage's topic thus move near it even when a query uses
- * words the passage lacks. Deterministic for a seed.
+ * words the passage lacks. Every other epoch the batches are filled with groups of lexically
+ * similar passages (hard negatives): on the tuning half of the shared man-page queries the dense
+ * leg alone went from 0.839 to 0.870 nDCG@10 (held-out half: 0.796 → 0.832). Deterministic for a seed.
  */
 import { sentences, tokenize } from '../../text/tokenize.ts';
 import { buildVocabulary, featurize, type Bag, type Vocabulary } from './featurize.ts';
@@ -19,11 +21,16 @@ export interface TrainOptions {
   readonly temperature: number;
   readonly learningRate: number;
   readonly seed: number;
+  /**
+   * Every other epoch, batches are filled with groups of lexically similar passages, so the
+   * in-batch negatives are hard ones (passages sharing the rare words of the positive).
+   */
+  readonly hardNegatives: boolean;
   /** Called after each epoch (0-based) with the mean loss; may throw to stop (cancellation). */
   readonly onEpoch?: (epoch: number, loss: number) => void | Promise<void>;
 }
 
-export const DEFAULT_TRAINING: TrainOptions = { dimensions: 128, epochs: 6, batchSize: 128, temperature: 0.05, learningRate: 0.05, seed: 42 };
+export const DEFAULT_TRAINING: TrainOptions = { dimensions: 128, epochs: 6, batchSize: 128, temperature: 0.05, learningRate: 0.05, seed: 42, hardNegatives: true };
 
 export interface TrainedEmbedder {
   readonly vocabulary: Vocabulary;
@@ -53,8 +60,10 @@ export async function trainEmbedder(texts: readonly string[], options: Partial<T
   const adam = { m: new Float32Array(table.length), v: new Float32Array(table.length), step: 0 };
   const batch = Math.min(settings.batchSize, pairs.length);
   if (batch < 2) return { vocabulary, dimensions: d, table, pairs: pairs.length };
+  const neighbours = settings.hardNegatives ? lexicalNeighbours(tokenized, vocabulary) : undefined;
   for (let epoch = 0; epoch < settings.epochs; epoch += 1) {
     shuffle(pairs, random);
+    if (neighbours && epoch % 2 === 1) groupByNeighbours(pairs, neighbours, random);
     let loss = 0;
     let steps = 0;
     for (let at = 0; at + batch <= pairs.length; at += batch) {
@@ -68,6 +77,50 @@ export async function trainEmbedder(texts: readonly string[], options: Partial<T
     await settings.onEpoch?.(epoch, steps > 0 ? loss / steps : 0);
   }
   return { vocabulary, dimensions: d, table, pairs: pairs.length };
+}
+
+/** For each passage, the (up to) 3 passages sharing most idf weight among their 12 rarest terms. */
+function lexicalNeighbours(tokenized: ReadonlyArray<readonly string[]>, vocabulary: Vocabulary): number[][] {
+  const signatures = tokenized.map((tokens) =>
+    [...new Set(tokens)]
+      .map((term) => vocabulary.terms.get(term))
+      .filter((id): id is number => id !== undefined)
+      .sort((a, b) => (vocabulary.idf[b] as number) - (vocabulary.idf[a] as number))
+      .slice(0, 12),
+  );
+  const holders = new Map<number, number[]>();
+  signatures.forEach((ids, passage) => {
+    for (const id of ids) {
+      let list = holders.get(id);
+      if (!list) holders.set(id, (list = []));
+      list.push(passage);
+    }
+  });
+  return signatures.map((ids, passage) => {
+    const shared = new Map<number, number>();
+    for (const id of ids) {
+      const list = holders.get(id) as number[];
+      // A term in very many signatures says little about similarity.
+      if (list.length > 50) continue;
+      for (const other of list) if (other !== passage) shared.set(other, (shared.get(other) ?? 0) + (vocabulary.idf[id] as number));
+    }
+    return [...shared.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 3).map(([other]) => other);
+  });
+}
+
+/** Reorders `pairs` so that each passage's pairs sit next to its neighbours' (batches are cut in order). */
+function groupByNeighbours(pairs: Pair[], neighbours: readonly number[][], random: () => number): void {
+  const passages = [...new Set(pairs.map((pair) => pair.passage))];
+  shuffle(passages, random);
+  const position = new Map<number, number>();
+  for (const passage of passages) {
+    if (position.has(passage)) continue;
+    const group = position.size;
+    position.set(passage, group);
+    for (const other of neighbours[passage] ?? []) if (!position.has(other)) position.set(other, group);
+  }
+  const order = new Map(pairs.map((pair) => [pair, random()]));
+  pairs.sort((a, b) => (position.get(a.passage) as number) - (position.get(b.passage) as number) || (order.get(a) as number) - (order.get(b) as number));
 }
 
 /** Every sentence of ≥ 3 known words, paired with its passage minus that sentence. */

@@ -27,6 +27,8 @@ interface Loaded {
 }
 
 export const PGARRAY_MAX_CHUNKS = 500_000;
+/** Below this many chunks a new index goes here even where pgvector exists (exact, and faster than HNSW at that size). */
+export const PGARRAY_AUTO_MAX = 100_000;
 
 export class PgArrayStore implements VectorStore {
   readonly name = 'pgarray';
@@ -93,7 +95,8 @@ export class PgArrayStore implements VectorStore {
   }
 
   private async load(space: VectorSpace): Promise<Loaded> {
-    const revision = String((await this.db.query<{ revision: string }>(SQL.revision, [space.index])).rows[0]?.revision ?? '0');
+    // The caller may have read the revision already (with the knowledge base's row): one round trip less.
+    const revision = space.revision ?? String((await this.db.query<{ revision: string }>(SQL.revision, [space.index])).rows[0]?.revision ?? '0');
     const cached = this.cache.get(space.index);
     if (cached && cached.revision === revision) return cached;
     const rows = await this.db.query<{ chunk: string; vec: number[] }>(SQL.load, [space.index]);

@@ -1,1 +1,2 @@
-select id, version, sha256, format, source, title, text, pages from {{schema}}.documents where kb = $1 and id = $2
+select id, version, sha256, format, source, title, text, pages, to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as updated_at
+from {{schema}}.documents where kb = $1 and id = $2

@@ -1,1 +1,1 @@
-select id, kb, embedder, store, state, dimensions, model, vocabulary, trained_on, created_at::text as created_at, ready_at::text as ready_at from {{schema}}.indexes where id = $1
+select id, kb, embedder, store, state, dimensions, model, vocabulary, trained_on, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at, to_char(ready_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as ready_at from {{schema}}.indexes where id = $1

@@ -1,1 +1,1 @@
-select id::text as id, embedder, store, state, dimensions, trained_on, created_at::text as created_at, ready_at::text as ready_at from {{schema}}.indexes where kb = $1 order by created_at
+select id::text as id, embedder, store, state, dimensions, trained_on, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at, to_char(ready_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as ready_at from {{schema}}.indexes where kb = $1 order by created_at

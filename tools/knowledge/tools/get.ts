@@ -5,8 +5,8 @@ import { kbName, kbView, kbViewSchema } from './view.ts';
 
 const input = z.object({ kb: kbName, limit: z.number().int().min(0).max(1000).default(100).describe('Documents to list') }).strict();
 const output = kbViewSchema.extend({
-  documentList: z.array(z.object({ id: z.string(), version: z.number(), sha256: z.string(), format: z.string(), source: z.string(), title: z.string().nullable(), chunks: z.number(), uri: z.string(), updatedAt: z.string() })),
-  indexes: z.array(z.object({ id: z.string(), embedder: z.record(z.string(), z.unknown()), store: z.string(), state: z.string(), dimensions: z.number().nullable(), trainedOn: z.number(), createdAt: z.string(), readyAt: z.string().nullable() })),
+  documentList: z.array(z.object({ id: z.string(), version: z.number(), sha256: z.string(), format: z.string(), source: z.string(), title: z.string().nullable(), chunks: z.number(), uri: z.string(), updatedAt: z.iso.datetime() })),
+  indexes: z.array(z.object({ id: z.string(), embedder: z.record(z.string(), z.unknown()), store: z.string(), state: z.string(), dimensions: z.number().nullable(), trainedOn: z.number(), createdAt: z.iso.datetime(), readyAt: z.iso.datetime().nullable() })),
 });
 
 export function getTool(service: () => KnowledgeService): ToolSpec<typeof input, typeof output> {

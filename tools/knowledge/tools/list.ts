@@ -2,7 +2,7 @@ import { z, type ToolSpec } from 'anvil/plugin';
 import type { KnowledgeService } from '../service.ts';
 
 const input = z.object({ limit: z.number().int().min(1).max(500).default(100) }).strict();
-const output = z.object({ knowledgeBases: z.array(z.object({ name: z.string(), documents: z.number(), chunks: z.number(), embedder: z.record(z.string(), z.unknown()), denseIndex: z.string().nullable(), createdAt: z.string() })) });
+const output = z.object({ knowledgeBases: z.array(z.object({ name: z.string(), documents: z.number(), chunks: z.number(), embedder: z.record(z.string(), z.unknown()), denseIndex: z.string().nullable(), createdAt: z.iso.datetime() })) });
 
 export function listTool(service: () => KnowledgeService): ToolSpec<typeof input, typeof output> {
   return {

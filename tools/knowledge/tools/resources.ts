@@ -17,7 +17,7 @@ export function documentResource(service: () => KnowledgeService): ResourceSpec 
       const kb = await svc.kb(project, one(variables.kb));
       const doc = await svc.document(kb, one(variables.id));
       void uri;
-      return { contents: [{ uri: documentUri(kb.name, doc.id), mimeType: 'text/plain', text: doc.text, _meta: { version: doc.version, sha256: doc.sha256, format: doc.format, source: doc.source, pages: doc.pages } }] };
+      return { contents: [{ uri: documentUri(kb.name, doc.id), mimeType: 'text/plain', text: doc.text, _meta: { version: doc.version, sha256: doc.sha256, format: doc.format, source: doc.source, pages: doc.pages, updatedAt: doc.updated_at } }] };
     },
   };
 }

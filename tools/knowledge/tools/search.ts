@@ -41,8 +41,9 @@ export function searchTool(service: () => KnowledgeService): ToolSpec<typeof inp
 }
 
 export async function runSearch(svc: KnowledgeService, project: string, name: string, query: string, k: number, mode: SearchMode, filter?: Record<string, string | number | boolean>): Promise<z.output<typeof output>> {
-  const kb = await svc.kb(project, name);
-  const found = await legs(svc.sql, svc.indexer, kb, query, mode, Math.max(50, k * 5), filter);
+  // Two queries per search: the knowledge base's row (with the revisions of its in-memory copies) and the chunks shown.
+  const kb = await svc.kb(project, name, false);
+  const found = await legs(svc.lexical, svc.indexer, kb, query, mode, Math.max(50, k * 5), filter);
   const ranked = rank(found, mode, kb.fusion).slice(0, k);
   const rows = await chunkRows(svc.sql, kb.id, ranked.map((hit) => hit.id));
   const results = ranked.flatMap((hit, index) => {

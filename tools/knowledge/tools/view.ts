@@ -2,7 +2,7 @@
 import { z } from 'anvil/plugin';
 import { kbUri, type KbRow } from '../model.ts';
 
-export const fusionView = z.object({ method: z.enum(['rrf', 'weighted']), k: z.number(), weights: z.object({ lexical: z.number(), dense: z.number() }), tunedAt: z.string().optional() });
+export const fusionView = z.object({ method: z.enum(['rrf', 'weighted']), k: z.number(), weights: z.object({ lexical: z.number(), dense: z.number() }), tunedAt: z.iso.datetime().optional() });
 
 export const kbViewSchema = z.object({
   name: z.string(),
@@ -13,7 +13,7 @@ export const kbViewSchema = z.object({
   documents: z.number(),
   chunks: z.number(),
   denseIndex: z.string().nullable().describe('The dense index searches use; null until the first one is built'),
-  createdAt: z.string(),
+  createdAt: z.iso.datetime(),
   created: z.boolean().optional(),
 });
 

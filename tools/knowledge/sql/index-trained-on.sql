@@ -1,0 +1,1 @@
+select trained_on from {{schema}}.indexes where id = $1

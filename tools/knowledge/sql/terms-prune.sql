@@ -1,1 +1,0 @@
-delete from {{schema}}.terms where kb = $1 and df <= 0
