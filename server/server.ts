@@ -67,7 +67,7 @@ function builtinSkills(config: AnvilConfig, configFile: string | undefined): Plu
     { descriptor: trainingPlugin },
     { descriptor: evaluationPlugin },
     { descriptor: deploymentsPlugin, config: config.deployments },
-    { descriptor: knowledgePlugin },
+    { descriptor: knowledgePlugin, config: config.knowledge },
     { descriptor: paymentsPlugin },
   ];
 }

@@ -49,6 +49,12 @@ export const envBindings: ReadonlyArray<{ env: string; path: readonly string[]; 
   { env: 'ANVIL_DEPLOYMENTS_CONCURRENT_RUNS', path: ['deployments', 'concurrentRuns'], kind: 'int' },
   { env: 'ANVIL_DEPLOYMENTS_CONTROLLER_INTERVAL_MS', path: ['deployments', 'controllerIntervalMs'], kind: 'int' },
   { env: 'ANVIL_DEPLOYMENTS_RETENTION_INTERVAL_MS', path: ['deployments', 'retentionIntervalMs'], kind: 'int' },
+  { env: 'ANVIL_KB_STORE', path: ['knowledge', 'store'], kind: 'string' },
+  { env: 'ANVIL_KB_MAX_UPLOAD_BYTES', path: ['knowledge', 'maxUploadBytes'], kind: 'int' },
+  { env: 'QDRANT_URL', path: ['knowledge', 'qdrant', 'url'], kind: 'string' },
+  { env: 'ANVIL_KB_LLM_URL', path: ['knowledge', 'llm', 'url'], kind: 'string' },
+  { env: 'ANVIL_KB_LLM_MODEL', path: ['knowledge', 'llm', 'model'], kind: 'string' },
+  { env: 'ANVIL_KB_LLM_API_KEY_ENV', path: ['knowledge', 'llm', 'apiKeyEnv'], kind: 'string' },
 ];
 
 export interface ConfigOverrides {

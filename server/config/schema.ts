@@ -2,6 +2,7 @@ import path from 'node:path';
 import * as z from 'zod';
 import { jobsConfig } from '../../tools/jobs/config.ts';
 import { deploymentsConfig } from '../../tools/deployment/config.ts';
+import { knowledgeConfig } from '../../tools/knowledge/config.ts';
 import { PLUGIN_PERMISSIONS } from '../../plugins/sdk/types.ts';
 import { parseScopes } from '../auth/scopes.ts';
 
@@ -154,6 +155,8 @@ export const configSchema = z
     jobs: jobsConfig.prefault({}),
     /** The deployments plugin's settings (tools/deployment/config.ts): model cache, batching and logging defaults, retention, controller. */
     deployments: deploymentsConfig.prefault({}),
+    /** The knowledge plugin's settings (tools/knowledge/config.ts): vector store, Qdrant, the kb_answer LLM, the upload limit. */
+    knowledge: knowledgeConfig.prefault({}),
     /** The embedded PGlite (used when `databaseUrl` is unset); see docs/storage.md. */
     embedded: z
       .object({

@@ -64,8 +64,7 @@ export async function run(context: BenchContext): Promise<Figure[]> {
 
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
-  process.env.ANVIL_DATASET_ROOTS = dir;
-  const host = await createTestHost({ plugins: [] });
+  const host = await createTestHost({ plugins: [], env: { ANVIL_DATASET_ROOTS: dir } });
   try {
     const call = async <T>(tool: string, args: Record<string, unknown>): Promise<T> => {
       // Evaluations of hundreds of queries outlast the SDK's 60 s default request timeout on a loaded machine.

@@ -35,17 +35,11 @@ describe('knowledge bases on PGlite and on Postgres', { skip: skipUnless('DATABA
     writeFileSync(path.join(root, 'corpus.jsonl'), lines.join('\n') + '\n');
     const ids = new Set(lines.map((line) => (JSON.parse(line) as { id: string }).id));
     queries = readFileSync(path.join(manpages, 'queries.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { text: string; relevant: string[] }).filter((q) => ids.has(q.relevant[0] as string)).slice(0, 25);
-    process.env.ANVIL_DATASET_ROOTS = root;
     db = await createTempDatabase();
     // Unconfigured, a knowledge base this small gets the in-memory real[] store everywhere; the
     // embedded host is told to use pgvector, so HNSW on PGlite keeps its end-to-end leg here.
-    process.env.ANVIL_KB_STORE = 'pgvector';
-    try {
-      hosts.push(await createTestHost({ plugins: [] }));
-    } finally {
-      delete process.env.ANVIL_KB_STORE;
-    }
-    hosts.push(await createTestHost({ plugins: [], env: { DATABASE_URL: db.url } }));
+    hosts.push(await createTestHost({ plugins: [], env: { ANVIL_DATASET_ROOTS: root, ANVIL_KB_STORE: 'pgvector' } }));
+    hosts.push(await createTestHost({ plugins: [], env: { DATABASE_URL: db.url, ANVIL_DATASET_ROOTS: root } }));
     for (const host of hosts) {
       await call(host, 'kb_create', { name: 'man' });
       const { task } = await call<{ task: string }>(host, 'kb_ingest', { kb: 'man', path: path.join(root, 'corpus.jsonl') });
@@ -61,7 +55,6 @@ describe('knowledge bases on PGlite and on Postgres', { skip: skipUnless('DATABA
     for (const host of hosts) await host.close();
     await db?.drop();
     rmSync(root, { recursive: true, force: true });
-    delete process.env.ANVIL_DATASET_ROOTS;
   });
 
   test('lexical results and scores are identical; hybrid answers on both with their own store', async () => {

@@ -64,16 +64,12 @@ describe('knowledge bases: upload, background evaluation, ISO times', () => {
 
   before(async () => {
     root = mkdtempSync(path.join(os.tmpdir(), 'anvil-kb-upload-'));
-    process.env.ANVIL_DATASET_ROOTS = root;
-    process.env.ANVIL_KB_MAX_UPLOAD_BYTES = String(LIMIT);
-    host = await createTestHost({ plugins: [], env: { ANVIL_DATASET_ROOTS: root } });
+    host = await createTestHost({ plugins: [], env: { ANVIL_DATASET_ROOTS: root, ANVIL_KB_MAX_UPLOAD_BYTES: String(LIMIT) } });
     ok(await host.call('kb_create', { name: 'handbook' }));
   });
   after(async () => {
     await host?.close();
     rmSync(root, { recursive: true, force: true });
-    delete process.env.ANVIL_DATASET_ROOTS;
-    delete process.env.ANVIL_KB_MAX_UPLOAD_BYTES;
   });
 
   test('an uploaded corpus and an uploaded Markdown file ingest like kb_ingest; the same bytes again change nothing', async () => {

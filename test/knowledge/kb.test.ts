@@ -51,13 +51,11 @@ describe('knowledge bases', () => {
 
   before(async () => {
     root = mkdtempSync(path.join(os.tmpdir(), 'anvil-kb-'));
-    process.env.ANVIL_DATASET_ROOTS = root;
-    host = await createTestHost({ plugins: [] });
+    host = await createTestHost({ plugins: [], env: { ANVIL_DATASET_ROOTS: root } });
   });
   after(async () => {
     await host?.close();
     rmSync(root, { recursive: true, force: true });
-    delete process.env.ANVIL_DATASET_ROOTS;
   });
 
   test('PDF, DOCX, HTML and Markdown: citations equal the source slice and name the page', async () => {

@@ -64,6 +64,16 @@ describe('config', () => {
     assert.match(message, /datasets\.roots\.1 \(from env ANVIL_DATASET_ROOTS\): expected an absolute path/);
   });
 
+  it('knowledge: defaults, env bindings, and a bad value refused by its key', () => {
+    assert.equal(loadConfig({ env: { ANVIL_HOME: home } }).config.knowledge.maxUploadBytes, 100 * 1024 ** 2);
+    const { config } = loadConfig({ env: { ANVIL_HOME: home, ANVIL_KB_MAX_UPLOAD_BYTES: '2048', ANVIL_KB_STORE: 'pgarray', QDRANT_URL: 'http://127.0.0.1:6333' } });
+    assert.equal(config.knowledge.maxUploadBytes, 2048);
+    assert.equal(config.knowledge.store, 'pgarray');
+    assert.deepEqual(config.knowledge.qdrant, { url: 'http://127.0.0.1:6333', apiKeyEnv: 'QDRANT_API_KEY' });
+    const message = configError(() => loadConfig({ env: { ANVIL_HOME: home, ANVIL_KB_MAX_UPLOAD_BYTES: '0' } }));
+    assert.match(message, /knowledge\.maxUploadBytes \(from env ANVIL_KB_MAX_UPLOAD_BYTES\)/);
+  });
+
   it('refuses unknown keys and bad enums in the file', () => {
     writeFileSync(path.join(home, 'anvil.config.json'), JSON.stringify({ queue: 'kafka', http: { bogus: true } }));
     const message = configError(() => loadConfig({ env: { ANVIL_HOME: home } }));

@@ -4,16 +4,16 @@
  * `knowledge/` (no MCP there); this folder is its tool face and its SQL.
  */
 import path from 'node:path';
-import { AnvilError, anvilVersion, definePlugin, ErrorCodes, z } from 'anvil/plugin';
+import { AnvilError, anvilVersion, definePlugin, ErrorCodes } from 'anvil/plugin';
 import type { EmbedderProvider } from '../../knowledge/embedders/types.ts';
 import { PGARRAY_AUTO_MAX, PgArrayStore } from '../../knowledge/stores/pgarray/store.ts';
 import { PgVectorStore } from '../../knowledge/stores/pgvector/store.ts';
 import { QdrantStore } from '../../knowledge/stores/qdrant/store.ts';
 import type { VectorStore } from '../../knowledge/stores/types.ts';
-import { datasetRoots, datasetsPlugin, ROOTS_ENV } from '../datasets/index.ts';
+import { datasetsPlugin } from '../datasets/index.ts';
 import { jobsPlugin } from '../jobs/index.ts';
+import { knowledgeConfig } from './config.ts';
 import { knowledgeRoutes } from './http.ts';
-import { INGEST_LIMITS } from './ingest.ts';
 import { Indexer } from './indexer.ts';
 import { KnowledgeService } from './service.ts';
 import { knowledgeMigrations } from './sql.ts';
@@ -29,29 +29,6 @@ import { removeDocumentTool } from './tools/remove-document.ts';
 import { documentResource } from './tools/resources.ts';
 import { searchTool } from './tools/search.ts';
 import { taskTool } from './tools/task.ts';
-
-const uploadLimit = z.coerce.number().int().min(1).max(INGEST_LIMITS.maxFileBytes);
-
-const config = z
-  .object({
-    /** Where new dense indexes go: `pgvector` (default where the extension exists), `pgarray` (default elsewhere) or `qdrant` (QDRANT_URL). */
-    store: z.string().min(1).max(100).optional(),
-    /** An OpenAI-compatible chat endpoint for kb_answer; extractive answers without it. */
-    llm: z.object({ url: z.url(), model: z.string().min(1), apiKeyEnv: z.string().optional() }).strict().optional(),
-    /** The largest document POST /api/kb/:kb/documents accepts (413 past it). */
-    maxUploadBytes: uploadLimit.optional(),
-  })
-  .strict()
-  .default({});
-
-/** The upload limit: the plugin's config, else ANVIL_KB_MAX_UPLOAD_BYTES, else the per-file ingest limit. */
-function maxUploadBytes(configured: number | undefined, env: string | undefined): number {
-  if (configured !== undefined) return configured;
-  if (env === undefined || env.trim() === '') return INGEST_LIMITS.maxFileBytes;
-  const parsed = uploadLimit.safeParse(env);
-  if (!parsed.success) throw new AnvilError(ErrorCodes.CONFIG_INVALID, `ANVIL_KB_MAX_UPLOAD_BYTES must be a whole number of bytes from 1 to ${INGEST_LIMITS.maxFileBytes}; got ${JSON.stringify(env)}`);
-  return parsed.data;
-}
 
 function isStore(value: unknown): value is VectorStore {
   return typeof value === 'object' && value !== null && typeof (value as VectorStore).search === 'function' && typeof (value as VectorStore).upsert === 'function';
@@ -69,7 +46,8 @@ export const knowledgePlugin = definePlugin({
   // kb_eval reads registered datasets; ingest obeys the places the datasets plugin never reads.
   requires: { plugins: { jobs: '*', datasets: '*' } },
   permissions: ['sql', 'network'],
-  config,
+  // The server hands it the `knowledge` section of its config (tools/knowledge/config.ts).
+  config: knowledgeConfig,
   register(ctx) {
     ctx.migrations(knowledgeMigrations);
     const datasets = ctx.use(datasetsPlugin);
@@ -77,21 +55,19 @@ export const knowledgePlugin = definePlugin({
     ctx.provide('vectorStores', 'pgarray', new PgArrayStore(ctx.sql));
     // Usable where migration 0002 found the extension (always on embedded PGlite).
     ctx.provide('vectorStores', 'pgvector', new PgVectorStore(ctx.sql));
-    const qdrantUrl = process.env.QDRANT_URL;
-    if (qdrantUrl) ctx.provide('vectorStores', 'qdrant', new QdrantStore({ url: qdrantUrl, apiKey: process.env.QDRANT_API_KEY }));
-    const home = path.dirname(path.dirname(ctx.host.dataDir));
-    const roots = datasetRoots({ cwd: process.cwd(), home, env: process.env[ROOTS_ENV] });
-    const configuredStore = ctx.config.store ?? process.env.ANVIL_KB_STORE;
-    const uploadBytes = maxUploadBytes(ctx.config.maxUploadBytes, process.env.ANVIL_KB_MAX_UPLOAD_BYTES);
+    const { qdrant } = ctx.config;
+    if (qdrant) ctx.provide('vectorStores', 'qdrant', new QdrantStore({ url: qdrant.url, apiKey: process.env[qdrant.apiKeyEnv] }));
+    // The operator's import roots, as the datasets plugin has them (config file or ANVIL_DATASET_ROOTS).
+    const roots = datasets.datasets().paths.roots;
+    const configuredStore = ctx.config.store;
+    const uploadBytes = ctx.config.maxUploadBytes;
 
     let service: KnowledgeService | undefined;
     const ready = (): KnowledgeService => {
       if (!service) throw new AnvilError(ErrorCodes.TOOL_UNAVAILABLE, 'the knowledge plugin is still starting; retry in a moment');
       return service;
     };
-    // The plugin's config, else ANVIL_KB_LLM_URL / ANVIL_KB_LLM_MODEL / ANVIL_KB_LLM_API_KEY_ENV.
-    const envLlm = process.env.ANVIL_KB_LLM_URL && process.env.ANVIL_KB_LLM_MODEL ? { url: process.env.ANVIL_KB_LLM_URL, model: process.env.ANVIL_KB_LLM_MODEL, apiKeyEnv: process.env.ANVIL_KB_LLM_API_KEY_ENV } : undefined;
-    const llm = () => ctx.config.llm ?? envLlm;
+    const llm = () => ctx.config.llm;
     ctx.tool(createTool(ready));
     ctx.tool(listTool(ready));
     ctx.tool(getTool(ready));

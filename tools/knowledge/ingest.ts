@@ -10,11 +10,12 @@ import { AnvilError, ErrorCodes } from 'anvil/plugin';
 import { corpusLine } from '../../knowledge/loaders/corpus.ts';
 import { formatOf, loadDocument, LoadError } from '../../knowledge/loaders/index.ts';
 import { openWithinRoots } from '../datasets/index.ts';
+import { MAX_FILE_BYTES } from './config.ts';
 import type { PreparedDocument, WriteOutcome } from './writer.ts';
 
 export const INGEST_LIMITS = {
   /** One file (PDF, DOCX, …, or a JSONL corpus). */
-  maxFileBytes: 100 * 1024 ** 2,
+  maxFileBytes: MAX_FILE_BYTES,
   maxFilesPerFolder: 10_000,
   corpusBatch: 200,
 } as const;
