@@ -152,6 +152,22 @@ describe('dashboard at /ui', { skip }, () => {
     await shot('job-cancelled');
   });
 
+  it('pages the job list on the server: 25 a page, older pages by cursor, filters by state', async () => {
+    await Promise.all(Array.from({ length: 30 }, (_, index) => alpha.callTool({ name: 'jobs_submit', arguments: { recipe: 'diagnostics.counter', params: { steps: 1, stepMs: 0 }, priority: index % 3 } })));
+    await page.goto(`${base}/ui#/jobs`);
+    const rows = page.locator('table tbody tr');
+    await page.waitForFunction(() => document.querySelectorAll('table tbody tr').length === 25);
+    await page.getByRole('button', { name: 'Older →' }).click();
+    await page.getByText('Page 2').waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('table tbody tr').length === 6, undefined, { timeout: 10_000 });
+    assert.equal(await rows.count(), 6, '31 jobs: 25 on page 1, 6 on page 2');
+    assert.equal(await page.getByRole('button', { name: 'Older →' }).isDisabled(), true);
+    await page.getByRole('checkbox', { name: 'cancelled' }).check();
+    await page.getByText('Page 1').waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('table tbody tr').length === 1);
+    await shot('jobs-filtered');
+  });
+
   it('approves a pending payment approval from the agent-runs page (agent not installed is said plainly)', async () => {
     await page.goto(`${base}/ui#/agent`);
     await page.getByText('Agent not installed').waitFor();

@@ -2,7 +2,7 @@
 // page shows exactly what that key may see; a tool the key cannot call shows as unavailable.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { call } from './api.js';
-import { ActionButton, ErrorBox, fmt, html, KeyValues, LineChart, Loading, Pager, StateBadge, Table, usePager, useTool } from './widgets.js';
+import { ActionButton, ErrorBox, fmt, html, KeyValues, LineChart, Pager, Show, StateBadge, Table, usePager, useTool } from './widgets.js';
 
 const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
@@ -12,41 +12,39 @@ function link(href, text) {
   return html`<a href=${href}>${text}</a>`;
 }
 
-function Unavailable({ tool }) {
-  return html`<p class="muted">Your key cannot call <code>${tool}</code>; this part is hidden.</p>`;
-}
-
 function Section({ title, children }) {
   return html`<section aria-label=${title}><h2>${title}</h2>${children}</section>`;
 }
 
+const cursorArg = (pager) => (pager.cursor ? { cursor: pager.cursor } : {});
+
 // ---------------------------------------------------------------------------------------------
 export function Overview({ session }) {
-  const has = (tool) => session.tools.includes(tool);
-  const status = useTool(has('anvil_status') ? 'anvil_status' : null, {}, [], 10_000);
-  const workers = useTool(has('workers_list') ? 'workers_list' : null, { states: ['active'] }, [], 10_000);
-  const recent = useTool(has('jobs_list') ? 'jobs_list' : null, { limit: 10 }, [], 5_000);
-  const running = useTool(has('jobs_list') ? 'jobs_list' : null, { states: ['queued', 'running'], limit: 100 }, [], 5_000);
-  const health = status.data;
+  const status = useTool('anvil_status', {}, { session, pollMs: 10_000 });
+  const workers = useTool('workers_list', { states: ['active'] }, { session, pollMs: 10_000 });
+  const recent = useTool('jobs_list', { limit: 10 }, { session, pollMs: 5_000 });
+  const open = useTool('jobs_list', { states: ['queued', 'running'], limit: 100 }, { session, pollMs: 5_000 });
+  const pending = useTool('approvals_list', { state: 'pending', limit: 100 }, { session, pollMs: 10_000 });
   return html`<h1>Overview</h1>
     <${Section} title="Health">
-      ${!has('anvil_status') ? html`<${Unavailable} tool="anvil_status" />` : health ? html`<${KeyValues} entries=${[
+      <${Show} state=${status}>${(health) => html`<${KeyValues} entries=${[
         ['Version', health.version],
         ['Uptime', `${Math.round(health.uptimeSeconds)} s`],
-        ['Storage', html`<span class=${health.storage.ok ? 'ok' : 'bad'}>${health.storage.ok ? 'ok' : 'failing'}</span> ${health.storage.kind} ${fmt(health.storage.latencyMs)} ms`],
+        ['Storage', html`<span class=${health.storage.ok ? 'ok' : 'bad'}>${health.storage.ok ? 'ok' : 'failing'}</span> ${health.storage.kind}, ${fmt(health.storage.latencyMs)} ms`],
         ['Queue', html`<span class=${health.queue.ok ? 'ok' : 'bad'}>${health.queue.ok ? 'ok' : 'failing'}</span> ${health.queue.kind}`],
         ['Workers', `${health.workers.total} (${Object.entries(health.workers.byQueue).map(([queue, count]) => `${queue}: ${count}`).join(', ') || 'none'})`],
         ['Migrations pending', String(health.migrations.reduce((sum, one) => sum + one.pending, 0))],
-      ]} />` : html`<${ErrorBox} error=${status.error} />${status.loading ? html`<${Loading} />` : null}`}
+      ]} />`}<//>
     <//>
     <${Section} title="Queues">
-      ${running.data ? html`<${KeyValues} entries=${JOB_STATES.slice(0, 2).map((state) => [state, String(running.data.jobs.filter((job) => job.state === state).length) + (running.data.nextCursor ? '+' : '')])} />` : html`<${ErrorBox} error=${running.error} />`}
+      <${Show} state=${open}>${(data) => html`<${KeyValues} entries=${['queued', 'running'].map((state) => [state, String(data.jobs.filter((job) => job.state === state).length) + (data.nextCursor ? '+' : '')])} />`}<//>
+      <${Show} state=${pending}>${(data) => html`<p>${link('#/agent', `${data.approvals.length} approval${data.approvals.length === 1 ? '' : 's'} waiting`)}</p>`}<//>
     <//>
     <${Section} title="Workers">
-      ${workers.data ? html`<p>${workers.data.workers.length} active (${workers.data.view} view) — ${link('#/workers', 'details')}</p>` : html`<${ErrorBox} error=${workers.error} />`}
+      <${Show} state=${workers}>${(data) => html`<p>${data.workers.length} active (${data.view} view) — ${link('#/workers', 'details')}</p>`}<//>
     <//>
     <${Section} title="Recent activity">
-      ${recent.data ? html`<${JobTable} jobs=${recent.data.jobs} caption="The 10 newest jobs" />` : html`<${ErrorBox} error=${recent.error} />`}
+      <${Show} state=${recent}>${(data) => html`<${JobTable} jobs=${data.jobs} caption="The 10 newest jobs" />`}<//>
     <//>`;
 }
 
@@ -62,26 +60,30 @@ function JobTable({ jobs, caption }) {
 }
 
 // ---------------------------------------------------------------------------------------------
-export function Jobs() {
+export function Jobs({ session }) {
   const [states, setStates] = useState([]);
   const [recipe, setRecipe] = useState('');
   const pager = usePager();
-  const args = { limit: PAGE_SIZE, ...(states.length ? { states } : {}), ...(recipe ? { recipe } : {}), ...(pager.cursor ? { cursor: pager.cursor } : {}) };
-  const list = useTool('jobs_list', args, [], 5_000);
+  const args = { limit: PAGE_SIZE, ...(states.length ? { states } : {}), ...(recipe ? { recipe } : {}), ...cursorArg(pager) };
+  const list = useTool('jobs_list', args, { session, pollMs: 5_000 });
   const toggle = (state) => {
     setStates(states.includes(state) ? states.filter((one) => one !== state) : [...states, state]);
     pager.reset();
   };
+  const filter = (event) => {
+    event.preventDefault();
+    setRecipe(new FormData(event.currentTarget).get('recipe')?.toString().trim() ?? '');
+    pager.reset();
+  };
   return html`<h1>Jobs</h1>
-    <form class="filters" onSubmit=${(event) => { event.preventDefault(); setRecipe(new FormData(event.currentTarget).get('recipe')?.toString().trim() ?? ''); pager.reset(); }}>
+    <form class="filters" onSubmit=${filter}>
       <fieldset><legend>State</legend>
         ${JOB_STATES.map((state) => html`<label class="check"><input type="checkbox" name="state" value=${state} checked=${states.includes(state)} onChange=${() => toggle(state)} /> ${state}</label>`)}
       </fieldset>
-      <label>Recipe <input name="recipe" value=${recipe} placeholder="e.g. text-classifier" /></label>
+      <label>Recipe <input name="recipe" defaultValue=${recipe} placeholder="e.g. text-classifier" /></label>
       <button type="submit">Filter</button>
     </form>
-    <${ErrorBox} error=${list.error} />
-    ${list.data ? html`<${JobTable} jobs=${list.data.jobs} caption="Jobs, newest first" /><${Pager} pager=${pager} nextCursor=${list.data.nextCursor} />` : html`<${Loading} what="jobs" />`}`;
+    <${Show} state=${list}>${(data) => html`<${JobTable} jobs=${data.jobs} caption="Jobs, newest first" /><${Pager} pager=${pager} nextCursor=${data.nextCursor} />`}<//>`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -89,21 +91,16 @@ function metricSeries(metrics) {
   return metrics.map((metric) => ({ name: metric.name, points: metric.points.filter((point) => typeof point.value === 'number').map((point) => ({ x: point.step, y: point.value })) }));
 }
 
-export function JobDetail({ id }) {
-  const [terminal, setTerminal] = useState(false);
-  const job = useTool('jobs_get', { id }, [], terminal ? 0 : 1_000);
-  const metrics = useTool('jobs_metrics', { id, maxPoints: 300 }, [], terminal ? 0 : 1_000);
+/** Log lines: the newest 200 first, then whatever follows (by sequence number), polled while the job runs. */
+function useJobLogs(id, live) {
   const [lines, setLines] = useState([]);
   const after = useRef(undefined);
-  const state = job.data?.state;
   useEffect(() => {
-    if (state && TERMINAL.has(state)) setTerminal(true);
-  }, [state]);
-  // Logs: the newest lines first, then whatever follows, polled while the job runs.
-  useEffect(() => {
-    let stop = false;
     after.current = undefined;
     setLines([]);
+  }, [id]);
+  useEffect(() => {
+    let stop = false;
     const read = async () => {
       try {
         const page = after.current === undefined ? await call('jobs_logs', { id, tail: 200 }) : await call('jobs_logs', { id, afterSeq: after.current });
@@ -115,14 +112,29 @@ export function JobDetail({ id }) {
       }
     };
     void read();
-    const timer = setInterval(() => void read(), 1_500);
+    const timer = live ? setInterval(() => void read(), 1_500) : undefined;
     return () => {
       stop = true;
-      clearInterval(timer);
+      if (timer) clearInterval(timer);
     };
-  }, [id]);
-  if (job.error && !job.data) return html`<h1>Job</h1><${ErrorBox} error=${job.error} />`;
-  if (!job.data) return html`<${Loading} what="job" />`;
+  }, [id, live]);
+  return lines;
+}
+
+export function JobDetail({ id, session }) {
+  const [live, setLive] = useState(true);
+  const job = useTool('jobs_get', { id }, { session, pollMs: live ? 1_000 : 0 });
+  const metrics = useTool('jobs_metrics', { id, maxPoints: 300 }, { session, pollMs: live ? 1_000 : 0 });
+  const lines = useJobLogs(id, live);
+  const state = job.data?.state;
+  useEffect(() => {
+    // One last read of everything once the job has ended, then the page stops polling.
+    if (state && TERMINAL.has(state) && live) {
+      metrics.reload();
+      setLive(false);
+    }
+  }, [state]);
+  if (!job.data) return html`<h1>Job</h1><${Show} state=${job}>${() => null}<//>`;
   const data = job.data;
   const series = metrics.data ? metricSeries(metrics.data.metrics) : [];
   return html`<h1>Job <code>${data.id.slice(0, 8)}</code> <${StateBadge} state=${data.state} /></h1>
@@ -137,12 +149,12 @@ export function JobDetail({ id }) {
       ['Params', html`<code>${JSON.stringify(data.params)}</code>`],
       ...(data.error ? [['Error', html`<code>${JSON.stringify(data.error)}</code>`]] : []),
     ]} />
-    ${!TERMINAL.has(data.state) ? html`<${ActionButton} label="Cancel job" kind="danger" confirmText="Cancel this job?" action=${() => call('jobs_cancel', { id, reason: 'cancelled from the dashboard' })} onDone=${() => job.reload()} />` : null}
+    ${!TERMINAL.has(data.state) && session.tools.includes('jobs_cancel') ? html`<${ActionButton} label="Cancel job" kind="danger" confirmText="Cancel this job?" action=${() => call('jobs_cancel', { id, reason: 'cancelled from the dashboard' })} onDone=${() => job.reload()} />` : null}
     <${Section} title="Metrics">
       ${series.length ? html`<${LineChart} title="Metrics by step" series=${series} />
         <${Table} caption="Metric summaries" rows=${metrics.data.metrics} columns=${[
           { label: 'Metric', key: 'name' },
-          { label: 'Points', render: (metric) => `${metric.summary.count}${metric.downsampled ? ' (downsampled)' : ''}` },
+          { label: 'Points', render: (metric) => `${metric.summary.count}${metric.downsampled ? ` (${metric.points.length} drawn)` : ''}` },
           { label: 'Last', render: (metric) => fmt(metric.summary.last) },
           { label: 'Min', render: (metric) => fmt(metric.summary.min) },
           { label: 'Max', render: (metric) => fmt(metric.summary.max) },
@@ -150,15 +162,25 @@ export function JobDetail({ id }) {
         ]} />` : html`<p class="muted">No metrics yet.</p>`}
     <//>
     <${Section} title="Logs">
-      <pre class="logs" tabindex="0" aria-label="Job logs" aria-live="off">${lines.map((line) => `${line.at.slice(11, 19)} ${line.level.padEnd(5)} ${line.message}\n`).join('')}</pre>
+      <pre class="logs" tabindex="0" aria-label="Job logs">${lines.map((line) => `${line.at.slice(11, 19)} ${line.level.padEnd(5)} ${line.message}\n`).join('') || 'No log lines yet.'}</pre>
     <//>`;
 }
 
 // ---------------------------------------------------------------------------------------------
+/** GPU samples per worker GPU, kept while the dashboard is open (the server keeps only the latest heartbeat). */
 const gpuHistory = new Map();
 
+function GpuCharts({ samples, label }) {
+  const chart = (title, name, pick) => html`<${LineChart} title=${`${label}: ${title}`} time=${true} xLabel="time" height=${160} series=${[{ name, points: samples.map((sample) => ({ x: sample.at, y: pick(sample) })) }]} />`;
+  return html`<div class="chart-row">
+    ${chart('utilisation', 'util %', (sample) => sample.utilizationPct)}
+    ${chart('memory used', 'MB', (sample) => sample.memoryUsedMb)}
+    ${chart('temperature', '°C', (sample) => sample.temperatureC)}
+  </div>`;
+}
+
 export function Workers({ session }) {
-  const workers = useTool('workers_list', {}, [], 5_000);
+  const workers = useTool('workers_list', {}, { session, pollMs: 5_000 });
   const [, setTick] = useState(0);
   useEffect(() => {
     for (const worker of workers.data?.workers ?? []) {
@@ -166,136 +188,135 @@ export function Workers({ session }) {
         const key = `${worker.name} GPU ${gpu.index}`;
         const samples = gpuHistory.get(key) ?? [];
         samples.push({ at: Date.now() / 1000, utilizationPct: gpu.utilizationPct, memoryUsedMb: gpu.memoryUsedMb, temperatureC: gpu.temperatureC });
-        gpuHistory.set(key, samples.slice(-360));
+        gpuHistory.set(key, samples.slice(-720));
       }
     }
     setTick((tick) => tick + 1);
   }, [workers.data]);
-  const observe = session.scopes.some((scope) => scope === '*' || scope.startsWith('cluster:'));
   return html`<h1>Workers</h1>
-    <${ErrorBox} error=${workers.error} />
-    ${workers.data ? html`<p class="muted">${workers.data.view === 'cluster' ? 'Every worker of the cluster.' : 'Workers running this project’s jobs (telemetry needs cluster:observe).'}</p>
-      <${Table} caption="Workers" rows=${workers.data.workers} empty="No workers." columns=${[
+    <${Show} state=${workers}>${(data) => html`<p class="muted">${data.view === 'cluster' ? 'Every worker of the cluster.' : 'The workers running this project’s jobs (the cluster view and telemetry need cluster:observe).'}</p>
+      <${Table} caption="Workers" rows=${data.workers} empty="No workers." columns=${[
         { label: 'Name', key: 'name' },
         { label: 'State', render: (worker) => html`<${StateBadge} state=${worker.state} />` },
         { label: 'Classes', key: 'classes' },
         { label: 'Slots', render: (worker) => `${worker.running} / ${worker.slots}` },
         { label: 'GPUs', render: (worker) => worker.gpus.map((gpu) => `${gpu.name ?? gpu.gpuType ?? 'gpu'} ${gpu.memoryTotalMb ?? '?'} MB`).join(', ') || '—' },
+        { label: 'Load', render: (worker) => fmt(worker.telemetry?.loadAverage) },
         { label: 'Heartbeat', key: 'lastHeartbeat' },
-      ]} />` : html`<${Loading} what="workers" />`}
+      ]} />`}<//>
     <${Section} title="GPU telemetry over time">
-      ${gpuHistory.size === 0 ? html`<p class="muted">${observe ? 'No GPU telemetry reported (workers without GPUs, or none running).' : 'Telemetry needs the cluster:observe scope.'} Samples are taken every 5 s while this page is open.</p>` : [...gpuHistory.entries()].map(([key, samples]) => html`<div class="chart-row">
-          <${LineChart} title=${`${key}: utilisation %`} time=${true} xLabel="time" series=${[{ name: 'util %', points: samples.map((s) => ({ x: s.at, y: s.utilizationPct })) }]} height=${160} />
-          <${LineChart} title=${`${key}: memory MB`} time=${true} xLabel="time" series=${[{ name: 'memory MB', points: samples.map((s) => ({ x: s.at, y: s.memoryUsedMb })) }]} height=${160} />
-          <${LineChart} title=${`${key}: temperature °C`} time=${true} xLabel="time" series=${[{ name: '°C', points: samples.map((s) => ({ x: s.at, y: s.temperatureC })) }]} height=${160} />
-        </div>`)}
+      ${gpuHistory.size === 0
+        ? html`<p class="muted">No GPU telemetry (no GPU workers, or the key lacks cluster:observe). While this page is open it samples every 5 s.</p>`
+        : [...gpuHistory.entries()].map(([key, samples]) => html`<${GpuCharts} label=${key} samples=${samples} />`)}
     <//>`;
 }
 
 // ---------------------------------------------------------------------------------------------
-export function Datasets({ name }) {
+export function Datasets({ name, session }) {
   const pager = usePager();
-  const list = useTool('datasets_list', { limit: PAGE_SIZE, ...(pager.cursor ? { cursor: pager.cursor } : {}) }, []);
-  return html`<h1>Datasets</h1><${ErrorBox} error=${list.error} />
-    ${list.data ? html`<${Table} caption="Datasets" rows=${list.data.datasets} empty="No datasets." columns=${[
+  const list = useTool('datasets_list', { limit: PAGE_SIZE, ...cursorArg(pager) }, { session });
+  return html`<h1>Datasets</h1>
+    <${Show} state=${list}>${(data) => html`<${Table} caption="Datasets" rows=${data.datasets} empty="No datasets." columns=${[
       { label: 'Name', render: (row) => link(`#/datasets/${encodeURIComponent(row.name)}`, row.name) },
       { label: 'Latest version', render: (row) => fmt(row.latest?.version) },
       { label: 'Rows', render: (row) => fmt(row.latest?.rows) },
       { label: 'Created', key: 'createdAt' },
-    ]} /><${Pager} pager=${pager} nextCursor=${list.data.nextCursor} />` : html`<${Loading} />`}
-    ${name ? html`<${DatasetDetail} name=${name} />` : null}`;
+    ]} /><${Pager} pager=${pager} nextCursor=${data.nextCursor} />`}<//>
+    ${name ? html`<${DatasetDetail} name=${name} session=${session} />` : null}`;
 }
 
-function DatasetDetail({ name }) {
-  const got = useTool('datasets_get', { name, sampleRows: 5 }, []);
-  if (!got.data) return html`<${ErrorBox} error=${got.error} />`;
-  const { dataset, labels, lineage } = got.data;
-  return html`<${Section} title=${`Dataset ${dataset.name} v${dataset.version}`}>
-    <${KeyValues} entries=${[['Format', dataset.format], ['Rows', fmt(dataset.rows)], ['Size', `${fmt(dataset.sizeBytes)} bytes`], ['Splits', fmt(dataset.splits)], ['Versions', `latest ${fmt(dataset.latestVersion)}`], ['SHA-256', html`<code>${dataset.sha256}</code>`]]} />
+function DatasetDetail({ name, session }) {
+  const [version, setVersion] = useState(undefined);
+  const got = useTool('datasets_get', { name, sampleRows: 5, ...(version ? { version } : {}) }, { session });
+  return html`<${Show} state=${got}>${({ dataset, labels, lineage }) => html`<${Section} title=${`Dataset ${dataset.name} v${dataset.version}`}>
+    <nav class="versions" aria-label="Versions">Versions: ${Array.from({ length: dataset.latestVersion ?? dataset.version }, (_, index) => index + 1).map((one) => html`<button type="button" aria-pressed=${one === dataset.version} onClick=${() => setVersion(one)}>v${one}</button>`)}</nav>
+    <${KeyValues} entries=${[['Format', dataset.format], ['Rows', fmt(dataset.rows)], ['Size', `${fmt(dataset.sizeBytes)} bytes`], ['Splits', fmt(dataset.splits)], ['Text / label', `${fmt(dataset.textColumn)} / ${fmt(dataset.labelColumn)}`], ['SHA-256', html`<code>${dataset.sha256}</code>`]]} />
     <${Table} caption="Schema" rows=${dataset.columns ?? []} columns=${[{ label: 'Column', key: 'name' }, { label: 'Type', key: 'type' }]} />
-    <${Table} caption="Label distribution" rows=${Object.entries(labels?.distribution ?? {}).map(([label, count]) => ({ label, count }))} columns=${[{ label: 'Label', key: 'label' }, { label: 'Rows', key: 'count' }]} />
-    <${Table} caption="Lineage" rows=${lineage ?? []} empty="No lineage yet." columns=${[{ label: 'Kind', key: 'kind' }, { label: 'Job', key: 'jobId' }, { label: 'Model', key: 'model' }, { label: 'At', key: 'at' }]} />
-  <//>`;
+    <${Table} caption=${`Label distribution${labels?.truncated ? ' (top labels)' : ''}`} rows=${Object.entries(labels?.distribution ?? {}).map(([label, count]) => ({ label, count }))} columns=${[{ label: 'Label', key: 'label' }, { label: 'Rows', key: 'count' }]} />
+    <${Table} caption="Lineage" rows=${lineage ?? []} empty="No lineage yet." columns=${[{ label: 'Kind', key: 'kind' }, { label: 'Job', render: (row) => (row.jobId ? link(`#/jobs/${row.jobId}`, row.jobId.slice(0, 8)) : '—') }, { label: 'Model', key: 'model' }, { label: 'At', key: 'at' }]} />
+  <//>`}<//>`;
 }
 
 // ---------------------------------------------------------------------------------------------
-export function Models({ name }) {
+export function Models({ name, session }) {
   const pager = usePager();
-  const list = useTool('models_list', { limit: PAGE_SIZE, ...(pager.cursor ? { cursor: pager.cursor } : {}) }, []);
-  return html`<h1>Models</h1><${ErrorBox} error=${list.error} />
-    ${list.data ? html`<${Table} caption="Models" rows=${list.data.models ?? []} empty="No models." columns=${[
+  const list = useTool('models_list', { limit: PAGE_SIZE, ...cursorArg(pager) }, { session });
+  return html`<h1>Models</h1>
+    <${Show} state=${list}>${(data) => html`<${Table} caption="Models" rows=${data.models ?? []} empty="No models." columns=${[
       { label: 'Name', render: (row) => link(`#/models/${encodeURIComponent(row.name)}`, row.name) },
       { label: 'Versions', key: 'versionCount' },
       { label: 'Latest', key: 'latestVersion' },
       { label: 'Task', key: 'latestTask' },
       { label: 'Aliases', render: (row) => fmt(row.aliases) },
-    ]} /><${Pager} pager=${pager} nextCursor=${list.data.nextCursor} />` : html`<${Loading} />`}
-    ${name ? html`<${ModelDetail} name=${name} />` : null}`;
+    ]} /><${Pager} pager=${pager} nextCursor=${data.nextCursor} />`}<//>
+    ${name ? html`<${ModelDetail} name=${name} session=${session} />` : null}`;
 }
 
-function ModelDetail({ name }) {
-  const versions = useTool('models_list', { name, limit: 100 }, []);
-  const latest = useTool('models_get', { name }, []);
+function ModelDetail({ name, session }) {
+  const versions = useTool('models_list', { name, limit: 100 }, { session });
+  const latest = useTool('models_get', { name }, { session });
   return html`<${Section} title=${`Model ${name}`}>
-    <${ErrorBox} error=${versions.error ?? latest.error} />
-    ${versions.data ? html`<${Table} caption="Versions" rows=${versions.data.versions ?? []} columns=${[
+    <${Show} state=${versions}>${(data) => html`<${Table} caption="Versions and metrics" rows=${data.versions ?? []} columns=${[
       { label: 'Version', key: 'version' },
       { label: 'Status', key: 'status' },
-      { label: 'Metrics', render: (row) => Object.entries(row.metrics ?? {}).slice(0, 4).map(([key, value]) => `${key} ${fmt(value)}`).join(', ') },
+      { label: 'Metrics', render: (row) => Object.entries(row.metrics ?? {}).filter(([, value]) => typeof value !== 'object').slice(0, 6).map(([key, value]) => `${key} ${fmt(value)}`).join(', ') },
       { label: 'Aliases', render: (row) => fmt(row.aliases) },
       { label: 'Job', render: (row) => (row.jobId ? link(`#/jobs/${row.jobId}`, row.jobId.slice(0, 8)) : '—') },
-    ]} />` : null}
-    ${latest.data ? html`<h3>Model card (v${latest.data.version})</h3><pre class="card">${latest.data.card ?? ''}</pre>` : null}
+    ]} />`}<//>
+    <${Show} state=${latest}>${(data) => html`<h3>Model card (v${data.version})</h3><pre class="card" tabindex="0">${data.card ?? ''}</pre>`}<//>
   <//>`;
 }
 
 // ---------------------------------------------------------------------------------------------
-export function Deployments({ name }) {
-  const list = useTool('deployments_list', { limit: 50 }, []);
-  return html`<h1>Deployments</h1><${ErrorBox} error=${list.error} />
-    ${list.data ? html`<${Table} caption="Deployments" rows=${list.data.deployments} empty="No deployments." columns=${[
+export function Deployments({ name, session }) {
+  const pager = usePager();
+  const list = useTool('deployments_list', { limit: PAGE_SIZE, ...cursorArg(pager) }, { session });
+  return html`<h1>Deployments</h1>
+    <${Show} state=${list}>${(data) => html`<${Table} caption="Deployments" rows=${data.deployments} empty="No deployments." columns=${[
       { label: 'Name', render: (row) => link(`#/deployments/${encodeURIComponent(row.name)}`, row.name) },
       { label: 'Model', key: 'model' },
       { label: 'State', render: (row) => html`<${StateBadge} state=${row.state} />` },
       { label: 'Variants', render: (row) => row.variants.map((variant) => `${variant.name}: v${variant.version} ${variant.weight}%`).join(', ') },
-      { label: 'Rollout', render: (row) => fmt(row.rollout) },
-    ]} />` : html`<${Loading} />`}
-    ${name ? html`<${DeploymentDetail} name=${name} />` : null}`;
+      { label: 'Canary', render: (row) => fmt(row.rollout) },
+    ]} /><${Pager} pager=${pager} nextCursor=${data.nextCursor} />`}<//>
+    ${name ? html`<${DeploymentDetail} name=${name} session=${session} />` : null}`;
 }
 
-function DeploymentDetail({ name }) {
-  const got = useTool('deployments_get', { name }, []);
-  const monitor = useTool('deployments_monitor', { name }, [], 10_000);
+function DeploymentDetail({ name, session }) {
+  const got = useTool('deployments_get', { name }, { session });
+  const monitor = useTool('deployments_monitor', { name }, { session, pollMs: 10_000 });
   const [version, setVersion] = useState('');
-  const refresh = () => { got.reload(); monitor.reload(); };
+  const refresh = () => {
+    got.reload();
+    monitor.reload();
+  };
   return html`<${Section} title=${`Deployment ${name}`}>
-    <${ErrorBox} error=${got.error} />
-    ${got.data ? html`<${Table} caption="Variants and weights" rows=${got.data.variants} columns=${[{ label: 'Variant', key: 'name' }, { label: 'Version', key: 'version' }, { label: 'Weight %', key: 'weight' }]} />` : null}
-    ${monitor.data ? html`<${Table} caption="Monitor (canary guardrails)" rows=${monitor.data.variants} columns=${[
-      { label: 'Variant', key: 'variant' }, { label: 'Requests', key: 'requests' }, { label: 'Error rate', key: 'errorRate' }, { label: 'p50 ms', key: 'p50Ms' }, { label: 'p99 ms', key: 'p99Ms' }, { label: 'Accuracy', key: 'accuracy' }, { label: 'PSI', key: 'psi' },
-    ]} />` : html`<${ErrorBox} error=${monitor.error} />`}
+    <${Show} state=${got}>${(data) => html`<${Table} caption="Variants and weights" rows=${data.variants} columns=${[{ label: 'Variant', key: 'name' }, { label: 'Version', key: 'version' }, { label: 'Weight %', key: 'weight' }]} />`}<//>
+    <${Show} state=${monitor}>${(data) => html`<${Table} caption=${`Monitor since ${fmt(data.since)} (canary guardrails)`} rows=${data.variants} columns=${[
+      { label: 'Variant', key: 'variant' }, { label: 'Requests', key: 'requests' }, { label: 'Error rate', key: 'errorRate' }, { label: 'p50 ms', key: 'p50Ms' }, { label: 'p99 ms', key: 'p99Ms' }, { label: 'Abstain', key: 'abstainRate' }, { label: 'Accuracy', key: 'accuracy' }, { label: 'PSI', key: 'psi' },
+    ]} />`}<//>
     <div class="actions">
       <label>Version to promote <input type="number" min="1" value=${version} onInput=${(event) => setVersion(event.currentTarget.value)} /></label>
       <${ActionButton} label="Promote" confirmText=${`Promote ${name}?`} action=${() => call('deployments_promote', { name, ...(version ? { version: Number(version) } : {}), reason: 'promoted from the dashboard' })} onDone=${refresh} />
       <${ActionButton} label="Roll back" kind="danger" confirmText=${`Roll back ${name}?`} action=${() => call('deployments_rollback', { name, reason: 'rolled back from the dashboard' })} onDone=${refresh} />
     </div>
-    ${got.data ? html`<${Table} caption="History" rows=${got.data.history} columns=${[{ label: 'At', key: 'at' }, { label: 'By', key: 'by' }, { label: 'Action', key: 'action' }, { label: 'Detail', key: 'detail' }]} />` : null}
+    <${Show} state=${got}>${(data) => html`<${Table} caption="History" rows=${data.history} columns=${[{ label: 'At', key: 'at' }, { label: 'By', key: 'by' }, { label: 'Action', key: 'action' }, { label: 'Detail', key: 'detail' }]} />`}<//>
   <//>`;
 }
 
 // ---------------------------------------------------------------------------------------------
-export function Knowledge({ name }) {
-  const list = useTool('kb_list', { limit: 100 }, []);
-  return html`<h1>Knowledge bases</h1><${ErrorBox} error=${list.error} />
-    ${list.data ? html`<${Table} caption="Knowledge bases" rows=${list.data.knowledgeBases} empty="No knowledge bases." columns=${[
+export function Knowledge({ name, session }) {
+  const list = useTool('kb_list', { limit: 100 }, { session });
+  return html`<h1>Knowledge bases</h1>
+    <${Show} state=${list}>${(data) => html`<${Table} caption="Knowledge bases" rows=${data.knowledgeBases} empty="No knowledge bases." columns=${[
       { label: 'Name', render: (row) => link(`#/knowledge/${encodeURIComponent(row.name)}`, row.name) },
       { label: 'Documents', key: 'documents' }, { label: 'Chunks', key: 'chunks' }, { label: 'Dense index', key: 'denseIndex' },
-    ]} />` : html`<${Loading} />`}
-    ${name ? html`<${KnowledgeDetail} name=${name} />` : null}`;
+    ]} />`}<//>
+    ${name ? html`<${KnowledgeDetail} name=${name} session=${session} />` : null}`;
 }
 
-function KnowledgeDetail({ name }) {
-  const got = useTool('kb_get', { kb: name, limit: 100 }, []);
+function KnowledgeDetail({ name, session }) {
+  const got = useTool('kb_get', { kb: name, limit: 100 }, { session });
   const [query, setQuery] = useState('');
   const [results, setResults] = useState(null);
   const [error, setError] = useState(null);
@@ -311,79 +332,73 @@ function KnowledgeDetail({ name }) {
   return html`<${Section} title=${`Knowledge base ${name}`}>
     <form class="search" role="search" onSubmit=${search}>
       <label for="kb-query">Search ${name}</label>
-      <input id="kb-query" type="search" value=${query} onInput=${(event) => setQuery(event.currentTarget.value)} required />
+      <input id="kb-query" type="search" value=${query} onInput=${(event) => setQuery(event.currentTarget.value)} required maxlength="2000" />
       <button type="submit">Search</button>
     </form>
     <${ErrorBox} error=${error} />
-    ${results ? html`<ol class="results">${results.results.map((hit) => html`<li><blockquote>${hit.quote}</blockquote><cite>${fmt(hit.citation?.title ?? hit.citation?.uri ?? hit.citation)}</cite> <span class="muted">score ${fmt(hit.score)}</span></li>`)}</ol>${results.notice ? html`<p class="muted">${results.notice}</p>` : null}` : null}
-    <${ErrorBox} error=${got.error} />
-    ${got.data ? html`<${Table} caption="Documents" rows=${got.data.documentList ?? []} columns=${[{ label: 'Title', key: 'title' }, { label: 'Source', key: 'source' }, { label: 'Format', key: 'format' }, { label: 'Chunks', key: 'chunks' }, { label: 'Updated', key: 'updatedAt' }]} />` : null}
+    ${results ? html`<ol class="results" aria-label="Search results">${results.results.map((hit) => html`<li><blockquote>${hit.quote}</blockquote><cite>${fmt(hit.citation?.title ?? hit.citation?.uri ?? hit.citation)}</cite> <span class="muted">score ${fmt(hit.score)}</span></li>`)}</ol>${results.notice ? html`<p class="muted">${results.notice}</p>` : null}` : null}
+    <${Show} state=${got}>${(data) => html`<${Table} caption="Documents" rows=${data.documentList ?? []} columns=${[{ label: 'Title', key: 'title' }, { label: 'Source', key: 'source' }, { label: 'Format', key: 'format' }, { label: 'Chunks', key: 'chunks' }, { label: 'Updated', key: 'updatedAt' }]} />`}<//>
   <//>`;
 }
 
 // ---------------------------------------------------------------------------------------------
-export function Payments() {
+export function Payments({ session }) {
   const pager = usePager();
-  const payments = useTool('payments_list', { limit: PAGE_SIZE, ...(pager.cursor ? { cursor: pager.cursor } : {}) }, [], 10_000);
-  const balances = useTool('ledger_balances', {}, []);
-  const mandates = useTool('mandates_list', {}, []);
+  const payments = useTool('payments_list', { limit: PAGE_SIZE, ...cursorArg(pager) }, { session, pollMs: 10_000 });
+  const balances = useTool('ledger_balances', {}, { session });
+  const mandates = useTool('mandates_list', {}, { session });
   return html`<h1>Payments</h1>
     <${Section} title="Intents">
-      <${ErrorBox} error=${payments.error} />
-      ${payments.data ? html`<${Table} caption="Payment intents, newest first" rows=${payments.data.payments} empty="No payments." columns=${[
-        { label: 'Id', render: (row) => html`<code>${row.id.slice(0, 12)}</code>` }, { label: 'Status', render: (row) => html`<${StateBadge} state=${row.status} />` },
+      <${Show} state=${payments}>${(data) => html`<${Table} caption="Payment intents, newest first" rows=${data.payments} empty="No payments." columns=${[
+        { label: 'Id', render: (row) => html`<code title=${row.id}>${row.id.slice(0, 12)}</code>` }, { label: 'Status', render: (row) => html`<${StateBadge} state=${row.status} />` },
         { label: 'Amount', render: (row) => `${row.amount} ${row.currency}` }, { label: 'Payee', key: 'payee' }, { label: 'Mandate', key: 'mandateId' }, { label: 'Created', key: 'createdAt' },
-      ]} /><${Pager} pager=${pager} nextCursor=${payments.data.next} />` : null}
+      ]} /><${Pager} pager=${pager} nextCursor=${data.next} />`}<//>
     <//>
     <${Section} title="Ledger balances">
-      <${ErrorBox} error=${balances.error} />
-      ${balances.data ? html`<${Table} caption="Balances by currency" rows=${balances.data.currencies} columns=${[
+      <${Show} state=${balances}>${(data) => html`<${Table} caption="Balances by currency" rows=${data.currencies} columns=${[
         { label: 'Currency', key: 'currency' }, { label: 'Debits posted', key: 'debitsPosted' }, { label: 'Credits posted', key: 'creditsPosted' }, { label: 'Pending debits', key: 'debitsPending' }, { label: 'Accounts', key: 'accounts' }, { label: 'Balanced', key: 'balanced' },
-      ]} />` : null}
+      ]} />`}<//>
     <//>
     <${Section} title="Mandates">
-      <${ErrorBox} error=${mandates.error} />
-      ${mandates.data ? html`<${Table} caption="Mandates and their use" rows=${mandates.data.mandates} columns=${[
+      <${Show} state=${mandates}>${(data) => html`<${Table} caption="Mandates and their use" rows=${data.mandates} columns=${[
         { label: 'Id', key: 'id' }, { label: 'Grantee', key: 'grantee' }, { label: 'State', render: (row) => html`<${StateBadge} state=${row.state} />` },
         { label: 'Per payment', render: (row) => `${row.maxPerPayment} ${row.currency}` }, { label: 'Used this period', render: (row) => `${fmt(row.usedThisPeriod)} of ${fmt(row.maxPerPeriod)}` }, { label: 'Approval above', key: 'approvalAbove' },
-      ]} />` : null}
+      ]} />`}<//>
     <//>`;
 }
 
 // ---------------------------------------------------------------------------------------------
 export function Agent({ session }) {
   const agent = session.tools.includes('ops_list');
-  const approvals = useTool(session.tools.includes('approvals_list') ? 'approvals_list' : null, { state: 'pending' }, [], 5_000);
+  const approvals = useTool('approvals_list', { state: 'pending' }, { session, pollMs: 5_000 });
   return html`<h1>Agent runs</h1>
-    ${agent ? html`<${AgentRuns} />` : html`<p class="notice" role="status">Agent not installed: this server has no <code>ops_list</code> tool for your key.</p>`}
+    ${agent ? html`<${AgentRuns} session=${session} />` : html`<p class="notice" role="status">Agent not installed: this server offers your key no <code>ops_list</code> tool.</p>`}
     <${Section} title="Pending approvals">
-      ${session.tools.includes('approvals_list') ? html`<${ErrorBox} error=${approvals.error} />
-        ${approvals.data ? html`<${Table} caption="Approvals waiting for a decision" rows=${approvals.data.approvals} empty="Nothing waits for approval." columns=${[
-          { label: 'Kind', key: 'kind' }, { label: 'Subject', key: 'subject' }, { label: 'Summary', render: (row) => fmt(row.summary) }, { label: 'Requested by', key: 'requestedBy' }, { label: 'Since', key: 'createdAt' },
-          { label: 'Decision', render: (row) => html`<span class="decide">
-            <${ActionButton} label="Approve" action=${() => call('approvals_decide', { id: row.id, decision: 'approve' })} onDone=${() => approvals.reload()} />
-            <${ActionButton} label="Reject" kind="danger" action=${() => call('approvals_decide', { id: row.id, decision: 'deny', reason: 'rejected from the dashboard' })} onDone=${() => approvals.reload()} />
-          </span>` },
-        ]} />` : html`<${Loading} />`}` : html`<${Unavailable} tool="approvals_list" />`}
+      <${Show} state=${approvals}>${(data) => html`<${Table} caption="Approvals waiting for a decision" rows=${data.approvals} empty="Nothing waits for approval." columns=${[
+        { label: 'Kind', key: 'kind' }, { label: 'Subject', key: 'subject' }, { label: 'Summary', render: (row) => fmt(row.summary) }, { label: 'Requested by', key: 'requestedBy' }, { label: 'Since', key: 'createdAt' },
+        { label: 'Decision', render: (row) => html`<span class="decide">
+          <${ActionButton} label="Approve" action=${() => call('approvals_decide', { id: row.id, decision: 'approve' })} onDone=${() => approvals.reload()} />
+          <${ActionButton} label="Reject" kind="danger" confirmText="Reject this request?" action=${() => call('approvals_decide', { id: row.id, decision: 'deny', reason: 'rejected from the dashboard' })} onDone=${() => approvals.reload()} />
+        </span>` },
+      ]} />`}<//>
     <//>`;
 }
 
-function AgentRuns() {
+/** The agent's runs (ops_list / ops_get, when the agent plugin is installed): plans, steps, states. */
+function AgentRuns({ session }) {
   const [open, setOpen] = useState(null);
-  const runs = useTool('ops_list', {}, [], 5_000);
-  const detail = useTool(open ? 'ops_get' : null, open ? { id: open } : {}, [open], open ? 3_000 : 0);
-  const rows = runs.data?.ops ?? runs.data?.runs ?? [];
+  const runs = useTool('ops_list', {}, { session, pollMs: 5_000 });
+  const detail = useTool(open ? 'ops_get' : null, open ? { id: open } : {}, { session, pollMs: open ? 3_000 : 0 });
   return html`<${Section} title="Runs">
-    <${ErrorBox} error=${runs.error} />
-    <${Table} caption="Agent runs" rows=${rows} empty="No runs." columns=${[
+    <${Show} state=${runs}>${(data) => html`<${Table} caption="Agent runs" rows=${data.ops ?? data.runs ?? []} empty="No runs." columns=${[
       { label: 'Run', render: (row) => html`<button type="button" class="linkish" onClick=${() => setOpen(row.id)}>${String(row.id).slice(0, 12)}</button>` },
       { label: 'State', render: (row) => html`<${StateBadge} state=${row.state ?? row.status} />` },
       { label: 'Goal', render: (row) => fmt(row.goal ?? row.title ?? row.summary) },
       { label: 'Created', key: 'createdAt' },
-    ]} />
-    ${open && detail.data ? html`<h3>Run ${open}</h3>
-      <${Table} caption="Plan steps" rows=${detail.data.steps ?? detail.data.plan?.steps ?? []} columns=${[
-        { label: 'Step', render: (row) => fmt(row.title ?? row.tool ?? row.name) }, { label: 'State', render: (row) => fmt(row.state ?? row.status) },
-      ]} />` : null}
+    ]} />`}<//>
+    ${open ? html`<${Show} state=${detail}>${(data) => html`<h3>Run ${open}</h3>
+      <${Table} caption="Plan steps" rows=${data.steps ?? data.plan?.steps ?? []} columns=${[
+        { label: 'Step', render: (row) => fmt(row.title ?? row.tool ?? row.name) }, { label: 'State', render: (row) => fmt(row.state ?? row.status) }, { label: 'Detail', render: (row) => fmt(row.result ?? row.error ?? row.args) },
+      ]} />`}<//>` : null}
   <//>`;
 }

@@ -8,32 +8,43 @@ import { call } from './api.js';
 export const html = htm.bind(h);
 
 /**
- * Runs `tool` with `args` and keeps its result; `deps` re-run it, `pollMs` refreshes it while the
- * page is open. `{data, error, loading, reload}`.
+ * Runs `tool` with `args` and keeps its result: `{data, error, loading, unavailable, reload}`.
+ * `pollMs` refreshes it while the page is open. With `session`, a tool the key may not call (absent
+ * from the session's tool list) is never called and comes back as `unavailable`.
  */
-export function useTool(tool, args, deps = [], pollMs = 0) {
+export function useTool(tool, args, { session, pollMs = 0, deps = [] } = {}) {
+  const unavailable = tool && session && !session.tools.includes(tool) ? tool : undefined;
+  const active = tool && !unavailable ? tool : null;
   const [state, setState] = useState({ data: null, error: null, loading: true });
   const alive = useRef(true);
   const load = useCallback(async () => {
-    if (!tool) return;
+    if (!active) return;
     try {
-      const data = await call(tool, args ?? {});
+      const data = await call(active, args ?? {});
       if (alive.current) setState({ data, error: null, loading: false });
     } catch (error) {
       if (alive.current) setState((old) => ({ data: old.data, error, loading: false }));
     }
-  }, [tool, JSON.stringify(args ?? {})]);
+  }, [active, JSON.stringify(args ?? {})]);
   useEffect(() => {
     alive.current = true;
-    setState({ data: null, error: null, loading: true });
+    setState({ data: null, error: null, loading: Boolean(active) });
     void load();
-    const timer = pollMs > 0 ? setInterval(() => void load(), pollMs) : undefined;
+    const timer = active && pollMs > 0 ? setInterval(() => void load(), pollMs) : undefined;
     return () => {
       alive.current = false;
       if (timer) clearInterval(timer);
     };
   }, [load, pollMs, ...deps]);
-  return { ...state, reload: load };
+  return { ...state, unavailable, reload: load };
+}
+
+/** What a tool's state shows: the key cannot call it, its refusal, a loading line, or `children(data)`. */
+export function Show({ state, children }) {
+  if (state.unavailable) return html`<p class="muted">Your key cannot call <code>${state.unavailable}</code>; this part is hidden.</p>`;
+  if (state.error && !state.data) return html`<${ErrorBox} error=${state.error} />`;
+  if (!state.data) return state.loading ? html`<${Loading} />` : null;
+  return children(state.data);
 }
 
 export function ErrorBox({ error }) {
