@@ -10,7 +10,8 @@
  * Chromium missing: skipped with the reason printed; with ANVIL_TEST_REQUIRE_SERVICES=1 (CI) it fails.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -52,6 +53,7 @@ describe('dashboard at /ui', { skip }, () => {
   let betaJob: string;
   let approvalId: string;
   let alpha: Client;
+  let docs: string;
 
   const shot = async (name: string) => {
     await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
@@ -60,6 +62,9 @@ describe('dashboard at /ui', { skip }, () => {
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     psp = await startSandboxPsp({ faults: 'none' });
+    docs = mkdtempSync(path.join(os.tmpdir(), 'anvil-dash-docs-'));
+    // The knowledge plugin reads the operator's import roots from the environment, as in test/knowledge.
+    process.env.ANVIL_DATASET_ROOTS = docs;
     host = await createTestHost({ plugins: [{ plugin: sandboxProviderPlugin, config: providerConfig(psp) }] });
     const { app } = createHttpApp(host.server.runtime, () => host.server.plugins.catalog);
     http = await new Promise<Server>((resolve) => {
@@ -67,7 +72,7 @@ describe('dashboard at /ui', { skip }, () => {
     });
     base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
     const keys = host.server.runtime.keys;
-    alphaKey = (await keys.create({ project: 'alpha', scopes: ['jobs:read', 'jobs:write', 'approvals:read', 'approvals:write', 'payments:read', 'anvil:read'], name: 'person' })).key;
+    alphaKey = (await keys.create({ project: 'alpha', scopes: ['jobs:read', 'jobs:write', 'workers:read', 'approvals:read', 'approvals:write', 'payments:read', 'ledger:read', 'datasets:read', 'models:read', 'deployments:read', 'knowledge:read', 'anvil:read'], name: 'person' })).key;
     betaKey = (await keys.create({ project: 'beta', scopes: ['jobs:read', 'jobs:write'], name: 'beta' })).key;
 
     alpha = await host.connect({ project: 'alpha', name: 'admin', scopes: ['*'] });
@@ -89,6 +94,20 @@ describe('dashboard at /ui', { skip }, () => {
     assert.ok(waiting.text.startsWith('ANVIL_E_APPROVAL_REQUIRED'), waiting.text);
     approvalId = /approval ([0-9a-f-]{36})/.exec(waiting.text)?.[1] as string;
 
+    // A knowledge base with one document, for the search box and its citations.
+    writeFileSync(path.join(docs, 'runbook.md'), '# Runbook\n\n## Rollback\n\nTo roll back a canary, call deployments_rollback with the deployment name; traffic returns to the stable variant at once.\n\n## Quotas\n\nEach project has a GPU quota.\n');
+    await call(alpha, 'kb_create', { name: 'ops-docs' });
+    const { task } = await call(alpha, 'kb_ingest', { kb: 'ops-docs', path: docs });
+    for (let tries = 0; ; tries += 1) {
+      const status = await call(alpha, 'kb_task', { task });
+      if (status.state === 'succeeded') {
+        assert.equal((status.result as { added: number }).added, 1, JSON.stringify(status.result));
+        break;
+      }
+      assert.ok(status.state !== 'failed' && tries < 300, JSON.stringify(status));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -103,6 +122,8 @@ describe('dashboard at /ui', { skip }, () => {
     await new Promise((resolve) => (http ? http.close(resolve) : resolve(undefined)));
     await host?.close();
     await psp?.stop();
+    if (docs) rmSync(docs, { recursive: true, force: true });
+    delete process.env.ANVIL_DATASET_ROOTS;
   });
 
   it('signs in with an API key: an httpOnly, SameSite=Strict session cookie, the key nowhere in the session table', async () => {
@@ -180,6 +201,19 @@ describe('dashboard at /ui', { skip }, () => {
     const mine = decided.find((one) => one.id === approvalId);
     assert.ok(mine, 'the approval is approved');
     assert.equal(mine.decidedBy, 'key:' + alphaKey.split('_')[1]);
+  });
+
+  it('searches a knowledge base and shows each passage with its citation', async () => {
+    await page.goto(`${base}/ui#/knowledge`);
+    await page.getByRole('link', { name: 'ops-docs' }).click();
+    await page.getByRole('cell', { name: /runbook/i }).first().waitFor({ timeout: 10_000 }).catch(async (error: unknown) => { await shot('knowledge-failed'); throw error; });
+    await page.getByLabel('Search ops-docs').fill('roll back a canary');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const first = page.getByRole('list', { name: 'Search results' }).locator('li').first();
+    await first.waitFor();
+    assert.match(await first.textContent() ?? '', /deployments_rollback/);
+    assert.match(await first.locator('code').textContent() ?? '', /^anvil:\/\/kb\/ops-docs\/documents\/.+#chars=\d+-\d+$/);
+    await shot('knowledge-search');
   });
 
   it('refuses another project’s job as not found, in the page and in the API', async () => {

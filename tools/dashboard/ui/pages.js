@@ -336,7 +336,7 @@ function KnowledgeDetail({ name, session }) {
       <button type="submit">Search</button>
     </form>
     <${ErrorBox} error=${error} />
-    ${results ? html`<ol class="results" aria-label="Search results">${results.results.map((hit) => html`<li><blockquote>${hit.quote}</blockquote><cite>${fmt(hit.citation?.title ?? hit.citation?.uri ?? hit.citation)}</cite> <span class="muted">score ${fmt(hit.score)}</span></li>`)}</ol>${results.notice ? html`<p class="muted">${results.notice}</p>` : null}` : null}
+    ${results ? html`<ol class="results" aria-label="Search results">${results.results.map((hit) => html`<li><blockquote>${hit.quote.text}</blockquote><p class="citation"><cite>${hit.quote.source}</cite> · chars ${hit.citation.offsets.start}–${hit.citation.offsets.end} · <code>${hit.citation.uri}</code> <span class="muted">score ${fmt(hit.score)}</span></p></li>`)}</ol>${results.notice ? html`<p class="muted">${results.notice}</p>` : null}` : null}
     <${Show} state=${got}>${(data) => html`<${Table} caption="Documents" rows=${data.documentList ?? []} columns=${[{ label: 'Title', key: 'title' }, { label: 'Source', key: 'source' }, { label: 'Format', key: 'format' }, { label: 'Chunks', key: 'chunks' }, { label: 'Updated', key: 'updatedAt' }]} />`}<//>
   <//>`;
 }
