@@ -64,7 +64,10 @@ export function fmt(value) {
   if (Array.isArray(value)) return value.map(fmt).join(', ');
   if (typeof value === 'object') return JSON.stringify(value);
   const text = String(value);
-  return /^\d{4}-\d\d-\d\dT/.test(text) ? new Date(text).toLocaleString() : text;
+  // ISO 8601, or Postgres's `2026-01-02 03:04:05.6+00` as some tools pass it through.
+  if (!/^\d{4}-\d\d-\d\d[T ]\d\d:\d\d/.test(text)) return text;
+  const date = new Date(text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
+  return Number.isNaN(date.getTime()) ? text : date.toLocaleString();
 }
 
 /** columns: [{key, label, render?(row)}]. */
