@@ -337,6 +337,22 @@ describe('dashboard at /ui', { skip }, () => {
       assert.equal(afterRevoke.rows[0]?.n, 0, 'the revoked key’s session is deleted');
     });
 
+    it('malformed, oversized and unknown calls are refused with their codes', async () => {
+      const session = await signInOverHttp(alphaKey);
+      const raw = (body: string, tool = 'jobs_list') => fetch(`${base}/ui/api/call/${tool}`, { method: 'POST', headers: { cookie: session.cookie, origin: base, 'x-anvil-csrf': session.csrf, 'content-type': 'application/json' }, body });
+      const malformed = await raw('{"arguments": ');
+      assert.equal(malformed.status, 400);
+      assert.match(await malformed.text(), /expected JSON/);
+      assert.equal((await raw(JSON.stringify({ arguments: [1, 2] }))).status, 400);
+      assert.equal((await raw(JSON.stringify({ arguments: { pad: 'x'.repeat(300_000) } }))).status, 400);
+      const unknown = await raw('{}', 'nope_nothing');
+      assert.equal(unknown.status, 404);
+      assert.equal((await raw('{}', 'Bad%20Name')).status, 400);
+      const invalid = await raw(JSON.stringify({ arguments: { limit: 100_000 } }));
+      assert.equal(invalid.status, 400);
+      assert.equal(((await invalid.json()) as { error: { code: string } }).error.code, 'ANVIL_E_INVALID_INPUT');
+    });
+
     it('sign-out deletes the session', async () => {
       const session = await signInOverHttp(alphaKey);
       const out = await fetch(`${base}/ui/api/session`, { method: 'DELETE', headers: { cookie: session.cookie, origin: base, 'x-anvil-csrf': session.csrf } });

@@ -11,7 +11,7 @@
  *   DELETE /ui/api/session        sign out (CSRF)
  *   POST   /ui/api/call/:tool     a tool call as the session's principal (CSRF): {arguments} → result
  */
-import { AnvilError, definePlugin, ErrorCodes, z, type ErrorCode, type PluginHttpContext, type ToolResult } from 'anvil/plugin';
+import { AnvilError, anvilVersion, definePlugin, ErrorCodes, z, type ErrorCode, type PluginHttpContext, type ToolResult } from 'anvil/plugin';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { loadAssets } from './assets.ts';
@@ -77,7 +77,7 @@ async function readCallBody(c: PluginHttpContext): Promise<Record<string, unknow
 
 export const dashboardPlugin = definePlugin({
   id: 'dashboard',
-  version: '1.0.0',
+  version: anvilVersion,
   description: 'The web dashboard at /ui: sign in with an API key; every view is a tool call made as that key.',
   permissions: ['sql', 'tools'],
   config: dashboardConfig,
