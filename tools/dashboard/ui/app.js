@@ -56,7 +56,7 @@ function SignIn({ onSignedIn, notice }) {
     <form onSubmit=${submit} aria-describedby="signin-help">
       <label for="api-key">API key</label>
       <input id="api-key" name="key" type="password" autocomplete="off" required autofocus spellcheck="false" />
-      <p id="signin-help" class="muted">The key is checked once and exchanged for a session; it is not kept in the browser. Create one with <code>anvil keys create --project &lt;p&gt; --scopes &lt;s&gt;</code>.</p>
+      <p id="signin-help" class="muted">The key is checked once and exchanged for a session; it is not kept in the browser. Create one with <code>${'anvil keys create --project <p> --scopes <s>'}</code>.</p>
       <button type="submit" disabled=${busy}>${busy ? 'Signing in…' : 'Sign in'}</button>
     </form>
     ${notice ? html`<p class="notice" role="status">${notice}</p>` : null}

@@ -368,6 +368,13 @@ export function Payments({ session }) {
 }
 
 // ---------------------------------------------------------------------------------------------
+/** An approval's summary in a line: its plain facts (amount, payee, ...), nested detail left out. */
+function summaryOf(summary) {
+  const facts = Object.entries(summary ?? {}).filter(([, value]) => value !== null && typeof value !== 'object');
+  const mandate = summary?.mandate?.id ? [['mandate', summary.mandate.id.slice(0, 8)]] : [];
+  return [...facts, ...mandate].map(([key, value]) => `${key}: ${value}`).join(' · ') || '—';
+}
+
 export function Agent({ session }) {
   const agent = session.tools.includes('ops_list');
   const approvals = useTool('approvals_list', { state: 'pending' }, { session, pollMs: 5_000 });
@@ -375,7 +382,7 @@ export function Agent({ session }) {
     ${agent ? html`<${AgentRuns} session=${session} />` : html`<p class="notice" role="status">Agent not installed: this server offers your key no <code>ops_list</code> tool.</p>`}
     <${Section} title="Pending approvals">
       <${Show} state=${approvals}>${(data) => html`<${Table} caption="Approvals waiting for a decision" rows=${data.approvals} empty="Nothing waits for approval." columns=${[
-        { label: 'Kind', key: 'kind' }, { label: 'Subject', key: 'subject' }, { label: 'Summary', render: (row) => fmt(row.summary) }, { label: 'Requested by', key: 'requestedBy' }, { label: 'Since', key: 'createdAt' },
+        { label: 'Kind', key: 'kind' }, { label: 'Subject', key: 'subject' }, { label: 'Summary', render: (row) => summaryOf(row.summary) }, { label: 'Requested by', key: 'requestedBy' }, { label: 'Since', key: 'createdAt' },
         { label: 'Decision', render: (row) => html`<span class="decide">
           <${ActionButton} label="Approve" action=${() => call('approvals_decide', { id: row.id, decision: 'approve' })} onDone=${() => approvals.reload()} />
           <${ActionButton} label="Reject" kind="danger" confirmText="Reject this request?" action=${() => call('approvals_decide', { id: row.id, decision: 'deny', reason: 'rejected from the dashboard' })} onDone=${() => approvals.reload()} />
