@@ -353,6 +353,14 @@ describe('dashboard at /ui', { skip }, () => {
       assert.equal(((await invalid.json()) as { error: { code: string } }).error.code, 'ANVIL_E_INVALID_INPUT');
     });
 
+    it('behind a TLS proxy (an https page of this host) the cookie is Secure', async () => {
+      const response = await fetch(`${base}/ui/api/session`, { method: 'POST', headers: { authorization: `Bearer ${alphaKey}`, origin: base.replace('http:', 'https:') } });
+      assert.equal(response.status, 200, await response.clone().text());
+      assert.match(response.headers.get('set-cookie') ?? '', /;\s*Secure/i);
+      const plain = await fetch(`${base}/ui/api/session`, { method: 'POST', headers: { authorization: `Bearer ${alphaKey}`, origin: base } });
+      assert.doesNotMatch(plain.headers.get('set-cookie') ?? '', /;\s*Secure/i);
+    });
+
     it('sign-out deletes the session', async () => {
       const session = await signInOverHttp(alphaKey);
       const out = await fetch(`${base}/ui/api/session`, { method: 'DELETE', headers: { cookie: session.cookie, origin: base, 'x-anvil-csrf': session.csrf } });

@@ -14,27 +14,40 @@ export interface SignedIn {
   readonly principal: CallerPrincipal;
 }
 
-/** The origin this request was addressed to, as a browser on it would send in `Origin`. */
-export function ownOrigin(c: PluginHttpContext): string {
-  const url = new URL(c.req.url);
-  const host = c.req.header('host') ?? url.host;
-  return `${url.protocol}//${host}`;
+/** The host this request was addressed to (`Host`), as a page of this server has it in its `Origin`. */
+function ownHost(c: PluginHttpContext): string {
+  return c.req.header('host') ?? new URL(c.req.url).host;
+}
+
+function originHost(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * Refuses a state-changing request that did not come from a page of this origin: `Origin` must be
- * present and equal ours, and `Sec-Fetch-Site` (when the browser sends it) must say same-origin.
- * SameSite=Strict already keeps the cookie off cross-site requests; this is the second lock.
+ * Refuses a state-changing request that did not come from a page of this server: `Origin` must be
+ * present and name this host, and `Sec-Fetch-Site` (when the browser sends it) must say same-origin.
+ * The host, not the scheme, is compared so that a server behind a TLS-terminating proxy (https
+ * outside, http inside) still accepts its own pages. SameSite=Strict already keeps the cookie off
+ * cross-site requests; this is the second lock.
  */
 export function requireSameOrigin(c: PluginHttpContext): void {
   const origin = c.req.header('origin');
-  if (origin === undefined || origin !== ownOrigin(c)) {
+  if (origin === undefined || originHost(origin) !== ownHost(c)) {
     throw new AnvilError(ErrorCodes.FORBIDDEN, 'Origin: a dashboard write must come from a page of this server (cross-site request refused)');
   }
   const site = c.req.header('sec-fetch-site');
   if (site !== undefined && site !== 'same-origin') {
     throw new AnvilError(ErrorCodes.FORBIDDEN, `Sec-Fetch-Site: ${site} request refused; dashboard writes must be same-origin`);
   }
+}
+
+/** The cookie is Secure when the page is https: the request itself, or (behind a TLS proxy) the page's Origin. */
+export function servedOverHttps(c: PluginHttpContext): boolean {
+  return new URL(c.req.url).protocol === 'https:' || (c.req.header('origin') ?? '').startsWith('https://');
 }
 
 export function sessionCookie(c: PluginHttpContext): string | undefined {

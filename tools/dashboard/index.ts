@@ -15,7 +15,7 @@ import { AnvilError, anvilVersion, definePlugin, ErrorCodes, z, type ErrorCode, 
 import { deleteCookie, setCookie } from 'hono/cookie';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { loadAssets } from './assets.ts';
-import { requireSameOrigin, SESSION_COOKIE, sessionCookie, signedIn } from './guard.ts';
+import { requireSameOrigin, servedOverHttps, SESSION_COOKIE, sessionCookie, signedIn } from './guard.ts';
 import { csrfToken, SessionStore } from './sessions.ts';
 
 export const dashboardConfig = z
@@ -128,7 +128,7 @@ export const dashboardPlugin = definePlugin({
           path: '/ui',
           httpOnly: true,
           sameSite: 'Strict',
-          secure: new URL(c.req.url).protocol === 'https:',
+          secure: servedOverHttps(c),
           maxAge: ctx.config.sessionTtlMinutes * 60,
         });
         ctx.log.info({ principal: principal.id, project: principal.project }, 'dashboard sign-in');
