@@ -39,12 +39,24 @@ type Row = Record<string, unknown> & { id: string };
  * The little of the DOM the page-side functions below touch (this file is compiled without the DOM
  * library). They run in the page as functions: the dashboard's CSP refuses string evaluation.
  */
+interface PageElement {
+  readonly labels?: { length: number } | null;
+  readonly textContent: string | null;
+  readonly outerHTML: string;
+  getAttribute(name: string): string | null;
+}
 declare const document: {
   cookie: string;
-  querySelector(selector: string): { getAttribute(name: string): string | null } | null;
-  querySelectorAll(selector: string): { length: number };
+  activeElement: PageElement | null;
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): ArrayLike<PageElement>;
   getElementById(id: string): { submit(): void } | null;
 };
+/** Controls a screen reader could not name: no label, no aria-label, no text. */
+const unnamedControls = () =>
+  Array.from(document.querySelectorAll('input, button, select, textarea, a[href]'))
+    .filter((element) => !(element.labels?.length || element.getAttribute('aria-label') || element.getAttribute('aria-labelledby') || element.textContent?.trim()))
+    .map((element) => element.outerHTML.slice(0, 120));
 const rowsAre = (count: number) => document.querySelectorAll('table tbody tr').length === count;
 const ok = (outcome: ReturnType<typeof flatten>): Record<string, unknown> => {
   assert.equal(outcome.isError, false, outcome.text);
@@ -241,6 +253,7 @@ describe('dashboard at /ui', { skip }, () => {
       await page.locator('main h1').waitFor();
       await page.waitForFunction(() => !document.querySelector('main [aria-live="polite"]'), undefined, { timeout: 10_000 }).catch(() => {});
       await shot(`page-${name}`);
+      assert.deepEqual(await page.evaluate(unnamedControls), [], `${name}: every control has an accessible name`);
     }
     await page.setViewportSize({ width: 390, height: 844 });
     for (const name of ['overview', 'jobs', 'payments']) {
@@ -249,6 +262,14 @@ describe('dashboard at /ui', { skip }, () => {
       await shot(`phone-${name}`);
     }
     await page.setViewportSize({ width: 1280, height: 860 });
+    // Keyboard: the first Tab reaches the skip link, which moves focus to the page's content.
+    await page.goto(`${base}/ui#/jobs`);
+    await page.reload();
+    await page.locator('main h1').waitFor();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('id')), 'main');
     const errors: string[] = [];
     page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
     await page.goto(`${base}/ui#/overview`);

@@ -69,9 +69,12 @@ function Shell({ session, onSignOut }) {
   const main = useRef(null);
   const page = PAGES.find((one) => one.path === route.page) ?? PAGES[0];
   const View = route.page === 'jobs' && route.param ? JobDetail : page.view;
+  const navigated = useRef(false);
   useEffect(() => {
     document.title = `${page.label} · Anvil`;
-    main.current?.focus();
+    // After navigating (not on first load), focus moves to the new page's content, as a page load would put it.
+    if (navigated.current) main.current?.focus();
+    navigated.current = true;
   }, [route.page, route.param]);
   return html`<a class="skip" href="#main" onClick=${(event) => { event.preventDefault(); main.current?.focus(); }}>Skip to content</a>
     <header>
