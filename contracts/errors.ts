@@ -24,6 +24,8 @@ export const ErrorCodes = {
   RATE_LIMITED: 'ANVIL_E_RATE_LIMITED',
   APPROVAL_REQUIRED: 'ANVIL_E_APPROVAL_REQUIRED',
   UPSTREAM_FAILED: 'ANVIL_E_UPSTREAM_FAILED',
+  /** The connected client did not declare the capability (elicitation, sampling) or its transport cannot carry server-to-client requests. */
+  CLIENT_CAPABILITY: 'ANVIL_E_CLIENT_CAPABILITY',
   CHECKSUM_MISMATCH: 'ANVIL_E_CHECKSUM_MISMATCH',
   QUOTA_EXCEEDED: 'ANVIL_E_QUOTA_EXCEEDED',
   PLUGIN_INVALID: 'ANVIL_E_PLUGIN_INVALID',

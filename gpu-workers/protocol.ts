@@ -6,13 +6,16 @@
 import path from 'node:path';
 import * as z from 'zod';
 import { capUtf8 } from './lines.ts';
+import { MAX_CHECKPOINT_STATE_BYTES, type RecipeSpec } from './recipe-wire.ts';
+
+export { encodeMetricValue, formatRecipeMessage, MAX_CHECKPOINT_STATE_BYTES, type RecipeSpec } from './recipe-wire.ts';
 
 /** A stdout line that is not protocol (a Python `print`) is logged, capped to this many bytes. */
 export const MAX_LOG_BYTES = 4 * 1024;
 /** A line longer than this is truncated by the runner and cannot be a protocol message. */
 export const MAX_LINE_BYTES = 1024 * 1024;
 /** A checkpoint's `state` travels with the job record: keep it small. */
-export const MAX_CHECKPOINT_STATE_BYTES = 64 * 1024;
+
 
 const jsonObject = z.record(z.string(), z.unknown());
 
@@ -40,7 +43,10 @@ export const recipeSpecSchema = z.object({
   workDir: z.string().min(1),
   resume: z.object({ checkpoint: checkpointRefSchema }).nullable(),
 });
-export type RecipeSpec = z.infer<typeof recipeSpecSchema>;
+// The recipe side checks specs without zod (recipe-wire.ts); its type must stay the schema's.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const specTypesAgree: Same<z.infer<typeof recipeSpecSchema>, RecipeSpec> = true;
+void specTypesAgree;
 
 export const RECIPE_LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type RecipeLogLevel = (typeof RECIPE_LOG_LEVELS)[number];
@@ -222,19 +228,6 @@ export function parseRecipeLine(line: string, options: ParseOptions = {}): Recip
 }
 
 /** A metric value as JSON can carry it: the number, or "NaN"/"Infinity"/"-Infinity". */
-export function encodeMetricValue(value: number): number | 'NaN' | 'Infinity' | '-Infinity' {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Number.POSITIVE_INFINITY) return 'Infinity';
-  if (value === Number.NEGATIVE_INFINITY) return '-Infinity';
-  return value;
-}
-
-/** One protocol line (with its newline) for a message; metric values are encoded so NaN survives. */
-export function formatRecipeMessage(message: RecipeMessage): string {
-  const wire = message.type === 'metric' && typeof message.value === 'number' ? { ...message, value: encodeMetricValue(message.value) } : message;
-  return `${JSON.stringify(wire)}\n`;
-}
-
 function stdoutLog(raw: string, cut = false): LogEvent {
   const capped = capUtf8(raw, MAX_LOG_BYTES);
   return { type: 'log', level: 'stdout', message: capped.text, ...(cut || capped.truncated ? { truncated: true as const } : {}) };

@@ -6,7 +6,8 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { AnvilError, ErrorCodes } from '../contracts/errors.ts';
-import { formatRecipeMessage, recipeSpecSchema, type RecipeMessage, type RecipeSpec } from './protocol.ts';
+import type { RecipeMessage, RecipeSpec } from './protocol.ts';
+import { checkRecipeSpec, formatRecipeMessage } from './recipe-wire.ts';
 
 /**
  * Exits when the worker that started this recipe is gone: the runner passes a pipe (fd
@@ -40,9 +41,9 @@ export async function readSpec(input: NodeJS.ReadableStream = process.stdin): Pr
   } catch {
     throw new AnvilError(ErrorCodes.INVALID_INPUT, 'the spec on stdin is not JSON');
   }
-  const parsed = recipeSpecSchema.safeParse(json);
-  if (!parsed.success) throw new AnvilError(ErrorCodes.INVALID_INPUT, `invalid spec on stdin: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}`);
-  return parsed.data;
+  const checked = checkRecipeSpec(json);
+  if (!checked.ok) throw new AnvilError(ErrorCodes.INVALID_INPUT, `invalid spec on stdin: ${checked.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`);
+  return checked.spec;
 }
 
 /** Writes one protocol line to stdout (metric values NaN/±Infinity are encoded as strings). */

@@ -10,31 +10,17 @@
  *     const outcome = await run.outcome;
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AnvilError, ErrorCodes, errorMessage } from '../contracts/errors.ts';
 import { builtEntry } from './built-entry.ts';
-import { capUtf8, LineSplitter, type SplitLine } from './lines.ts';
+import { GroupReaper } from './group-reaper.ts';
+import { OrderedDelivery, RecipeOutput } from './recipe-output.ts';
 import { decideOutcome, RunReport, type RunOutcome, type StopReason, type Termination } from './run-outcome.ts';
-import { liveGroupMembers, signalGroup } from './process-group.ts';
-import {
-  MAX_LINE_BYTES,
-  MAX_LOG_BYTES,
-  parseRecipeLine,
-  recipeSpecSchema,
-  type RecipeEvent,
-  type RecipeSpec,
-} from './protocol.ts';
+import { recipeSpecSchema, type RecipeEvent, type RecipeSpec } from './protocol.ts';
 
 
 export { LAST_LOG_LINES, type FailedOutcome, type FailureReason, type RunOutcome, type StopReason, type StoppedOutcome, type SucceededOutcome } from './run-outcome.ts';
-/** How often the runner looks whether the group is gone once the leader has exited. */
-const POLL_MS = 25;
-/** After SIGKILL, how long to wait for the kernel to take the group down before reporting leftovers. */
-const AFTER_KILL_WAIT_MS = 5_000;
-/** After the group is gone, how long a process that left the group (setsid) may keep our pipes open. */
-const ESCAPED_PIPE_WAIT_MS = 1_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** The descriptor a recipe watches for its worker's death (see recipe-io `exitWhenParentDies`). */
 const PARENT_FD = 3;
@@ -86,7 +72,6 @@ export function startRecipe(options: RunOptions): RecipeRun {
   const startedAt = performance.now();
   // A run stopped before its first checkpoint must not send the job back to the start.
   const report = new RunReport(spec.resume?.checkpoint ?? null);
-  let consumerError: unknown = null;
 
   let resolveOutcome!: (outcome: RunOutcome) => void;
   let rejectOutcome!: (error: unknown) => void;
@@ -122,70 +107,20 @@ export function startRecipe(options: RunOptions): RecipeRun {
   let termination: Termination | null = null;
   let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   let spawnError: Error | null = null;
-  let stdoutClosed = false;
-  let stderrClosed = false;
-  let groupGoneAt: number | null = null;
-  let sigkillAt: number | null = null;
-  let leftoverPids: number[] = [];
   let finished = false;
-  let killTimer: NodeJS.Timeout | undefined;
-  let pollTimer: NodeJS.Timeout | undefined;
 
-  // Events reach onEvent one at a time, in order, even when onEvent itself causes one (a stop()
-  // called from onEvent logs a runner line): those are queued, never delivered re-entrantly.
-  const queue: RecipeEvent[] = [];
-  let delivering = false;
-  const deliver = (event: RecipeEvent): void => {
-    report.record(event);
-    queue.push(event);
-    if (delivering) return;
-    delivering = true;
-    try {
-      for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-        if (consumerError !== null) continue;
-        try {
-          options.onEvent(next);
-        } catch (error) {
-          consumerError = error;
-          terminate({ kind: 'internal' });
-        }
-      }
-    } finally {
-      delivering = false;
-    }
-  };
-  const note = (message: string): void => deliver({ type: 'log', level: 'runner', message });
+  const delivery = new OrderedDelivery(report, options.onEvent, () => terminate({ kind: 'internal' }));
+  const output = new RecipeOutput(child, spec.workDir, delivery, () => check());
+  const reaper =
+    pgid === undefined
+      ? undefined
+      : new GroupReaper(pgid, options.graceMs, {
+          leaderExited: () => exit !== null,
+          outputClosed: () => output.closed,
+          note: (message) => delivery.note(message),
+          gone: (leftovers) => finish(leftovers),
+        });
 
-  const onStdoutLine = (line: SplitLine): void => {
-    let event = parseRecipeLine(line.text, { workDir: spec.workDir, truncated: line.truncated, bytes: line.bytes });
-    if (event === null) return;
-    if (event.type === 'checkpoint' || event.type === 'artifact') {
-      const problem = fileProblem(event.path, event.type === 'artifact' ? event.size : undefined);
-      if (problem !== null) event = { type: 'invalid', messageType: event.type, message: `${event.type} ${problem}`, line: capUtf8(line.text, MAX_LOG_BYTES).text };
-    }
-    deliver(event);
-    if (event.type === 'invalid') {
-      note(`protocol violation${event.messageType === undefined ? '' : ` in a ${event.messageType} line`}: ${event.message}; line: ${event.line}`);
-    }
-  };
-  const stdout = new LineSplitter(MAX_LINE_BYTES, onStdoutLine);
-  const stderr = new LineSplitter(MAX_LOG_BYTES, (line) => {
-    if (line.text.trim() === '') return;
-    deliver({ type: 'log', level: 'stderr', message: line.text, ...(line.truncated ? { truncated: true as const } : {}) });
-  });
-
-  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-  child.stdout.on('close', () => {
-    stdout.end();
-    stdoutClosed = true;
-    check();
-  });
-  child.stderr.on('close', () => {
-    stderr.end();
-    stderrClosed = true;
-    check();
-  });
   // A recipe may exit without reading its spec; the EPIPE that follows is not an error of ours.
   child.stdin.on('error', () => undefined);
   child.on('error', (error) => {
@@ -197,16 +132,7 @@ export function startRecipe(options: RunOptions): RecipeRun {
   child.on('exit', (code, signal) => {
     exit = { code, signal };
     clearTimeout(timeoutTimer);
-    if (pgid !== undefined && killTimer === undefined) {
-      const left = liveGroupMembers(pgid);
-      if (left.length > 0) {
-        note(`recipe exited; ${left.length} process(es) left in its group (${left.join(', ')}): SIGTERM, SIGKILL in ${options.graceMs} ms`);
-        signalGroup(pgid, 'SIGTERM');
-        scheduleKill();
-      }
-    }
-    pollTimer ??= setInterval(check, POLL_MS);
-    check();
+    reaper?.onLeaderExit();
   });
 
   const timeoutTimer = setTimeout(() => terminate({ kind: 'timeout' }), options.timeoutMs);
@@ -221,75 +147,29 @@ export function startRecipe(options: RunOptions): RecipeRun {
   }
 
   function terminate(kind: Termination): void {
-    if (finished || exit !== null || termination !== null || pgid === undefined) return;
+    if (finished || exit !== null || termination !== null || reaper === undefined) return;
     termination = kind;
-    const what = kind.kind === 'stop' ? kind.why : kind.kind === 'timeout' ? `wall-clock limit of ${options.timeoutMs} ms reached` : 'event consumer failed';
-    note(`stopping (${what}): SIGTERM to process group ${pgid}, SIGKILL in ${options.graceMs} ms if it has not exited`);
-    signalGroup(pgid, 'SIGTERM');
-    scheduleKill();
-  }
-
-  function scheduleKill(): void {
-    if (killTimer !== undefined || pgid === undefined) return;
-    killTimer = setTimeout(() => {
-      const left = liveGroupMembers(pgid);
-      if (left.length > 0) {
-        note(`grace period of ${options.graceMs} ms over: SIGKILL to process group ${pgid} (${left.join(', ')})`);
-        signalGroup(pgid, 'SIGKILL');
-      }
-      sigkillAt = performance.now();
-      // Keep looking even if the leader never reports its exit (stuck in the kernel).
-      pollTimer ??= setInterval(check, POLL_MS);
-      check();
-    }, options.graceMs);
+    reaper.stop(kind.kind === 'stop' ? kind.why : kind.kind === 'timeout' ? `wall-clock limit of ${options.timeoutMs} ms reached` : 'event consumer failed');
   }
 
   function check(): void {
     if (finished) return;
-    if (spawnError !== null) return finish();
-    if (pgid === undefined) return;
-    const now = performance.now();
-    if (exit === null) {
-      if (sigkillAt !== null && now - sigkillAt > AFTER_KILL_WAIT_MS) {
-        leftoverPids = liveGroupMembers(pgid);
-        note(`the recipe did not exit ${AFTER_KILL_WAIT_MS} ms after SIGKILL (uninterruptible?); giving up on ${leftoverPids.join(', ')}`);
-        finish();
-      }
-      return;
-    }
-    const live = liveGroupMembers(pgid);
-    if (live.length === 0) {
-      groupGoneAt ??= now;
-      if (stdoutClosed && stderrClosed) return finish();
-      if (now - groupGoneAt > ESCAPED_PIPE_WAIT_MS) {
-        note('the process group is gone but a process outside it still holds the output pipes; no longer reading them');
-        return finish();
-      }
-      return;
-    }
-    groupGoneAt = null;
-    if (sigkillAt !== null && now - sigkillAt > AFTER_KILL_WAIT_MS) {
-      leftoverPids = live;
-      note(`processes ${live.join(', ')} survived SIGKILL for ${AFTER_KILL_WAIT_MS} ms (uninterruptible?); giving up on them`);
-      finish();
-    }
+    if (spawnError !== null) return finish([]);
+    reaper?.check();
   }
 
-  function finish(): void {
+  function finish(leftoverPids: number[]): void {
     if (finished) return;
     finished = true;
+    reaper?.dispose();
     clearTimeout(timeoutTimer);
-    clearTimeout(killTimer);
-    clearInterval(pollTimer);
     options.signal?.removeEventListener('abort', onAbort);
-    if (!stdoutClosed) child.stdout.destroy();
-    if (!stderrClosed) child.stderr.destroy();
+    output.close();
     parentPipe?.destroy();
-    stdout.end();
-    stderr.end();
 
-    if (consumerError !== null) {
-      rejectOutcome(new AnvilError(ErrorCodes.INTERNAL, `recipe event consumer threw: ${errorMessage(consumerError)}`, { cause: consumerError }));
+    const failure = delivery.consumerFailure;
+    if (failure !== null) {
+      rejectOutcome(new AnvilError(ErrorCodes.INTERNAL, `recipe event consumer threw: ${errorMessage(failure.error)}`, { cause: failure.error }));
       return;
     }
     resolveOutcome(
@@ -358,16 +238,4 @@ function validate(options: RunOptions): RecipeSpec {
   }
   if (options.command === '') throw new AnvilError(ErrorCodes.INVALID_INPUT, 'command must not be empty');
   return parsed.data;
-}
-
-/** Null when `file` is a regular file (of `size` bytes, when given); else what is wrong. */
-function fileProblem(file: string, size: number | undefined): string | null {
-  try {
-    const stat = statSync(file);
-    if (!stat.isFile()) return `path ${file} is not a regular file`;
-    if (size !== undefined && stat.size !== size) return `file ${file} has ${stat.size} bytes, the line says ${size}`;
-    return null;
-  } catch {
-    return `file ${file} does not exist (write the file before reporting it)`;
-  }
 }

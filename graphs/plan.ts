@@ -41,7 +41,9 @@ export interface PlanStep {
   readonly when?: StepCondition;
   /**
    * For tools that start long work (a job): wait until the work is finished before later steps run,
-   * polling this read tool with these args (references allowed) until `until` holds.
+   * polling this read tool with these args (references allowed) until `until` holds. In `until`,
+   * `{ $ref: 'poll.<field>' }` reads the latest poll's structured result (the offline planner
+   * waits for a job with `jobs_get` until `poll.state` eq `succeeded`).
    */
   readonly waitFor?: { readonly tool: string; readonly args: { readonly [key: string]: ArgValue }; readonly until: StepCondition; readonly timeoutMs?: number };
 }

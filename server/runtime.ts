@@ -1,5 +1,6 @@
 import { AuditLog } from './audit/audit-log.ts';
 import { KeyStore } from './auth/keys.ts';
+import { OAuthVerifier } from './auth/oauth.ts';
 import type { AnvilConfig } from './config/schema.ts';
 import { coreMigrations, type MigrationSet, runMigrations } from './db/migrate.ts';
 import { openStorage } from './db/open.ts';
@@ -21,6 +22,8 @@ export interface Runtime {
   readonly log: Logger;
   readonly services: CoreServices;
   readonly keys: KeyStore;
+  /** Verifies OAuth access tokens when `auth.oauth` is configured. */
+  readonly oauth?: OAuthVerifier;
   readonly audit: AuditLog;
   readonly metrics: Metrics;
   readonly lifecycle: Lifecycle;
@@ -79,6 +82,7 @@ export async function startRuntime(options: {
     log,
     services,
     keys: new KeyStore(storage, config.auth.keyCacheTtlMs),
+    ...(config.auth.oauth ? { oauth: new OAuthVerifier(config.auth.oauth, storage) } : {}),
     audit,
     metrics,
     lifecycle,

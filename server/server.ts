@@ -55,7 +55,8 @@ function protectedPaths(config: AnvilConfig, configFile: string | undefined, art
 /**
  * The built-in skills with the plugin config the server hands each: the jobs plugin gets the `jobs`
  * section (artifact and work directories resolved under the home, where they have always been), the
- * datasets plugin its import roots and the places it must never read (datasets_import).
+ * datasets plugin its import roots and the places it must never read (datasets_import), the
+ * deployments plugin its `deployments` section.
  */
 function builtinSkills(config: AnvilConfig, configFile: string | undefined): PluginHostOptions['always'] {
   const jobs = { ...config.jobs, artifactDir: config.jobs.artifactDir ?? path.join(config.home, 'artifacts'), workDir: config.jobs.workDir ?? path.join(config.home, 'work') };
@@ -66,7 +67,7 @@ function builtinSkills(config: AnvilConfig, configFile: string | undefined): Plu
     { descriptor: modelsPlugin },
     { descriptor: trainingPlugin },
     { descriptor: evaluationPlugin },
-    { descriptor: deploymentsPlugin },
+    { descriptor: deploymentsPlugin, config: config.deployments },
     { descriptor: knowledgePlugin },
     { descriptor: paymentsPlugin },
     // The web dashboard at /ui (routes only; mounted when HTTP is served).

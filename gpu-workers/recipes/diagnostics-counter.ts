@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../../contracts/errors.ts';
 import type { RecipeSpec } from '../protocol.ts';
 import { emit, exitAfterFlush, readSpec, writeFileAtomic } from '../recipe-io.ts';
-import { diagnosticsCounterParams } from './index.ts';
+import { checkCounterParams } from './counter-params.ts';
 
 async function main(): Promise<void> {
   let spec: RecipeSpec;
@@ -22,11 +22,9 @@ async function main(): Promise<void> {
   } catch (error) {
     return refuse(errorMessage(error));
   }
-  const params = diagnosticsCounterParams.safeParse(spec.params);
-  if (!params.success) {
-    return refuse(`invalid params for diagnostics.counter: ${params.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}`);
-  }
-  const { steps, stepMs } = params.data;
+  const params = checkCounterParams(spec.params);
+  if (!params.ok) return refuse(`invalid params for diagnostics.counter: ${params.issues.join('; ')}`);
+  const { steps, stepMs } = params.params;
   const start = startingCount(spec);
   if (typeof start === 'string') return refuse(start);
 

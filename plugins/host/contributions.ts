@@ -4,8 +4,9 @@ import { AnvilError, ErrorCodes } from '../../server/errors.ts';
 import type { Logger } from '../../server/log.ts';
 import type { CallContext, CatalogPrompt, CatalogResource, CatalogTool, Checked, JsonSchema } from '../../server/mcp/catalog.ts';
 import type { ToolResult } from '../../server/mcp/contracts.ts';
+import { unreachableClient } from '../../server/mcp/client-channel.ts';
 import { describeIssues } from '../../server/mcp/tool-call.ts';
-import type { AnvilEvent, ObjectSchema, PluginQueue, PluginSql, PromptSpec, ResourceContext, ResourceSpec, ToolContext, ToolInput, ToolSpec } from '../sdk/types.ts';
+import { MCP_APP_MIME_TYPE, type AnvilEvent, type ObjectSchema, type PluginQueue, type PluginSql, type PromptSpec, type ResourceContext, type ResourceSpec, type ToolApp, type ToolContext, type ToolInput, type ToolSpec } from '../sdk/types.ts';
 
 const localNamePattern = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/;
 
@@ -67,6 +68,25 @@ function isToolResult(value: unknown): value is ToolResult {
   return typeof value === 'object' && value !== null && Array.isArray((value as { content?: unknown }).content);
 }
 
+/** A tool's MCP App in `tools/list` (SEP-1865 `_meta.ui.resourceUri`, and the flat key hosts of the draft read). */
+function appToolMeta(app: ToolApp): Record<string, unknown> {
+  return { ui: { resourceUri: app.resourceUri }, 'ui/resourceUri': app.resourceUri };
+}
+
+/**
+ * A result of a tool with an MCP App links the app that draws it: `_meta.ui.resourceUri` and a
+ * `resource_link` block after the text, naming the resource for this very result (its data
+ * embedded) when the app has one, for hosts that show resources but do not run apps.
+ */
+function withAppLink(result: ToolResult, app: ToolApp, output: Record<string, unknown>): ToolResult {
+  if (result.isError) return result;
+  const uri = app.resultUri?.(output) ?? app.resourceUri;
+  const link = { type: 'resource_link' as const, uri, name: app.title ?? 'app', mimeType: MCP_APP_MIME_TYPE, ...(app.title ? { title: app.title } : {}) };
+  return { ...result, content: [...result.content, link], _meta: { ...result._meta, ui: { resourceUri: uri } } };
+}
+/** In-process calls (`ctx.tools.call`) have no MCP client to ask. */
+const noClient = unreachableClient('this call was made in-process, not by an MCP client');
+
 export function catalogTool(scope: ContributionScope, spec: ToolSpec): CatalogTool {
   const name = publicName(scope, spec.name, 'tool');
   const input = inputChecker(spec.input);
@@ -80,8 +100,10 @@ export function catalogTool(scope: ContributionScope, spec: ToolSpec): CatalogTo
     scopes: [...(spec.scopes ?? [])],
     inputJsonSchema: input.json,
     outputJsonSchema: output ? zodJson(output, 'output') : undefined,
+    ...(spec.app ? { meta: appToolMeta(spec.app) } : {}),
     parseInput: input.check,
     async invoke(value, call) {
+      const client = call.client ?? noClient;
       const context: ToolContext = {
         principal: call.principal,
         project: call.principal.project,
@@ -93,15 +115,19 @@ export function catalogTool(scope: ContributionScope, spec: ToolSpec): CatalogTo
         progress: call.progress,
         audit: call.audit,
         emit: (event, payload) => scope.emit(`${scope.pluginId}.${event}`, payload, call.principal.project),
+        clientCapabilities: client.capabilities,
+        elicit: (request, options) => client.elicit(request, options),
+        sample: (request, options) => client.sample(request, options),
       };
       const produced: unknown = await spec.handler(value as never, context);
       if (output) {
         const checked = zodCheck(output, produced);
         if (!checked.ok) throw new Error(`${name} returned output that does not match its schema: ${checked.message}`);
-        return { content: [{ type: 'text', text: JSON.stringify(checked.value) }], structuredContent: checked.value };
+        const result: ToolResult = { content: [{ type: 'text', text: JSON.stringify(checked.value) }], structuredContent: checked.value };
+        return spec.app ? withAppLink(result, spec.app, checked.value) : result;
       }
       if (!isToolResult(produced)) throw new Error(`${name} has no output schema, so it must return { content: [...] }`);
-      return produced;
+      return spec.app ? withAppLink(produced, spec.app, produced.structuredContent ?? {}) : produced;
     },
   };
 }
@@ -111,8 +137,8 @@ function resourceContext(scope: ContributionScope, call: CallContext): ResourceC
 }
 
 export function catalogResource(scope: ContributionScope, spec: ResourceSpec): CatalogResource {
-  if (!scope.builtin && !spec.uri.startsWith(`anvil://${scope.pluginId}/`)) {
-    throw new AnvilError(ErrorCodes.PLUGIN_INVALID, `Plugin ${scope.pluginId}: resource URI ${spec.uri} must start with anvil://${scope.pluginId}/`);
+  if (!scope.builtin && !spec.uri.startsWith(`anvil://${scope.pluginId}/`) && !spec.uri.startsWith(`ui://${scope.pluginId}/`)) {
+    throw new AnvilError(ErrorCodes.PLUGIN_INVALID, `Plugin ${scope.pluginId}: resource URI ${spec.uri} must start with anvil://${scope.pluginId}/ (or ui://${scope.pluginId}/ for an MCP App)`);
   }
   return {
     name: publicName(scope, spec.name, 'resource'),

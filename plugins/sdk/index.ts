@@ -4,7 +4,9 @@
  */
 export * as z from 'zod';
 export { definePlugin, jsonSchemaInput } from './define.ts';
-export { PLUGIN_API_VERSION, PLUGIN_PERMISSIONS } from './types.ts';
+export { MCP_APP_MIME_TYPE, PLUGIN_API_VERSION, PLUGIN_PERMISSIONS } from './types.ts';
+/** MCP Apps: one call gives a tool's `app` and the `ui://` resources to register. */
+export { mcpApp, type McpApp, type McpAppSpec } from './apps.ts';
 export type * from './types.ts';
 export { AnvilError, ErrorCodes, errorMessage, isAnvilError, type ErrorCode } from '../../server/errors.ts';
 /** Reads a `.sql` file beside the calling module: `loadSql(import.meta.url, './queries/x.sql')`. */

@@ -14,9 +14,38 @@ export const PLUGIN_API_VERSION = 1;
 
 export type { Logger };
 
-import type { AfterToolHook, BeforeToolHook, CallerPrincipal, ProgressUpdate, ToolAnnotations, ToolResult } from '../../server/mcp/contracts.ts';
+import type {
+  AfterToolHook,
+  BeforeToolHook,
+  CallerPrincipal,
+  ClientCapabilities,
+  ClientRequestOptions,
+  ElicitOutcome,
+  ElicitRequest,
+  ProgressUpdate,
+  SampleRequest,
+  SampleResult,
+  ToolAnnotations,
+  ToolResult,
+} from '../../server/mcp/contracts.ts';
 
 export type { AfterToolHook, BeforeToolHook, CallerPrincipal, PolicyDecision, ProgressUpdate, ToolAnnotations, ToolCallInfo, ToolResult } from '../../server/mcp/contracts.ts';
+export type {
+  ClientCapabilities,
+  ClientRequestOptions,
+  ElicitField,
+  ElicitOutcome,
+  ElicitRequest,
+  SampleContent,
+  SampleMedia,
+  SampleMessage,
+  SampleRequest,
+  SampleResult,
+  SampleText,
+  SampleTool,
+  SampleToolResult,
+  SampleToolUse,
+} from '../../server/mcp/contracts.ts';
 
 /**
  * What a plugin may ask the host for. A third-party plugin gets only what its entry in
@@ -71,6 +100,23 @@ export interface ToolContext {
   audit(details: Record<string, unknown>): void;
   /** Emits `<pluginId>.<name>` in the caller's project on the host's event bus; returns the event sent. */
   emit(name: string, payload: Record<string, unknown>): AnvilEvent;
+  /**
+   * What the calling client declared (`elicitation`, `sampling`, …) as far as this call can use it,
+   * so a tool can choose a path before asking: empty when the call cannot reach its client (over
+   * stateless HTTP, MCP 2026-07-28, in-process calls).
+   */
+  readonly clientCapabilities: ClientCapabilities;
+  /**
+   * Asks the person at the client to fill a form (MCP elicitation). Throws ANVIL_E_CLIENT_CAPABILITY
+   * when the client did not declare `elicitation` or the call cannot reach it (HTTP, in-process,
+   * MCP 2026-07-28); ANVIL_E_UPSTREAM_FAILED when the client fails or does not answer in time.
+   */
+  elicit(request: ElicitRequest, options?: ClientRequestOptions): Promise<ElicitOutcome>;
+  /**
+   * Asks the client's model for a completion (MCP sampling; `tools` needs `sampling.tools`). Throws
+   * like `elicit` when the client did not declare `sampling` or cannot be reached.
+   */
+  sample(request: SampleRequest, options?: ClientRequestOptions): Promise<SampleResult>;
 }
 
 /** Tool input given as JSON Schema instead of zod (validated with the SDK's JSON Schema validator). */
@@ -84,6 +130,21 @@ export type ToolInput = ObjectSchema | JsonSchemaInput;
 export type InputOf<I extends ToolInput> = I extends ObjectSchema ? z.output<I> : Record<string, unknown>;
 export type OutputOf<O extends ObjectSchema | undefined> = O extends ObjectSchema ? z.output<O> : ToolResult;
 
+/** The MIME type of an MCP App (SEP-1865): an HTML document a host runs in a sandboxed iframe. */
+export const MCP_APP_MIME_TYPE = 'text/html;profile=mcp-app';
+
+/**
+ * The MCP App that draws a tool's results (build one with `mcpApp` from `anvil/plugin`): listed as
+ * the tool's `_meta.ui.resourceUri`; each result links `resultUri(output)` (the app with that
+ * result's data embedded) or, without it, `resourceUri`.
+ */
+export interface ToolApp {
+  /** A `ui://` resource: the app, which draws the tool result the host sends it. */
+  readonly resourceUri: string;
+  readonly title?: string;
+  resultUri?(output: Record<string, unknown>): string | undefined;
+}
+
 export interface ToolSpec<I extends ToolInput = ToolInput, O extends ObjectSchema | undefined = ObjectSchema | undefined> {
   /** Local name; a third-party plugin's tool is listed as `<pluginId>_<name>`. */
   readonly name: string;
@@ -95,6 +156,8 @@ export interface ToolSpec<I extends ToolInput = ToolInput, O extends ObjectSchem
   readonly annotations?: ToolAnnotations;
   /** All are required to see and call the tool; none means any authenticated caller. */
   readonly scopes?: readonly string[];
+  /** An MCP App drawing this tool's results in hosts that run them; others still get the text and structured content. */
+  readonly app?: ToolApp;
   handler(input: InputOf<I>, context: ToolContext): Promise<OutputOf<O>>;
 }
 
@@ -138,7 +201,7 @@ export interface ExtensionPoints {
   vectorStores: { readonly description?: string };
   embedders: { readonly description?: string };
   paymentProviders: PaymentProviderExtension;
-  llmProviders: { readonly description?: string };
+  llmProviders: LlmProviderExtension;
   graphs: { readonly description?: string };
 }
 
@@ -148,6 +211,11 @@ export interface ExtensionPoints {
  * a property of ExtensionPoints cannot be redeclared with another type.
  */
 export interface PaymentProviderExtension {
+  readonly description?: string;
+}
+
+/** What an `llmProviders` entry is; graphs/planners/llm narrows it (a provider makes chat models). */
+export interface LlmProviderExtension {
   readonly description?: string;
 }
 

@@ -3,7 +3,7 @@
  * It starts a real Anvil (embedded PGlite in a temp dir, BullMQ on it, the plugin host) with the
  * plugins given, and connects a real MCP client to it over an in-memory transport.
  */
-import { Client } from '@modelcontextprotocol/client';
+import { Client, type CreateMessageResult } from '@modelcontextprotocol/client';
 import { InMemoryTransport } from '@modelcontextprotocol/server';
 import { localPrincipal, type Principal } from '../../server/auth/principal.ts';
 import { loadConfig } from '../../server/config/load.ts';
@@ -12,7 +12,7 @@ import { createServerFactory } from '../../server/mcp/server-factory.ts';
 import { createHttpApp, type HttpApp } from '../../server/http/app.ts';
 import { startAnvilServer, type AnvilServer } from '../../server/server.ts';
 import type * as z from 'zod';
-import type { PluginDescriptor, PluginPermission } from '../sdk/types.ts';
+import type { ClientCapabilities, ElicitOutcome, ElicitRequest, PluginDescriptor, PluginPermission, SampleRequest, SampleResult } from '../sdk/types.ts';
 import { createPgliteHome } from './temp-home.ts';
 
 /** Any descriptor, whatever its `register` returns (a plugin may return an API for its dependents). */
@@ -38,10 +38,25 @@ export interface TestHostOptions {
   config?: Record<string, unknown>;
   /** Who the default client acts as. */
   principal?: TestPrincipal;
+  /** What the default client declares and answers (elicitation, sampling); by default nothing. */
+  client?: TestClientOptions;
   /** Environment for the server's configuration (e.g. DATABASE_URL); defaults to none. */
   env?: Record<string, string>;
   /** Log level for the server; `silent` unless ANVIL_TEST_LOG_LEVEL says otherwise. */
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/**
+ * What a test client declares and answers when the server asks it something (MCP elicitation and
+ * sampling). A handler given without its capability is declared for you; a capability without a
+ * handler is declared and answered with an error.
+ */
+export interface TestClientOptions {
+  capabilities?: ClientCapabilities;
+  /** Answers `elicitation/create` (form mode), as the person at the client would. */
+  onElicit?(request: ElicitRequest): ElicitOutcome | Promise<ElicitOutcome>;
+  /** Answers `sampling/createMessage`, as the client's model would. */
+  onSample?(request: SampleRequest): SampleResult | Promise<SampleResult>;
 }
 
 export interface TestRequestInit extends RequestInit {
@@ -64,8 +79,8 @@ export interface TestHost {
   readonly home: string;
   /** Calls a tool with the default client and flattens the result. */
   call(tool: string, args?: Record<string, unknown>): Promise<CallOutcome>;
-  /** Another client, as another principal (e.g. another project, fewer scopes). */
-  connect(principal?: TestPrincipal): Promise<Client>;
+  /** Another client, as another principal (e.g. another project, fewer scopes), optionally declaring client capabilities. */
+  connect(principal?: TestPrincipal, clientOptions?: TestClientOptions): Promise<Client>;
   /**
    * Calls the server's HTTP app in-process, without a socket (like Fastify's `inject`): plugin
    * routes (`ctx.route`), `/mcp`, `/healthz`. It carries an API key of `as` (default: the host's
@@ -85,6 +100,29 @@ export function flatten(result: unknown): CallOutcome {
   const value = result as { isError?: boolean; content?: Array<{ type: string; text?: string }>; structuredContent?: Record<string, unknown> };
   const first = value.content?.find((block) => block.type === 'text');
   return { isError: value.isError === true, text: first?.text ?? '', structured: value.structuredContent, raw: result };
+}
+
+function testClient(options: TestClientOptions): Client {
+  const capabilities: Record<string, unknown> = { ...options.capabilities };
+  if (options.onElicit && !capabilities.elicitation) capabilities.elicitation = { form: {} };
+  if (options.onSample && !capabilities.sampling) capabilities.sampling = { tools: {} };
+  const client = new Client({ name: 'anvil-test-host', version: '1.0.0' }, { capabilities });
+  if (capabilities.elicitation) {
+    client.setRequestHandler('elicitation/create', async (request) => {
+      if (!options.onElicit) throw new Error('this test client declares elicitation but has no onElicit handler');
+      const params = request.params as unknown as ElicitRequest;
+      const outcome = await options.onElicit({ message: params.message, requestedSchema: params.requestedSchema });
+      return { action: outcome.action, ...(outcome.content ? { content: { ...outcome.content } as Record<string, string | number | boolean | string[]> } : {}) };
+    });
+  }
+  if (capabilities.sampling) {
+    client.setRequestHandler('sampling/createMessage', async (request) => {
+      if (!options.onSample) throw new Error('this test client declares sampling but has no onSample handler');
+      const answer = await options.onSample(request.params as unknown as SampleRequest);
+      return answer as unknown as CreateMessageResult;
+    });
+  }
+  return client;
 }
 
 export async function createTestHost(options: TestHostOptions): Promise<TestHost> {
@@ -114,7 +152,7 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
     });
     const running = server;
 
-    const connect = async (principal?: TestPrincipal): Promise<Client> => {
+    const connect = async (principal?: TestPrincipal, clientOptions: TestClientOptions = {}): Promise<Client> => {
       const factory = createServerFactory({
         catalog: () => running.plugins.catalog,
         deps: running.runtime.toolCallDeps,
@@ -124,13 +162,13 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
       const mcp = await factory({ era: 'legacy' });
       const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
       await mcp.connect(serverSide);
-      const client = new Client({ name: 'anvil-test-host', version: '1.0.0' });
+      const client = testClient(clientOptions);
       await client.connect(clientSide);
       clients.push(client);
       return client;
     };
 
-    const client = await connect();
+    const client = await connect(undefined, options.client);
     let http: HttpApp | undefined;
     const keys = new Map<string, Promise<string>>();
     const keyFor = (principal: TestPrincipal): Promise<string> => {

@@ -1,8 +1,8 @@
 /** Who is calling: an API key holder over HTTP, the configured local principal on stdio, or nobody. */
 export interface Principal {
-  /** Stable identifier written to the audit log: `key:<id>`, `local:<name>` or `anonymous`. */
+  /** Stable identifier written to the audit log: `key:<id>`, `oauth:<sub>`, `local:<name>` or `anonymous`. */
   readonly id: string;
-  readonly kind: 'api-key' | 'local' | 'anonymous';
+  readonly kind: 'api-key' | 'oauth' | 'local' | 'anonymous';
   readonly project: string;
   readonly scopes: readonly string[];
   /** Present for API keys: the public key id (never the secret). */

@@ -19,6 +19,13 @@ export const envBindings: ReadonlyArray<{ env: string; path: readonly string[]; 
   { env: 'ANVIL_ALLOWED_ORIGINS', path: ['http', 'allowedOrigins'], kind: 'list' },
   { env: 'ANVIL_MAX_BODY_BYTES', path: ['http', 'maxBodyBytes'], kind: 'int' },
   { env: 'ANVIL_KEY_CACHE_TTL_MS', path: ['auth', 'keyCacheTtlMs'], kind: 'int' },
+  { env: 'ANVIL_OAUTH_RESOURCE', path: ['auth', 'oauth', 'resource'], kind: 'string' },
+  { env: 'ANVIL_OAUTH_ISSUER', path: ['auth', 'oauth', 'issuer'], kind: 'string' },
+  { env: 'ANVIL_OAUTH_AUDIENCE', path: ['auth', 'oauth', 'audience'], kind: 'string' },
+  { env: 'ANVIL_OAUTH_JWKS_URI', path: ['auth', 'oauth', 'jwksUri'], kind: 'string' },
+  { env: 'ANVIL_OAUTH_ALGORITHMS', path: ['auth', 'oauth', 'algorithms'], kind: 'list' },
+  { env: 'ANVIL_OAUTH_CLOCK_TOLERANCE_SECONDS', path: ['auth', 'oauth', 'clockToleranceSeconds'], kind: 'int' },
+  { env: 'ANVIL_OAUTH_PROJECT_CLAIM', path: ['auth', 'oauth', 'projectClaim'], kind: 'string' },
   { env: 'ANVIL_STDIO_PRINCIPAL', path: ['stdio', 'principal'], kind: 'string' },
   { env: 'ANVIL_STDIO_PROJECT', path: ['stdio', 'project'], kind: 'string' },
   { env: 'ANVIL_STDIO_SCOPES', path: ['stdio', 'scopes'], kind: 'list' },
@@ -37,6 +44,11 @@ export const envBindings: ReadonlyArray<{ env: string; path: readonly string[]; 
   { env: 'ANVIL_JOBS_RETRY_BACKOFF_MS', path: ['jobs', 'retryBackoffMs'], kind: 'int' },
   { env: 'ANVIL_ARTIFACT_DIR', path: ['jobs', 'artifactDir'], kind: 'string' },
   { env: 'ANVIL_DATASET_ROOTS', path: ['datasets', 'roots'], kind: 'list' },
+  { env: 'ANVIL_DEPLOYMENTS_SESSION_CACHE_MB', path: ['deployments', 'sessionCacheMb'], kind: 'int' },
+  { env: 'ANVIL_DEPLOYMENTS_STATE_TTL_MS', path: ['deployments', 'stateTtlMs'], kind: 'int' },
+  { env: 'ANVIL_DEPLOYMENTS_CONCURRENT_RUNS', path: ['deployments', 'concurrentRuns'], kind: 'int' },
+  { env: 'ANVIL_DEPLOYMENTS_CONTROLLER_INTERVAL_MS', path: ['deployments', 'controllerIntervalMs'], kind: 'int' },
+  { env: 'ANVIL_DEPLOYMENTS_RETENTION_INTERVAL_MS', path: ['deployments', 'retentionIntervalMs'], kind: 'int' },
 ];
 
 export interface ConfigOverrides {

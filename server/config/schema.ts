@@ -1,7 +1,9 @@
 import path from 'node:path';
 import * as z from 'zod';
 import { jobsConfig } from '../../tools/jobs/config.ts';
+import { deploymentsConfig } from '../../tools/deployment/config.ts';
 import { PLUGIN_PERMISSIONS } from '../../plugins/sdk/types.ts';
+import { parseScopes } from '../auth/scopes.ts';
 
 const portSchema = z.number().int().min(0).max(65535);
 const positiveInt = z.number().int().positive();
@@ -11,6 +13,7 @@ const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL');
 const redisUrl = z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL');
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
 const absolutePath = z.string().refine((value) => path.isAbsolute(value), 'expected an absolute path');
 
 /** A plugin to load: an npm package or path, the same with options, or a built-in by id. */
@@ -31,6 +34,51 @@ export const pluginEntrySchema = z.union([
 export type PluginEntry = z.output<typeof pluginEntrySchema>;
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** JWS algorithms an access token may be signed with: asymmetric only (a shared secret would let the resource server mint tokens). */
+export const OAUTH_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
+
+function validScopes(items: readonly string[]): boolean {
+  try {
+    parseScopes(items);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Anvil as an OAuth 2.1 resource server (remote MCP over HTTP): bearer JWT access tokens from
+ * `issuer`, bound to `resource` (RFC 8707), beside API keys. See docs/operations.md.
+ */
+export const oauthSchema = z
+  .object({
+    /** This server's resource identifier: the URL clients reach MCP at, e.g. https://anvil.example.com/mcp. */
+    resource: httpUrl,
+    /** The authorization server's issuer identifier; tokens must carry exactly this `iss`. */
+    issuer: httpUrl,
+    /** The `aud` a token must carry; defaults to `resource`. */
+    audience: z.string().min(1).optional(),
+    /** The issuer's JWKS; unset, it is discovered from the issuer's metadata (RFC 8414 / OpenID discovery). */
+    jwksUri: httpUrl.optional(),
+    algorithms: z.array(z.enum(OAUTH_ALGORITHMS)).min(1).default(['RS256', 'PS256', 'ES256', 'EdDSA']),
+    /** Leeway for `exp`/`nbf`/`iat` against clock drift between the servers. */
+    clockToleranceSeconds: z.number().int().min(0).max(300).default(5),
+    /**
+     * Token scope → Anvil scopes it grants, e.g. `{"anvil": ["*"], "mcp:read": ["jobs:read"]}`. Unset: a
+     * token scope that is itself an Anvil scope (`training:write`, `deployments:predict`) grants itself;
+     * `*` and the operator scopes only through a map.
+     */
+    scopeMap: z
+      .record(z.string().min(1), z.array(z.string().min(1)).min(1).refine(validScopes, 'expected Anvil scopes like jobs:read or *'))
+      .optional(),
+    /** The claim naming the token's project (the tenant); a token without it is refused. */
+    projectClaim: z.string().min(1).default('anvil_project'),
+    /** `resource_name` in the Protected Resource Metadata. */
+    resourceName: z.string().min(1).default('Anvil'),
+  })
+  .strict();
+export type OAuthConfig = z.output<typeof oauthSchema>;
 
 /**
  * The whole configuration, parsed once at start. Defaults live here and nowhere else; every
@@ -73,6 +121,7 @@ export const configSchema = z
       .object({
         /** How long a verified key is trusted before it is looked up again (revocation delay). */
         keyCacheTtlMs: z.number().int().min(0).max(60_000).default(5_000),
+        oauth: oauthSchema.optional(),
       })
       .strict()
       .prefault({}),
@@ -103,6 +152,8 @@ export const configSchema = z
       .prefault({}),
     /** The jobs plugin's settings (tools/jobs/config.ts), handed to it as its plugin config. */
     jobs: jobsConfig.prefault({}),
+    /** The deployments plugin's settings (tools/deployment/config.ts): model cache, batching and logging defaults, retention, controller. */
+    deployments: deploymentsConfig.prefault({}),
     /** The embedded PGlite (used when `databaseUrl` is unset); see docs/storage.md. */
     embedded: z
       .object({

@@ -1,5 +1,5 @@
 import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono, type Handler, type MiddlewareHandler } from 'hono';
 import { anonymousPrincipal } from '../auth/principal.ts';
 import { OPERATOR_SCOPES } from '../auth/scopes.ts';
 import { AnvilError, ErrorCodes, isAnvilError } from '../errors.ts';
@@ -30,7 +30,7 @@ const publicRoute: MiddlewareHandler<AppEnv> = async (_c, next) => {
 };
 
 export function createHttpApp(runtime: Runtime, catalog: () => Catalog): HttpApp {
-  const { config, keys, metrics, lifecycle, log } = runtime;
+  const { config, keys, oauth, metrics, lifecycle, log } = runtime;
   const loopback = isLoopbackHost(config.http.host);
   const anonymous = config.http.auth ? undefined : anonymousPrincipal(config.stdio.project);
 
@@ -51,16 +51,29 @@ export function createHttpApp(runtime: Runtime, catalog: () => Catalog): HttpApp
   app.use('*', originGuard({ loopback, allowedHosts: config.http.allowedHosts, allowedOrigins: config.http.allowedOrigins }));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  if (oauth) {
+    // RFC 9728: at the root, and path-suffixed for the resource's path (`/.well-known/oauth-protected-resource/mcp`),
+    // which is where MCP clients look first. Public, and readable cross-origin by browser-based clients.
+    const metadata: Handler<AppEnv> = (c) => {
+      c.header('access-control-allow-origin', '*');
+      c.header('cache-control', 'public, max-age=300');
+      const toolScopes = [...catalog().tools.values()].flatMap((tool) => tool.scopes);
+      return c.json(oauth.metadata(oauth.scopesSupported(toolScopes)));
+    };
+    const suffixed = new URL(oauth.metadataUrl).pathname;
+    app.get('/.well-known/oauth-protected-resource', metadata);
+    if (suffixed !== '/.well-known/oauth-protected-resource') app.get(suffixed, metadata);
+  }
   app.get('/readyz', async (c) => {
     const result = await readiness(runtime);
     return c.json(result, result.status === 'ready' ? 200 : 503);
   });
-  app.get('/metrics', bearerAuth({ keys, anonymous, requiredScopes: [OPERATOR_SCOPES.observe] }), async (c) => {
+  app.get('/metrics', bearerAuth({ keys, oauth, anonymous, requiredScopes: [OPERATOR_SCOPES.observe] }), async (c) => {
     c.header('content-type', metrics.contentType);
     return c.body(await metrics.render());
   });
 
-  app.on(['GET', 'POST', 'DELETE'], '/mcp', bearerAuth({ keys, anonymous }), async (c) => {
+  app.on(['GET', 'POST', 'DELETE'], '/mcp', bearerAuth({ keys, oauth, anonymous }), async (c) => {
     let leave: () => void;
     try {
       leave = lifecycle.enter();
@@ -72,8 +85,8 @@ export function createHttpApp(runtime: Runtime, catalog: () => Catalog): HttpApp
       const principal = c.get('principal');
       // Only a key without `*` can be refused a scope: only then is the body kept to answer by id.
       const kept = principal.scopes.includes('*') || c.req.method !== 'POST' ? undefined : c.req.raw.clone();
-      const response = await mcp.fetch(c.req.raw, { authInfo: authInfoFor(principal, c.get('requestId')) });
-      return kept ? await asJsonRpcScopeRefusal(response, () => kept.text()) : response;
+      const response = await mcp.fetch(c.req.raw, { authInfo: authInfoFor(principal, c.get('requestId'), oauth?.metadataUrl) });
+      return kept ? await asJsonRpcScopeRefusal(response, () => kept.text(), principal.kind) : response;
     } finally {
       leave();
     }
@@ -81,7 +94,7 @@ export function createHttpApp(runtime: Runtime, catalog: () => Catalog): HttpApp
 
   // Routes built-in plugins added (the worker API, artifacts, /events), each behind its scopes.
   for (const route of runtime.services.http.list()) {
-    const guard = route.public ? publicRoute : bearerAuth({ keys, anonymous, requiredScopes: route.scopes });
+    const guard = route.public ? publicRoute : bearerAuth({ keys, oauth, anonymous, requiredScopes: route.scopes });
     app.on(route.method, route.path, guard, async (c) => {
       let leave: (() => void) | undefined;
       if (!route.streaming) {

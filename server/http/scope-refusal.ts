@@ -25,7 +25,7 @@ function requestIds(body: string): Array<string | number> {
 }
 
 /** `response` as a JSON-RPC error when it is the SDK's insufficient_scope refusal; otherwise unchanged. */
-export async function asJsonRpcScopeRefusal(response: Response, requestBody: () => Promise<string>): Promise<Response> {
+export async function asJsonRpcScopeRefusal(response: Response, requestBody: () => Promise<string>, credential: 'api-key' | 'oauth' | 'local' | 'anonymous' = 'api-key'): Promise<Response> {
   if (response.status !== 403) return response;
   const challenge = response.headers.get('www-authenticate') ?? '';
   if (!challenge.includes('insufficient_scope')) return response;
@@ -34,7 +34,7 @@ export async function asJsonRpcScopeRefusal(response: Response, requestBody: () 
   const description = typeof oauth.error_description === 'string' ? oauth.error_description : `requires scope ${scopes.join(' ')}`;
   const error = {
     code: AUTH_ERROR,
-    message: `${ErrorCodes.FORBIDDEN}: ${description}; this key lacks it (anvil keys create --scopes ... grants it)`,
+    message: `${ErrorCodes.FORBIDDEN}: ${description}; ${credential === 'oauth' ? 'this access token lacks it (ask the authorization server for a token with it)' : 'this key lacks it (anvil keys create --scopes ... grants it)'}`,
     data: { code: ErrorCodes.FORBIDDEN, error: 'insufficient_scope', scopes },
   };
   const ids = requestIds(await requestBody());

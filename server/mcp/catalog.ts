@@ -1,6 +1,6 @@
 import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/server';
 import type { Principal } from '../auth/principal.ts';
-import type { AfterToolHook, BeforeToolHook, ProgressUpdate, ToolAnnotations, ToolResult } from './contracts.ts';
+import type { AfterToolHook, BeforeToolHook, ClientChannel, ProgressUpdate, ToolAnnotations, ToolResult } from './contracts.ts';
 
 export type JsonSchema = Record<string, unknown>;
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -12,6 +12,8 @@ export interface InvokeContext {
   readonly signal: AbortSignal;
   progress(update: ProgressUpdate): Promise<void>;
   audit(details: Record<string, unknown>): void;
+  /** Requests back to the calling client (elicitation, sampling); absent for calls with no client (in-process). */
+  readonly client?: ClientChannel;
 }
 
 export interface CallContext {
@@ -29,6 +31,8 @@ export interface CatalogTool {
   readonly scopes: readonly string[];
   readonly inputJsonSchema: JsonSchema;
   readonly outputJsonSchema: JsonSchema | undefined;
+  /** The tool's `_meta` in `tools/list` (e.g. its MCP App: `{ui: {resourceUri}}`). */
+  readonly meta?: Record<string, unknown>;
   parseInput(args: unknown): Checked<Record<string, unknown>>;
   /** Runs the handler and shapes its output into a result (checked against the output schema when declared). */
   invoke(input: Record<string, unknown>, context: InvokeContext): Promise<ToolResult>;

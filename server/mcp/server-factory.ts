@@ -18,6 +18,7 @@ import { anvilVersion } from '../version.ts';
 import { advertisedSchema } from './advertised-schema.ts';
 import type { Catalog, CatalogResource, CatalogTool } from './catalog.ts';
 import type { ProgressUpdate } from './contracts.ts';
+import { clientChannel } from './client-channel.ts';
 import { recordToolCall, runToolCall, type ToolCallDeps } from './tool-call.ts';
 
 /** The registerTool config of a catalog tool: its metadata and, over HTTP, its scope challenge. */
@@ -48,6 +49,7 @@ function buildToolConfig(tool: CatalogTool, transport: Transport, deps: ToolCall
     inputSchema: advertisedSchema(tool.inputJsonSchema),
     ...(tool.outputJsonSchema ? { outputSchema: advertisedSchema(tool.outputJsonSchema) } : {}),
     annotations: tool.annotations,
+    ...(tool.meta ? { _meta: tool.meta } : {}),
     ...(transport === 'http' && tool.scopes.length > 0 ? { scopeChallenge } : {}),
   };
 }
@@ -65,10 +67,17 @@ export interface AnvilAuthExtra {
   requestId: string;
 }
 
-export function authInfoFor(principal: Principal, requestId: string): AuthInfo {
+/** `resourceMetadataUrl` (OAuth configured): named in the SDK's `insufficient_scope` challenges, as RFC 9728 asks. */
+export function authInfoFor(principal: Principal, requestId: string, resourceMetadataUrl?: string): AuthInfo {
   const extra: AnvilAuthExtra = { principal, requestId };
-  // The SDK's `token` field is never the secret: only the public key id travels past the middleware.
-  return { token: principal.keyId ?? principal.id, clientId: principal.id, scopes: [...principal.scopes], extra: { anvil: extra } };
+  // The SDK's `token` field is never the secret: only the public key id (or the token's subject) travels past the middleware.
+  return {
+    token: principal.keyId ?? principal.id,
+    clientId: principal.id,
+    scopes: [...principal.scopes],
+    ...(resourceMetadataUrl ? { resourceMetadataUrl } : {}),
+    extra: { anvil: extra },
+  };
 }
 
 function anvilExtra(authInfo: AuthInfo | undefined): AnvilAuthExtra | undefined {
@@ -109,6 +118,7 @@ function listEntry(tool: CatalogTool): Tool {
       inputSchema: tool.inputJsonSchema as Tool['inputSchema'],
       ...(tool.outputJsonSchema ? { outputSchema: tool.outputJsonSchema as NonNullable<Tool['outputSchema']> } : {}),
       annotations: { ...(tool.title ? { title: tool.title } : {}), ...tool.annotations },
+      ...(tool.meta ? { _meta: tool.meta } : {}),
     };
     listEntries.set(tool, entry);
   }
@@ -205,7 +215,8 @@ export function createServerFactory(options: {
         registered.add(tool.name);
         server.registerTool(tool.name, toolConfig(tool), async (args, ctx) => {
           const { principal, requestId } = resolve(ctx.http?.authInfo ?? connectionAuth);
-          return runToolCall(deps, current, { tool, args, principal, requestId, transport, signal: ctx.mcpReq.signal, progress: progressReporter(ctx) });
+          const client = clientChannel({ server, context: ctx, transport, era: requestContext.era });
+          return runToolCall(deps, current, { tool, args, principal, requestId, transport, signal: ctx.mcpReq.signal, progress: progressReporter(ctx), client });
         });
       }
     };

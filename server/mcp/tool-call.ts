@@ -8,7 +8,7 @@ import type { Lifecycle } from '../lifecycle.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Catalog, CatalogTool } from './catalog.ts';
-import type { ProgressUpdate, ToolCallInfo } from './contracts.ts';
+import type { ClientChannel, ProgressUpdate, ToolCallInfo } from './contracts.ts';
 
 export interface ToolCallDeps {
   audit: AuditLog;
@@ -25,6 +25,8 @@ export interface ToolCallRequest {
   transport: AuditEntry['transport'];
   signal: AbortSignal;
   progress(update: ProgressUpdate): Promise<void>;
+  /** Requests back to the calling client; absent when there is none (in-process calls). */
+  client?: ClientChannel;
   /** Recorded in the audit entry (e.g. `{via: 'agent'}` for a call a plugin made on the caller's behalf). */
   auditDetails?: Record<string, unknown>;
 }
@@ -122,6 +124,7 @@ export async function runToolCall(deps: ToolCallDeps, catalog: Catalog, request:
       requestId,
       signal: AbortSignal.any([request.signal, deps.lifecycle.signal]),
       progress: request.progress,
+      ...(request.client ? { client: request.client } : {}),
       audit: (extra) => {
         details = { ...details, ...extra };
       },

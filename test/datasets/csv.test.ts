@@ -73,9 +73,9 @@ describe('CSV parser', () => {
 describe('stratified split', () => {
   test('keeps label proportions, is deterministic for a seed, and differs for another seed', () => {
     const groups = Array.from({ length: 1_000 }, (_, row) => row % 4);
-    const a = stratifiedSplit(groups, 4, { validation: 0.1, test: 0.2, seed: 42 });
-    const b = stratifiedSplit(groups, 4, { validation: 0.1, test: 0.2, seed: 42 });
-    const c = stratifiedSplit(groups, 4, { validation: 0.1, test: 0.2, seed: 7 });
+    const a = stratifiedSplit(groups, { validation: 0.1, test: 0.2, seed: 42 });
+    const b = stratifiedSplit(groups, { validation: 0.1, test: 0.2, seed: 42 });
+    const c = stratifiedSplit(groups, { validation: 0.1, test: 0.2, seed: 7 });
     assert.deepEqual(a, b);
     assert.notDeepEqual(a, c);
     for (let label = 0; label < 4; label += 1) {
@@ -88,7 +88,7 @@ describe('stratified split', () => {
   });
 
   test('a label with one row stays in train; two rows keep one in train', () => {
-    const split = stratifiedSplit([0, 1, 1], 2, { validation: 0.5, test: 0.5, seed: 1 });
+    const split = stratifiedSplit([0, 1, 1], { validation: 0.5, test: 0.5, seed: 1 });
     assert.equal(split[0], 0);
     assert.equal([split[1], split[2]].filter((code) => code === 0).length, 1);
   });

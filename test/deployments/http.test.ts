@@ -1,6 +1,7 @@
 /**
  * The Open Inference Protocol v2 over HTTP with curl against a real `anvil serve --http` (embedded):
- * health, metadata, readiness and inference for a text model (BYTES) and a tabular one (FP32 rows),
+ * health, metadata, readiness and inference for a text model (BYTES) and tabular ones (one FP32
+ * matrix, or one tensor per column by name with BYTES for categorical columns),
  * errors as `{"error": …}` with 400/401/404, a burst past maxQueueSize answered 429 with Retry-After
  * while every accepted request is answered, feedback over HTTP, and the Prometheus series.
  */
@@ -73,6 +74,19 @@ describe('deployments: Open Inference Protocol v2 over HTTP', { skip: missing ??
     const job = ok<{ state: string; result: { model: { version: number } } }>(await call('jobs_get', { id: started.jobId, waitSeconds: 120 }));
     assert.equal(job.state, 'succeeded');
     ok(await call('deployments_create', { name: 'risk', model: 'risk', version: job.result.model.version }));
+    // A tabular model with a categorical column (channel): fraud is the large amounts by card-not-present.
+    const mixed = ['amount,channel,label'];
+    for (let i = 0; i < 160; i++) {
+      const channel = ['web', 'pos'][i % 2] as string;
+      const large = i % 4 < 2;
+      mixed.push(`${large ? 500 + ((i * 37) % 400) : 10 + ((i * 13) % 90)},${channel},${large && channel === 'web' ? 'fraud' : 'ok'}`);
+    }
+    writeFileSync(path.join(data.dir, 'mixed.csv'), `${mixed.join('\n')}\n`);
+    ok(await call('datasets_import', { name: 'mixed', path: path.join(data.dir, 'mixed.csv'), split: { validation: 0.2, test: 0.2, seed: 3 } }));
+    const mixedJob = ok<{ jobId: string }>(await call('training_start', { dataset: 'mixed', model: 'mixed', params: { epochs: 30, checkpointEvery: 0 } }));
+    const mixedDone = ok<{ state: string; result: { model: { version: number } } }>(await call('jobs_get', { id: mixedJob.jobId, waitSeconds: 120 }));
+    assert.equal(mixedDone.state, 'succeeded');
+    ok(await call('deployments_create', { name: 'mixed', model: 'mixed', version: mixedDone.result.model.version }));
   });
   after(async () => {
     await session?.close().catch(() => {});
@@ -121,6 +135,58 @@ describe('deployments: Open Inference Protocol v2 over HTTP', { skip: missing ??
     const feedback = await curl('POST', `${server.baseUrl}/api/deployments/feedback`, app.key, { requestId, label: slice.test[0]?.category });
     assert.equal(feedback.status, 200, JSON.stringify(feedback.body));
     assert.equal(feedback.body.requestId, requestId);
+  });
+
+  test('tabular inputs as one tensor per column, by name: numeric FP32/INT, categorical BYTES; the same answers as the FP32 matrix', async () => {
+    const matrix = await curl('POST', `${server.baseUrl}/v2/models/risk/infer`, app.key, { inputs: [{ name: 'rows', shape: [3, 2], datatype: 'FP32', data: [850, 3, 20, 14, 700, 2] }] });
+    assert.equal(matrix.status, 200, JSON.stringify(matrix.body));
+    // Columns in another order than the metadata's, one of them INT32: matched by name.
+    const columns = await curl('POST', `${server.baseUrl}/v2/models/risk/infer`, app.key, {
+      inputs: [
+        { name: 'hour', shape: [3], datatype: 'INT32', data: [3, 14, 2] },
+        { name: 'amount', shape: [3], datatype: 'FP32', data: [850, 20, 700] },
+      ],
+    });
+    assert.equal(columns.status, 200, JSON.stringify(columns.body));
+    assert.deepEqual(output(columns, 'label').data, output(matrix, 'label').data);
+    output(columns, 'probabilities').data.forEach((p, i) => assert.ok(Math.abs((p as number) - (output(matrix, 'probabilities').data[i] as number)) < 1e-6));
+
+    const meta = await curl('GET', `${server.baseUrl}/v2/models/mixed`, app.key);
+    assert.deepEqual(
+      (meta.body.inputs as Array<{ name: string; datatype: string }>).slice(1).map((i) => [i.name, i.datatype]),
+      [['amount', 'FP32'], ['channel', 'BYTES']],
+    );
+    const mixed = await curl('POST', `${server.baseUrl}/v2/models/mixed/infer`, app.key, {
+      inputs: [
+        { name: 'amount', shape: [4], datatype: 'FP32', data: [800, 800, 30, 30] },
+        { name: 'channel', shape: [4], datatype: 'BYTES', data: ['web', 'pos', 'web', 'pos'] },
+      ],
+    });
+    assert.equal(mixed.status, 200, JSON.stringify(mixed.body));
+    assert.deepEqual(output(mixed, 'probabilities').shape, [4, 2]);
+    const viaMcp = ok<{ predictions: Array<{ topK: Array<{ label: string; probability: number }> }> }>(
+      await session.callTool('predict', { deployment: 'mixed', inputs: [{ amount: 800, channel: 'web' }, { amount: 800, channel: 'pos' }, { amount: 30, channel: 'web' }, { amount: 30, channel: 'pos' }] }),
+    );
+    const labels = (mixed.body.parameters as { labels: string[] }).labels;
+    viaMcp.predictions.forEach((p, r) => {
+      const top = p.topK[0] as { label: string; probability: number };
+      assert.ok(Math.abs((output(mixed, 'probabilities').data[r * labels.length + labels.indexOf(top.label)] as number) - top.probability) < 1e-6, 'the same rows over MCP');
+    });
+
+    const bad: Array<[unknown[], RegExp]> = [
+      [[{ name: 'amount', shape: [1], datatype: 'FP32', data: [5] }], /missing the column tensor channel/],
+      [[{ name: 'amount', shape: [1], datatype: 'FP32', data: [5] }, { name: 'channel', shape: [1], datatype: 'FP32', data: [1] }], /inputs\[1\]\.datatype.*channel.*categorical: BYTES/],
+      [[{ name: 'amount', shape: [1], datatype: 'BYTES', data: ['5'] }, { name: 'channel', shape: [1], datatype: 'BYTES', data: ['web'] }], /inputs\[0\]\.datatype.*amount.*numeric/],
+      [[{ name: 'amount', shape: [2], datatype: 'FP32', data: [5, 6] }, { name: 'channel', shape: [1], datatype: 'BYTES', data: ['web'] }], /inputs\[1\]\.shape/],
+      [[{ name: 'amount', shape: [1], datatype: 'FP32', data: [5] }, { name: 'amount', shape: [1], datatype: 'FP32', data: [6] }], /given twice/],
+      [[{ name: 'amount', shape: [1], datatype: 'FP32', data: [5] }, { name: 'colour', shape: [1], datatype: 'BYTES', data: ['red'] }], /"colour" is not a column/],
+      [[{ name: 'amount', shape: [1], datatype: 'FP32', data: [5] }, { name: 'channel', shape: [1], datatype: 'BYTES', data: [7] }], /inputs\[1\]\.data\[0\]: expected a string/],
+    ];
+    for (const [inputs, pattern] of bad) {
+      const answer = await curl('POST', `${server.baseUrl}/v2/models/mixed/infer`, app.key, { inputs });
+      assert.equal(answer.status, 400, JSON.stringify(answer.body));
+      assert.match(String(answer.body.error), pattern);
+    }
   });
 
   test('bad requests are 400/401/404 with {"error": …} and change nothing', async () => {

@@ -139,9 +139,22 @@ describe('deployments: the embedding-bag input form', () => {
     release?.();
     assert.equal((await first).probabilities.length, 2);
     assert.equal((await queued).probabilities.length, 3);
+    // An idle variant runs a request at once: a 1 s batching delay would time out this 200 ms request.
     const slow = new Batcher({ enabled: true, maxBatchSize: 8, maxQueueDelayMicros: 1_000_000, maxQueueSize: 10 }, 1, async (batch) => new Float32Array(batch.length));
-    await assert.rejects(slow.submit([row], 20), (error: { code?: string }) => error.code === 'ANVIL_E_TOOL_UNAVAILABLE');
-    assert.equal(slow.stats().queued, 0, 'a timed-out request leaves the queue');
+    assert.equal((await slow.submit([row], 200)).batchSize, 1);
+    // Busy (a run in flight, held): a request waits, and is answered with an error once past its timeout.
+    let hold: (() => void) | undefined;
+    const held = new Promise<void>((resolve) => (hold = resolve));
+    const gated = new Batcher({ enabled: true, maxBatchSize: 8, maxQueueDelayMicros: 0, maxQueueSize: 10 }, 1, async (batch) => {
+      await held;
+      return new Float32Array(batch.length);
+    });
+    const busy = gated.submit([row], 10_000);
+    await new Promise((resolve) => setImmediate(resolve));
+    await assert.rejects(gated.submit([row], 20), (error: { code?: string }) => error.code === 'ANVIL_E_TOOL_UNAVAILABLE');
+    assert.equal(gated.stats().queued, 0, 'a timed-out request leaves the queue');
+    hold?.();
+    assert.equal((await busy).probabilities.length, 1);
   });
 });
 

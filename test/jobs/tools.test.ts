@@ -180,6 +180,23 @@ test('jobs_explain: a quota-held job and a job with no worker that could serve i
   assert.match(String(explainedWaiting.structured?.summary), /waits for 1 dependency/);
 });
 
+test('jobs_explain counts only the caller\'s own jobs ahead; other projects\' work is named, never counted', async () => {
+  const alpha = await host.connect({ project: 'queue-alpha', scopes: ['jobs:write'] });
+  const beta = await host.connect({ project: 'queue-beta', scopes: ['jobs:write'] });
+  const submitAs = async (client: Client) =>
+    String(flatten(await client.callTool({ name: 'jobs_submit', arguments: { recipe: 'diagnostics.counter', params: { steps: 1, stepMs: 10 }, priority: 7 } })).structured?.id);
+  for (let i = 0; i < 3; i += 1) await submitAs(alpha);
+  await submitAs(beta);
+  const mine = await submitAs(beta);
+  const explained = flatten(await beta.callTool({ name: 'jobs_explain', arguments: { id: mine } }));
+  assert.equal(explained.isError, false, explained.text);
+  const position = explained.structured?.position as { ahead: number; otherProjectsAhead: boolean };
+  assert.equal(position.ahead, 1, "only beta's own earlier job is counted");
+  assert.equal(position.otherProjectsAhead, true);
+  assert.doesNotMatch(String(explained.structured?.summary), /\b[34] (jobs|of)/, 'no total that includes alpha\'s jobs');
+  assert.match(String(explained.structured?.summary), /1 of this project's job and other projects' work/);
+});
+
 test('jobs_logs pages within the byte budget and says how to read on', async () => {
   const id = await submit();
   await jobs.service.store.appendLogs(

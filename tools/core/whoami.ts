@@ -4,7 +4,7 @@ import type { ToolSpec } from 'anvil/plugin';
 const input = z.object({}).strict();
 const output = z.object({
   principal: z.string(),
-  kind: z.enum(['api-key', 'local', 'anonymous']),
+  kind: z.enum(['api-key', 'oauth', 'local', 'anonymous']),
   project: z.string(),
   scopes: z.array(z.string()),
 });

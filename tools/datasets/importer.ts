@@ -315,7 +315,7 @@ async function writeNormalised(
     const split = fractions as { validation: number; test: number; seed: number };
     splitMode = roles.label !== undefined ? 'stratified' : 'random';
     const groups = roles.label !== undefined ? pass.labelOf : new Uint8Array(rows);
-    assigned = stratifiedSplit(groups, roles.label !== undefined ? pass.labels.size : 1, split);
+    assigned = stratifiedSplit(groups, split);
   }
   const splits: SplitCounts = { train: 0, validation: 0, test: 0 };
   const labelNames = [...pass.labels.keys()];

@@ -4,6 +4,7 @@
  * the same file, options and seed always give the same split (and so the same content hash).
  */
 import { mulberry32 } from '../../contracts/mulberry32.ts';
+import { stratify } from '../../contracts/stratify.ts';
 export const SPLITS = ['train', 'validation', 'test'] as const;
 export type SplitName = (typeof SPLITS)[number];
 /** 0 train, 1 validation, 2 test: the index into SPLITS. */
@@ -26,15 +27,6 @@ export function splitCode(value: string): SplitCode | undefined {
   return ALIASES[value.trim().toLowerCase()];
 }
 
-function shuffle(items: number[], random: () => number): void {
-  for (let i = items.length - 1; i > 0; i -= 1) {
-    const j = Math.floor(random() * (i + 1));
-    const swap = items[i] as number;
-    items[i] = items[j] as number;
-    items[j] = swap;
-  }
-}
-
 export interface SplitFractions {
   validation: number;
   test: number;
@@ -43,26 +35,13 @@ export interface SplitFractions {
 
 /**
  * Assigns each row a split. `groups[i]` is row i's stratum (its label's index; 0 for all rows when
- * there is no label). Each stratum gets round(n × fraction) validation and test rows, keeping at
- * least one training row when it has two or more.
+ * there is no label). Each stratum gets round(n × fraction) test and validation rows (test dealt
+ * first), keeping at least one training row when it has two or more (contracts/stratify.ts).
  */
-export function stratifiedSplit(groups: ArrayLike<number>, groupCount: number, fractions: SplitFractions): Uint8Array {
-  const random = mulberry32(fractions.seed);
-  const members: number[][] = Array.from({ length: groupCount }, () => []);
-  for (let row = 0; row < groups.length; row += 1) members[groups[row] as number]?.push(row);
-  const assigned = new Uint8Array(groups.length); // 0: train
-  for (const rows of members) {
-    if (rows.length === 0) continue;
-    shuffle(rows, random);
-    let test = Math.round(rows.length * fractions.test);
-    let validation = Math.round(rows.length * fractions.validation);
-    const maxHeldOut = rows.length >= 2 ? rows.length - 1 : 0;
-    while (test + validation > maxHeldOut) {
-      if (validation >= test && validation > 0) validation -= 1;
-      else test -= 1;
-    }
-    for (let k = 0; k < test; k += 1) assigned[rows[k] as number] = 2;
-    for (let k = test; k < test + validation; k += 1) assigned[rows[k] as number] = 1;
-  }
-  return assigned;
+export function stratifiedSplit(groups: ArrayLike<number>, fractions: SplitFractions): Uint8Array {
+  const rows = Uint32Array.from({ length: groups.length }, (_, row) => row);
+  const parts = stratify(rows, (row) => groups[row] as number, [fractions.test, fractions.validation], mulberry32(fractions.seed));
+  // Part 1 is test (code 2), part 2 validation (code 1).
+  for (let row = 0; row < parts.length; row += 1) parts[row] = parts[row] === 1 ? 2 : parts[row] === 2 ? 1 : 0;
+  return parts;
 }

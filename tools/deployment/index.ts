@@ -9,7 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { AnvilError, anvilVersion, definePlugin, ErrorCodes, z } from 'anvil/plugin';
+import { AnvilError, anvilVersion, definePlugin, ErrorCodes } from 'anvil/plugin';
+import { deploymentsConfig } from './config.ts';
 import { datasetsPlugin } from '../datasets/index.ts';
 import { jobsPlugin } from '../jobs/index.ts';
 import { modelsPlugin } from '../models/index.ts';
@@ -22,6 +23,7 @@ import { ModelCache } from './serving/cache.ts';
 import { loadSql } from './sql.ts';
 import { DeploymentStore, deploymentsMigrations } from './store.ts';
 import { createTool } from './tools/create.ts';
+import { deleteTool } from './tools/delete.ts';
 import { getTool } from './tools/get.ts';
 import { listTool } from './tools/list.ts';
 import { predictTool } from './tools/predict.ts';
@@ -31,6 +33,7 @@ import { canaryTool } from './tools/canary.ts';
 import { feedbackDatasetTool } from './tools/feedback-dataset.ts';
 import { feedbackRoute, feedbackTool } from './tools/feedback.ts';
 import { monitorTool } from './tools/monitor.ts';
+import { canaryApp } from './tools/app.ts';
 import { promoteTool } from './tools/promote.ts';
 import { rollbackTool } from './tools/rollback.ts';
 import { shadowTool } from './tools/shadow.ts';
@@ -39,22 +42,9 @@ import { controllerTick } from './canary.ts';
 export type { Prediction, PredictOptions, PredictResult } from './service.ts';
 
 const RETENTION = loadSql('predictions-retention');
+const RETENTION_DELETED = loadSql('predictions-retention-deleted');
 
-export const deploymentsConfig = z
-  .object({
-    /** Estimated bytes of loaded model versions kept per server. */
-    sessionCacheMb: z.number().int().min(16).max(65_536).default(1024),
-    /** How stale a server's view of a deployment may be before it checks the generation. */
-    stateTtlMs: z.number().int().min(0).max(60_000).default(1000),
-    intraOpThreads: z.number().int().min(1).max(64).default(1),
-    /** Model runs in flight at once per deployment variant. */
-    concurrentRuns: z.number().int().min(1).max(16).default(1),
-    logBufferRows: z.number().int().min(1).max(1_000_000).default(20_000),
-    logBatchRows: z.number().int().min(1).max(10_000).default(500),
-    logFlushMs: z.number().int().min(10).max(60_000).default(250),
-    controllerIntervalMs: z.number().int().min(100).max(600_000).default(1000),
-  })
-  .strict();
+export { deploymentsConfig, type DeploymentsConfig } from './config.ts';
 
 export const deploymentsPlugin = definePlugin({
   id: 'deployments',
@@ -94,6 +84,7 @@ export const deploymentsPlugin = definePlugin({
       metrics,
       cache,
       sql: ctx.sql,
+      settings,
       serverId: `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     };
     let ready = false;
@@ -109,20 +100,25 @@ export const deploymentsPlugin = definePlugin({
     ctx.tool(setTrafficTool(get));
     ctx.tool(predictTool(get));
     ctx.tool(feedbackTool(get));
-    ctx.tool(monitorTool(get));
+    const canary = canaryApp(get);
+    ctx.tool({ ...monitorTool(get), app: canary.tool });
+    for (const resource of canary.resources) ctx.resource(resource);
     ctx.tool(canaryTool(get));
     ctx.tool(promoteTool(get));
     ctx.tool(rollbackTool(get));
     ctx.tool(shadowTool(get));
     ctx.tool(feedbackDatasetTool(get));
+    ctx.tool(deleteTool(get));
     for (const route of oipRoutes(get, ctx.host.anvilVersion)) ctx.route(route);
     ctx.route(feedbackRoute(get));
 
     const log = predictionLog;
     ctx.every('prediction-log', settings.logFlushMs, () => log.flush());
-    ctx.every('prediction-retention', 10 * 60_000, async () => {
+    ctx.every('prediction-retention', settings.retentionIntervalMs, async () => {
       await ctx.sql.query(RETENTION);
+      await ctx.sql.query(RETENTION_DELETED, [settings.deletedRetentionDays]);
     });
+    ctx.every('deployment-state', settings.stateTtlMs, () => service.refreshStates());
     ctx.every('canary-controller', settings.controllerIntervalMs, () => controllerTick(runtime, ctx.log));
     ctx.onReady(() => {
       ready = true;

@@ -123,13 +123,22 @@ function toInputs(model: ModelDescription, tensors: Tensor[]): unknown[] {
   }
   const rows = tensors[0]?.shape[0] ?? 0;
   const out: Array<Record<string, unknown>> = Array.from({ length: rows }, () => ({}));
+  const seen = new Set<string>();
   tensors.forEach((t, i) => {
-    if (!model.columns.includes(t.name)) throw bad(`inputs[${i}].name: "${t.name}" is not a column of this model (${model.columns.join(', ')})`);
-    if (t.shape.length !== 1 || t.shape[0] !== rows) throw bad(`inputs[${i}].shape: every column tensor must be [${rows}]`);
+    if (!model.columns.includes(t.name)) throw bad(`inputs[${i}].name: "${t.name}" is not a column of this model (${model.columns.join(', ')}); give one tensor [N] per column, or one FP32 tensor [N, ${model.columns.length}] named "rows"`);
+    if (seen.has(t.name)) throw bad(`inputs[${i}].name: the column "${t.name}" is given twice`);
+    seen.add(t.name);
+    if (t.shape.length !== 1 || t.shape[0] !== rows) throw bad(`inputs[${i}].shape: every column tensor must be [${rows}] (as many rows as inputs[0]), got [${t.shape.join(', ')}]`);
+    const categorical = !numeric.has(t.name);
+    if (categorical && t.datatype !== 'BYTES') throw bad(`inputs[${i}].datatype: the column "${t.name}" is categorical: BYTES, got ${t.datatype}`);
+    if (!categorical && !NUMERIC_TYPES.has(t.datatype)) throw bad(`inputs[${i}].datatype: the column "${t.name}" is numeric: FP32 (or another numeric type), got ${t.datatype}`);
     t.data.forEach((value, r) => {
-      (out[r] as Record<string, unknown>)[t.name] = t.datatype === 'BYTES' ? (typeof value === 'string' ? value : bad(`inputs[${i}].data[${r}]: expected a string`)) : numberOf(value, `inputs[${i}].data[${r}]`);
+      if (categorical && typeof value !== 'string') throw bad(`inputs[${i}].data[${r}]: expected a string`);
+      (out[r] as Record<string, unknown>)[t.name] = categorical ? value : numberOf(value, `inputs[${i}].data[${r}]`);
     });
   });
+  const missing = model.columns.filter((column) => !seen.has(column));
+  if (missing.length > 0) throw bad(`inputs: missing the column tensor${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (one tensor [N] per column)`);
   return out;
 }
 
@@ -172,6 +181,7 @@ export function oipRoutes(ready: Ready, anvilVersion: string): PluginRoute[] {
     return c.json({ name: deployment.name, ready: true });
   });
   const infer = guarded(async (c) => {
+    const arrived = performance.now();
     const runtime = ready();
     const principal = c.get('principal');
     const name = c.req.param('name') ?? '';
@@ -187,19 +197,24 @@ export function oipRoutes(ready: Ready, anvilVersion: string): PluginRoute[] {
     const model = await describeModel(runtime.service, deployment, version);
     const inputs = toInputs(model, tensors);
     if (inputs.length === 0 || inputs.length > LIMITS.inputsMax) throw bad(`inputs: expected 1 to ${LIMITS.inputsMax} rows, got ${inputs.length}`);
-    const result = await runtime.service.predict(principal.project, name, inputs, { requestKey, version, topK: model.labels.length });
-    const classes = model.labels.length;
-    const probabilities = new Array<number>(result.predictions.length * classes);
-    result.predictions.forEach((p, r) => {
-      for (const entry of p.topK) probabilities[r * classes + model.labels.indexOf(entry.label)] = entry.probability;
-    });
+    const parsed = performance.now();
+    const result = await runtime.service.predict(principal.project, name, inputs, { requestKey, version, topK: 1, probabilities: true });
+    const classes = result.labels.length;
     const n = result.predictions.length;
+    const probabilities = new Array<number>(n * classes);
+    result.predictions.forEach((p, r) => {
+      const row = p.probabilities as Float32Array;
+      for (let k = 0; k < classes; k++) probabilities[r * classes + k] = row[k] as number;
+    });
     const first = result.predictions[0];
+    const t = result.timing;
+    // Where the time went on this server (the request's parse and checks, then predict's phases).
+    c.header('Server-Timing', `parse;dur=${(parsed - arrived).toFixed(3)}, route;dur=${t.route.toFixed(3)}, featurize;dur=${t.featurize.toFixed(3)}, queue;dur=${t.queue.toFixed(3)}, run;dur=${t.run.toFixed(3)}, total;dur=${(performance.now() - arrived).toFixed(3)}`);
     return c.json({
       model_name: name,
       model_version: String(first?.modelVersion ?? ''),
       id: id ?? c.get('requestId'),
-      parameters: { variant: first?.variant, labels: model.labels, threshold: first?.threshold },
+      parameters: { variant: first?.variant, labels: result.labels, threshold: first?.threshold },
       outputs: [
         { name: 'label', datatype: 'BYTES', shape: [n], data: result.predictions.map((p) => p.label ?? '') },
         { name: 'probabilities', datatype: 'FP32', shape: [n, classes], data: probabilities },

@@ -7,6 +7,7 @@ import type { DeploymentStore } from './store.ts';
 import type { ServingMetrics } from './metrics.ts';
 import type { PluginSql } from 'anvil/plugin';
 import type { ModelCache } from './serving/cache.ts';
+import type { DeploymentsConfig } from './config.ts';
 
 export interface DeploymentsRuntime {
   store: DeploymentStore;
@@ -17,6 +18,8 @@ export interface DeploymentsRuntime {
   metrics: ServingMetrics;
   cache: ModelCache;
   sql: PluginSql;
+  /** The plugin's configuration (the `deployments` section of anvil.config.json). */
+  settings: DeploymentsConfig;
   /** This server's id in rollout history (which controller stepped). */
   serverId: string;
 }

@@ -21,24 +21,44 @@ export const LIMITS = {
   guardrailsMax: 10,
 } as const;
 
+const batchingFields = {
+  enabled: z.boolean().describe('Group concurrent requests into one model run'),
+  maxBatchSize: z.number().int().min(1).max(1024).describe('Rows per model run'),
+  maxQueueDelayMicros: z.number().int().min(0).max(1_000_000).describe('How long the first waiting row may wait for others while a run is in flight (an idle variant runs a request at once)'),
+  maxQueueSize: z.number().int().min(1).max(100_000).describe('Rows waiting at most; more are refused with 429 and Retry-After'),
+  timeoutMs: z.number().int().min(1).max(120_000).describe('Per request: answered with an error when not served by then'),
+};
+export const BATCHING_DEFAULTS = { enabled: true, maxBatchSize: 64, maxQueueDelayMicros: 500, maxQueueSize: 1024, timeoutMs: 10_000 } as const;
+
 export const batchingSchema = z
   .object({
-    enabled: z.boolean().default(true).describe('Group concurrent requests into one model run'),
-    maxBatchSize: z.number().int().min(1).max(1024).default(64).describe('Rows per model run'),
-    maxQueueDelayMicros: z.number().int().min(0).max(1_000_000).default(500).describe('How long the first waiting row may wait for others'),
-    maxQueueSize: z.number().int().min(1).max(100_000).default(1024).describe('Rows waiting at most; more are refused with 429 and Retry-After'),
-    timeoutMs: z.number().int().min(1).max(120_000).default(10_000).describe('Per request: answered with an error when not served by then'),
+    enabled: batchingFields.enabled.default(BATCHING_DEFAULTS.enabled),
+    maxBatchSize: batchingFields.maxBatchSize.default(BATCHING_DEFAULTS.maxBatchSize),
+    maxQueueDelayMicros: batchingFields.maxQueueDelayMicros.default(BATCHING_DEFAULTS.maxQueueDelayMicros),
+    maxQueueSize: batchingFields.maxQueueSize.default(BATCHING_DEFAULTS.maxQueueSize),
+    timeoutMs: batchingFields.timeoutMs.default(BATCHING_DEFAULTS.timeoutMs),
   })
   .strict();
 export type Batching = z.output<typeof batchingSchema>;
+/** Some batching fields, without defaults: what a caller gives is laid over the current (or configured default) settings. */
+export const batchingPatch = z.object(batchingFields).partial().strict();
+
+const loggingFields = {
+  sample: z.number().min(0).max(1).describe('Share of requests written to the prediction log'),
+  inputs: z.boolean().describe('Store the inputs too (needed for a feedback dataset with the rows)'),
+  retentionDays: z.number().int().min(1).max(3650).describe('Log rows older than this are deleted'),
+};
+export const LOGGING_DEFAULTS = { sample: 1, inputs: false, retentionDays: 30 } as const;
 
 export const loggingSchema = z
   .object({
-    sample: z.number().min(0).max(1).default(1).describe('Share of requests written to the prediction log'),
-    inputs: z.boolean().default(false).describe('Store the inputs too (needed for a feedback dataset with the rows)'),
-    retentionDays: z.number().int().min(1).max(3650).default(30).describe('Log rows older than this are deleted'),
+    sample: loggingFields.sample.default(LOGGING_DEFAULTS.sample),
+    inputs: loggingFields.inputs.default(LOGGING_DEFAULTS.inputs),
+    retentionDays: loggingFields.retentionDays.default(LOGGING_DEFAULTS.retentionDays),
   })
   .strict();
+/** Some logging fields, without defaults (see batchingPatch). */
+export const loggingPatch = z.object(loggingFields).partial().strict();
 export type Logging = z.output<typeof loggingSchema>;
 
 export interface Variant {

@@ -10,7 +10,7 @@ import type { ModelRegistry } from '../models/index.ts';
 import type { BlobStore } from '../jobs/index.ts';
 import type { ServingMetrics } from './metrics.ts';
 import type { PredictionLog } from './prediction-log.ts';
-import { invalid, LIMITS, type Deployment, type Variant } from './schema.ts';
+import { invalid, LIMITS, notFound, sameJson, type Deployment, type Variant } from './schema.ts';
 import { Batcher, type BatchResult } from './serving/batcher.ts';
 import type { ModelCache } from './serving/cache.ts';
 import { ServingModel, type FeatureRow } from './serving/model.ts';
@@ -22,6 +22,8 @@ export interface PredictOptions {
   topK?: number | undefined;
   /** Serve this model version only (OIP's /versions/{v}); it must be one of the deployment's variants. */
   version?: number | undefined;
+  /** Also return each input's full probability row (in the order of the model's labels), as OIP answers it. */
+  probabilities?: boolean | undefined;
 }
 
 export interface Prediction {
@@ -34,12 +36,28 @@ export interface Prediction {
   modelVersion: number;
   /** The abstain threshold that served this prediction. */
   threshold: number;
+  /** Every class's probability in the order of the model's labels (only when asked: `probabilities: true`). */
+  probabilities?: Float32Array;
 }
 
 export interface PredictResult {
   deployment: string;
   model: string;
   predictions: Prediction[];
+  /** The model's labels (the order of `probabilities`). */
+  labels: readonly string[];
+  /** Where the time went on this server, in ms (OIP answers it as Server-Timing). */
+  timing: ServingTiming;
+}
+
+export interface ServingTiming {
+  /** Finding the deployment (from memory unless it is new to this server) and loading the model. */
+  route: number;
+  featurize: number;
+  /** Waiting in the batcher's queue for a model run. */
+  queue: number;
+  run: number;
+  total: number;
 }
 
 export interface ServiceSettings {
@@ -61,33 +79,116 @@ export interface ServiceDeps {
 
 type Input = string | Record<string, unknown>;
 
+interface CachedState {
+  deployment: Deployment;
+  /** When the background refresh (or a read) last confirmed it. */
+  checkedAt: number;
+  usedAt: number;
+}
+
+/** A cached deployment nobody asked for this long is forgotten (re-read on its next request). */
+const UNUSED_STATE_MS = 10 * 60_000;
+
 export class DeploymentService {
-  private readonly states = new Map<string, { deployment: Deployment; checkedAt: number }>();
-  private readonly batchers = new Map<string, Batcher>();
+  private readonly states = new Map<string, CachedState>();
+  private readonly reading = new Map<string, Promise<Deployment>>();
+  private readonly batchers = new Map<string, { batching: Deployment['batching']; batcher: Batcher }>();
+  /** When this server last answered a request of a deployment (deployments_delete's "serves traffic"). */
+  private readonly lastServed = new Map<string, number>();
+  private refreshing: Promise<void> | undefined;
 
   constructor(private readonly deps: ServiceDeps) {}
 
-  /** The deployment as this server serves it (cached; re-read when its generation moved). */
+  /**
+   * The deployment as this server serves it: from memory. A background refresh (every stateTtlMs,
+   * one query for all of them) re-reads those whose generation moved, so the request path never
+   * waits on SQL except for a deployment new to this server, or when the refresh has not succeeded
+   * for several periods (storage trouble: then the request reads it itself).
+   */
   async current(project: string, name: string): Promise<Deployment> {
     const key = `${project}\0${name}`;
     const cached = this.states.get(key);
     const now = Date.now();
-    if (cached && now - cached.checkedAt < this.deps.settings.stateTtlMs) return cached.deployment;
-    if (cached) {
-      const generation = await this.deps.store.generation(project, name);
-      if (generation === cached.deployment.generation) {
-        cached.checkedAt = now;
-        return cached.deployment;
+    if (cached && now - cached.checkedAt < this.staleAfterMs()) {
+      cached.usedAt = now;
+      return cached.deployment;
+    }
+    let read = this.reading.get(key);
+    if (!read) {
+      read = this.deps.store.get(project, name).finally(() => this.reading.delete(key));
+      this.reading.set(key, read);
+    }
+    return this.keep(await read, Date.now());
+  }
+
+  /** Caches a state read from storage unless a newer one arrived meanwhile (a change made here); returns the one kept. */
+  private keep(deployment: Deployment, usedAt: number): Deployment {
+    const key = `${deployment.project}\0${deployment.name}`;
+    const cached = this.states.get(key);
+    if (cached && cached.deployment.generation > deployment.generation) return cached.deployment;
+    this.states.set(key, { deployment, checkedAt: Date.now(), usedAt });
+    return deployment;
+  }
+
+  private staleAfterMs(): number {
+    return Math.max(5 * this.deps.settings.stateTtlMs, 5_000);
+  }
+
+  /** The background refresh: re-reads deployments whose generation moved, forgets deleted and unused ones. */
+  refreshStates(): Promise<void> {
+    this.refreshing ??= this.refreshOnce().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async refreshOnce(): Promise<void> {
+    const now = Date.now();
+    for (const [key, state] of this.states) if (now - state.usedAt > UNUSED_STATE_MS) this.states.delete(key);
+    if (this.states.size === 0) return;
+    const entries = [...this.states.values()].map((state) => state.deployment);
+    const generations = await this.deps.store.generations(entries.map((d) => ({ project: d.project, name: d.name })));
+    for (const deployment of entries) {
+      const key = `${deployment.project}\0${deployment.name}`;
+      const state = this.states.get(key);
+      if (!state || state.deployment !== deployment) continue; // replaced meanwhile by a newer read
+      const generation = generations.get(key);
+      if (generation === undefined) {
+        this.forget(deployment.project, deployment.name);
+      } else if (generation !== deployment.generation) {
+        const fresh = await this.deps.store.find(deployment.project, deployment.name);
+        if (!fresh) this.forget(deployment.project, deployment.name);
+        else this.keep(fresh, state.usedAt);
+      } else {
+        state.checkedAt = Date.now();
       }
     }
-    const deployment = await this.deps.store.get(project, name);
-    this.states.set(key, { deployment, checkedAt: now });
-    return deployment;
   }
 
   /** This server changed it: serve the new state at once. */
   remember(deployment: Deployment): void {
-    this.states.set(`${deployment.project}\0${deployment.name}`, { deployment, checkedAt: Date.now() });
+    const key = `${deployment.project}\0${deployment.name}`;
+    const usedAt = this.states.get(key)?.usedAt ?? Date.now();
+    const current = this.states.get(key)?.deployment;
+    if (current && current.generation > deployment.generation) return;
+    this.states.set(key, { deployment, checkedAt: Date.now(), usedAt });
+  }
+
+  /** The deployment is gone (deleted here or elsewhere): stop serving it; what waits in its queues is refused. */
+  forget(project: string, name: string): void {
+    this.states.delete(`${project}\0${name}`);
+    this.lastServed.delete(`${project}\0${name}`);
+    const prefix = `${project}\0${name}\0`;
+    for (const [key, entry] of this.batchers) {
+      if (!key.startsWith(prefix)) continue;
+      this.batchers.delete(key);
+      entry.batcher.close(notFound(project, name));
+    }
+  }
+
+  /** When this server last answered a request of the deployment (undefined: not since it started). */
+  lastServedAt(project: string, name: string): number | undefined {
+    return this.lastServed.get(`${project}\0${name}`);
   }
 
   async predict(project: string, name: string, inputs: readonly unknown[], options: PredictOptions = {}): Promise<PredictResult> {
@@ -104,13 +205,16 @@ export class DeploymentService {
       this.logError(deployment, variant, inputs.length, performance.now() - started, error);
       throw error;
     }
+    const routed = performance.now();
     let rows: FeatureRow[];
-    const checked = checkInputs(lease.model, inputs);
+    let checked: Input[];
     try {
+      checked = checkInputs(lease.model, inputs);
       rows = lease.model.featurize(checked);
     } finally {
       lease.release();
     }
+    const featurized = performance.now();
     const labels = lease.model.labels;
     const threshold = deployment.threshold ?? lease.model.featurizer.threshold;
     const oosLabel = lease.model.featurizer.oosLabel;
@@ -126,8 +230,13 @@ export class DeploymentService {
       throw error;
     }
     const latencyMs = performance.now() - started;
+    this.lastServed.set(`${project}\0${name}`, Date.now());
     const topK = Math.min(options.topK ?? 3, labels.length);
-    const predictions = result.probabilities.map((probabilities) => decide(probabilities, labels, threshold, oosLabel, topK, variant));
+    const predictions = result.probabilities.map((probabilities) => {
+      const prediction = decide(probabilities, labels, threshold, oosLabel, topK, variant);
+      if (options.probabilities) prediction.probabilities = probabilities;
+      return prediction;
+    });
     this.deps.metrics.requests.inc({ ...labelsOf, outcome: 'ok' }, inputs.length);
     this.deps.metrics.latency.observe(labelsOf, latencyMs / 1000);
     this.deps.metrics.batchSize.observe(labelsOf, result.batchSize);
@@ -144,7 +253,8 @@ export class DeploymentService {
       // Off the response path: the caller has its answer before the shadow runs.
       setImmediate(() => void this.runShadow(deployment, checked, predictions, logged));
     }
-    return { deployment: name, model: deployment.model, predictions };
+    const timing: ServingTiming = { route: routed - started, featurize: featurized - routed, queue: result.queuedMs, run: result.runMs, total: performance.now() - started };
+    return { deployment: name, model: deployment.model, predictions, labels, timing };
   }
 
   private route(deployment: Deployment, options: PredictOptions): Variant {
@@ -212,25 +322,28 @@ export class DeploymentService {
   }
 
   private batcher(deployment: Deployment, variant: Variant, classes: number): Batcher {
-    const key = `${deployment.project}\0${deployment.name}\0${variant.version}\0${JSON.stringify(deployment.batching)}`;
-    let batcher = this.batchers.get(key);
-    if (!batcher) {
-      const modelKey = { project: deployment.project, model: deployment.model, version: variant.version };
-      batcher = new Batcher(
-        deployment.batching,
-        classes,
-        async (rows) => {
-          const lease = await this.model(modelKey.project, modelKey.model, modelKey.version);
-          try {
-            return await lease.model.run(rows);
-          } finally {
-            lease.release();
-          }
-        },
-        this.deps.settings.concurrentRuns,
-      );
-      this.batchers.set(key, batcher);
+    const key = `${deployment.project}\0${deployment.name}\0${variant.version}`;
+    const existing = this.batchers.get(key);
+    if (existing && (existing.batching === deployment.batching || sameJson(existing.batching, deployment.batching))) {
+      existing.batching = deployment.batching;
+      return existing.batcher;
     }
+    // New, or the batching settings changed: a new batcher; the old one finishes what it holds.
+    const modelKey = { project: deployment.project, model: deployment.model, version: variant.version };
+    const batcher = new Batcher(
+      deployment.batching,
+      classes,
+      async (rows) => {
+        const lease = await this.model(modelKey.project, modelKey.model, modelKey.version);
+        try {
+          return await lease.model.run(rows);
+        } finally {
+          lease.release();
+        }
+      },
+      this.deps.settings.concurrentRuns,
+    );
+    this.batchers.set(key, { batching: deployment.batching, batcher });
     return batcher;
   }
 
@@ -250,7 +363,7 @@ export class DeploymentService {
   /** Batcher queue and run counts, per deployment variant on this server. */
   batcherStats(project: string, name: string): Record<string, ReturnType<Batcher['stats']>> {
     const out: Record<string, ReturnType<Batcher['stats']>> = {};
-    for (const [key, batcher] of this.batchers) {
+    for (const [key, { batcher }] of this.batchers) {
       const [p, n, version] = key.split('\0');
       if (p === project && n === name) out[`v${version}`] = batcher.stats();
     }
@@ -258,7 +371,7 @@ export class DeploymentService {
   }
 
   close(): void {
-    for (const batcher of this.batchers.values()) batcher.close(new AnvilError(ErrorCodes.SHUTTING_DOWN, 'the server is stopping'));
+    for (const { batcher } of this.batchers.values()) batcher.close(new AnvilError(ErrorCodes.SHUTTING_DOWN, 'the server is stopping'));
     this.batchers.clear();
   }
 }
@@ -285,7 +398,17 @@ function checkInputs(model: ServingModel, inputs: readonly unknown[]): Input[] {
 }
 
 function decide(probabilities: Float32Array, labels: readonly string[], threshold: number, oosLabel: string | null, topK: number, variant: Variant): Prediction {
-  const order = [...probabilities.keys()].sort((a, b) => (probabilities[b] as number) - (probabilities[a] as number));
+  // The k best classes by insertion into a short sorted list (k is small; the full sort was a cost per row).
+  const k = Math.max(1, topK);
+  const order: number[] = [];
+  for (let c = 0; c < probabilities.length; c++) {
+    const p = probabilities[c] as number;
+    if (order.length === k && p <= (probabilities[order[k - 1] as number] as number)) continue;
+    let at = order.length === k ? k - 1 : order.length;
+    while (at > 0 && (probabilities[order[at - 1] as number] as number) < p) at--;
+    order.splice(at, 0, c);
+    if (order.length > k) order.pop();
+  }
   const top = order[0] as number;
   const topLabel = labels[top] as string;
   const probability = probabilities[top] as number;
@@ -294,7 +417,7 @@ function decide(probabilities: Float32Array, labels: readonly string[], threshol
     requestId: randomUUID(),
     label: abstained ? null : topLabel,
     abstained,
-    topK: order.slice(0, Math.max(1, topK)).map((c) => ({ label: labels[c] as string, probability: probabilities[c] as number })),
+    topK: order.map((c) => ({ label: labels[c] as string, probability: probabilities[c] as number })),
     variant: variant.name,
     modelVersion: variant.version,
     threshold,

@@ -13,7 +13,9 @@ const SQL = {
   insert: loadSql('deployment-insert'),
   get: loadSql('deployment-get'),
   lock: loadSql('deployment-lock'),
-  generation: loadSql('deployment-generation'),
+  generations: loadSql('deployment-generations'),
+  delete: loadSql('deployment-delete'),
+  lastServed: loadSql('deployment-last-served'),
   list: loadSql('deployments-list'),
   update: loadSql('deployment-update'),
   historyInsert: loadSql('history-insert'),
@@ -134,8 +136,10 @@ export class DeploymentStore {
     return found;
   }
 
-  async generation(project: string, name: string): Promise<number | undefined> {
-    return (await this.sql.query<{ generation: number }>(SQL.generation, [project, name])).rows[0]?.generation;
+  /** Generations by `project\0name` of those that exist. */
+  async generations(keys: ReadonlyArray<{ project: string; name: string }>): Promise<Map<string, number>> {
+    const rows = (await this.sql.query<{ project: string; name: string; generation: number }>(SQL.generations, [keys.map((k) => k.project), keys.map((k) => k.name)])).rows;
+    return new Map(rows.map((row) => [`${row.project}\0${row.name}`, row.generation]));
   }
 
   async list(project: string, after: string | null, limit: number): Promise<Deployment[]> {
@@ -177,6 +181,28 @@ export class DeploymentStore {
       return { deployment: toDeployment(updated), changed: true };
     };
     return tx ? work(tx) : this.sql.transaction(work);
+  }
+
+  /**
+   * Deletes it under its row lock after `check` (which may refuse by throwing) saw the row; the
+   * history keeps a `deleted` row with what it served. Undefined when there is no such deployment.
+   */
+  async delete(project: string, name: string, by: string, check: (current: Deployment) => Record<string, unknown>): Promise<Deployment | undefined> {
+    return this.sql.transaction(async (tx) => {
+      const row = (await tx.query<DeploymentRow>(SQL.lock, [project, name])).rows[0];
+      if (!row) return undefined;
+      const current = toDeployment(row);
+      const detail = check(current);
+      await tx.query(SQL.historyInsert, [project, name, by, 'deleted', JSON.stringify(detail)]);
+      await tx.query(SQL.delete, [project, name]);
+      return current;
+    });
+  }
+
+  /** When the deployment last answered a request according to the prediction log (any server), within `withinSeconds`. */
+  async lastLogged(project: string, name: string, withinSeconds: number): Promise<Date | undefined> {
+    const at = (await this.sql.query<{ at: Timestamp | null }>(SQL.lastServed, [project, name, withinSeconds])).rows[0]?.at;
+    return at ? new Date(at) : undefined;
   }
 
   /** Deployments with a rollout under way or an alias to follow, in every project. */

@@ -12,6 +12,7 @@ import { modelsPlugin } from '../models/index.ts';
 import { EVALUATION_RECIPE, recordEvaluation, reportUri, type EvaluationDeps } from './service.ts';
 import { EvaluationStore, evaluationMigrations } from './store.ts';
 import { compareTool } from './tools/compare.ts';
+import { confusionApp } from './tools/app.ts';
 import { getTool } from './tools/get.ts';
 import { evaluationResources } from './tools/resources.ts';
 import { runTool } from './tools/run.ts';
@@ -37,7 +38,9 @@ export const evaluationPlugin = definePlugin({
 
     ctx.tool(runTool('eval_run', deps));
     ctx.tool(compareTool('eval_compare', deps));
-    ctx.tool(getTool('eval_get', deps));
+    const confusion = confusionApp(deps);
+    ctx.tool({ ...getTool('eval_get', deps), app: confusion.tool });
+    for (const resource of confusion.resources) ctx.resource(resource);
     for (const resource of evaluationResources(deps)) ctx.resource(resource);
 
     let removeHook: (() => void) | undefined;

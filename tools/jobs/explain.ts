@@ -33,7 +33,7 @@ export interface Explanation {
   quota: { maxConcurrentJobs: number | null; maxGpus: number | null; source: 'project' | 'default'; activeJobs: number; activeGpus: number; full: boolean } | null;
   backoff: { notBefore: string; active: boolean } | null;
   dispatched: boolean;
-  position: { ahead: number; aheadDispatched: number } | null;
+  position: { ahead: number; aheadDispatched: number; otherProjectsAhead: boolean } | null;
   workers: WorkerFit[];
   /** Free slots on active workers that can serve the job. */
   freeSlots: number;
@@ -105,8 +105,9 @@ export async function explainJob(jobs: JobsRuntime, project: string, jobId: stri
   const quota = { ...quotaSet, activeJobs, activeGpus, full };
   const backoffActive = job.notBefore !== null && job.notBefore.getTime() > Date.now();
   const backoff = job.notBefore === null ? null : { notBefore: job.notBefore.toISOString(), active: backoffActive };
-  const positionRow = (await jobs.sql.query<{ ahead: string; ahead_dispatched: string }>(SQL.position, [job.id])).rows[0];
-  const position = { ahead: Number(positionRow?.ahead ?? 0), aheadDispatched: Number(positionRow?.ahead_dispatched ?? 0) };
+  const positionRow = (await jobs.sql.query<{ ahead: string; ahead_dispatched: string; ahead_all: string }>(SQL.position, [job.id])).rows[0];
+  const aheadAll = Number(positionRow?.ahead_all ?? 0);
+  const position = { ahead: Number(positionRow?.ahead ?? 0), aheadDispatched: Number(positionRow?.ahead_dispatched ?? 0), otherProjectsAhead: aheadAll > Number(positionRow?.ahead ?? 0) };
   const workers = workerFits(job, await jobs.service.store.listWorkers(['active']));
   const serving = workers.filter((worker) => worker.canServe);
   const freeSlots = serving.reduce((sum, worker) => sum + worker.freeSlots, 0);
@@ -119,11 +120,12 @@ export async function explainJob(jobs: JobsRuntime, project: string, jobId: stri
   let etaBasis: string | null = null;
   const blocked = dependencies.status === 'waiting' || dependencies.status === 'failed' || serving.length === 0;
   if (!blocked && medianMs !== null && Number.isFinite(medianMs) && runs > 0) {
-    const queuedAhead = Math.max(0, position.ahead + 1 - freeSlots);
+    // The ETA counts every project's work ahead (it would be wrong otherwise); the counts shown do not.
+    const queuedAhead = Math.max(0, aheadAll + 1 - freeSlots);
     const rounds = queuedAhead === 0 ? 0 : Math.ceil(queuedAhead / Math.max(servingSlots, 1));
     const backoffMs = backoffActive && job.notBefore ? job.notBefore.getTime() - Date.now() : 0;
     etaSeconds = Math.round((Math.max(rounds * medianMs, backoffMs) + medianMs) / 1000);
-    etaBasis = `median run time of the last ${plural(runs, 'succeeded run')} of ${job.recipe} on ${job.resourceClass} (${(medianMs / 1000).toFixed(1)} s), ${plural(position.ahead, 'job')} ahead, ${plural(servingSlots, 'slot')} able to serve it`;
+    etaBasis = `median run time of the last ${plural(runs, 'succeeded run')} of ${job.recipe} on ${job.resourceClass} (${(medianMs / 1000).toFixed(1)} s), ahead of it: ${aheadText(position)}, ${plural(servingSlots, 'slot')} able to serve it`;
   }
 
   const reasons: string[] = [];
@@ -145,7 +147,7 @@ export async function explainJob(jobs: JobsRuntime, project: string, jobId: stri
     reasons.push(`every slot of the ${plural(serving.length, 'worker')} that could serve it is busy`);
   }
   const where = dispatched ? `It is dispatched to the ${job.resourceClass} queue` : 'It is held back (not dispatched yet)';
-  const standing = `${where} with ${plural(position.ahead, 'job')} ahead of it in its class.`;
+  const standing = `${where}; ahead of it in its class: ${aheadText(position)}.`;
   const summary = [
     reasons.length > 0 ? `Job ${job.id} is queued because ${reasons.join('; and ')}.` : `Job ${job.id} is queued and should start as soon as a worker picks it up.`,
     standing,
@@ -153,4 +155,10 @@ export async function explainJob(jobs: JobsRuntime, project: string, jobId: stri
   ].join(' ');
 
   return { ...base, dependencies, quota, backoff, dispatched, position, workers, freeSlots, etaSeconds, etaBasis, summary };
+}
+
+/** "2 of this project's jobs and other projects' work" — never how much of the latter. */
+function aheadText(position: { ahead: number; otherProjectsAhead: boolean }): string {
+  const own = `${position.ahead} of this project's ${position.ahead === 1 ? 'job' : 'jobs'}`;
+  return position.otherProjectsAhead ? `${own} and other projects' work` : own;
 }

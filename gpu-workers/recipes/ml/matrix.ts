@@ -1,49 +1,7 @@
 /** Row-major matrices as flat typed arrays: CSR for sparse features, dense for ONNX input and output. */
 
-/** A sparse matrix in compressed-row form; row r's entries are `indices/values[indptr[r] .. indptr[r+1])`. */
-export interface Csr {
-  readonly rows: number;
-  readonly cols: number;
-  readonly indptr: Int32Array;
-  readonly indices: Int32Array;
-  readonly values: Float32Array;
-}
-
-/** A dense row-major matrix: element (r, c) is `data[r * cols + c]`. */
-export interface Dense {
-  readonly rows: number;
-  readonly cols: number;
-  readonly data: Float32Array;
-}
-
-/** Builds a CSR matrix row by row (each row's index/value pairs, in any order; they are sorted). */
-export class CsrBuilder {
-  private readonly indptr: number[] = [0];
-  private indices: number[] = [];
-  private values: number[] = [];
-
-  constructor(readonly cols: number) {}
-
-  addRow(entries: ReadonlyMap<number, number> | readonly (readonly [number, number])[]): void {
-    const sorted = [...entries].sort((a, b) => a[0] - b[0]);
-    for (const [index, value] of sorted) {
-      if (value === 0) continue;
-      this.indices.push(index);
-      this.values.push(value);
-    }
-    this.indptr.push(this.indices.length);
-  }
-
-  build(): Csr {
-    return {
-      rows: this.indptr.length - 1,
-      cols: this.cols,
-      indptr: Int32Array.from(this.indptr),
-      indices: Int32Array.from(this.indices),
-      values: Float32Array.from(this.values),
-    };
-  }
-}
+export { type Csr, CsrBuilder, type Dense, toDense } from '../../../contracts/sparse.ts';
+import type { Csr } from '../../../contracts/sparse.ts';
 
 /** The rows `which` of `m`, in that order. */
 export function selectRows(m: Csr, which: ArrayLike<number>): Csr {
@@ -66,14 +24,6 @@ export function selectRows(m: Csr, which: ArrayLike<number>): Csr {
     indptr[i + 1] = at;
   }
   return { rows: which.length, cols: m.cols, indptr, indices, values };
-}
-
-export function toDense(m: Csr): Dense {
-  const data = new Float32Array(m.rows * m.cols);
-  for (let r = 0; r < m.rows; r++) {
-    for (let p = m.indptr[r] as number; p < (m.indptr[r + 1] as number); p++) data[r * m.cols + (m.indices[p] as number)] = m.values[p] as number;
-  }
-  return { rows: m.rows, cols: m.cols, data };
 }
 
 /** Index of the largest value in `data[offset .. offset + n)` (the first one on ties). */

@@ -1,4 +1,5 @@
 /** Stratified train/validation splits and class weights. */
+import { stratify } from '../../../contracts/stratify.ts';
 import { Prng } from './prng.ts';
 
 /**
@@ -8,22 +9,9 @@ import { Prng } from './prng.ts';
  */
 export function stratifiedSplit(rows: readonly number[], labels: ArrayLike<number>, fraction: number, seed: number): { train: number[]; validation: number[] } {
   if (fraction <= 0) return { train: [...rows], validation: [] };
-  const byClass = new Map<number, number[]>();
-  for (const row of rows) {
-    const label = labels[row] as number;
-    const list = byClass.get(label) ?? [];
-    list.push(row);
-    byClass.set(label, list);
-  }
   const rng = Prng.fromSeed((seed ^ 0x5eed5eed) >>> 0);
-  const picked = new Set<number>();
-  for (const label of [...byClass.keys()].sort((a, b) => a - b)) {
-    const list = (byClass.get(label) ?? []).slice();
-    const take = Math.min(list.length - 1, Math.round(list.length * fraction));
-    rng.shuffle(list);
-    for (let i = 0; i < take; i++) picked.add(list[i] as number);
-  }
-  return { train: rows.filter((row) => !picked.has(row)), validation: rows.filter((row) => picked.has(row)) };
+  const parts = stratify(rows, (row) => labels[row] as number, [fraction], () => rng.next());
+  return { train: rows.filter((_, position) => parts[position] === 0), validation: rows.filter((_, position) => parts[position] === 1) };
 }
 
 /** Per-class loss weights: all 1, or `n / (classes × count[c])` ("balanced", as scikit-learn). */

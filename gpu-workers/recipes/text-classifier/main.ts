@@ -70,7 +70,7 @@ async function main(): Promise<void> {
         objective: params.thresholdObjective === 'cost' ? { kind: 'cost', costRatio: params.costRatio } : { kind: 'oos-recall-target', oosRecallTarget: params.oosRecallTarget },
         simulatedOosFraction: params.simulatedOosFraction,
       },
-      onnxInput: 'embedding-bag',
+      onnxInput: params.onnxInput,
       featureFingerprint: JSON.stringify({ ...vectorizer, vocabulary: vectorizer.vocabulary.length, idf: vectorizer.idf.slice(0, 64) }),
       featurizerSpec: (threshold) =>
         ({
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
           threshold: threshold?.threshold ?? 0,
           thresholdMethod: threshold?.method ?? 'none',
           ...(threshold ? { operatingPoint: { objective: threshold.objective, method: threshold.method, inScopeAccuracy: threshold.inScopeAccuracy, oosRecall: threshold.oosRecall, noAbstainAccuracy: threshold.noAbstainAccuracy } } : {}),
-          model: { kind: params.model, hidden: settings.hidden, input: 'embedding-bag', output: 'probabilities' },
+          model: { kind: params.model, hidden: settings.hidden, input: params.onnxInput, output: 'probabilities' },
         }) satisfies TextFeaturizerSpec,
     },
   );

@@ -45,6 +45,8 @@ export const textClassifierParams = z.object({
   /** When validation has no out-of-scope rows: the share of training intents held out to simulate them (0: no threshold). */
   simulatedOosFraction: z.number().min(0).max(0.5).default(0.25),
   checkpointEvery: z.number().int().min(0).max(10_000_000).default(500),
+  /** The exported ONNX graph's input: an embedding bag (`ids` + `weights`, fast for one row), or the dense `features` matrix [N, F] older versions have. */
+  onnxInput: z.enum(['embedding-bag', 'features']).default('embedding-bag'),
 });
 export type TextClassifierParams = z.infer<typeof textClassifierParams>;
 
@@ -54,7 +56,7 @@ export const textClassifierRecipe = {
     'Trains a text classifier (TF-IDF word + char_wb n-grams, then a softmax or one-hidden-layer MLP) on a JSONL dataset, ' +
     'with early stopping on validation and an abstain threshold chosen on validation by an explicit objective (default: the best in-scope accuracy ' +
     'with out-of-scope recall ≥ oosRecallTarget; out-of-scope rows are those labelled oosLabel or unseen, simulated by holding out intents when there are none), ' +
-    'checkpoints every checkpointEvery steps and exact resume. Artifacts: model.onnx (embedding bag: ids + weights → probabilities), featurizer.json, ' +
+    'checkpoints every checkpointEvery steps and exact resume. Artifacts: model.onnx (embedding bag: ids + weights → probabilities; onnxInput: features for a dense [N, F] input), featurizer.json, ' +
     'metrics.json, predictions.json (test split). Result: {labels, metrics, threshold, operatingPoint, steps, epochs, featureCount, onnxInput, resumedFrom}.',
   entry: new URL('./main.ts', import.meta.url),
   params: textClassifierParams,

@@ -1,4 +1,4 @@
--- Log rows older than their deployment's retention (a deployment's rows go when it is deleted too).
+-- Log rows older than their deployment's retention (rows of deleted deployments: predictions-retention-deleted.sql).
 delete from {{schema}}.predictions p
  using {{schema}}.deployments d
  where d.project = p.project and d.name = p.deployment

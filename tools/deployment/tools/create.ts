@@ -1,6 +1,6 @@
 import { AnvilError, ErrorCodes, z, type ToolSpec } from 'anvil/plugin';
 import { aliasNameSchema, modelNameSchema } from '../../models/index.ts';
-import { batchingSchema, deploymentNameSchema, loggingSchema, sameJson, variantName } from '../schema.ts';
+import { batchingPatch, batchingSchema, deploymentNameSchema, loggingPatch, loggingSchema, sameJson, variantName } from '../schema.ts';
 import type { Ready } from '../runtime.ts';
 import { deploymentView, toView } from './view.ts';
 
@@ -11,8 +11,8 @@ const input = z
     version: z.number().int().min(1).optional().describe('A fixed version (give this or alias)'),
     alias: aliasNameSchema.optional().describe('An alias to serve (default champion)'),
     followAlias: z.boolean().default(false).describe('Move to the version the alias points at whenever it moves'),
-    batching: batchingSchema.default(batchingSchema.parse({})),
-    logging: loggingSchema.default(loggingSchema.parse({})),
+    batching: batchingPatch.optional().describe('Fields not given come from the server’s defaults (deployments.defaults.batching in anvil.config.json)'),
+    logging: loggingPatch.optional().describe('Fields not given come from the server’s defaults (deployments.defaults.logging)'),
     threshold: z.number().min(0).max(1).nullable().default(null).describe('Abstain below this top probability (null: the version’s own calibrated threshold)'),
   })
   .strict();
@@ -35,6 +35,8 @@ export function createTool(ready: Ready): ToolSpec<typeof input, typeof output> 
       const runtime = ready();
       if (args.version !== undefined && args.alias !== undefined) throw new AnvilError(ErrorCodes.INVALID_INPUT, 'version, alias: give one of them, not both', { details: { field: 'version' } });
       if (args.followAlias && args.version !== undefined) throw new AnvilError(ErrorCodes.INVALID_INPUT, 'followAlias: a deployment of a fixed version has no alias to follow; give alias instead of version', { details: { field: 'followAlias' } });
+      const batching = batchingSchema.parse({ ...runtime.settings.defaults.batching, ...args.batching });
+      const logging = loggingSchema.parse({ ...runtime.settings.defaults.logging, ...args.logging });
       const alias = args.version === undefined ? (args.alias ?? 'champion') : null;
       const resolved = await runtime.registry().resolve(project, args.model, args.version ?? alias);
       const variants = [{ name: variantName(resolved.version), version: resolved.version, weight: 100 }];
@@ -45,13 +47,13 @@ export function createTool(ready: Ready): ToolSpec<typeof input, typeof output> 
         alias,
         followAlias: args.followAlias,
         variants,
-        batching: args.batching,
-        logging: args.logging,
+        batching,
+        logging,
         threshold: args.threshold,
         createdBy: principal.id,
       });
       if (!created) {
-        const same = deployment.model === args.model && deployment.alias === alias && sameJson(deployment.batching, args.batching) && sameJson(deployment.logging, args.logging);
+        const same = deployment.model === args.model && deployment.alias === alias && sameJson(deployment.batching, batching) && sameJson(deployment.logging, logging);
         if (!same) throw new AnvilError(ErrorCodes.CONFLICT, `deployment "${args.name}" exists with another spec; use deployments_update or another name`, { details: { field: 'name' } });
       }
       runtime.service.remember(deployment);

@@ -1,7 +1,7 @@
 import { z, type ToolSpec } from 'anvil/plugin';
 import { observe } from '../observe.ts';
 import { deploymentNameSchema } from '../schema.ts';
-import type { Ready } from '../runtime.ts';
+import type { DeploymentsRuntime, Ready } from '../runtime.ts';
 
 const input = z
   .object({
@@ -54,44 +54,48 @@ export function monitorTool(ready: Ready): ToolSpec<typeof input, typeof output>
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     scopes: ['deployments:read'],
     async handler(args, { project }) {
-      const runtime = ready();
-      await runtime.log.flush();
-      const deployment = await runtime.store.get(project, args.name);
-      const report = await observe({ sql: runtime.sql, registry: runtime.registry, datasets: () => runtime.datasets().store }, deployment, new Date(Date.now() - args.window * 1000));
-      const batchers = Object.values(runtime.service.batcherStats(project, args.name));
-      const log = runtime.log.stats();
-      return {
-        name: deployment.name,
-        since: report.since,
-        variants: report.variants.map((v) => ({
-          variant: v.variant,
-          modelVersion: v.modelVersion,
-          shadow: v.shadow,
-          weight: v.shadow ? 0 : (deployment.variants.find((d) => d.name === v.variant)?.weight ?? 0),
-          requests: v.requests,
-          errors: v.errors,
-          errorRate: round(v.errorRate),
-          p50Ms: round(v.p50Ms, 3),
-          p99Ms: round(v.p99Ms, 3),
-          meanBatch: round(v.meanBatch, 2),
-          maxBatch: v.maxBatch,
-          abstainRate: round(v.abstainRate),
-          feedback: v.feedback,
-          accuracy: roundInterval(v.accuracy),
-          macroF1: roundInterval(v.macroF1),
-          psi: round(v.psi),
-        })),
-        shadow: report.shadow,
-        rollout: deployment.rollout ? { state: deployment.rollout.state, candidate: deployment.rollout.candidate, stepIndex: deployment.rollout.stepIndex, reason: deployment.rollout.reason } : null,
-        server: {
-          logBuffered: log.buffered,
-          logDropped: log.dropped,
-          queued: batchers.reduce((a, b) => a + b.queued, 0),
-          rejected: batchers.reduce((a, b) => a + b.rejected, 0),
-          timedOut: batchers.reduce((a, b) => a + b.timedOut, 0),
-          modelsLoaded: runtime.cache.stats().models,
-        },
-      };
+      return monitorReport(ready(), project, args.name, args.window);
+    },
+  };
+}
+
+/** What `deployments_monitor` answers for deployment `name` of `project` over the last `windowSeconds` (also drawn by its MCP App). */
+export async function monitorReport(runtime: DeploymentsRuntime, project: string, name: string, windowSeconds: number): Promise<z.output<typeof output>> {
+  await runtime.log.flush();
+  const deployment = await runtime.store.get(project, name);
+  const report = await observe({ sql: runtime.sql, registry: runtime.registry, datasets: () => runtime.datasets().store }, deployment, new Date(Date.now() - windowSeconds * 1000));
+  const batchers = Object.values(runtime.service.batcherStats(project, name));
+  const log = runtime.log.stats();
+  return {
+    name: deployment.name,
+    since: report.since,
+    variants: report.variants.map((v) => ({
+      variant: v.variant,
+      modelVersion: v.modelVersion,
+      shadow: v.shadow,
+      weight: v.shadow ? 0 : (deployment.variants.find((d) => d.name === v.variant)?.weight ?? 0),
+      requests: v.requests,
+      errors: v.errors,
+      errorRate: round(v.errorRate),
+      p50Ms: round(v.p50Ms, 3),
+      p99Ms: round(v.p99Ms, 3),
+      meanBatch: round(v.meanBatch, 2),
+      maxBatch: v.maxBatch,
+      abstainRate: round(v.abstainRate),
+      feedback: v.feedback,
+      accuracy: roundInterval(v.accuracy),
+      macroF1: roundInterval(v.macroF1),
+      psi: round(v.psi),
+    })),
+    shadow: report.shadow,
+    rollout: deployment.rollout ? { state: deployment.rollout.state, candidate: deployment.rollout.candidate, stepIndex: deployment.rollout.stepIndex, reason: deployment.rollout.reason } : null,
+    server: {
+      logBuffered: log.buffered,
+      logDropped: log.dropped,
+      queued: batchers.reduce((a, b) => a + b.queued, 0),
+      rejected: batchers.reduce((a, b) => a + b.rejected, 0),
+      timedOut: batchers.reduce((a, b) => a + b.timedOut, 0),
+      modelsLoaded: runtime.cache.stats().models,
     },
   };
 }

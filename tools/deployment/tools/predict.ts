@@ -39,7 +39,8 @@ export function predictTool(ready: Ready): ToolSpec<typeof input, typeof output>
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     scopes: ['deployments:predict'],
     async handler(args, { project }) {
-      return ready().service.predict(project, args.deployment, args.inputs, { requestKey: args.requestKey, topK: args.topK });
+      const { deployment, model, predictions } = await ready().service.predict(project, args.deployment, args.inputs, { requestKey: args.requestKey, topK: args.topK });
+      return { deployment, model, predictions };
     },
   };
 }

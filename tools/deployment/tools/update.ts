@@ -1,5 +1,5 @@
 import { z, type ToolSpec } from 'anvil/plugin';
-import { batchingSchema, deploymentNameSchema, invalid, loggingSchema, sameJson } from '../schema.ts';
+import { batchingPatch, batchingSchema, deploymentNameSchema, invalid, loggingPatch, loggingSchema, sameJson } from '../schema.ts';
 import type { Ready } from '../runtime.ts';
 import { deploymentView, toView } from './view.ts';
 
@@ -7,8 +7,8 @@ const input = z
   .object({
     name: deploymentNameSchema,
     threshold: z.number().min(0).max(1).nullable().optional().describe('Abstain below this top probability, at once and without retraining (null: each version’s own)'),
-    batching: batchingSchema.partial().optional(),
-    logging: loggingSchema.partial().optional(),
+    batching: batchingPatch.optional().describe('Only the fields given change'),
+    logging: loggingPatch.optional().describe('Only the fields given change'),
     followAlias: z.boolean().optional(),
   })
   .strict();

@@ -28,7 +28,13 @@ const output = z.object({
     .nullable(),
   backoff: z.object({ notBefore: z.string(), active: z.boolean() }).nullable(),
   dispatched: z.boolean().describe('Handed to its class queue (false: held back by dependencies, quota or backoff)'),
-  position: z.object({ ahead: z.number().int(), aheadDispatched: z.number().int() }).nullable(),
+  position: z
+    .object({
+      ahead: z.number().int().describe("This project's queued jobs ahead of it in its class"),
+      aheadDispatched: z.number().int(),
+      otherProjectsAhead: z.boolean().describe("Whether other projects' work is also ahead of it (how much is not shown)"),
+    })
+    .nullable(),
   workers: z.array(z.object({ name: z.string(), canServe: z.boolean(), unmet: z.array(z.string()), slots: z.number().int(), freeSlots: z.number().int() })),
   freeSlots: z.number().int(),
   etaSeconds: z.number().nullable(),

@@ -2,6 +2,7 @@ import type { PluginContext } from 'anvil/plugin';
 import type { JobsRuntime } from '../runtime.ts';
 import { cancelTool } from './cancel.ts';
 import { explainTool } from './explain.ts';
+import { jobCurveApp } from './app.ts';
 import { getTool } from './get.ts';
 import { listTool } from './list.ts';
 import { logsTool } from './logs.ts';
@@ -19,7 +20,9 @@ export { startNotifications } from './notifications.ts';
  */
 export function registerJobTools(ctx: PluginContext, jobs: () => JobsRuntime): void {
   ctx.tool(submitTool(jobs));
-  ctx.tool(getTool(jobs));
+  const curves = jobCurveApp(jobs);
+  ctx.tool({ ...getTool(jobs), app: curves.tool });
+  for (const resource of curves.resources) ctx.resource(resource);
   ctx.tool(listTool(jobs));
   ctx.tool(logsTool(jobs));
   ctx.tool(metricsTool(jobs));

@@ -1,1 +1,0 @@
-select generation from {{schema}}.deployments where project = $1 and name = $2
