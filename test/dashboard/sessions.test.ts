@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestHost, type TestHost } from 'anvil/testing';
 import { requireService, skipUnless } from '../support/backends.ts';
+import { signingKey, startAuthServer } from '../support/oidc.ts';
 import { createTempDatabase } from '../support/temp-db.ts';
 
 const ORIGIN = 'http://127.0.0.1';
@@ -133,4 +134,30 @@ sessionsSuite('postgres', skipUnless('DATABASE_URL'), async () => {
   requireService('DATABASE_URL');
   const db = await createTempDatabase();
   return { env: { DATABASE_URL: db.url }, cleanup: () => db.drop() };
+});
+
+describe('dashboard sign-in with an OAuth access token', () => {
+  let host: TestHost;
+  let authServer: Awaited<ReturnType<typeof startAuthServer>>;
+  const client = { id: 'dash', secret: 'dash-secret-0123456789', scope: 'jobs:read', project: 'alpha' };
+
+  before(async () => {
+    authServer = await startAuthServer({ clients: [client], key: await signingKey() });
+    host = await createTestHost({ plugins: [], config: { auth: { oauth: { resource: 'http://127.0.0.1:7420/mcp', issuer: authServer.issuer } } } });
+  });
+  after(async () => {
+    await host?.close();
+    await authServer?.close();
+  });
+
+  it('is refused: a stored session could not re-check the token and would outlive its expiry; an API key still signs in', async () => {
+    const jwt = await authServer.token(client, 'http://127.0.0.1:7420/mcp');
+    const refused = await host.request('/ui/api/session', { method: 'POST', as: null, headers: { authorization: `Bearer ${jwt}`, origin: ORIGIN } });
+    assert.equal(refused.status, 400, await refused.clone().text());
+    assert.match(((await refused.json()) as { error: { message: string } }).error.message, /API key/);
+    const { rows } = await host.server.runtime.services.storage.query<{ n: number }>('select count(*)::int as n from plugin_dashboard.sessions');
+    assert.equal(rows[0]?.n, 0);
+    const withKey = await host.request('/ui/api/session', { method: 'POST', as: { project: 'alpha', scopes: ['jobs:read'] }, headers: { origin: ORIGIN } });
+    assert.equal(withKey.status, 200);
+  });
 });

@@ -123,6 +123,11 @@ export const dashboardPlugin = definePlugin({
       async handler(c) {
         requireSameOrigin(c);
         const principal = c.get('principal');
+        // A session lasts hours and is re-checked through its API key on every request; an OAuth
+        // access token cannot be re-checked once stored, so it would outlive its own expiry.
+        if (principal.kind === 'oauth') {
+          throw new AnvilError(ErrorCodes.INVALID_INPUT, 'Authorization: the dashboard signs in with an Anvil API key (anv_…), not an OAuth access token');
+        }
         const id = await sessions.open(principal);
         setCookie(c, SESSION_COOKIE, id, {
           path: '/ui',
