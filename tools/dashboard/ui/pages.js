@@ -282,9 +282,30 @@ export function Deployments({ name, session }) {
     ${name ? html`<${DeploymentDetail} name=${name} session=${session} />` : null}`;
 }
 
+/** Monitor readings per deployment, kept while the dashboard is open: the tool reports a window, the charts show how it moves. */
+const monitorHistory = new Map();
+
+function MonitorCharts({ name }) {
+  const samples = monitorHistory.get(name) ?? [];
+  if (samples.length < 2) return html`<p class="muted">Charts appear after a few readings (every 10 s while this page is open).</p>`;
+  const variants = [...new Set(samples.flatMap((sample) => sample.variants.map((variant) => variant.variant)))];
+  const seriesOf = (field) => variants.map((variant) => ({ name: variant, points: samples.map((sample) => ({ x: sample.at, y: sample.variants.find((one) => one.variant === variant)?.[field] ?? null })).filter((point) => typeof point.y === 'number') }));
+  return html`<div class="chart-row">
+    <${LineChart} title="p99 latency (ms)" time=${true} xLabel="time" height=${180} series=${seriesOf('p99Ms')} />
+    <${LineChart} title="Error rate" time=${true} xLabel="time" height=${180} series=${seriesOf('errorRate')} />
+    <${LineChart} title="Requests in window" time=${true} xLabel="time" height=${180} series=${seriesOf('requests')} />
+  </div>`;
+}
+
 function DeploymentDetail({ name, session }) {
   const got = useTool('deployments_get', { name }, { session });
   const monitor = useTool('deployments_monitor', { name }, { session, pollMs: 10_000 });
+  useEffect(() => {
+    if (!monitor.data) return;
+    const samples = monitorHistory.get(name) ?? [];
+    samples.push({ at: Date.now() / 1000, variants: monitor.data.variants });
+    monitorHistory.set(name, samples.slice(-360));
+  }, [monitor.data]);
   const [version, setVersion] = useState('');
   const refresh = () => {
     got.reload();
@@ -295,6 +316,7 @@ function DeploymentDetail({ name, session }) {
     <${Show} state=${monitor}>${(data) => html`<${Table} caption=${`Monitor since ${fmt(data.since)} (canary guardrails)`} rows=${data.variants} columns=${[
       { label: 'Variant', key: 'variant' }, { label: 'Requests', key: 'requests' }, { label: 'Error rate', key: 'errorRate' }, { label: 'p50 ms', key: 'p50Ms' }, { label: 'p99 ms', key: 'p99Ms' }, { label: 'Abstain', key: 'abstainRate' }, { label: 'Accuracy', key: 'accuracy' }, { label: 'PSI', key: 'psi' },
     ]} />`}<//>
+    <${MonitorCharts} name=${name} />
     <div class="actions">
       <label>Version to promote <input type="number" min="1" value=${version} onInput=${(event) => setVersion(event.currentTarget.value)} /></label>
       <${ActionButton} label="Promote" confirmText=${`Promote ${name}?`} action=${() => call('deployments_promote', { name, ...(version ? { version: Number(version) } : {}), reason: 'promoted from the dashboard' })} onDone=${refresh} />
