@@ -94,6 +94,7 @@ describe('plugin host through the test harness', () => {
         ['deployments', 'active', true],
         ['kb', 'active', true],
         ['payments', 'active', true],
+        ['dashboard', 'active', true],
         ['base', 'active', true],
         ['dependent', 'active', false],
       ],

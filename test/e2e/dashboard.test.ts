@@ -1,0 +1,392 @@
+/**
+ * The dashboard at /ui in a real Chromium (Debian's `chromium`, driven by playwright-core) against a
+ * real Anvil (embedded storage, the local worker running a real job, the sandbox payment network
+ * as its own process) served over real HTTP: sign in with an API key, watch a job's metric curve
+ * grow while it runs and cancel it, approve a payment waiting for a person, see another project's
+ * job refused; and the hostile tries at the HTTP level: forged and expired session cookies, a
+ * cross-site POST, a write without the CSRF token, another project's key, a revoked key.
+ * Screenshots of every page land in test-artifacts/dashboard/.
+ *
+ * Chromium missing: skipped with the reason printed; with ANVIL_TEST_REQUIRE_SERVICES=1 (CI) it fails.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { serve } from '@hono/node-server';
+import type { Client } from '@modelcontextprotocol/client';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createTestHost, flatten, type TestHost } from 'anvil/testing';
+import { createHttpApp } from '../../server/http/app.ts';
+import { sandboxProviderPlugin } from '../../tools/payment/providers/plugin.ts';
+import { providerConfig, startSandboxPsp, type SandboxPspProcess } from '../payments/support.ts';
+import { repoRoot } from '../support/anvil-process.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.join(repoRoot, 'test-artifacts', 'dashboard');
+const servicesRequired = process.env.ANVIL_TEST_REQUIRE_SERVICES === '1';
+if (!existsSync(CHROMIUM)) {
+  if (servicesRequired) throw new Error(`${CHROMIUM} is missing but ANVIL_TEST_REQUIRE_SERVICES=1 requires the browser tests to run (.ci/run installs Debian's chromium)`);
+  process.stderr.write(`dashboard browser tests skipped: ${CHROMIUM} not found (apt-get install -y chromium)\n`);
+}
+const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found`;
+
+type Row = Record<string, unknown> & { id: string };
+/**
+ * The little of the DOM the page-side functions below touch (this file is compiled without the DOM
+ * library). They run in the page as functions: the dashboard's CSP refuses string evaluation.
+ */
+interface PageElement {
+  readonly labels?: { length: number } | null;
+  readonly textContent: string | null;
+  readonly outerHTML: string;
+  getAttribute(name: string): string | null;
+}
+declare const document: {
+  cookie: string;
+  activeElement: PageElement | null;
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): ArrayLike<PageElement>;
+  getElementById(id: string): { submit(): void } | null;
+};
+/** Controls a screen reader could not name: no label, no aria-label, no text. */
+const unnamedControls = () =>
+  Array.from(document.querySelectorAll('input, button, select, textarea, a[href]'))
+    .filter((element) => !(element.labels?.length || element.getAttribute('aria-label') || element.getAttribute('aria-labelledby') || element.textContent?.trim()))
+    .map((element) => element.outerHTML.slice(0, 120));
+const rowsAre = (count: number) => document.querySelectorAll('table tbody tr').length === count;
+const ok = (outcome: ReturnType<typeof flatten>): Record<string, unknown> => {
+  assert.equal(outcome.isError, false, outcome.text);
+  return outcome.structured as Record<string, unknown>;
+};
+
+describe('dashboard at /ui', { skip }, () => {
+  let psp: SandboxPspProcess;
+  let host: TestHost;
+  let http: Server;
+  let base: string;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let alphaKey: string;
+  let betaKey: string;
+  let betaJob: string;
+  let approvalId: string;
+  let alpha: Client;
+  let docs: string;
+
+  const shot = async (name: string) => {
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  };
+
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    psp = await startSandboxPsp({ faults: 'none' });
+    docs = mkdtempSync(path.join(os.tmpdir(), 'anvil-dash-docs-'));
+    // The knowledge plugin reads the operator's import roots from the environment, as in test/knowledge.
+    process.env.ANVIL_DATASET_ROOTS = docs;
+    host = await createTestHost({ plugins: [{ plugin: sandboxProviderPlugin, config: providerConfig(psp) }] });
+    const { app } = createHttpApp(host.server.runtime, () => host.server.plugins.catalog);
+    http = await new Promise<Server>((resolve) => {
+      const started = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(started as Server)) as Server;
+    });
+    base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    const keys = host.server.runtime.keys;
+    alphaKey = (await keys.create({ project: 'alpha', scopes: ['jobs:read', 'jobs:write', 'workers:read', 'approvals:read', 'approvals:write', 'payments:read', 'ledger:read', 'datasets:read', 'models:read', 'deployments:read', 'knowledge:read', 'anvil:read'], name: 'person' })).key;
+    betaKey = (await keys.create({ project: 'beta', scopes: ['jobs:read', 'jobs:write'], name: 'beta' })).key;
+
+    alpha = await host.connect({ project: 'alpha', name: 'admin', scopes: ['*'] });
+    const beta = await host.connect({ project: 'beta', name: 'admin', scopes: ['*'] });
+    const call = async (client: Client, tool: string, args: Record<string, unknown>) => ok(flatten(await client.callTool({ name: tool, arguments: args })));
+    betaJob = String((await call(beta, 'jobs_submit', { recipe: 'diagnostics.counter', params: { steps: 1, stepMs: 1 } })).id);
+
+    // A payment above its mandate's approvalAbove waits for a person: the approval the page decides.
+    const agent = await host.connect({ project: 'alpha', name: 'agent', scopes: ['payments:read', 'payments:write'] });
+    const mandate = (await call(alpha, 'mandates_create', {
+      grantee: 'local:agent', currency: 'EUR', maxPerPayment: '1000', maxPerPeriod: '10000', period: 'day',
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(), approvalAbove: '500', idempotencyKey: 'dash-m',
+    })).mandate as Row;
+    const payment = (await call(agent, 'payments_create', {
+      amount: '900', currency: 'EUR', payee: 'grocer', method: { type: 'card', token: await psp.tokenize('4242424242424242') }, mandate: mandate.id, idempotencyKey: 'dash-p',
+    })).payment as Row;
+    const preview = await call(agent, 'payments_preview', { id: payment.id });
+    const waiting = flatten(await agent.callTool({ name: 'payments_confirm', arguments: { id: payment.id, previewHash: preview.previewHash } }));
+    assert.ok(waiting.text.startsWith('ANVIL_E_APPROVAL_REQUIRED'), waiting.text);
+    approvalId = /approval ([0-9a-f-]{36})/.exec(waiting.text)?.[1] as string;
+
+    // A knowledge base with one document, for the search box and its citations.
+    writeFileSync(path.join(docs, 'runbook.md'), '# Runbook\n\n## Rollback\n\nTo roll back a canary, call deployments_rollback with the deployment name; traffic returns to the stable variant at once.\n\n## Quotas\n\nEach project has a GPU quota.\n');
+    await call(alpha, 'kb_create', { name: 'ops-docs' });
+    const { task } = await call(alpha, 'kb_ingest', { kb: 'ops-docs', path: docs });
+    for (let tries = 0; ; tries += 1) {
+      const status = await call(alpha, 'kb_task', { task });
+      if (status.state === 'succeeded') {
+        assert.equal((status.result as { added: number }).added, 1, JSON.stringify(status.result));
+        break;
+      }
+      assert.ok(status.state !== 'failed' && tries < 300, JSON.stringify(status));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    page = await context.newPage();
+    page.on('dialog', (dialog) => void dialog.accept());
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => {});
+    await new Promise((resolve) => (http ? http.close(resolve) : resolve(undefined)));
+    await host?.close();
+    await psp?.stop();
+    if (docs) rmSync(docs, { recursive: true, force: true });
+    delete process.env.ANVIL_DATASET_ROOTS;
+  });
+
+  it('signs in with an API key: an httpOnly, SameSite=Strict session cookie, the key nowhere in the session table', async () => {
+    await page.goto(`${base}/ui`);
+    await page.getByLabel('API key').fill('anv_wrong_key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+    await shot('signin-refused');
+    await page.getByLabel('API key').fill(alphaKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('project').waitFor();
+    assert.equal(await page.getByTestId('project').textContent(), 'alpha');
+    const cookie = (await context.cookies()).find((one) => one.name === 'anvil_session');
+    assert.ok(cookie, 'session cookie set');
+    assert.equal(cookie.httpOnly, true);
+    assert.equal(cookie.sameSite, 'Strict');
+    assert.equal(cookie.path, '/ui');
+    const stored = await host.server.runtime.services.storage.query<Record<string, unknown>>('select * from plugin_dashboard.sessions');
+    assert.equal(stored.rows.length, 1);
+    const text = JSON.stringify(stored.rows);
+    assert.ok(!text.includes(alphaKey.split('_').at(-1) as string), 'the key secret is not stored');
+    assert.ok(!text.includes(cookie.value), 'the session id is stored only as its hash');
+    assert.equal(await page.evaluate(() => document.cookie), '', 'the page cannot read the session cookie');
+    await page.getByRole('heading', { name: 'Health' }).waitFor();
+    await shot('overview');
+  });
+
+  it('watches a running job: the metric curve grows, logs stream, and Cancel stops it', async () => {
+    const submitted = ok(flatten(await alpha.callTool({ name: 'jobs_submit', arguments: { recipe: 'diagnostics.counter', params: { steps: 600, stepMs: 100 } } })));
+    const id = String(submitted.id);
+    await page.goto(`${base}/ui#/jobs`);
+    await page.getByRole('link', { name: id.slice(0, 8) }).click();
+    await page.getByText('running').first().waitFor({ timeout: 30_000 });
+    const chart = page.locator('figure.chart [data-points]');
+    await chart.waitFor({ timeout: 30_000 });
+    const first = Number(await chart.getAttribute('data-points'));
+    await page.waitForFunction((before) => Number(document.querySelector('figure.chart [data-points]')?.getAttribute('data-points')) > before + 3, first, { timeout: 30_000 });
+    const later = Number(await chart.getAttribute('data-points'));
+    assert.ok(later > first, `the curve grew: ${first} → ${later} points`);
+    assert.ok(await page.locator('canvas').count() > 0, 'uPlot drew on a canvas');
+    await page.locator('pre.logs').waitFor();
+    await shot('job-running');
+    await page.getByRole('button', { name: 'Cancel job' }).click();
+    await page.locator('.badge.state-cancelled').first().waitFor({ timeout: 30_000 });
+    const state = ok(flatten(await alpha.callTool({ name: 'jobs_get', arguments: { id } })));
+    assert.equal(state.state, 'cancelled');
+    await shot('job-cancelled');
+  });
+
+  it('pages the job list on the server: 25 a page, older pages by cursor, filters by state', async () => {
+    await Promise.all(Array.from({ length: 30 }, (_, index) => alpha.callTool({ name: 'jobs_submit', arguments: { recipe: 'diagnostics.counter', params: { steps: 1, stepMs: 0 }, priority: index % 3 } })));
+    await page.goto(`${base}/ui#/jobs`);
+    const rows = page.locator('table tbody tr');
+    await page.waitForFunction(rowsAre, 25);
+    await page.getByRole('button', { name: 'Older →' }).click();
+    await page.getByText('Page 2').waitFor();
+    await page.waitForFunction(rowsAre, 6, { timeout: 10_000 });
+    assert.equal(await rows.count(), 6, '31 jobs: 25 on page 1, 6 on page 2');
+    assert.equal(await page.getByRole('button', { name: 'Older →' }).isDisabled(), true);
+    await page.getByRole('checkbox', { name: 'cancelled' }).check();
+    await page.getByText('Page 1').waitFor();
+    await page.waitForFunction(rowsAre, 1);
+    await shot('jobs-filtered');
+  });
+
+  it('approves a pending payment approval from the agent-runs page (agent not installed is said plainly)', async () => {
+    await page.goto(`${base}/ui#/agent`);
+    await page.getByText('Agent not installed').waitFor();
+    const row = page.locator('tr', { hasText: 'payment' });
+    await row.waitFor();
+    await shot('agent');
+    await row.getByRole('button', { name: 'Approve' }).click();
+    await page.getByText('Nothing waits for approval.').waitFor({ timeout: 15_000 });
+    const decided = ok(flatten(await alpha.callTool({ name: 'approvals_list', arguments: { state: 'approved' } }))).approvals as Row[];
+    const mine = decided.find((one) => one.id === approvalId);
+    assert.ok(mine, 'the approval is approved');
+    assert.equal(mine.decidedBy, 'key:' + alphaKey.split('_')[1]);
+  });
+
+  it('searches a knowledge base and shows each passage with its citation', async () => {
+    await page.goto(`${base}/ui#/knowledge`);
+    await page.getByRole('link', { name: 'ops-docs' }).click();
+    await page.getByRole('cell', { name: /runbook/i }).first().waitFor({ timeout: 10_000 }).catch(async (error: unknown) => { await shot('knowledge-failed'); throw error; });
+    await page.getByLabel('Search ops-docs').fill('roll back a canary');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const first = page.getByRole('list', { name: 'Search results' }).locator('li').first();
+    await first.waitFor();
+    assert.match(await first.textContent() ?? '', /deployments_rollback/);
+    assert.match(await first.locator('code').textContent() ?? '', /^anvil:\/\/kb\/ops-docs\/documents\/.+#chars=\d+-\d+$/);
+    await shot('knowledge-search');
+  });
+
+  it('refuses another project’s job as not found, in the page and in the API', async () => {
+    await page.goto(`${base}/ui#/jobs/${betaJob}`);
+    await page.getByRole('alert').filter({ hasText: 'ANVIL_E_NOT_FOUND' }).waitFor();
+    await shot('foreign-job');
+    const listed = await page.evaluate(async (url) => ((await import(url)) as { call(tool: string, args: object): Promise<unknown> }).call('jobs_list', { limit: 100 }), '/ui/static/api.js');
+    assert.ok(!JSON.stringify(listed).includes(betaJob), 'beta’s job is not listed for alpha');
+  });
+
+  it('draws every page (screenshots at laptop and phone widths)', async () => {
+    for (const name of ['overview', 'jobs', 'workers', 'datasets', 'models', 'deployments', 'knowledge', 'payments', 'agent']) {
+      await page.goto(`${base}/ui#/${name}`);
+      await page.locator('main h1').waitFor();
+      await page.waitForFunction(() => !document.querySelector('main [aria-live="polite"]'), undefined, { timeout: 10_000 }).catch(() => {});
+      await shot(`page-${name}`);
+      assert.deepEqual(await page.evaluate(unnamedControls), [], `${name}: every control has an accessible name`);
+    }
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const name of ['overview', 'jobs', 'payments']) {
+      await page.goto(`${base}/ui#/${name}`);
+      await page.locator('main h1').waitFor();
+      await shot(`phone-${name}`);
+    }
+    await page.setViewportSize({ width: 1280, height: 860 });
+    // Keyboard: the first Tab reaches the skip link, which moves focus to the page's content.
+    await page.goto(`${base}/ui#/jobs`);
+    await page.reload();
+    await page.locator('main h1').waitFor();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('id')), 'main');
+    const errors: string[] = [];
+    page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+    await page.goto(`${base}/ui#/overview`);
+    await page.locator('main h1').waitFor();
+    assert.deepEqual(errors.filter((error) => /Content Security Policy/i.test(error)), [], 'nothing broke the CSP');
+  });
+
+  describe('hostile requests', () => {
+    async function signInOverHttp(key: string): Promise<{ cookie: string; csrf: string }> {
+      const response = await fetch(`${base}/ui/api/session`, { method: 'POST', headers: { authorization: `Bearer ${key}`, origin: base } });
+      assert.equal(response.status, 200, await response.clone().text());
+      const cookie = /anvil_session=([^;]+)/.exec(response.headers.get('set-cookie') ?? '')?.[1] as string;
+      const { csrf } = (await response.json()) as { csrf: string };
+      return { cookie: `anvil_session=${cookie}`, csrf };
+    }
+    const callTool = (session: { cookie: string; csrf?: string }, tool: string, args: Record<string, unknown>, headers: Record<string, string> = {}) =>
+      fetch(`${base}/ui/api/call/${tool}`, {
+        method: 'POST',
+        headers: { cookie: session.cookie, origin: base, 'content-type': 'application/json', ...(session.csrf ? { 'x-anvil-csrf': session.csrf } : {}), ...headers },
+        body: JSON.stringify({ arguments: args }),
+      });
+
+    it('a forged or expired session cookie is refused', async () => {
+      const forged = await fetch(`${base}/ui/api/session`, { headers: { cookie: `anvil_session=${'A'.repeat(43)}` } });
+      assert.equal(forged.status, 401);
+      const garbage = await callTool({ cookie: 'anvil_session=../../etc/passwd', csrf: 'x' }, 'jobs_list', {});
+      assert.equal(garbage.status, 401);
+      const session = await signInOverHttp(alphaKey);
+      assert.equal((await callTool(session, 'jobs_list', {})).status, 200);
+      await host.server.runtime.services.storage.query("update plugin_dashboard.sessions set expires_at = now() - interval '1 second'");
+      const expired = await callTool(session, 'jobs_list', {});
+      assert.equal(expired.status, 401);
+      assert.equal(((await expired.json()) as { error: { code: string } }).error.code, 'ANVIL_E_UNAUTHENTICATED');
+    });
+
+    it('a cross-site POST or one without the CSRF token is refused, even with the cookie', async () => {
+      const session = await signInOverHttp(alphaKey);
+      const crossSite = await callTool(session, 'jobs_cancel', { id: betaJob }, { origin: 'http://localhost:9', 'sec-fetch-site': 'cross-site' });
+      assert.equal(crossSite.status, 403);
+      const evil = await callTool(session, 'jobs_list', {}, { origin: 'https://evil.example' });
+      assert.equal(evil.status, 403);
+      const noCsrf = await callTool({ cookie: session.cookie }, 'jobs_list', {});
+      assert.equal(noCsrf.status, 403);
+      const wrongCsrf = await callTool({ cookie: session.cookie, csrf: 'A'.repeat(43) }, 'jobs_list', {});
+      assert.equal(wrongCsrf.status, 403);
+      const signInCrossSite = await fetch(`${base}/ui/api/session`, { method: 'POST', headers: { authorization: `Bearer ${alphaKey}`, origin: 'http://localhost:9' } });
+      assert.equal(signInCrossSite.status, 403);
+
+      // A real cross-site page in the browser: SameSite=Strict keeps the cookie home, so the write is unauthenticated.
+      const evilSite = createServer((_request, response) => {
+        response.setHeader('content-type', 'text/html');
+        response.end(`<form id="f" method="POST" action="${base}/ui/api/call/jobs_list" enctype="text/plain"><input name='{"arguments":{}, "x":"' value='"}'></form>`);
+      });
+      await new Promise<void>((resolve) => evilSite.listen(0, '127.0.0.1', resolve));
+      try {
+        const evilPage = await context.newPage();
+        await evilPage.goto(`http://localhost:${(evilSite.address() as AddressInfo).port}/`);
+        const [answer] = await Promise.all([evilPage.waitForResponse(`${base}/ui/api/call/jobs_list`), evilPage.evaluate(() => document.getElementById('f')?.submit())]);
+        assert.ok([401, 403].includes(answer.status()), `cross-site form post answered ${answer.status()}`);
+        await evilPage.close();
+      } finally {
+        evilSite.close();
+      }
+    });
+
+    it('another project’s key sees its own project only; a revoked key ends the session', async () => {
+      const beta = await signInOverHttp(betaKey);
+      const who = (await (await fetch(`${base}/ui/api/session`, { headers: { cookie: beta.cookie } })).json()) as { project: string; tools: string[] };
+      assert.equal(who.project, 'beta');
+      assert.ok(!who.tools.includes('approvals_decide'), 'tools follow the key’s scopes');
+      const alphaJobs = ok(flatten(await alpha.callTool({ name: 'jobs_list', arguments: { limit: 1 } }))).jobs as Row[];
+      const foreign = await callTool(beta, 'jobs_get', { id: alphaJobs[0]?.id });
+      assert.equal(foreign.status, 404);
+      const forbidden = await callTool(beta, 'approvals_list', {});
+      assert.equal(forbidden.status, 403);
+      const own = await callTool(beta, 'jobs_get', { id: betaJob });
+      assert.equal(own.status, 200);
+
+      const keys = host.server.runtime.keys;
+      const doomed = await keys.create({ project: 'alpha', scopes: ['jobs:read'], name: 'doomed' });
+      const session = await signInOverHttp(doomed.key);
+      assert.equal((await callTool(session, 'jobs_list', {})).status, 200);
+      await keys.revoke(doomed.id);
+      assert.equal((await callTool(session, 'jobs_list', {})).status, 401);
+      const afterRevoke = await host.server.runtime.services.storage.query<{ n: number }>('select count(*)::int as n from plugin_dashboard.sessions where key_id = $1', [doomed.id]);
+      assert.equal(afterRevoke.rows[0]?.n, 0, 'the revoked key’s session is deleted');
+    });
+
+    it('malformed, oversized and unknown calls are refused with their codes', async () => {
+      const session = await signInOverHttp(alphaKey);
+      const raw = (body: string, tool = 'jobs_list') => fetch(`${base}/ui/api/call/${tool}`, { method: 'POST', headers: { cookie: session.cookie, origin: base, 'x-anvil-csrf': session.csrf, 'content-type': 'application/json' }, body });
+      const malformed = await raw('{"arguments": ');
+      assert.equal(malformed.status, 400);
+      assert.match(await malformed.text(), /expected JSON/);
+      assert.equal((await raw(JSON.stringify({ arguments: [1, 2] }))).status, 400);
+      assert.equal((await raw(JSON.stringify({ arguments: { pad: 'x'.repeat(300_000) } }))).status, 400);
+      const unknown = await raw('{}', 'nope_nothing');
+      assert.equal(unknown.status, 404);
+      assert.equal((await raw('{}', 'Bad%20Name')).status, 400);
+      const invalid = await raw(JSON.stringify({ arguments: { limit: 100_000 } }));
+      assert.equal(invalid.status, 400);
+      assert.equal(((await invalid.json()) as { error: { code: string } }).error.code, 'ANVIL_E_INVALID_INPUT');
+    });
+
+    it('behind a TLS proxy (an https page of this host) the cookie is Secure', async () => {
+      const response = await fetch(`${base}/ui/api/session`, { method: 'POST', headers: { authorization: `Bearer ${alphaKey}`, origin: base.replace('http:', 'https:') } });
+      assert.equal(response.status, 200, await response.clone().text());
+      assert.match(response.headers.get('set-cookie') ?? '', /;\s*Secure/i);
+      const plain = await fetch(`${base}/ui/api/session`, { method: 'POST', headers: { authorization: `Bearer ${alphaKey}`, origin: base } });
+      assert.doesNotMatch(plain.headers.get('set-cookie') ?? '', /;\s*Secure/i);
+    });
+
+    it('sign-out deletes the session', async () => {
+      const session = await signInOverHttp(alphaKey);
+      const out = await fetch(`${base}/ui/api/session`, { method: 'DELETE', headers: { cookie: session.cookie, origin: base, 'x-anvil-csrf': session.csrf } });
+      assert.equal(out.status, 200);
+      assert.equal((await callTool(session, 'jobs_list', {})).status, 401);
+    });
+  });
+});

@@ -1,0 +1,1 @@
+delete from {{schema}}.sessions where id_hash = $1

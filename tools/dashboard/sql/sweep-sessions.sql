@@ -1,0 +1,1 @@
+delete from {{schema}}.sessions where expires_at <= now()

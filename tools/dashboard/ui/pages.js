@@ -1,0 +1,433 @@
+// One component per page. Each reads through tools (useTool / call) as the signed-in key, so a
+// page shows exactly what that key may see; a tool the key cannot call shows as unavailable.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { call } from './api.js';
+import { ActionButton, ErrorBox, fmt, html, KeyValues, LineChart, Pager, Show, StateBadge, Table, usePager, useTool } from './widgets.js';
+
+const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
+const PAGE_SIZE = 25;
+
+function link(href, text) {
+  return html`<a href=${href}>${text}</a>`;
+}
+
+function Section({ title, children }) {
+  return html`<section aria-label=${title}><h2>${title}</h2>${children}</section>`;
+}
+
+const cursorArg = (pager) => (pager.cursor ? { cursor: pager.cursor } : {});
+
+// ---------------------------------------------------------------------------------------------
+export function Overview({ session }) {
+  const status = useTool('anvil_status', {}, { session, pollMs: 10_000 });
+  const workers = useTool('workers_list', { states: ['active'] }, { session, pollMs: 10_000 });
+  const recent = useTool('jobs_list', { limit: 10 }, { session, pollMs: 5_000 });
+  const open = useTool('jobs_list', { states: ['queued', 'running'], limit: 100 }, { session, pollMs: 5_000 });
+  const pending = useTool('approvals_list', { state: 'pending', limit: 100 }, { session, pollMs: 10_000 });
+  return html`<h1>Overview</h1>
+    <${Section} title="Health">
+      <${Show} state=${status}>${(health) => html`<${KeyValues} entries=${[
+        ['Version', health.version],
+        ['Uptime', `${Math.round(health.uptimeSeconds)} s`],
+        ['Storage', html`<span class=${health.storage.ok ? 'ok' : 'bad'}>${health.storage.ok ? 'ok' : 'failing'}</span> ${health.storage.kind}, ${fmt(health.storage.latencyMs)} ms`],
+        ['Queue', html`<span class=${health.queue.ok ? 'ok' : 'bad'}>${health.queue.ok ? 'ok' : 'failing'}</span> ${health.queue.kind}`],
+        ['Workers', `${health.workers.total} (${Object.entries(health.workers.byQueue).map(([queue, count]) => `${queue}: ${count}`).join(', ') || 'none'})`],
+        ['Migrations pending', String(health.migrations.reduce((sum, one) => sum + one.pending, 0))],
+      ]} />`}<//>
+    <//>
+    <${Section} title="Queues">
+      <${Show} state=${open}>${(data) => html`<${KeyValues} entries=${['queued', 'running'].map((state) => [state, String(data.jobs.filter((job) => job.state === state).length) + (data.nextCursor ? '+' : '')])} />`}<//>
+      <${Show} state=${pending}>${(data) => html`<p>${link('#/agent', `${data.approvals.length} approval${data.approvals.length === 1 ? '' : 's'} waiting`)}</p>`}<//>
+    <//>
+    <${Section} title="Workers">
+      <${Show} state=${workers}>${(data) => html`<p>${data.workers.length} active (${data.view} view) — ${link('#/workers', 'details')}</p>`}<//>
+    <//>
+    <${Section} title="Recent activity">
+      <${Show} state=${recent}>${(data) => html`<${JobTable} jobs=${data.jobs} caption="The 10 newest jobs" />`}<//>
+    <//>`;
+}
+
+function JobTable({ jobs, caption }) {
+  return html`<${Table} caption=${caption} rows=${jobs} empty="No jobs." columns=${[
+    { label: 'Job', render: (job) => link(`#/jobs/${job.id}`, job.id.slice(0, 8)) },
+    { label: 'Recipe', key: 'recipe' },
+    { label: 'State', render: (job) => html`<${StateBadge} state=${job.state} />` },
+    { label: 'Worker', key: 'worker' },
+    { label: 'Created', key: 'createdAt' },
+    { label: 'Finished', key: 'finishedAt' },
+  ]} />`;
+}
+
+// ---------------------------------------------------------------------------------------------
+export function Jobs({ session }) {
+  const [states, setStates] = useState([]);
+  const [recipe, setRecipe] = useState('');
+  const pager = usePager();
+  const args = { limit: PAGE_SIZE, ...(states.length ? { states } : {}), ...(recipe ? { recipe } : {}), ...cursorArg(pager) };
+  const list = useTool('jobs_list', args, { session, pollMs: 5_000 });
+  const toggle = (state) => {
+    setStates(states.includes(state) ? states.filter((one) => one !== state) : [...states, state]);
+    pager.reset();
+  };
+  const filter = (event) => {
+    event.preventDefault();
+    setRecipe(new FormData(event.currentTarget).get('recipe')?.toString().trim() ?? '');
+    pager.reset();
+  };
+  return html`<h1>Jobs</h1>
+    <form class="filters" onSubmit=${filter}>
+      <fieldset><legend>State</legend>
+        ${JOB_STATES.map((state) => html`<label class="check"><input type="checkbox" name="state" value=${state} checked=${states.includes(state)} onChange=${() => toggle(state)} /> ${state}</label>`)}
+      </fieldset>
+      <label>Recipe <input name="recipe" defaultValue=${recipe} placeholder="e.g. text-classifier" /></label>
+      <button type="submit">Filter</button>
+    </form>
+    <${Show} state=${list}>${(data) => html`<${JobTable} jobs=${data.jobs} caption="Jobs, newest first" /><${Pager} pager=${pager} nextCursor=${data.nextCursor} />`}<//>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+function metricSeries(metrics) {
+  return metrics.map((metric) => ({ name: metric.name, points: metric.points.filter((point) => typeof point.value === 'number').map((point) => ({ x: point.step, y: point.value })) }));
+}
+
+/** Log lines: the newest 200 first, then whatever follows (by sequence number), polled while the job runs. */
+function useJobLogs(id, live) {
+  const [lines, setLines] = useState([]);
+  const after = useRef(undefined);
+  useEffect(() => {
+    after.current = undefined;
+    setLines([]);
+  }, [id]);
+  useEffect(() => {
+    let stop = false;
+    const read = async () => {
+      try {
+        const page = after.current === undefined ? await call('jobs_logs', { id, tail: 200 }) : await call('jobs_logs', { id, afterSeq: after.current });
+        if (stop) return;
+        after.current = page.nextSeq;
+        if (page.lines.length) setLines((old) => [...old, ...page.lines].slice(-1000));
+      } catch {
+        // The job panel shows the refusal.
+      }
+    };
+    void read();
+    const timer = live ? setInterval(() => void read(), 1_500) : undefined;
+    return () => {
+      stop = true;
+      if (timer) clearInterval(timer);
+    };
+  }, [id, live]);
+  return lines;
+}
+
+export function JobDetail({ id, session }) {
+  const [live, setLive] = useState(true);
+  const job = useTool('jobs_get', { id }, { session, pollMs: live ? 1_000 : 0 });
+  const metrics = useTool('jobs_metrics', { id, maxPoints: 300 }, { session, pollMs: live ? 1_000 : 0 });
+  const lines = useJobLogs(id, live);
+  const state = job.data?.state;
+  useEffect(() => {
+    // One last read of everything once the job has ended, then the page stops polling.
+    if (state && TERMINAL.has(state) && live) {
+      metrics.reload();
+      setLive(false);
+    }
+  }, [state]);
+  if (!job.data) return html`<h1>Job</h1><${Show} state=${job}>${() => null}<//>`;
+  const data = job.data;
+  const series = metrics.data ? metricSeries(metrics.data.metrics) : [];
+  return html`<h1>Job <code>${data.id.slice(0, 8)}</code> <${StateBadge} state=${data.state} /></h1>
+    <${KeyValues} entries=${[
+      ['Id', html`<code>${data.id}</code>`],
+      ['Recipe', data.recipe],
+      ['Worker', fmt(data.worker)],
+      ['Attempt', `${data.attempt} of ${data.maxAttempts}`],
+      ['Created', fmt(data.timings.createdAt)],
+      ['Started', fmt(data.timings.startedAt)],
+      ['Finished', fmt(data.timings.finishedAt)],
+      ['Params', html`<code>${JSON.stringify(data.params)}</code>`],
+      ...(data.error ? [['Error', html`<code>${JSON.stringify(data.error)}</code>`]] : []),
+    ]} />
+    ${!TERMINAL.has(data.state) && session.tools.includes('jobs_cancel') ? html`<${ActionButton} label="Cancel job" kind="danger" confirmText="Cancel this job?" action=${() => call('jobs_cancel', { id, reason: 'cancelled from the dashboard' })} onDone=${() => job.reload()} />` : null}
+    <${Section} title="Metrics">
+      ${series.length ? html`<${LineChart} title="Metrics by step" series=${series} />
+        <${Table} caption="Metric summaries" rows=${metrics.data.metrics} columns=${[
+          { label: 'Metric', key: 'name' },
+          { label: 'Points', render: (metric) => `${metric.summary.count}${metric.downsampled ? ` (${metric.points.length} drawn)` : ''}` },
+          { label: 'Last', render: (metric) => fmt(metric.summary.last) },
+          { label: 'Min', render: (metric) => fmt(metric.summary.min) },
+          { label: 'Max', render: (metric) => fmt(metric.summary.max) },
+          { label: 'Flags', render: (metric) => Object.entries(metric.summary.flags).filter(([, on]) => on).map(([flag]) => flag).join(', ') || '—' },
+        ]} />` : html`<p class="muted">No metrics yet.</p>`}
+    <//>
+    <${Section} title="Logs">
+      <pre class="logs" tabindex="0" aria-label="Job logs">${lines.map((line) => `${line.at.slice(11, 19)} ${line.level.padEnd(5)} ${line.message}\n`).join('') || 'No log lines yet.'}</pre>
+    <//>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+/** GPU samples per worker GPU, kept while the dashboard is open (the server keeps only the latest heartbeat). */
+const gpuHistory = new Map();
+
+function GpuCharts({ samples, label }) {
+  const chart = (title, name, pick) => html`<${LineChart} title=${`${label}: ${title}`} time=${true} xLabel="time" height=${160} series=${[{ name, points: samples.map((sample) => ({ x: sample.at, y: pick(sample) })) }]} />`;
+  return html`<div class="chart-row">
+    ${chart('utilisation', 'util %', (sample) => sample.utilizationPct)}
+    ${chart('memory used', 'MB', (sample) => sample.memoryUsedMb)}
+    ${chart('temperature', '°C', (sample) => sample.temperatureC)}
+  </div>`;
+}
+
+export function Workers({ session }) {
+  const workers = useTool('workers_list', {}, { session, pollMs: 5_000 });
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    for (const worker of workers.data?.workers ?? []) {
+      for (const gpu of worker.telemetry?.gpus ?? []) {
+        const key = `${worker.name} GPU ${gpu.index}`;
+        const samples = gpuHistory.get(key) ?? [];
+        samples.push({ at: Date.now() / 1000, utilizationPct: gpu.utilizationPct, memoryUsedMb: gpu.memoryUsedMb, temperatureC: gpu.temperatureC });
+        gpuHistory.set(key, samples.slice(-720));
+      }
+    }
+    setTick((tick) => tick + 1);
+  }, [workers.data]);
+  return html`<h1>Workers</h1>
+    <${Show} state=${workers}>${(data) => html`<p class="muted">${data.view === 'cluster' ? 'Every worker of the cluster.' : 'The workers running this project’s jobs (the cluster view and telemetry need cluster:observe).'}</p>
+      <${Table} caption="Workers" rows=${data.workers} empty="No workers." columns=${[
+        { label: 'Name', key: 'name' },
+        { label: 'State', render: (worker) => html`<${StateBadge} state=${worker.state} />` },
+        { label: 'Classes', key: 'classes' },
+        { label: 'Slots', render: (worker) => `${worker.running} / ${worker.slots}` },
+        { label: 'GPUs', render: (worker) => worker.gpus.map((gpu) => `${gpu.name ?? gpu.gpuType ?? 'gpu'} ${gpu.memoryTotalMb ?? '?'} MB`).join(', ') || '—' },
+        { label: 'Load', render: (worker) => fmt(worker.telemetry?.loadAverage) },
+        { label: 'Heartbeat', key: 'lastHeartbeat' },
+      ]} />`}<//>
+    <${Section} title="GPU telemetry over time">
+      ${gpuHistory.size === 0
+        ? html`<p class="muted">No GPU telemetry (no GPU workers, or the key lacks cluster:observe). While this page is open it samples every 5 s.</p>`
+        : [...gpuHistory.entries()].map(([key, samples]) => html`<${GpuCharts} label=${key} samples=${samples} />`)}
+    <//>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+export function Datasets({ name, session }) {
+  const pager = usePager();
+  const list = useTool('datasets_list', { limit: PAGE_SIZE, ...cursorArg(pager) }, { session });
+  return html`<h1>Datasets</h1>
+    <${Show} state=${list}>${(data) => html`<${Table} caption="Datasets" rows=${data.datasets} empty="No datasets." columns=${[
+      { label: 'Name', render: (row) => link(`#/datasets/${encodeURIComponent(row.name)}`, row.name) },
+      { label: 'Latest version', render: (row) => fmt(row.latest?.version) },
+      { label: 'Rows', render: (row) => fmt(row.latest?.rows) },
+      { label: 'Created', key: 'createdAt' },
+    ]} /><${Pager} pager=${pager} nextCursor=${data.nextCursor} />`}<//>
+    ${name ? html`<${DatasetDetail} name=${name} session=${session} />` : null}`;
+}
+
+function DatasetDetail({ name, session }) {
+  const [version, setVersion] = useState(undefined);
+  const got = useTool('datasets_get', { name, sampleRows: 5, ...(version ? { version } : {}) }, { session });
+  return html`<${Show} state=${got}>${({ dataset, labels, lineage }) => html`<${Section} title=${`Dataset ${dataset.name} v${dataset.version}`}>
+    <nav class="versions" aria-label="Versions">Versions: ${Array.from({ length: dataset.latestVersion ?? dataset.version }, (_, index) => index + 1).map((one) => html`<button type="button" aria-pressed=${one === dataset.version} onClick=${() => setVersion(one)}>v${one}</button>`)}</nav>
+    <${KeyValues} entries=${[['Format', dataset.format], ['Rows', fmt(dataset.rows)], ['Size', `${fmt(dataset.sizeBytes)} bytes`], ['Splits', fmt(dataset.splits)], ['Text / label', `${fmt(dataset.textColumn)} / ${fmt(dataset.labelColumn)}`], ['SHA-256', html`<code>${dataset.sha256}</code>`]]} />
+    <${Table} caption="Schema" rows=${dataset.columns ?? []} columns=${[{ label: 'Column', key: 'name' }, { label: 'Type', key: 'type' }]} />
+    <${Table} caption=${`Label distribution${labels?.truncated ? ' (top labels)' : ''}`} rows=${Object.entries(labels?.distribution ?? {}).map(([label, count]) => ({ label, count }))} columns=${[{ label: 'Label', key: 'label' }, { label: 'Rows', key: 'count' }]} />
+    <${Table} caption="Lineage" rows=${lineage ?? []} empty="No lineage yet." columns=${[{ label: 'Kind', key: 'kind' }, { label: 'Job', render: (row) => (row.jobId ? link(`#/jobs/${row.jobId}`, row.jobId.slice(0, 8)) : '—') }, { label: 'Model', key: 'model' }, { label: 'At', key: 'at' }]} />
+  <//>`}<//>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+export function Models({ name, session }) {
+  const pager = usePager();
+  const list = useTool('models_list', { limit: PAGE_SIZE, ...cursorArg(pager) }, { session });
+  return html`<h1>Models</h1>
+    <${Show} state=${list}>${(data) => html`<${Table} caption="Models" rows=${data.models ?? []} empty="No models." columns=${[
+      { label: 'Name', render: (row) => link(`#/models/${encodeURIComponent(row.name)}`, row.name) },
+      { label: 'Versions', key: 'versionCount' },
+      { label: 'Latest', key: 'latestVersion' },
+      { label: 'Task', key: 'latestTask' },
+      { label: 'Aliases', render: (row) => fmt(row.aliases) },
+    ]} /><${Pager} pager=${pager} nextCursor=${data.nextCursor} />`}<//>
+    ${name ? html`<${ModelDetail} name=${name} session=${session} />` : null}`;
+}
+
+function ModelDetail({ name, session }) {
+  const versions = useTool('models_list', { name, limit: 100 }, { session });
+  const latest = useTool('models_get', { name }, { session });
+  return html`<${Section} title=${`Model ${name}`}>
+    <${Show} state=${versions}>${(data) => html`<${Table} caption="Versions and metrics" rows=${data.versions ?? []} columns=${[
+      { label: 'Version', key: 'version' },
+      { label: 'Status', key: 'status' },
+      { label: 'Metrics', render: (row) => Object.entries(row.metrics ?? {}).filter(([, value]) => typeof value !== 'object').slice(0, 6).map(([key, value]) => `${key} ${fmt(value)}`).join(', ') },
+      { label: 'Aliases', render: (row) => fmt(row.aliases) },
+      { label: 'Job', render: (row) => (row.jobId ? link(`#/jobs/${row.jobId}`, row.jobId.slice(0, 8)) : '—') },
+    ]} />`}<//>
+    <${Show} state=${latest}>${(data) => html`<h3>Model card (v${data.version})</h3><pre class="card" tabindex="0">${data.card ?? ''}</pre>`}<//>
+  <//>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+export function Deployments({ name, session }) {
+  const pager = usePager();
+  const list = useTool('deployments_list', { limit: PAGE_SIZE, ...cursorArg(pager) }, { session });
+  return html`<h1>Deployments</h1>
+    <${Show} state=${list}>${(data) => html`<${Table} caption="Deployments" rows=${data.deployments} empty="No deployments." columns=${[
+      { label: 'Name', render: (row) => link(`#/deployments/${encodeURIComponent(row.name)}`, row.name) },
+      { label: 'Model', key: 'model' },
+      { label: 'State', render: (row) => html`<${StateBadge} state=${row.state} />` },
+      { label: 'Variants', render: (row) => row.variants.map((variant) => `${variant.name}: v${variant.version} ${variant.weight}%`).join(', ') },
+      { label: 'Canary', render: (row) => fmt(row.rollout) },
+    ]} /><${Pager} pager=${pager} nextCursor=${data.nextCursor} />`}<//>
+    ${name ? html`<${DeploymentDetail} name=${name} session=${session} />` : null}`;
+}
+
+/** Monitor readings per deployment, kept while the dashboard is open: the tool reports a window, the charts show how it moves. */
+const monitorHistory = new Map();
+
+function MonitorCharts({ name }) {
+  const samples = monitorHistory.get(name) ?? [];
+  if (samples.length < 2) return html`<p class="muted">Charts appear after a few readings (every 10 s while this page is open).</p>`;
+  const variants = [...new Set(samples.flatMap((sample) => sample.variants.map((variant) => variant.variant)))];
+  const seriesOf = (field) => variants.map((variant) => ({ name: variant, points: samples.map((sample) => ({ x: sample.at, y: sample.variants.find((one) => one.variant === variant)?.[field] ?? null })).filter((point) => typeof point.y === 'number') }));
+  return html`<div class="chart-row">
+    <${LineChart} title="p99 latency (ms)" time=${true} xLabel="time" height=${180} series=${seriesOf('p99Ms')} />
+    <${LineChart} title="Error rate" time=${true} xLabel="time" height=${180} series=${seriesOf('errorRate')} />
+    <${LineChart} title="Requests in window" time=${true} xLabel="time" height=${180} series=${seriesOf('requests')} />
+  </div>`;
+}
+
+function DeploymentDetail({ name, session }) {
+  const got = useTool('deployments_get', { name }, { session });
+  const monitor = useTool('deployments_monitor', { name }, { session, pollMs: 10_000 });
+  useEffect(() => {
+    if (!monitor.data) return;
+    const samples = monitorHistory.get(name) ?? [];
+    samples.push({ at: Date.now() / 1000, variants: monitor.data.variants });
+    monitorHistory.set(name, samples.slice(-360));
+  }, [monitor.data]);
+  const [version, setVersion] = useState('');
+  const refresh = () => {
+    got.reload();
+    monitor.reload();
+  };
+  return html`<${Section} title=${`Deployment ${name}`}>
+    <${Show} state=${got}>${(data) => html`<${Table} caption="Variants and weights" rows=${data.variants} columns=${[{ label: 'Variant', key: 'name' }, { label: 'Version', key: 'version' }, { label: 'Weight %', key: 'weight' }]} />`}<//>
+    <${Show} state=${monitor}>${(data) => html`<${Table} caption=${`Monitor since ${fmt(data.since)} (canary guardrails)`} rows=${data.variants} columns=${[
+      { label: 'Variant', key: 'variant' }, { label: 'Requests', key: 'requests' }, { label: 'Error rate', key: 'errorRate' }, { label: 'p50 ms', key: 'p50Ms' }, { label: 'p99 ms', key: 'p99Ms' }, { label: 'Abstain', key: 'abstainRate' }, { label: 'Accuracy', key: 'accuracy' }, { label: 'PSI', key: 'psi' },
+    ]} />`}<//>
+    <${MonitorCharts} name=${name} />
+    <div class="actions">
+      <label>Version to promote <input type="number" min="1" value=${version} onInput=${(event) => setVersion(event.currentTarget.value)} /></label>
+      <${ActionButton} label="Promote" confirmText=${`Promote ${name}?`} action=${() => call('deployments_promote', { name, ...(version ? { version: Number(version) } : {}), reason: 'promoted from the dashboard' })} onDone=${refresh} />
+      <${ActionButton} label="Roll back" kind="danger" confirmText=${`Roll back ${name}?`} action=${() => call('deployments_rollback', { name, reason: 'rolled back from the dashboard' })} onDone=${refresh} />
+    </div>
+    <${Show} state=${got}>${(data) => html`<${Table} caption="History" rows=${data.history} columns=${[{ label: 'At', key: 'at' }, { label: 'By', key: 'by' }, { label: 'Action', key: 'action' }, { label: 'Detail', key: 'detail' }]} />`}<//>
+  <//>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+export function Knowledge({ name, session }) {
+  const list = useTool('kb_list', { limit: 100 }, { session });
+  return html`<h1>Knowledge bases</h1>
+    <${Show} state=${list}>${(data) => html`<${Table} caption="Knowledge bases" rows=${data.knowledgeBases} empty="No knowledge bases." columns=${[
+      { label: 'Name', render: (row) => link(`#/knowledge/${encodeURIComponent(row.name)}`, row.name) },
+      { label: 'Documents', key: 'documents' }, { label: 'Chunks', key: 'chunks' }, { label: 'Dense index', key: 'denseIndex' },
+    ]} />`}<//>
+    ${name ? html`<${KnowledgeDetail} name=${name} session=${session} />` : null}`;
+}
+
+function KnowledgeDetail({ name, session }) {
+  const got = useTool('kb_get', { kb: name, limit: 100 }, { session });
+  const [query, setQuery] = useState('');
+  const [results, setResults] = useState(null);
+  const [error, setError] = useState(null);
+  const search = async (event) => {
+    event.preventDefault();
+    setError(null);
+    try {
+      setResults(await call('kb_search', { kb: name, query, k: 5 }));
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+  return html`<${Section} title=${`Knowledge base ${name}`}>
+    <form class="search" role="search" onSubmit=${search}>
+      <label for="kb-query">Search ${name}</label>
+      <input id="kb-query" type="search" value=${query} onInput=${(event) => setQuery(event.currentTarget.value)} required maxlength="2000" />
+      <button type="submit">Search</button>
+    </form>
+    <${ErrorBox} error=${error} />
+    ${results ? html`<ol class="results" aria-label="Search results">${results.results.map((hit) => html`<li><blockquote>${hit.quote.text}</blockquote><p class="citation"><cite>${hit.quote.source}</cite> · chars ${hit.citation.offsets.start}–${hit.citation.offsets.end} · <code>${hit.citation.uri}</code> <span class="muted">score ${fmt(hit.score)}</span></p></li>`)}</ol>${results.notice ? html`<p class="muted">${results.notice}</p>` : null}` : null}
+    <${Show} state=${got}>${(data) => html`<${Table} caption="Documents" rows=${data.documentList ?? []} columns=${[{ label: 'Title', key: 'title' }, { label: 'Source', key: 'source' }, { label: 'Format', key: 'format' }, { label: 'Chunks', key: 'chunks' }, { label: 'Updated', key: 'updatedAt' }]} />`}<//>
+  <//>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+export function Payments({ session }) {
+  const pager = usePager();
+  const payments = useTool('payments_list', { limit: PAGE_SIZE, ...cursorArg(pager) }, { session, pollMs: 10_000 });
+  const balances = useTool('ledger_balances', {}, { session });
+  const mandates = useTool('mandates_list', {}, { session });
+  return html`<h1>Payments</h1>
+    <${Section} title="Intents">
+      <${Show} state=${payments}>${(data) => html`<${Table} caption="Payment intents, newest first" rows=${data.payments} empty="No payments." columns=${[
+        { label: 'Id', render: (row) => html`<code title=${row.id}>${row.id.slice(0, 12)}</code>` }, { label: 'Status', render: (row) => html`<${StateBadge} state=${row.status} />` },
+        { label: 'Amount', render: (row) => `${row.amount} ${row.currency}` }, { label: 'Payee', key: 'payee' }, { label: 'Mandate', key: 'mandateId' }, { label: 'Created', key: 'createdAt' },
+      ]} /><${Pager} pager=${pager} nextCursor=${data.next} />`}<//>
+    <//>
+    <${Section} title="Ledger balances">
+      <${Show} state=${balances}>${(data) => html`<${Table} caption="Balances by currency" rows=${data.currencies} columns=${[
+        { label: 'Currency', key: 'currency' }, { label: 'Debits posted', key: 'debitsPosted' }, { label: 'Credits posted', key: 'creditsPosted' }, { label: 'Pending debits', key: 'debitsPending' }, { label: 'Accounts', key: 'accounts' }, { label: 'Balanced', key: 'balanced' },
+      ]} />`}<//>
+    <//>
+    <${Section} title="Mandates">
+      <${Show} state=${mandates}>${(data) => html`<${Table} caption="Mandates and their use" rows=${data.mandates} columns=${[
+        { label: 'Id', key: 'id' }, { label: 'Grantee', key: 'grantee' }, { label: 'State', render: (row) => html`<${StateBadge} state=${row.state} />` },
+        { label: 'Per payment', render: (row) => `${row.maxPerPayment} ${row.currency}` }, { label: 'Used this period', render: (row) => `${fmt(row.usedThisPeriod)} of ${fmt(row.maxPerPeriod)}` }, { label: 'Approval above', key: 'approvalAbove' },
+      ]} />`}<//>
+    <//>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+/** An approval's summary in a line: its plain facts (amount, payee, ...), nested detail left out. */
+function summaryOf(summary) {
+  const facts = Object.entries(summary ?? {}).filter(([, value]) => value !== null && typeof value !== 'object');
+  const mandate = summary?.mandate?.id ? [['mandate', summary.mandate.id.slice(0, 8)]] : [];
+  return [...facts, ...mandate].map(([key, value]) => `${key}: ${value}`).join(' · ') || '—';
+}
+
+export function Agent({ session }) {
+  const agent = session.tools.includes('ops_list');
+  const approvals = useTool('approvals_list', { state: 'pending' }, { session, pollMs: 5_000 });
+  return html`<h1>Agent runs</h1>
+    ${agent ? html`<${AgentRuns} session=${session} />` : html`<p class="notice" role="status">Agent not installed: this server offers your key no <code>ops_list</code> tool.</p>`}
+    <${Section} title="Pending approvals">
+      <${Show} state=${approvals}>${(data) => html`<${Table} caption="Approvals waiting for a decision" rows=${data.approvals} empty="Nothing waits for approval." columns=${[
+        { label: 'Kind', key: 'kind' }, { label: 'Subject', key: 'subject' }, { label: 'Summary', render: (row) => summaryOf(row.summary) }, { label: 'Requested by', key: 'requestedBy' }, { label: 'Since', key: 'createdAt' },
+        { label: 'Decision', render: (row) => html`<span class="decide">
+          <${ActionButton} label="Approve" action=${() => call('approvals_decide', { id: row.id, decision: 'approve' })} onDone=${() => approvals.reload()} />
+          <${ActionButton} label="Reject" kind="danger" confirmText="Reject this request?" action=${() => call('approvals_decide', { id: row.id, decision: 'deny', reason: 'rejected from the dashboard' })} onDone=${() => approvals.reload()} />
+        </span>` },
+      ]} />`}<//>
+    <//>`;
+}
+
+/** The agent's runs (ops_list / ops_get, when the agent plugin is installed): plans, steps, states. */
+function AgentRuns({ session }) {
+  const [open, setOpen] = useState(null);
+  const runs = useTool('ops_list', {}, { session, pollMs: 5_000 });
+  const detail = useTool(open ? 'ops_get' : null, open ? { id: open } : {}, { session, pollMs: open ? 3_000 : 0 });
+  return html`<${Section} title="Runs">
+    <${Show} state=${runs}>${(data) => html`<${Table} caption="Agent runs" rows=${data.ops ?? data.runs ?? []} empty="No runs." columns=${[
+      { label: 'Run', render: (row) => html`<button type="button" class="linkish" onClick=${() => setOpen(row.id)}>${String(row.id).slice(0, 12)}</button>` },
+      { label: 'State', render: (row) => html`<${StateBadge} state=${row.state ?? row.status} />` },
+      { label: 'Goal', render: (row) => fmt(row.goal ?? row.title ?? row.summary) },
+      { label: 'Created', key: 'createdAt' },
+    ]} />`}<//>
+    ${open ? html`<${Show} state=${detail}>${(data) => html`<h3>Run ${open}</h3>
+      <${Table} caption="Plan steps" rows=${data.steps ?? data.plan?.steps ?? []} columns=${[
+        { label: 'Step', render: (row) => fmt(row.title ?? row.tool ?? row.name) }, { label: 'State', render: (row) => fmt(row.state ?? row.status) }, { label: 'Detail', render: (row) => fmt(row.result ?? row.error ?? row.args) },
+      ]} />`}<//>` : null}
+  <//>`;
+}
