@@ -146,6 +146,26 @@ function ledgerSuite(name: string, skip: string | undefined, env: () => Promise<
       await balanced(call);
     });
 
+    it('concurrent batches sharing a key with different bodies: one wins whole, the others change nothing and name the key', async () => {
+      const before = await account(call, 'shop');
+      const batches = await Promise.all(
+        Array.from({ length: 6 }, (_, b) =>
+          call('ledger_transfers_create', {
+            transfers: [
+              { debit: 'cash', credit: 'shop', amount: String(10 + b), currency: 'EUR', idempotencyKey: 'race-shared' },
+              { debit: 'cash', credit: 'shop', amount: '1', currency: 'EUR', idempotencyKey: `race-own-${b}` },
+            ],
+          }),
+        ),
+      );
+      const won = batches.filter((outcome) => !outcome.isError);
+      assert.equal(won.length, 1, 'exactly one batch bound the shared key');
+      for (const outcome of batches.filter((each) => each.isError)) assert.match(outcome.text, /^ANVIL_E_CONFLICT.*"race-shared"/);
+      const shared = ((ok(won[0] as ReturnType<typeof flatten>).transfers as Array<Record<string, string>>)[0] as Record<string, string>).amount;
+      assert.equal(BigInt((await account(call, 'shop')).creditsPosted) - BigInt(before.creditsPosted), BigInt(shared) + 1n, 'the losers left nothing behind');
+      await balanced(call);
+    });
+
     it('refuses bad input naming the field, changing nothing and echoing no card number', async () => {
       const base = { debit: 'cash', credit: 'shop', currency: 'EUR' };
       const cases: Array<[Record<string, unknown>, RegExp]> = [

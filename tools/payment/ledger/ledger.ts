@@ -164,8 +164,10 @@ export class Ledger {
       if (keys.has(each.key)) throw invalid(`transfers[${index}].idempotencyKey`, `"${each.key}" appears twice in this batch`);
       keys.add(each.key);
     }
-    const run = (executor: SqlExecutor) =>
-      executor.query<{ id: string }>(SQL.transfersCreate, [
+    // One statement, one round trip, in autocommit (create_transfers, migrations/0005): atomic on its
+    // own, so a batch needs no BEGIN/COMMIT; a key bound to another body raises and undoes it all.
+    const run = () =>
+      this.sql.query<TransferRow & { inserted: boolean }>(SQL.transfersCreate, [
         project,
         prepared.map((each) => each.id),
         prepared.map((each) => each.key),
@@ -179,20 +181,14 @@ export class Ledger {
         prepared.map((each) => each.metadata),
         by,
       ]);
-
     try {
-      if (prepared.length === 1) {
-        // One statement in autocommit: nothing partial can be left behind, and it costs one round trip.
-        const inserted = await withRetry(() => run(this.sql));
-        return this.settle(project, prepared, new Set(inserted.rows.map((row) => row.id)), this.sql);
-      }
-      return await withRetry(() =>
-        this.sql.transaction(async (tx) => {
-          const inserted = await run(tx);
-          // A reused key with another body rolls the whole batch back.
-          return this.settle(project, prepared, new Set(inserted.rows.map((row) => row.id)), tx);
-        }),
-      );
+      const rows = (await withRetry(run)).rows;
+      const byKey = new Map(rows.map((row) => [row.idempotency_key, row]));
+      return prepared.map((each) => {
+        const row = byKey.get(each.key);
+        if (!row) throw new AnvilError(ErrorCodes.INTERNAL, `transfer with key ${each.key} was neither created nor found`);
+        return { transfer: toTransfer(row), created: row.inserted };
+      });
     } catch (error) {
       throw await this.explainFailure(project, prepared, error);
     }
@@ -211,20 +207,16 @@ export class Ledger {
     return { id: randomUUID(), key: input.idempotencyKey, hash, input, currency, amount, metadata };
   }
 
-  private async settle(project: string, prepared: ReadonlyArray<{ id: string; key: string; hash: string }>, inserted: ReadonlySet<string>, executor: SqlExecutor): Promise<CreatedTransfer[]> {
-    const rows = await executor.query<TransferRow>(SQL.transfersByKey, [project, prepared.map((each) => each.key)]);
-    const byKey = new Map(rows.rows.map((row) => [row.idempotency_key, row]));
-    return prepared.map((each) => {
-      const row = byKey.get(each.key);
-      if (!row) throw new AnvilError(ErrorCodes.INTERNAL, `transfer with key ${each.key} was neither created nor found`);
-      if (row.request_hash !== each.hash) throw keyConflict(each.key, row.id);
-      return { transfer: toTransfer(row), created: inserted.has(row.id) };
-    });
-  }
-
   /** Turns a failed batch statement into an error naming the transfer and field at fault. */
   private async explainFailure(project: string, prepared: ReadonlyArray<ReturnType<Ledger['prepare']>>, error: unknown): Promise<unknown> {
     const { code, constraint } = pgError(error);
+    if (code === PgCodes.keyReused) {
+      // Rare (a retry with another body): find the key at fault; the call changed nothing.
+      const rows = await this.sql.query<TransferRow>(SQL.transfersByKey, [project, prepared.map((each) => each.key)]);
+      const hashes = new Map(prepared.map((each) => [each.key, each.hash]));
+      const reused = rows.rows.find((row) => hashes.get(row.idempotency_key) !== row.request_hash);
+      if (reused) return keyConflict(reused.idempotency_key, reused.id);
+    }
     if (code === PgCodes.notNullViolation) {
       const accounts = await this.sql.query<AccountRow>(SQL.accountsByCode, [project, prepared.flatMap((each) => [each.input.debit, each.input.credit])]);
       const byCode = new Map(accounts.rows.map((row) => [row.code, row]));
