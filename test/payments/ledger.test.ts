@@ -162,7 +162,7 @@ function ledgerSuite(name: string, skip: string | undefined, env: () => Promise<
       assert.equal(won.length, 1, 'exactly one batch bound the shared key');
       for (const outcome of batches.filter((each) => each.isError)) assert.match(outcome.text, /^ANVIL_E_CONFLICT.*"race-shared"/);
       const shared = ((ok(won[0] as ReturnType<typeof flatten>).transfers as Array<Record<string, string>>)[0] as Record<string, string>).amount;
-      assert.equal(BigInt((await account(call, 'shop')).creditsPosted) - BigInt(before.creditsPosted), BigInt(shared) + 1n, 'the losers left nothing behind');
+      assert.equal(BigInt((await account(call, 'shop')).creditsPosted as string) - BigInt(before.creditsPosted as string), BigInt(shared as string) + 1n, 'the losers left nothing behind');
       await balanced(call);
     });
 
