@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/client';
 import { createTestHost, flatten, type TestHost } from 'anvil/testing';
 import { decide } from '../../tools/payment/risk/evaluate.ts';
 import { sandboxProviderPlugin } from '../../tools/payment/providers/plugin.ts';

@@ -29,9 +29,7 @@ const SQL = {
   transfersByKey: sql('transfers-by-key'),
   transferGet: sql('transfer-get'),
   transfersList: sql('transfers-list'),
-  pendingResolve: sql('pending-resolve'),
-  resolutionInsert: sql('resolution-insert'),
-  pendingRelease: sql('pending-release'),
+  pendingResolveCall: sql('pending-resolve-call'),
   pendingExpire: sql('pending-expire'),
   balances: sql('balances'),
 } as const;
@@ -252,46 +250,31 @@ export class Ledger {
     const hash = requestHash({ ...input, metadata: input.metadata ?? {} });
     const metadata = checkMetadata(input.metadata, 'metadata');
     if (input.action === 'void' && input.amount !== undefined) throw invalid('amount', 'a void releases the whole pending amount; leave amount out');
-    const replay = async (executor: SqlExecutor): Promise<CreatedTransfer | undefined> => {
-      const row = (await executor.query<TransferRow>(SQL.transfersByKey, [project, [input.idempotencyKey]])).rows[0];
-      if (!row) return undefined;
-      if (row.request_hash !== hash) throw keyConflict(input.idempotencyKey, row.id);
-      return { transfer: toTransfer(row), created: false };
-    };
-    const first = await replay(this.sql);
-    if (first) return first;
+    if (input.amount !== undefined && !/^[1-9]\d{0,29}$/.test(input.amount)) {
+      // A malformed amount: parse it with the pending transfer's currency, for the precise message.
+      const pending = (await this.sql.query<TransferRow>(SQL.transferGet, [project, input.pendingId])).rows[0];
+      if (!pending) throw await this.pendingUnavailable(this.sql, project, input.pendingId);
+      parseAmount(input.amount, pending.currency);
+    }
+    // One statement, one round trip, in autocommit (resolve_pending, migrations/0007).
+    const run = () =>
+      this.sql.query<TransferRow & { inserted: boolean }>(SQL.pendingResolveCall, [
+        project, input.pendingId, input.action, input.amount ?? null, randomUUID(), input.idempotencyKey, hash, metadata, by,
+      ]);
     try {
-      return await withRetry(() =>
-        this.sql.transaction(async (tx) => {
-          const claimed = (await tx.query<{ id: string; debit_account_id: string; credit_account_id: string; amount: string; currency: string }>(SQL.pendingResolve, [
-            project,
-            input.pendingId,
-            input.action === 'post' ? 'posted' : 'voided',
-          ])).rows[0];
-          if (!claimed) {
-            const again = await replay(tx);
-            if (again) return again;
-            throw await this.pendingUnavailable(tx, project, input.pendingId);
-          }
-          const pendingAmount = BigInt(claimed.amount);
-          const amount = input.amount === undefined ? pendingAmount : parseAmount(input.amount, claimed.currency);
-          if (amount > pendingAmount) throw invalid('amount', `at most the pending amount (${pendingAmount.toString()})`, 'exceeds_pending_amount');
-          const posted = input.action === 'post' ? amount : 0n;
-          const id = randomUUID();
-          await tx.query(SQL.resolutionInsert, [
-            id, project, input.action, claimed.debit_account_id, claimed.credit_account_id,
-            input.action === 'post' ? amount.toString() : pendingAmount.toString(), claimed.currency, claimed.id, input.idempotencyKey, hash, metadata, by,
-          ]);
-          await tx.query(SQL.pendingRelease, [claimed.debit_account_id, claimed.credit_account_id, pendingAmount.toString(), posted.toString()]);
-          const row = (await tx.query<TransferRow>(SQL.transferGet, [project, id])).rows[0] as TransferRow;
-          return { transfer: toTransfer(row), created: true };
-        }),
-      );
+      const row = (await withRetry(run)).rows[0];
+      if (!row) throw new AnvilError(ErrorCodes.INTERNAL, `pending transfer ${input.pendingId} was neither resolved nor found`);
+      return { transfer: toTransfer(row), created: row.inserted };
     } catch (error) {
-      if (pgError(error).code === PgCodes.uniqueViolation) {
-        const again = await replay(this.sql);
-        if (again) return again;
+      const { code } = pgError(error);
+      if (code === PgCodes.keyReused || code === PgCodes.uniqueViolation) {
+        // Another body under the key, or a concurrent call with the key on another pending transfer.
+        const row = (await this.sql.query<TransferRow>(SQL.transfersByKey, [project, [input.idempotencyKey]])).rows[0];
+        if (row && row.request_hash !== hash) throw keyConflict(input.idempotencyKey, row.id);
+        if (row) return { transfer: toTransfer(row), created: false };
       }
+      if (code === PgCodes.pendingUnavailable) throw await this.pendingUnavailable(this.sql, project, input.pendingId);
+      if (code === PgCodes.abovePending) throw invalid('amount', `at most the pending amount (${(error as { detail?: string }).detail ?? '?'})`, 'exceeds_pending_amount');
       throw error;
     }
   }
