@@ -10,7 +10,7 @@
 -- 4. Insert the resolution, lock both accounts in id order, release the pending amount and post
 --    what is posted (0 for a void).
 create function {{schema}}.resolve_pending(
-  p_project text, p_pending text, p_action text, p_amount numeric, p_id uuid, p_key text, p_hash text, p_metadata text, p_by text
+  p_project text, p_pending uuid, p_action text, p_amount numeric, p_id uuid, p_key text, p_hash text, p_metadata text, p_by text
 ) returns table (
   id uuid, kind text, debit_account_id uuid, credit_account_id uuid, debit_code text, credit_code text,
   amount numeric, currency text, state text, pending_id uuid, timeout_at timestamptz, idempotency_key text,
@@ -43,7 +43,7 @@ begin
     exit when attempt = 2;
     update {{schema}}.transfers t
     set state = case when p_action = 'post' then 'posted' else 'voided' end, resolved_at = now()
-    where t.project = p_project and t.id::text = p_pending and t.kind = 'pending' and t.state = 'pending' and (t.timeout_at is null or t.timeout_at > now())
+    where t.id = p_pending and t.project = p_project and t.kind = 'pending' and t.state = 'pending' and (t.timeout_at is null or t.timeout_at > now())
     returning t.id, t.debit_account_id, t.credit_account_id, t.amount, t.currency into claimed;
     got := found;
     exit when got;

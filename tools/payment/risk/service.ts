@@ -55,7 +55,8 @@ export interface RiskAssessment extends Record<string, unknown> {
   model: { deployment: string; name: string; version: number } | null;
   /** Why it was not scored (not_configured, deployment_not_found, model_version_not_evaluated, model_unavailable), or null. */
   reason: string | null;
-  features: RiskFeatures;
+  /** What was scored; null when the project has no risk deployment (nothing was computed). */
+  features: RiskFeatures | null;
 }
 
 export interface RiskSettings {
@@ -126,14 +127,17 @@ export class RiskService {
 
   /** Scores features with the project's risk deployment; never throws for a missing or failing model. */
   async score(project: string, features: RiskFeatures, amount: bigint, currency: string, requestKey?: string): Promise<RiskAssessment> {
-    const settings = await this.settings(project);
+    return this.scoreWith(await this.settings(project), project, features, amount, currency, requestKey);
+  }
+
+  private async scoreWith(settings: RiskSettings, project: string, features: RiskFeatures | null, amount: bigint, currency: string, requestKey?: string): Promise<RiskAssessment> {
     const unscored = (reason: string): RiskAssessment => {
       const limit = settings.unscoredReviewAbove[currency];
       const review = limit !== undefined && amount > BigInt(limit);
       return { decision: review ? 'review' : 'not-scored', score: null, thresholds: null, model: null, reason: review ? `${reason}; above the unscored limit ${limit} ${currency}` : reason, features };
     };
     const deployment = settings.deployment;
-    if (deployment === null) return unscored('not_configured');
+    if (deployment === null || features === null) return unscored('not_configured');
     let result: PredictResult;
     try {
       result = await this.predict(project, deployment, [features], { topK: 20, ...(requestKey ? { requestKey } : {}) });
@@ -153,7 +157,10 @@ export class RiskService {
   }
 
   async assessIntent(project: string, row: IntentRow, signals: RiskSignals = {}): Promise<RiskAssessment> {
-    return this.score(project, await this.intentFeatures(project, row, signals), BigInt(row.amount), row.currency, row.id);
+    // Without a risk deployment nothing is scored, so the card's history is not even read.
+    const settings = await this.settings(project);
+    const features = settings.deployment === null ? null : await this.intentFeatures(project, row, signals);
+    return this.scoreWith(settings, project, features, BigInt(row.amount), row.currency, row.id);
   }
 
   /** Stores the assessment with a payment awaiting confirmation (a decline fails it); undefined if it moved on. */

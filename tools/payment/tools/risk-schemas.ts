@@ -28,7 +28,7 @@ export const riskAssessmentSchema = z.object({
   thresholds: thresholdsSchema.nullable(),
   model: z.object({ deployment: z.string(), name: z.string(), version: z.number().int() }).nullable(),
   reason: z.string().nullable().describe('Why it was not scored, or null'),
-  features: z.record(z.string(), z.union([z.number(), z.string()])),
+  features: z.record(z.string(), z.union([z.number(), z.string()])).nullable().describe('What was scored; null when the project has no risk deployment'),
 });
 
 export const riskSettingsSchema = z.object({
