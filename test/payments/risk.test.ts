@@ -92,8 +92,9 @@ describe('payment risk', () => {
 
   let trained: { model: { name: string; version: number }; deployment: string; evaluation: { prAuc: number; thresholds: { review: number; decline: number }; frauds: number; rows: number; fraudStopped: number } };
 
-  it('trains on the seeded history with the training plugin, deploys it, and chooses thresholds on held-out rows', async () => {
+  it('trains on the seeded history with the training plugin, deploys it, and chooses thresholds on held-out rows', async (context) => {
     trained = ok(await host.call('payments_risk_train', { seed: 1, rows: 4000, evaluationRows: 4000, epochs: 30, waitSeconds: 240 })) as typeof trained;
+    context.diagnostic(`held-out evaluation: ${JSON.stringify(trained.evaluation)}`);
     assert.equal(trained.deployment, 'payments-risk');
     assert.deepEqual(trained.model.name, 'payments-risk');
     const { review, decline } = trained.evaluation.thresholds;
@@ -109,7 +110,7 @@ describe('payment risk', () => {
     assert.equal(again.model.version, trained.model.version, 'the same arguments return the same model');
   });
 
-  it('scores fraud patterns high and a normal payment low, by the stored thresholds', async () => {
+  it('scores fraud patterns high and a normal payment low, by the stored thresholds', async (context) => {
     const low = await score(normal);
     const high = await score(takeover);
     const testing = await score(cardTesting);
@@ -118,6 +119,7 @@ describe('payment risk', () => {
       assert.deepEqual(each.thresholds, trained.evaluation.thresholds);
       assert.equal(each.decision, decide(each.score as number, trained.evaluation.thresholds));
     }
+    context.diagnostic(`scores: normal ${low.score}, takeover ${high.score}, card testing ${testing.score}`);
     assert.equal(low.decision, 'approve', JSON.stringify(low));
     assert.equal(high.decision, 'decline', JSON.stringify(high));
     assert.notEqual(testing.decision, 'approve', JSON.stringify(testing));
