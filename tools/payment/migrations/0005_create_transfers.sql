@@ -7,8 +7,9 @@
 --    null account id, which fails the statement (the caller then says which).
 -- 2. Lock each touched account in id order (two batches never deadlock on one another) and move its
 --    totals by the batch's sum; a flag CHECK that fails fails the whole call.
--- 3. Read every key's row (a later statement: it sees a concurrent winner committed meanwhile). A key
---    bound to another body raises SQLSTATE PA409, undoing the batch (the caller names the key).
+-- 3. The inserted rows are returned as they were inserted. When some key inserted nothing, its row is
+--    read (a later statement: it sees a concurrent winner committed meanwhile); a key bound to
+--    another body raises SQLSTATE PA409, undoing the batch (the caller names the key).
 -- Returns one row per key, with `inserted` true for rows this call made.
 create function {{schema}}.create_transfers(
   p_project text, p_ids uuid[], p_keys text[], p_hashes text[], p_debits text[], p_credits text[],
@@ -21,9 +22,11 @@ create function {{schema}}.create_transfers(
 language plpgsql as $$
 #variable_conflict use_column
 declare
-  made uuid[];
+  made integer;
   reused integer;
 begin
+  -- The rows this call inserts are returned straight from the insert (their codes are the input's).
+  return query
   with input as (
     select *
     from unnest(p_ids, p_keys, p_hashes, p_debits, p_credits, p_amounts, p_currencies, p_kinds, p_timeouts, p_metadata)
@@ -40,7 +43,7 @@ begin
     left join {{schema}}.accounts d on d.project = p_project and d.code = i.debit_code and d.currency = i.currency
     left join {{schema}}.accounts c on c.project = p_project and c.code = i.credit_code and c.currency = i.currency
     on conflict (project, idempotency_key) do nothing
-    returning id, kind, debit_account_id, credit_account_id, amount
+    returning *
   ),
   moves as (
     select debit_account_id as account_id,
@@ -70,31 +73,37 @@ begin
     returning a.id
   )
   -- (upd runs whether read or not: a data-modifying WITH always runs to completion.)
-  select coalesce(array_agg(ins.id), '{}'::uuid[]) into made from ins;
+  select ins.id, ins.kind, ins.debit_account_id, ins.credit_account_id, i.debit_code, i.credit_code, ins.amount, ins.currency, ins.state,
+         ins.pending_id, ins.timeout_at, ins.idempotency_key, ins.request_hash, ins.metadata, ins.created_by, ins.created_at, ins.resolved_at, true
+  from ins join input i on i.id = ins.id;
+  get diagnostics made = row_count;
+  if made = cardinality(p_keys) then
+    return;
+  end if;
 
   -- Every lookup here is one probe of a unique index per row: `lateral (… offset 0)` keeps the
   -- planner from flattening it into a join over all of the project's transfers or accounts, which
   -- it would choose on stale or missing statistics (PGlite never analyzes) and which grows with the
   -- ledger.
-  -- Only keys this call did not insert can be bound to another body (the common case skips this).
+  -- Some keys were used before: only they can be bound to another body (the common case returned above).
   -- (A count, not EXISTS: planned as EXISTS, this probe ran ~50x slower on PGlite.)
-  if cardinality(made) < cardinality(p_keys) then
-    select count(*) into reused
-    from unnest(p_keys, p_hashes) as k(key, hash)
-    cross join lateral (select x.request_hash from {{schema}}.transfers x where x.project = p_project and x.idempotency_key = k.key offset 0) t
-    where t.request_hash <> k.hash;
-    if reused > 0 then
-      raise exception 'an idempotency key of this batch was used before with another body' using errcode = 'PA409';
-    end if;
+  select count(*) into reused
+  from unnest(p_keys, p_hashes) as k(key, hash)
+  cross join lateral (select x.request_hash from {{schema}}.transfers x where x.project = p_project and x.idempotency_key = k.key offset 0) t
+  where t.request_hash <> k.hash;
+  if reused > 0 then
+    raise exception 'an idempotency key of this batch was used before with another body' using errcode = 'PA409';
   end if;
 
+  -- Keys already used (a replay, or a concurrent duplicate that won): their first transfer.
   return query
   select t.id, t.kind, t.debit_account_id, t.credit_account_id,
          (select d.code from {{schema}}.accounts d where d.id = t.debit_account_id),
          (select c.code from {{schema}}.accounts c where c.id = t.credit_account_id),
          t.amount, t.currency, t.state, t.pending_id,
-         t.timeout_at, t.idempotency_key, t.request_hash, t.metadata, t.created_by, t.created_at, t.resolved_at, t.id = any(made)
-  from unnest(p_keys) as k(key)
-  cross join lateral (select * from {{schema}}.transfers x where x.project = p_project and x.idempotency_key = k.key offset 0) t;
+         t.timeout_at, t.idempotency_key, t.request_hash, t.metadata, t.created_by, t.created_at, t.resolved_at, false
+  from unnest(p_ids, p_keys) as k(id, key)
+  cross join lateral (select * from {{schema}}.transfers x where x.project = p_project and x.idempotency_key = k.key offset 0) t
+  where t.id <> k.id;
 end;
 $$;
