@@ -105,7 +105,7 @@ async function start(home: string, db: TempDatabase | undefined, psp?: ReturnTyp
     stdio: false,
     pluginBaseDir: home,
     defaultMetrics: false,
-    extraPlugins: psp ? [{ descriptor: sandboxProviderPlugin as never, config: psp }] : [],
+    extraPlugins: psp ? [{ descriptor: sandboxProviderPlugin as never, config: psp, permissions: ['network'] }] : [],
   });
 }
 

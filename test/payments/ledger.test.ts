@@ -146,6 +146,43 @@ function ledgerSuite(name: string, skip: string | undefined, env: () => Promise<
       await balanced(call);
     });
 
+    it('posts a pending transfer once under concurrent posts: one key → one effect, other keys refused, a reused key with another body named', async () => {
+      const held = ok(await call('ledger_transfers_create', { transfer: { debit: 'wallet', credit: 'shop', amount: '400', currency: 'EUR', idempotencyKey: 'race-hold', pending: {} } }));
+      const holdId = ((held.transfers as Array<Record<string, string>>)[0] as Record<string, string>).id;
+      const before = await account(call, 'wallet');
+      const same = await Promise.all(Array.from({ length: 8 }, () => call('ledger_transfers_create', { post: { pendingId: holdId, amount: '300', idempotencyKey: 'race-post' } })));
+      const ids = new Set(same.map((outcome) => ((ok(outcome).transfers as Array<Record<string, string>>)[0] as Record<string, string>).id));
+      assert.equal(ids.size, 1, 'concurrent posts with one key resolve to one transfer');
+      const others = await Promise.all(Array.from({ length: 4 }, (_, i) => call('ledger_transfers_create', { void: { pendingId: holdId, idempotencyKey: `race-void-${i}` } })));
+      for (const outcome of others) fails(outcome, 'ANVIL_E_CONFLICT', /already posted/);
+      fails(await call('ledger_transfers_create', { post: { pendingId: holdId, amount: '200', idempotencyKey: 'race-post' } }), 'ANVIL_E_CONFLICT', /"race-post"/);
+      fails(await call('ledger_transfers_create', { post: { pendingId: holdId, amount: '3.5', idempotencyKey: 'race-post-bad' } }), 'ANVIL_E_INVALID_INPUT', /amount: amounts are integers in minor units/);
+      const after = await account(call, 'wallet');
+      assert.equal(BigInt(after.debitsPosted as string) - BigInt(before.debitsPosted as string), 300n);
+      assert.equal(BigInt(before.debitsPending as string) - BigInt(after.debitsPending as string), 400n);
+      await balanced(call);
+    });
+
+    it('concurrent batches sharing a key with different bodies: one wins whole, the others change nothing and name the key', async () => {
+      const before = await account(call, 'shop');
+      const batches = await Promise.all(
+        Array.from({ length: 6 }, (_, b) =>
+          call('ledger_transfers_create', {
+            transfers: [
+              { debit: 'cash', credit: 'shop', amount: String(10 + b), currency: 'EUR', idempotencyKey: 'race-shared' },
+              { debit: 'cash', credit: 'shop', amount: '1', currency: 'EUR', idempotencyKey: `race-own-${b}` },
+            ],
+          }),
+        ),
+      );
+      const won = batches.filter((outcome) => !outcome.isError);
+      assert.equal(won.length, 1, 'exactly one batch bound the shared key');
+      for (const outcome of batches.filter((each) => each.isError)) assert.match(outcome.text, /^ANVIL_E_CONFLICT.*"race-shared"/);
+      const shared = ((ok(won[0] as ReturnType<typeof flatten>).transfers as Array<Record<string, string>>)[0] as Record<string, string>).amount;
+      assert.equal(BigInt((await account(call, 'shop')).creditsPosted as string) - BigInt(before.creditsPosted as string), BigInt(shared as string) + 1n, 'the losers left nothing behind');
+      await balanced(call);
+    });
+
     it('refuses bad input naming the field, changing nothing and echoing no card number', async () => {
       const base = { debit: 'cash', credit: 'shop', currency: 'EUR' };
       const cases: Array<[Record<string, unknown>, RegExp]> = [

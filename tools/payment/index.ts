@@ -5,6 +5,8 @@
  * extension point (e.g. the `payments-sandbox` plugin, tools/payment/providers/plugin.ts).
  */
 import { definePlugin } from 'anvil/plugin';
+import { datasetsPlugin } from '../datasets/index.ts';
+import { deploymentsPlugin } from '../deployment/index.ts';
 import { Booking } from './intents/booking.ts';
 import { IntentService } from './intents/service.ts';
 import { Ledger } from './ledger/ledger.ts';
@@ -14,7 +16,9 @@ import { ConnectorDirectory } from './routing/connectors.ts';
 import { Approvals } from './mandates/approvals.ts';
 import { MandateService } from './mandates/service.ts';
 import { RoutingService } from './routing/service.ts';
-import { PaymentsRuntime, type RiskScorer } from './runtime.ts';
+import { RiskService } from './risk/service.ts';
+import { trainRiskModel } from './risk/train.ts';
+import { PaymentsRuntime } from './runtime.ts';
 import { approvalsDecideTool } from './tools/approvals-decide.ts';
 import { approvalsListTool } from './tools/approvals-list.ts';
 import { mandatesCreateTool } from './tools/mandates-create.ts';
@@ -22,6 +26,9 @@ import { mandatesGetTool } from './tools/mandates-get.ts';
 import { mandatesListTool } from './tools/mandates-list.ts';
 import { mandatesRevokeTool } from './tools/mandates-revoke.ts';
 import { paymentsPreviewTool } from './tools/payments-preview.ts';
+import { paymentsRiskConfigureTool } from './tools/payments-risk-configure.ts';
+import { paymentsRiskTrainTool } from './tools/payments-risk-train.ts';
+import { riskScoreTool } from './tools/risk-score.ts';
 import { routingConfigureTool } from './tools/routing-configure.ts';
 import { routingEvaluateTool } from './tools/routing-evaluate.ts';
 import { routingExplainTool } from './tools/routing-explain.ts';
@@ -48,6 +55,7 @@ export { SandboxPsp } from './sandbox/psp.ts';
 export type { FaultLevel } from './sandbox/behaviour.ts';
 export type { PaymentProvider, ProviderPayment, ProviderEvent } from './providers/types.ts';
 export type { PaymentsRuntime } from './runtime.ts';
+export { generateHistory, historyCsv, type HistoryRow } from './risk/history.ts';
 
 export const paymentsMigrations = new URL('./migrations/', import.meta.url);
 
@@ -59,7 +67,10 @@ export const paymentsPlugin = definePlugin({
   version: '0.1.0',
   apiVersion: 1,
   description: 'Double-entry ledger, payment intents through provider plugins, spending mandates for agents, routing and risk',
-  permissions: ['sql', 'network', 'subprocess'],
+  // Risk scoring serves its model through the deployments plugin; training imports its history as a dataset.
+  requires: { plugins: { deployments: '*', datasets: '*' } },
+  // tools: payments_risk_train runs training_start, jobs_get and deployments_* on the caller's behalf.
+  permissions: ['sql', 'network', 'subprocess', 'tools'],
   register(ctx) {
     ctx.migrations(paymentsMigrations);
     // Read at call time: provider plugins may register after this one.
@@ -69,7 +80,10 @@ export const paymentsPlugin = definePlugin({
     const routing = new RoutingService(ctx.sql, directory);
     const intents = new IntentService({ sql: ctx.sql, booking: new Booking(ledgerService), providers, router: routing, log: ctx.log });
     const mandates = new MandateService(ctx.sql);
-    const risk: RiskScorer = { score: async () => null };
+    const deployments = ctx.use(deploymentsPlugin);
+    const datasets = ctx.use(datasetsPlugin);
+    const predict = deployments.predict;
+    const risk = new RiskService(ctx.sql, predict, ctx.log);
     const runtimeValue = new PaymentsRuntime({ sql: ctx.sql, ledger: ledgerService, intents, mandates, approvals: new Approvals(ctx.sql), routing, directory, risk, providers, log: ctx.log });
     const ledger = () => ledgerService;
     const runtime = () => runtimeValue;
@@ -99,6 +113,9 @@ export const paymentsPlugin = definePlugin({
     ctx.tool(routingConfigureTool(runtime));
     ctx.tool(routingExplainTool(runtime));
     ctx.tool(routingEvaluateTool(runtime));
+    ctx.tool(riskScoreTool(runtime));
+    ctx.tool(paymentsRiskConfigureTool(runtime));
+    ctx.tool(paymentsRiskTrainTool((request) => trainRiskModel({ tools: () => ctx.tools, datasets: datasets.datasets, predict, risk }, request)));
     ctx.route(webhookRoute(providers, () => intents));
 
     // Two-phase transfers past their timeout release their reservation.

@@ -14,15 +14,11 @@ import type { MandateService } from './mandates/service.ts';
 import { parseAmount, parseCurrency } from './money.ts';
 import type { PaymentProvider } from './providers/types.ts';
 import type { ConnectorDirectory } from './routing/connectors.ts';
+import type { RiskAssessment, RiskService, RiskSignals } from './risk/service.ts';
 import type { RoutingService } from './routing/service.ts';
 import { loadSql } from './sql.ts';
 
 const SQL = { setPreview: loadSql(import.meta.url, './mandates/sql/intent-set-preview.sql') };
-
-export interface RiskScorer {
-  /** Scores a payment about to be confirmed; null when no risk model is deployed. */
-  score(intent: IntentRow): Promise<Record<string, unknown> | null>;
-}
 
 export interface PaymentsRuntimeDeps {
   sql: PluginSql;
@@ -32,7 +28,7 @@ export interface PaymentsRuntimeDeps {
   approvals: Approvals;
   routing: RoutingService;
   directory: ConnectorDirectory;
-  risk: RiskScorer;
+  risk: RiskService;
   providers: () => ReadonlyMap<string, PaymentProvider>;
   log: Logger;
 }
@@ -62,13 +58,22 @@ function approvalRequired(approval: Approval): AnvilError {
   );
 }
 
+function riskDeclined(paymentId: string, risk: RiskAssessment): AnvilError {
+  const why = risk.score !== null && risk.thresholds ? ` (score ${risk.score} at or above the decline threshold ${risk.thresholds.decline.toFixed(4)})` : '';
+  return new AnvilError(ErrorCodes.POLICY_DENIED, `Payment ${paymentId} was declined by risk scoring${why}; nothing was charged`, {
+    details: { paymentId, reason: 'risk_declined', score: risk.score, model: risk.model },
+  });
+}
+
 export class PaymentsRuntime {
   readonly ledger: Ledger;
   readonly intents: IntentService;
   readonly mandates: MandateService;
   readonly approvals: Approvals;
   readonly routing: RoutingService;
+  readonly risk: RiskService;
   constructor(private readonly deps: PaymentsRuntimeDeps) {
+    this.risk = deps.risk;
     this.ledger = deps.ledger;
     this.intents = deps.intents;
     this.mandates = deps.mandates;
@@ -76,7 +81,7 @@ export class PaymentsRuntime {
     this.routing = deps.routing;
   }
 
-  async createPayment(project: string, principal: CallerPrincipal, input: CreateIntentInput): Promise<{ intent: Intent; created: boolean }> {
+  async createPayment(project: string, principal: CallerPrincipal, input: CreateIntentInput, signals: RiskSignals = {}): Promise<{ intent: Intent; created: boolean }> {
     const currency = parseCurrency(input.currency);
     const amount = parseAmount(input.amount, currency);
     if (input.mandateId) {
@@ -89,7 +94,19 @@ export class PaymentsRuntime {
         });
       }
     }
-    return this.intents.create(project, input, principal.id);
+    const made = await this.intents.create(project, input, principal.id);
+    // The risk decision is stored with the intent when it is made; a replay of the key meets the same one.
+    let row = await this.intents.row(project, made.intent.id);
+    if (made.created || (row.risk === null && row.status === 'requires_confirmation')) row = await this.assessRisk(project, row, signals);
+    const risk = row.risk as RiskAssessment | null;
+    if (risk?.decision === 'decline') throw riskDeclined(row.id, risk);
+    return { intent: toIntent(row), created: made.created };
+  }
+
+  /** Scores a payment awaiting confirmation and stores the assessment with it (a decline fails it); returns the row as it is now. */
+  private async assessRisk(project: string, row: IntentRow, signals: RiskSignals = {}): Promise<IntentRow> {
+    const assessment = await this.risk.assessIntent(project, row, signals);
+    return (await this.risk.storeOnIntent(project, row.id, assessment)) ?? (await this.intents.row(project, row.id));
   }
 
   /** The canonical summary of what confirming would do, and its SHA-256; fixes the route it names. */
@@ -111,8 +128,9 @@ export class PaymentsRuntime {
       route: choice ?? null,
       fees: { estimated: estimated.toString(), connector: choice ? `${choice.provider}/${choice.connector}` : null },
       mandate: mandate ? { id: mandate.id, maxPerPayment: mandate.maxPerPayment, maxPerPeriod: mandate.maxPerPeriod, period: mandate.period, expiresAt: mandate.expiresAt } : null,
-      risk: await this.deps.risk.score(row),
+      risk: row.risk ?? (await this.assessRisk(context.project, row)).risk,
     };
+    if ((summary.risk as RiskAssessment | null)?.decision === 'decline') throw riskDeclined(row.id, summary.risk as RiskAssessment);
     const hash = sha256Hex(canonicalJson(summary));
     const stored = (await this.deps.sql.query<IntentRow>(SQL.setPreview, [context.project, row.id, JSON.stringify(summary), hash])).rows[0];
     if (!stored) throw new AnvilError(ErrorCodes.CONFLICT, `Payment ${id} was confirmed or canceled meanwhile`, { details: { reason: 'invalid_state' } });
@@ -126,13 +144,16 @@ export class PaymentsRuntime {
       return toIntent(row);
     }
     const preview = (row as IntentRow & { preview: PreviewSummary | null }).preview;
-    if (row.mandate_id && previewHash === undefined) {
-      throw new AnvilError(ErrorCodes.INVALID_INPUT, 'previewHash: a payment under a mandate is confirmed by the hash payments_preview returned', { details: { field: 'previewHash', reason: 'preview_required' } });
+    const riskReview = (row.risk as RiskAssessment | null)?.decision === 'review';
+    if ((row.mandate_id || riskReview) && previewHash === undefined) {
+      const why = row.mandate_id ? 'a payment under a mandate' : 'a payment risk scoring sent to review';
+      throw new AnvilError(ErrorCodes.INVALID_INPUT, `previewHash: ${why} is confirmed by the hash payments_preview returned`, { details: { field: 'previewHash', reason: 'preview_required' } });
     }
     if (previewHash !== undefined) {
       if (!row.preview_hash || !preview) throw new AnvilError(ErrorCodes.INVALID_INPUT, 'previewHash: no preview was made for this payment; call payments_preview first', { details: { field: 'previewHash', reason: 'preview_missing' } });
       if (row.preview_hash !== previewHash) throw this.hashMismatch();
     }
+    if (riskReview) await this.requireRiskApproval(context, row, preview);
     if (row.mandate_id) {
       const mandate = await this.mandates.check(context.project, context.principal.id, row.mandate_id, {
         amount: BigInt(row.amount), currency: row.currency, payee: row.payee, ...(row.merchant_category ? { merchantCategory: row.merchant_category } : {}),
@@ -150,6 +171,21 @@ export class PaymentsRuntime {
     const confirmed = await this.intents.confirm(context.project, id, { ...(previewHash ? { previewHash } : {}), ...(risk ? { risk } : {}) });
     if (row.mandate_id && (confirmed.status === 'failed' || confirmed.status === 'canceled')) await this.mandates.release(row.id);
     return confirmed;
+  }
+
+  /** A payment in review waits for a person's approval of exactly its preview (the same approval record a mandate uses). */
+  private async requireRiskApproval(context: ConfirmContext, row: IntentRow, preview: PreviewSummary | null): Promise<void> {
+    const approval = await this.approvals.request(context.project, 'payment', row.id, row.preview_hash as string, preview ?? {}, context.principal.id);
+    if (approval.state === 'denied') {
+      throw new AnvilError(ErrorCodes.POLICY_DENIED, `Approval ${approval.id} was denied by ${approval.decidedBy ?? 'a person'}; the payment will not be made`, { details: { approvalId: approval.id, reason: 'approval_denied' } });
+    }
+    if (approval.state !== 'approved') {
+      throw new AnvilError(
+        ErrorCodes.APPROVAL_REQUIRED,
+        `Risk scoring sent this payment to review: approval ${approval.id} waits for a person (approvals_decide, scope approvals:write); confirm again with the same previewHash once approved`,
+        { details: { approvalId: approval.id, state: approval.state, reason: 'risk_review' } },
+      );
+    }
   }
 
   private hashMismatch(): AnvilError {

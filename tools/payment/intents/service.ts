@@ -139,7 +139,7 @@ export class IntentService {
   }
 
   async row(project: string, id: string): Promise<IntentRow> {
-    const row = /^[0-9a-f-]{36}$/i.test(id) ? (await this.deps.sql.query<IntentRow>(SQL.get, [project, id])).rows[0] : undefined;
+    const row = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id) ? (await this.deps.sql.query<IntentRow>(SQL.get, [project, id])).rows[0] : undefined;
     if (!row) throw new AnvilError(ErrorCodes.NOT_FOUND, `No payment "${id}" in this project`, { details: { field: 'id', reason: 'payment_not_found' } });
     return row;
   }

@@ -29,9 +29,7 @@ const SQL = {
   transfersByKey: sql('transfers-by-key'),
   transferGet: sql('transfer-get'),
   transfersList: sql('transfers-list'),
-  pendingResolve: sql('pending-resolve'),
-  resolutionInsert: sql('resolution-insert'),
-  pendingRelease: sql('pending-release'),
+  pendingResolveCall: sql('pending-resolve-call'),
   pendingExpire: sql('pending-expire'),
   balances: sql('balances'),
 } as const;
@@ -89,6 +87,8 @@ function checkMetadata(metadata: Record<string, unknown> | undefined, field: str
   return text;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const retryable = new Set<string>([PgCodes.deadlock, PgCodes.serialization]);
 
 /** Runs `work` again when Postgres chose it as a deadlock or serialization victim (it changed nothing). */
@@ -103,7 +103,22 @@ async function withRetry<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+type Prepared = ReturnType<Ledger['prepare']>;
+
+interface Waiter {
+  prepared: Prepared;
+  resolve(created: CreatedTransfer): void;
+  reject(error: unknown): void;
+}
+
+interface Group {
+  busy: boolean;
+  queue: Waiter[];
+}
+
 export class Ledger {
+  /** Single transfers waiting for a call of their (project, principal) to finish: see coalesced(). */
+  private readonly groups = new Map<string, Group>();
   constructor(private readonly sql: PluginSql) {}
 
   async createAccount(project: string, input: AccountInput): Promise<{ account: Account; created: boolean }> {
@@ -164,8 +179,17 @@ export class Ledger {
       if (keys.has(each.key)) throw invalid(`transfers[${index}].idempotencyKey`, `"${each.key}" appears twice in this batch`);
       keys.add(each.key);
     }
-    const run = (executor: SqlExecutor) =>
-      executor.query<{ id: string }>(SQL.transfersCreate, [
+    if (prepared.length === 1) return [await this.coalesced(project, prepared[0] as Prepared, by)];
+    return this.createPrepared(project, prepared, by);
+  }
+
+  /**
+   * One statement, one round trip, in autocommit (create_transfers, migrations/0005): atomic on its
+   * own, so a batch needs no BEGIN/COMMIT; a key bound to another body raises and undoes it all.
+   */
+  private async createPrepared(project: string, prepared: readonly Prepared[], by: string): Promise<CreatedTransfer[]> {
+    const run = () =>
+      this.sql.query<TransferRow & { inserted: boolean }>(SQL.transfersCreate, [
         project,
         prepared.map((each) => each.id),
         prepared.map((each) => each.key),
@@ -179,26 +203,83 @@ export class Ledger {
         prepared.map((each) => each.metadata),
         by,
       ]);
-
     try {
-      if (prepared.length === 1) {
-        // One statement in autocommit: nothing partial can be left behind, and it costs one round trip.
-        const inserted = await withRetry(() => run(this.sql));
-        return this.settle(project, prepared, new Set(inserted.rows.map((row) => row.id)), this.sql);
-      }
-      return await withRetry(() =>
-        this.sql.transaction(async (tx) => {
-          const inserted = await run(tx);
-          // A reused key with another body rolls the whole batch back.
-          return this.settle(project, prepared, new Set(inserted.rows.map((row) => row.id)), tx);
-        }),
-      );
+      const rows = (await withRetry(run)).rows;
+      const byKey = new Map(rows.map((row) => [row.idempotency_key, row]));
+      return prepared.map((each) => {
+        const row = byKey.get(each.key);
+        if (!row) throw new AnvilError(ErrorCodes.INTERNAL, `transfer with key ${each.key} was neither created nor found`);
+        return { transfer: toTransfer(row), created: row.inserted };
+      });
     } catch (error) {
       throw await this.explainFailure(project, prepared, error);
     }
   }
 
-  private prepare(input: TransferInput, prefix: string) {
+  /**
+   * Group commit for single transfers: while one call of a (project, principal) is in flight, the
+   * single transfers that arrive queue and go together in the next call (TigerBeetle batches the
+   * same way), so concurrent callers share round trips, account locks and the commit. Each caller
+   * still gets exactly its own answer: when the shared statement fails (one of them would break a
+   * flag, names an unknown account or reuses a key) nothing was written, and each runs alone.
+   * A key twice in one group runs after the group, alone: it then replays the first (or conflicts).
+   */
+  private coalesced(project: string, one: Prepared, by: string): Promise<CreatedTransfer> {
+    const id = `${project}\u0000${by}`;
+    let group = this.groups.get(id);
+    if (!group) {
+      group = { busy: false, queue: [] };
+      this.groups.set(id, group);
+    }
+    const queue = group.queue;
+    const answer = new Promise<CreatedTransfer>((resolve, reject) => queue.push({ prepared: one, resolve, reject }));
+    if (!group.busy) void this.drain(id, group, project, by);
+    return answer;
+  }
+
+  private async drain(id: string, group: Group, project: string, by: string): Promise<void> {
+    group.busy = true;
+    try {
+      while (group.queue.length > 0) {
+        const taken = group.queue.splice(0, LEDGER_LIMITS.batchMax);
+        const seen = new Set<string>();
+        const together: Waiter[] = [];
+        const after: Waiter[] = [];
+        for (const waiter of taken) {
+          (seen.has(waiter.prepared.key) ? after : together).push(waiter);
+          seen.add(waiter.prepared.key);
+        }
+        await this.settleGroup(project, by, together);
+        for (const waiter of after) await this.settleGroup(project, by, [waiter]);
+      }
+    } finally {
+      group.busy = false;
+      this.groups.delete(id);
+    }
+  }
+
+  private async settleGroup(project: string, by: string, waiters: readonly Waiter[]): Promise<void> {
+    const alone = async (waiter: Waiter) => {
+      try {
+        waiter.resolve((await this.createPrepared(project, [waiter.prepared], by))[0] as CreatedTransfer);
+      } catch (error) {
+        waiter.reject(error);
+      }
+    };
+    if (waiters.length === 1) return alone(waiters[0] as Waiter);
+    let results: CreatedTransfer[];
+    try {
+      results = await this.createPrepared(project, waiters.map((waiter) => waiter.prepared), by);
+    } catch {
+      // The shared statement changed nothing; each transfer now gets its own verdict.
+      for (const waiter of waiters) await alone(waiter);
+      return;
+    }
+    waiters.forEach((waiter, index) => waiter.resolve(results[index] as CreatedTransfer));
+  }
+
+  /** Checks one transfer and computes its id, hash and canonical metadata (public for the `Prepared` type only). */
+  prepare(input: TransferInput, prefix: string) {
     const currency = parseCurrency(input.currency, `${prefix}currency`);
     const amount = parseAmount(input.amount, currency, `${prefix}amount`);
     if (input.debit === input.credit) throw invalid(`${prefix}credit`, 'the debit and credit accounts must be different', 'accounts_must_be_different');
@@ -211,20 +292,16 @@ export class Ledger {
     return { id: randomUUID(), key: input.idempotencyKey, hash, input, currency, amount, metadata };
   }
 
-  private async settle(project: string, prepared: ReadonlyArray<{ id: string; key: string; hash: string }>, inserted: ReadonlySet<string>, executor: SqlExecutor): Promise<CreatedTransfer[]> {
-    const rows = await executor.query<TransferRow>(SQL.transfersByKey, [project, prepared.map((each) => each.key)]);
-    const byKey = new Map(rows.rows.map((row) => [row.idempotency_key, row]));
-    return prepared.map((each) => {
-      const row = byKey.get(each.key);
-      if (!row) throw new AnvilError(ErrorCodes.INTERNAL, `transfer with key ${each.key} was neither created nor found`);
-      if (row.request_hash !== each.hash) throw keyConflict(each.key, row.id);
-      return { transfer: toTransfer(row), created: inserted.has(row.id) };
-    });
-  }
-
   /** Turns a failed batch statement into an error naming the transfer and field at fault. */
-  private async explainFailure(project: string, prepared: ReadonlyArray<ReturnType<Ledger['prepare']>>, error: unknown): Promise<unknown> {
+  private async explainFailure(project: string, prepared: readonly Prepared[], error: unknown): Promise<unknown> {
     const { code, constraint } = pgError(error);
+    if (code === PgCodes.keyReused) {
+      // Rare (a retry with another body): find the key at fault; the call changed nothing.
+      const rows = await this.sql.query<TransferRow>(SQL.transfersByKey, [project, prepared.map((each) => each.key)]);
+      const hashes = new Map(prepared.map((each) => [each.key, each.hash]));
+      const reused = rows.rows.find((row) => hashes.get(row.idempotency_key) !== row.request_hash);
+      if (reused) return keyConflict(reused.idempotency_key, reused.id);
+    }
     if (code === PgCodes.notNullViolation) {
       const accounts = await this.sql.query<AccountRow>(SQL.accountsByCode, [project, prepared.flatMap((each) => [each.input.debit, each.input.credit])]);
       const byCode = new Map(accounts.rows.map((row) => [row.code, row]));
@@ -260,52 +337,38 @@ export class Ledger {
     const hash = requestHash({ ...input, metadata: input.metadata ?? {} });
     const metadata = checkMetadata(input.metadata, 'metadata');
     if (input.action === 'void' && input.amount !== undefined) throw invalid('amount', 'a void releases the whole pending amount; leave amount out');
-    const replay = async (executor: SqlExecutor): Promise<CreatedTransfer | undefined> => {
-      const row = (await executor.query<TransferRow>(SQL.transfersByKey, [project, [input.idempotencyKey]])).rows[0];
-      if (!row) return undefined;
-      if (row.request_hash !== hash) throw keyConflict(input.idempotencyKey, row.id);
-      return { transfer: toTransfer(row), created: false };
-    };
-    const first = await replay(this.sql);
-    if (first) return first;
+    if (!UUID.test(input.pendingId)) throw await this.pendingUnavailable(this.sql, project, input.pendingId);
+    if (input.amount !== undefined && !/^[1-9]\d{0,29}$/.test(input.amount)) {
+      // A malformed amount: parse it with the pending transfer's currency, for the precise message.
+      const pending = (await this.sql.query<TransferRow>(SQL.transferGet, [project, input.pendingId])).rows[0]; // (a UUID: checked above)
+      if (!pending) throw await this.pendingUnavailable(this.sql, project, input.pendingId);
+      parseAmount(input.amount, pending.currency);
+    }
+    // One statement, one round trip, in autocommit (resolve_pending, migrations/0007).
+    const run = () =>
+      this.sql.query<TransferRow & { inserted: boolean }>(SQL.pendingResolveCall, [
+        project, input.pendingId, input.action, input.amount ?? null, randomUUID(), input.idempotencyKey, hash, metadata, by,
+      ]);
     try {
-      return await withRetry(() =>
-        this.sql.transaction(async (tx) => {
-          const claimed = (await tx.query<{ id: string; debit_account_id: string; credit_account_id: string; amount: string; currency: string }>(SQL.pendingResolve, [
-            project,
-            input.pendingId,
-            input.action === 'post' ? 'posted' : 'voided',
-          ])).rows[0];
-          if (!claimed) {
-            const again = await replay(tx);
-            if (again) return again;
-            throw await this.pendingUnavailable(tx, project, input.pendingId);
-          }
-          const pendingAmount = BigInt(claimed.amount);
-          const amount = input.amount === undefined ? pendingAmount : parseAmount(input.amount, claimed.currency);
-          if (amount > pendingAmount) throw invalid('amount', `at most the pending amount (${pendingAmount.toString()})`, 'exceeds_pending_amount');
-          const posted = input.action === 'post' ? amount : 0n;
-          const id = randomUUID();
-          await tx.query(SQL.resolutionInsert, [
-            id, project, input.action, claimed.debit_account_id, claimed.credit_account_id,
-            input.action === 'post' ? amount.toString() : pendingAmount.toString(), claimed.currency, claimed.id, input.idempotencyKey, hash, metadata, by,
-          ]);
-          await tx.query(SQL.pendingRelease, [claimed.debit_account_id, claimed.credit_account_id, pendingAmount.toString(), posted.toString()]);
-          const row = (await tx.query<TransferRow>(SQL.transferGet, [project, id])).rows[0] as TransferRow;
-          return { transfer: toTransfer(row), created: true };
-        }),
-      );
+      const row = (await withRetry(run)).rows[0];
+      if (!row) throw new AnvilError(ErrorCodes.INTERNAL, `pending transfer ${input.pendingId} was neither resolved nor found`);
+      return { transfer: toTransfer(row), created: row.inserted };
     } catch (error) {
-      if (pgError(error).code === PgCodes.uniqueViolation) {
-        const again = await replay(this.sql);
-        if (again) return again;
+      const { code } = pgError(error);
+      if (code === PgCodes.keyReused || code === PgCodes.uniqueViolation) {
+        // Another body under the key, or a concurrent call with the key on another pending transfer.
+        const row = (await this.sql.query<TransferRow>(SQL.transfersByKey, [project, [input.idempotencyKey]])).rows[0];
+        if (row && row.request_hash !== hash) throw keyConflict(input.idempotencyKey, row.id);
+        if (row) return { transfer: toTransfer(row), created: false };
       }
+      if (code === PgCodes.pendingUnavailable) throw await this.pendingUnavailable(this.sql, project, input.pendingId);
+      if (code === PgCodes.abovePending) throw invalid('amount', `at most the pending amount (${(error as { detail?: string }).detail ?? '?'})`, 'exceeds_pending_amount');
       throw error;
     }
   }
 
   private async pendingUnavailable(executor: SqlExecutor, project: string, pendingId: string): Promise<AnvilError> {
-    const row = (await executor.query<TransferRow>(SQL.transferGet, [project, pendingId])).rows[0];
+    const row = UUID.test(pendingId) ? (await executor.query<TransferRow>(SQL.transferGet, [project, pendingId])).rows[0] : undefined;
     if (!row) return new AnvilError(ErrorCodes.NOT_FOUND, `pendingId: no transfer "${pendingId}" in this project`, { details: { field: 'pendingId', reason: 'transfer_not_found' } });
     if (row.kind !== 'pending') return invalid('pendingId', `transfer ${pendingId} is a ${row.kind} transfer, not a pending one`, 'not_pending');
     const state = row.state === 'pending' ? 'expired' : row.state;
@@ -331,7 +394,7 @@ export class Ledger {
   }
 
   async getTransfer(project: string, id: string): Promise<Transfer> {
-    const row = /^[0-9a-f-]{36}$/i.test(id) ? (await this.sql.query<TransferRow>(SQL.transferGet, [project, id])).rows[0] : undefined;
+    const row = UUID.test(id) ? (await this.sql.query<TransferRow>(SQL.transferGet, [project, id])).rows[0] : undefined;
     if (!row) throw new AnvilError(ErrorCodes.NOT_FOUND, `No transfer "${id}" in this project`, { details: { transferId: id } });
     return toTransfer(row);
   }

@@ -5,8 +5,10 @@
  * - card testing: many small attempts in the last hour on a young card;
  * - account takeover: a new device abroad, at night, for a large amount;
  * - high-risk merchants (7995 gambling, 5967 direct marketing) with a country mismatch.
- * Labels are noisy (a little of each pattern is legitimate, a little fraud looks ordinary), so a
- * model has something to learn and cannot be perfect. Columns fit the tabular-classifier recipe:
+ * Labels are noisy, so a model has something to learn and cannot be perfect: 15 % of fraud looks
+ * ordinary, 0.5 % of legitimate payments carry a whole pattern, and about 6 % of legitimate ones
+ * share one sign of a pattern (a traveller abroad by day, a new phone, a large purchase, a night
+ * owl, a young card), so no single sign decides: the model must learn the combinations. Columns fit the tabular-classifier recipe:
  * numeric features, one categorical (`merchant_category`), and the `label` column.
  */
 import { mulberry32 } from '../../../contracts/mulberry32.ts';
@@ -34,8 +36,9 @@ export function generateHistory(seed: number, count: number, fraudRate = 0.04): 
   const rows: HistoryRow[] = [];
   for (let i = 0; i < count; i++) {
     const fraud = random() < fraudRate;
-    const looksOrdinary = random() < (fraud ? 0.15 : 0.97);
+    const looksOrdinary = random() < (fraud ? 0.15 : 0.995);
     const pattern = looksOrdinary ? 'ordinary' : pick(['testing', 'takeover', 'risky'] as const);
+    const lookalike = !fraud && looksOrdinary && random() < 0.06 ? pick(['traveller', 'newPhone', 'bigPurchase', 'nightOwl', 'youngCard'] as const) : null;
     const row: HistoryRow = {
       amount: between(500, 12_000),
       hour: between(7, 22),
@@ -49,6 +52,11 @@ export function generateHistory(seed: number, count: number, fraudRate = 0.04): 
     if (pattern === 'testing') Object.assign(row, { amount: between(50, 300), attempts_last_hour: between(4, 15), card_age_days: between(0, 20) });
     if (pattern === 'takeover') Object.assign(row, { amount: between(20_000, 150_000), hour: between(0, 5), new_device: 1, country_mismatch: 1 });
     if (pattern === 'risky') Object.assign(row, { merchant_category: pick(RISKY_MCC), country_mismatch: 1, amount: between(5_000, 60_000) });
+    if (lookalike === 'traveller') row.country_mismatch = 1;
+    if (lookalike === 'newPhone') row.new_device = 1;
+    if (lookalike === 'bigPurchase') row.amount = between(20_000, 80_000);
+    if (lookalike === 'nightOwl') row.hour = between(0, 5);
+    if (lookalike === 'youngCard') Object.assign(row, { card_age_days: between(0, 20), attempts_last_hour: between(1, 2) });
     rows.push(row);
   }
   return rows;

@@ -2,6 +2,7 @@ import { z, type ToolSpec } from 'anvil/plugin';
 import type { PaymentsRuntime } from '../runtime.ts';
 import { amountSchema, currencySchema, guarded, idempotencyKeySchema, metadataSchema } from './common.ts';
 import { intentSchema } from './intent-schemas.ts';
+import { riskSignalsSchema } from './risk-schemas.ts';
 
 export const createInput = z
   .object({
@@ -17,6 +18,7 @@ export const createInput = z
     mandate: z.string().uuid().optional().describe('The mandate this payment is made under (required for keys acting under one)'),
     idempotencyKey: idempotencyKeySchema,
     metadata: metadataSchema.optional(),
+    riskSignals: riskSignalsSchema.optional(),
   })
   .strict();
 const output = z.object({ payment: intentSchema, created: z.boolean() });
@@ -27,14 +29,15 @@ export function paymentsCreateTool(runtime: () => PaymentsRuntime): ToolSpec<typ
     title: 'Create a payment',
     description:
       'Creates a payment intent {amount (minor units as a string), currency, payee, method: {type: "card", token}} in requires_confirmation; nothing moves until payments_confirm. ' +
-      'The idempotency key returns the first intent for the same body and is a conflict for another. Card numbers are refused anywhere: send a provider token.',
+      'The idempotency key returns the first intent for the same body and is a conflict for another. Card numbers are refused anywhere: send a provider token. ' +
+      'The payment is risk-scored at once and the decision stored with it (`risk`): decline refuses it (ANVIL_E_POLICY_DENIED, reason risk_declined), review makes payments_confirm wait for an approval.',
     input: createInput,
     output,
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     scopes: ['payments:write'],
     async handler(args, { project, principal, audit }) {
-      const { mandate, ...rest } = args;
-      const result = await runtime().createPayment(project, principal, { ...rest, ...(mandate ? { mandateId: mandate } : {}) });
+      const { mandate, riskSignals, ...rest } = args;
+      const result = await runtime().createPayment(project, principal, { ...rest, ...(mandate ? { mandateId: mandate } : {}) }, riskSignals ?? {});
       audit({ paymentId: result.intent.id, created: result.created, amount: result.intent.amount, currency: result.intent.currency });
       return { payment: result.intent, created: result.created };
     },

@@ -1,1 +1,2 @@
-select * from {{schema}}.intents where project = $1 and id::text = $2
+-- By primary key (the caller checked the id is a UUID): a cast of the column would scan the project.
+select * from {{schema}}.intents where id = $2::uuid and project = $1
