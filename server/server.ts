@@ -10,6 +10,7 @@ import { evaluationPlugin } from '../tools/evaluation/index.ts';
 import { deploymentsPlugin } from '../tools/deployment/index.ts';
 import { knowledgePlugin } from '../tools/knowledge/index.ts';
 import { paymentsPlugin } from '../tools/payment/index.ts';
+import { approvalsPlugin } from '../tools/approvals/index.ts';
 import type { AnvilConfig } from './config/schema.ts';
 import { startHttpServer, type HttpServerHandle } from './http/serve.ts';
 import type { Logger } from './log.ts';
@@ -67,6 +68,7 @@ function builtinSkills(config: AnvilConfig, configFile: string | undefined): Plu
     { descriptor: evaluationPlugin },
     { descriptor: deploymentsPlugin },
     { descriptor: knowledgePlugin },
+    { descriptor: approvalsPlugin },
     { descriptor: paymentsPlugin },
   ];
 }

@@ -1,5 +1,6 @@
 import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/server';
 import type { Processor } from 'bullmq';
+import type { Pool as PgPool } from 'pg';
 import type { Registry } from 'prom-client';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
@@ -45,6 +46,12 @@ export interface PluginSql extends SqlExecutor {
   readonly schema: string;
   /** One transaction on one connection: committed when `work` resolves, rolled back when it throws. */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * A `pg` Pool on the plugin's database and role (at most 3 connections, made on first call, ended
+   * by the host at close), for libraries that need one (LangGraph's PostgresSaver). Its SQL is not
+   * rendered: name the schema yourself (`this.schema`). Do not `end()` it.
+   */
+  pool(): PgPool;
 }
 
 /** BullMQ queues under the plugin's own prefix: `open('deliveries')` is queue `<id>-deliveries`. */

@@ -11,12 +11,10 @@ import { Ledger } from './ledger/ledger.ts';
 import type { PaymentProvider } from './providers/types.ts';
 import './providers/types.ts';
 import { ConnectorDirectory } from './routing/connectors.ts';
-import { Approvals } from './mandates/approvals.ts';
+import { approvalsPlugin } from '../approvals/index.ts';
 import { MandateService } from './mandates/service.ts';
 import { RoutingService } from './routing/service.ts';
 import { PaymentsRuntime, type RiskScorer } from './runtime.ts';
-import { approvalsDecideTool } from './tools/approvals-decide.ts';
-import { approvalsListTool } from './tools/approvals-list.ts';
 import { mandatesCreateTool } from './tools/mandates-create.ts';
 import { mandatesGetTool } from './tools/mandates-get.ts';
 import { mandatesListTool } from './tools/mandates-list.ts';
@@ -60,6 +58,7 @@ export const paymentsPlugin = definePlugin({
   apiVersion: 1,
   description: 'Double-entry ledger, payment intents through provider plugins, spending mandates for agents, routing and risk',
   permissions: ['sql', 'network', 'subprocess'],
+  requires: { plugins: { approvals: '^0.1.0' } },
   register(ctx) {
     ctx.migrations(paymentsMigrations);
     // Read at call time: provider plugins may register after this one.
@@ -70,7 +69,7 @@ export const paymentsPlugin = definePlugin({
     const intents = new IntentService({ sql: ctx.sql, booking: new Booking(ledgerService), providers, router: routing, log: ctx.log });
     const mandates = new MandateService(ctx.sql);
     const risk: RiskScorer = { score: async () => null };
-    const runtimeValue = new PaymentsRuntime({ sql: ctx.sql, ledger: ledgerService, intents, mandates, approvals: new Approvals(ctx.sql), routing, directory, risk, providers, log: ctx.log });
+    const runtimeValue = new PaymentsRuntime({ sql: ctx.sql, ledger: ledgerService, intents, mandates, approvals: ctx.use(approvalsPlugin).approvals, routing, directory, risk, providers, log: ctx.log });
     const ledger = () => ledgerService;
     const runtime = () => runtimeValue;
 
@@ -94,8 +93,6 @@ export const paymentsPlugin = definePlugin({
     ctx.tool(mandatesGetTool(runtime));
     ctx.tool(mandatesListTool(runtime));
     ctx.tool(mandatesRevokeTool(runtime));
-    ctx.tool(approvalsListTool(runtime));
-    ctx.tool(approvalsDecideTool(runtime));
     ctx.tool(routingConfigureTool(runtime));
     ctx.tool(routingExplainTool(runtime));
     ctx.tool(routingEvaluateTool(runtime));
