@@ -93,11 +93,20 @@ for (const leg of legs()) {
       await drop?.();
     });
 
-    test('a run waiting for approval: killed, restarted, approved — the step runs exactly once', async () => {
+    test('killed while one run waits for approval and another is mid-step: after restart each step runs exactly once', async () => {
       let requester = await session(requesterKey);
       const waiting = ok(await requester.callTool('ops_ask', { command: 'wipe notes' }));
       assert.equal(waiting.status, 'waiting_approval', JSON.stringify(waiting));
       const approvalId = stepOf(waiting, 's2').approvalId as string;
+      const notesBefore = ok(await requester.callTool('sidefx_count')).count as number;
+      const running = ok(await requester.callTool('ops_ask', { command: 'slow note' }));
+      assert.equal(running.status, 'running', JSON.stringify(running));
+      // The slow tool has written its row and sleeps: kill the server now, mid-step.
+      const deadline = Date.now() + 20_000;
+      while ((ok(await requester.callTool('sidefx_count')).count as number) === notesBefore) {
+        if (Date.now() > deadline) throw new Error('the slow note never wrote its row');
+        await sleep(100);
+      }
       await requester.close().catch(() => undefined);
       await kill();
 
@@ -106,35 +115,20 @@ for (const leg of legs()) {
       ok(await approver.callTool('approvals_decide', { id: approvalId, decision: 'approve' }));
       await approver.close();
       requester = await session(requesterKey);
-      const done = await until(requester, waiting.runId as string, ['succeeded', 'failed', 'rejected']);
-      assert.equal(done.status, 'succeeded', JSON.stringify(done));
-      assert.equal(stepOf(done, 's2').attempts, 1);
-      assert.equal(stepOf(done, 's1').attempts, 1, 'the step before the approval did not run again');
+
+      const approved = await until(requester, waiting.runId as string, ['succeeded', 'failed', 'rejected']);
+      assert.equal(approved.status, 'succeeded', JSON.stringify(approved));
+      assert.equal(stepOf(approved, 's2').attempts, 1);
+      assert.equal(stepOf(approved, 's1').attempts, 1, 'the step before the approval did not run again');
+
+      const resumed = await until(requester, running.runId as string, ['succeeded', 'failed']);
+      assert.equal(resumed.status, 'succeeded', JSON.stringify(resumed));
+      assert.equal(stepOf(resumed, 's1').attempts, 2, 'the tool was called again after the restart, with the same idempotency key');
+
       const counts = ok(await requester.callTool('sidefx_count'));
       assert.equal(counts.wipes, 1, 'one wipe');
-      await requester.close();
-    });
-
-    test('a run killed while its tool was running resumes after restart, and the side effect happens once', async () => {
-      let requester = await session(requesterKey);
-      const before = ok(await requester.callTool('sidefx_count')).count as number;
-      const running = ok(await requester.callTool('ops_ask', { command: 'slow note' }));
-      assert.equal(running.status, 'running', JSON.stringify(running));
-      // The tool has written its row and sleeps: kill the server now, mid-step.
-      const deadline = Date.now() + 20_000;
-      while ((ok(await requester.callTool('sidefx_count')).count as number) === before) {
-        if (Date.now() > deadline) throw new Error('the slow note never wrote its row');
-        await sleep(100);
-      }
-      await requester.close().catch(() => undefined);
-      await kill();
-
-      await start();
-      requester = await session(requesterKey);
-      const done = await until(requester, running.runId as string, ['succeeded', 'failed']);
-      assert.equal(done.status, 'succeeded', JSON.stringify(done));
-      assert.equal(stepOf(done, 's1').attempts, 2, 'the tool was called again after the restart, with the same idempotency key');
-      assert.equal(ok(await requester.callTool('sidefx_count')).count, before + 1, 'one note, not two');
+      // notesBefore, the slow note once, and the "wiped" note of the approved run.
+      assert.equal(counts.count, notesBefore + 2, 'the slow note was written once, not twice');
       await requester.close();
     });
   });
