@@ -43,7 +43,15 @@ export interface PlanStep {
    * For tools that start long work (a job): wait until the work is finished before later steps run,
    * polling this read tool with these args (references allowed) until `until` holds.
    */
-  readonly waitFor?: { readonly tool: string; readonly args: { readonly [key: string]: ArgValue }; readonly until: StepCondition; readonly timeoutMs?: number };
+  readonly waitFor?: {
+    readonly tool: string;
+    readonly args: { readonly [key: string]: ArgValue };
+    /** `{ $ref: 'wait.state' }` reads the latest poll's structured result. */
+    readonly until: StepCondition;
+    /** When this holds instead (e.g. the job failed), the step fails at once rather than waiting out its time. */
+    readonly failWhen?: StepCondition;
+    readonly timeoutMs?: number;
+  };
 }
 
 /** Something the command names that could not be found (yet); a dry run reports it instead of failing. */

@@ -15,7 +15,7 @@ import { argsHash } from './canonical.ts';
 import { buildRunGraph, type RunStateUpdate, type RunStateValue } from './graph.ts';
 import { rememberCommand, rememberStep } from './memory.ts';
 import { approvalRequired, needsApproval, effectiveRisk, plannableTools, validatePlan } from './policy.ts';
-import { conditionHolds, resolveArgs, resolveValue } from './refs.ts';
+import { conditionHolds, referencedSteps, resolveArgs, resolveValue } from './refs.ts';
 import { toolResolver } from './resolver.ts';
 import { AgentStore, FINAL_STATUSES, type RunRow, type RunStatus, type StepRow } from './store.ts';
 import type { AgentRuntimeOptions } from './types.ts';
@@ -92,7 +92,21 @@ export class AgentRuntime {
     const catalog = plannableTools(await this.options.tools.list(principal));
     const memory = await this.store.memory(project, threadId);
     const plan: Plan = await planner.plan(input.command, { tools: catalog, memory, resolve: toolResolver(this.options.tools, principal, signal), dryRun: input.dryRun, signal });
-    const stamped: Plan = { ...plan, command: input.command, planner: plan.planner || planner.name };
+    return this.start(principal, { ...plan, command: input.command, planner: plan.planner || planner.name }, { ...input, threadId }, catalog);
+  }
+
+  /**
+   * Starts a run of a plan made elsewhere (a workflow graph): checked against the caller's catalog
+   * exactly like a planner's, then driven the same way.
+   */
+  async runPlan(principal: CallerPrincipal, plan: Plan, input: AskInput): Promise<RunView> {
+    const catalog = plannableTools(await this.options.tools.list(principal));
+    return this.start(principal, plan, { ...input, threadId: input.threadId ?? randomUUID() }, catalog);
+  }
+
+  private async start(principal: CallerPrincipal, stamped: Plan, input: AskInput & { threadId: string }, catalog: ToolDescription[]): Promise<RunView> {
+    const project = principal.project;
+    const threadId = input.threadId;
     validatePlan(stamped, catalog);
     const runId = randomUUID();
     const status: RunStatus = input.dryRun ? 'planned' : stamped.steps.length === 0 ? 'succeeded' : 'running';
@@ -205,6 +219,13 @@ export class AgentRuntime {
       const code = error instanceof AnvilError ? error.code : ErrorCodes.UNAUTHENTICATED;
       return this.end(run, 'failed', { code, message: `the key this run acts for can no longer be used: ${error instanceof Error ? error.message : 'refused'}`, step: step.id });
     }
+    const skipped = recorded.filter((row) => row.state === 'skipped').map((row) => row.step_id);
+    const dependsOnSkipped = [...referencedSteps(step.args), ...(step.when ? [...referencedSteps(step.when.left), ...referencedSteps(step.when.right)] : [])].find((id) => skipped.includes(id));
+    if (dependsOnSkipped) {
+      await this.store.skipStep(run.id, step.id, `it depends on step ${dependsOnSkipped}, which was skipped`);
+      this.options.onChange(run.id);
+      return { index: state.index + 1 };
+    }
     let args: Record<string, unknown>;
     try {
       if (step.when && !conditionHolds(step.when, results)) {
@@ -290,7 +311,9 @@ export class AgentRuntime {
       const polled = await this.options.tools.call(wait.tool, args, { principal, signal: this.closing.signal });
       if (polled.isError) return { error: errorOf(polled) };
       const value = structured(polled);
-      if (conditionHolds(wait.until, new Map([...results, ['wait', value]]))) return { value };
+      const polledResults = new Map([...results, ['wait', value]]);
+      if (conditionHolds(wait.until, polledResults)) return { value };
+      if (wait.failWhen && conditionHolds(wait.failWhen, polledResults)) return { error: { code: 'wait_failed', message: `${wait.failWhen.describe} (while waiting for: ${wait.until.describe})` } };
       if (Date.now() > deadline) return { error: { code: 'wait_timeout', message: `${wait.until.describe}: not reached within ${wait.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS} ms` } };
       await sleep(WAIT_POLL_MS, undefined, { signal: this.closing.signal });
     }

@@ -171,6 +171,8 @@ describe('agent runtime', () => {
     assert.equal(run.status, 'succeeded');
     assert.equal(stepOf(run, 's2').state, 'skipped');
     assert.match(((stepOf(run, 's2').error as Row).message as string), /more than 1000 notes/);
+    assert.equal(stepOf(run, 's3').state, 'skipped', 'a step depending on a skipped step is skipped');
+    assert.match(((stepOf(run, 's3').error as Row).message as string), /depends on step s2/);
   });
 
   test('a plan naming a tool the caller cannot call, or an approvals tool, is refused', async () => {
@@ -219,6 +221,31 @@ describe('agent runtime', () => {
     const ids = new Set([...(first.runs as Row[]), ...(second.runs as Row[])].map((run) => run.runId));
     assert.equal(ids.size, (first.runs as Row[]).length + (second.runs as Row[]).length, 'pages do not overlap');
     fails(await call(requester, 'ops_list', { cursor: 'garbage' }), 'ANVIL_E_INVALID_INPUT');
+  });
+
+  test('workflows: listed with their params, run as agent runs; plugins contribute graphs', async () => {
+    const listed = ok(await call(requester, 'workflows_list')).workflows as Row[];
+    const names = listed.map((workflow) => workflow.name);
+    assert.ok(names.includes('train_evaluate_promote') && names.includes('note_twice'), names.join(', '));
+    const tep = listed.find((workflow) => workflow.name === 'train_evaluate_promote') as Row;
+    assert.deepEqual(((tep.params as Row).required as string[]).sort(), ['dataset', 'deployment']);
+
+    const before = (await counts()).count;
+    const run = ok(await call(requester, 'workflows_run', { name: 'note_twice', params: { text: 'wf' } }));
+    assert.equal(run.status, 'succeeded', JSON.stringify(run));
+    assert.equal(run.planner, 'workflow:note_twice');
+    assert.equal((await counts()).count, before + 2);
+    fails(await call(requester, 'workflows_run', { name: 'note_twice', params: { text: 7 } }), 'ANVIL_E_INVALID_INPUT');
+    fails(await call(requester, 'workflows_run', { name: 'nope', params: {} }), 'ANVIL_E_NOT_FOUND');
+  });
+
+  test('train_evaluate_promote plans over the real MLOps tools; a caller without their scopes is refused', async () => {
+    const admin = await host.connect({ project: 'alpha', name: 'mlops', scopes: ['*'] });
+    const planned = ok(await call(admin, 'workflows_run', { name: 'train_evaluate_promote', params: { dataset: 'intents', deployment: 'intent-api' }, dryRun: true }));
+    assert.equal(planned.status, 'planned');
+    assert.deepEqual((planned.plan as { steps: Row[] }).steps.map((step) => step.tool), ['training_start', 'eval_compare', 'eval_get', 'deployments_canary', 'deployments_promote', 'deployments_rollback']);
+    assert.ok((planned.approvalRequired as string[]).includes('rollback'));
+    fails(await call(requester, 'workflows_run', { name: 'train_evaluate_promote', params: { dataset: 'intents', deployment: 'intent-api' }, dryRun: true }), 'ANVIL_E_FORBIDDEN');
   });
 
   test('checkpoints are written per run, and the retention deletes those of finished runs', async () => {

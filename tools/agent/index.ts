@@ -19,6 +19,10 @@ import { opsGetTool } from './tools/ops-get.ts';
 import { opsListTool } from './tools/ops-list.ts';
 import { runResource } from './tools/run-resource.ts';
 import { runUri } from './tools/schemas.ts';
+import { workflowsListTool } from './tools/workflows-list.ts';
+import { workflowsRunTool } from './tools/workflows-run.ts';
+import { isWorkflowGraph, type WorkflowGraph } from '../../graphs/workflows/types.ts';
+import { trainEvaluatePromote } from '../../graphs/workflows/train-evaluate-promote.ts';
 
 export const agentConfig = z
   .object({
@@ -87,6 +91,11 @@ export function createAgentPlugin(options: AgentPluginOptions = {}) {
       ctx.tool(opsListTool(runtime));
       ctx.tool(opsCancelTool(runtime));
       ctx.resource(runResource(runtime));
+      // Workflow graphs: the built-in one, and any a plugin provides to `graphs` (read at call time).
+      ctx.provide('graphs', 'train_evaluate_promote', trainEvaluatePromote);
+      const graphs = (): ReadonlyMap<string, WorkflowGraph> => new Map([...ctx.extensions('graphs')].filter((entry): entry is [string, WorkflowGraph] => isWorkflowGraph(entry[1])));
+      ctx.tool(workflowsRunTool(runtime, graphs));
+      ctx.tool(workflowsListTool(graphs));
 
       // A decision wakes its run at once; the schedule below catches what this process did not see.
       approvalsApi.onDecided((approval) => {
