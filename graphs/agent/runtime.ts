@@ -17,7 +17,7 @@ import { rememberCommand, rememberStep } from './memory.ts';
 import { approvalRequired, needsApproval, effectiveRisk, plannableTools, validatePlan } from './policy.ts';
 import { conditionHolds, referencedSteps, resolveArgs, resolveValue } from './refs.ts';
 import { toolResolver } from './resolver.ts';
-import { AgentStore, FINAL_STATUSES, type RunRow, type RunStatus, type StepRow } from './store.ts';
+import { AgentStore, FINAL_STATUSES, type RunRow, type RunStatus } from './store.ts';
 import type { AgentRuntimeOptions } from './types.ts';
 import { runView, type RunView } from './view.ts';
 
@@ -296,9 +296,7 @@ export class AgentRuntime {
   }
 
   private async failStep(run: RunRow, step: PlanStep, error: { code: string; message: string }): Promise<RunStateUpdate> {
-    await this.store.finishStep(run.id, step.id, 'failed', undefined, error);
-    const recorded = (await this.store.steps(run.id)).some((row: StepRow) => row.step_id === step.id);
-    if (!recorded) await this.store.markStep(run.id, step.id, 'started', {}, argsHash({}), {}).then(() => this.store.finishStep(run.id, step.id, 'failed', undefined, error));
+    await this.store.failStep(run.id, step.id, error);
     return this.end(run, 'failed', { ...error, step: step.id });
   }
 

@@ -18,6 +18,7 @@ const SQL = {
   stepUpsert: sql('step-upsert'),
   stepFinish: sql('step-finish'),
   stepSkip: sql('step-skip'),
+  stepFail: sql('step-fail'),
   threadGet: sql('thread-get'),
   threadLock: sql('thread-lock'),
   threadPut: sql('thread-put'),
@@ -132,6 +133,11 @@ export class AgentStore {
 
   async finishStep(runId: string, stepId: string, state: 'succeeded' | 'failed' | 'rejected', result: unknown, error?: { code: string; message: string }): Promise<void> {
     await this.sql.query(SQL.stepFinish, [runId, stepId, state, result === undefined ? null : JSON.stringify(result), error ? JSON.stringify(error) : null]);
+  }
+
+  /** Records a step as failed, whether or not it had started. */
+  async failStep(runId: string, stepId: string, error: { code: string; message: string }): Promise<void> {
+    await this.sql.query(SQL.stepFail, [runId, stepId, JSON.stringify(error)]);
   }
 
   async skipStep(runId: string, stepId: string, why: string): Promise<void> {

@@ -166,6 +166,17 @@ describe('agent runtime', () => {
     assert.deepEqual((foreignThread.plan as { steps: Row[] }).steps[0]?.args, { jobId: 'unknown' });
   });
 
+  test('a failing step fails the run with its code; later steps never run', async () => {
+    const before = (await counts()).count;
+    const run = ok(await call(requester, 'ops_ask', { command: 'fail midway' }));
+    assert.equal(run.status, 'failed');
+    assert.equal(stepOf(run, 's1').state, 'failed');
+    assert.equal((stepOf(run, 's1').error as Row).code, 'ANVIL_E_INVALID_INPUT');
+    assert.equal((run.error as Row).step, 's1');
+    assert.equal(stepOf(run, 's2').state, 'pending');
+    assert.equal((await counts()).count, before);
+  });
+
   test('a step whose condition does not hold is skipped with the reason', async () => {
     const run = ok(await call(requester, 'ops_ask', { command: 'count if big' }));
     assert.equal(run.status, 'succeeded');
