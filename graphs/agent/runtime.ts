@@ -164,7 +164,9 @@ export class AgentRuntime {
   drive(runId: string): Promise<void> {
     const running = this.active.get(runId);
     if (running) return running;
-    const work = this.driveLeased(runId).finally(() => this.active.delete(runId));
+    const work = this.driveLeased(runId)
+      .catch((error: unknown) => this.options.log.warn({ err: error, runId }, 'could not drive an agent run; it is tried again on the next resume'))
+      .finally(() => this.active.delete(runId));
     this.active.set(runId, work);
     return work;
   }

@@ -11,6 +11,7 @@ const params = z
   .object({
     dataset: z.string().min(1).max(100).describe('The dataset to train on (its latest version)'),
     deployment: z.string().min(1).max(100).describe('The deployment serving the model, where the candidate is canaried'),
+    model: z.string().min(1).max(100).optional().describe('The model to register the candidate as (the deployed one); default: as training_start names it'),
     recipe: z.string().min(1).max(60).optional().describe('Training recipe; default: chosen by training_start'),
     trainingParams: z.record(z.string(), z.unknown()).optional().describe("The recipe's params"),
     evaluationDataset: z.string().min(1).max(100).optional().describe('Default: the training dataset (its test split)'),
@@ -42,7 +43,7 @@ export const trainEvaluatePromote: WorkflowGraph = {
       {
         id: 'train',
         tool: 'training_start',
-        args: { dataset: p.dataset, ...(p.recipe ? { recipe: p.recipe } : {}), ...(p.trainingParams ? { params: p.trainingParams as { [key: string]: ArgValue } } : {}) },
+        args: { dataset: p.dataset, ...(p.model ? { model: p.model } : {}), ...(p.recipe ? { recipe: p.recipe } : {}), ...(p.trainingParams ? { params: p.trainingParams as { [key: string]: ArgValue } } : {}) },
         why: 'train a candidate version',
         risk: 'write',
         waitFor: jobDone('train'),

@@ -252,8 +252,9 @@ describe('agent runtime', () => {
 
   test('train_evaluate_promote plans over the real MLOps tools; a caller without their scopes is refused', async () => {
     const admin = await host.connect({ project: 'alpha', name: 'mlops', scopes: ['*'] });
-    const planned = ok(await call(admin, 'workflows_run', { name: 'train_evaluate_promote', params: { dataset: 'intents', deployment: 'intent-api' }, dryRun: true }));
+    const planned = ok(await call(admin, 'workflows_run', { name: 'train_evaluate_promote', params: { dataset: 'intents', deployment: 'intent-api', model: 'intent' }, dryRun: true }));
     assert.equal(planned.status, 'planned');
+    assert.deepEqual((planned.plan as { steps: Row[] }).steps[0]?.args, { dataset: 'intents', model: 'intent' });
     assert.deepEqual((planned.plan as { steps: Row[] }).steps.map((step) => step.tool), ['training_start', 'eval_compare', 'eval_get', 'deployments_canary', 'deployments_promote', 'deployments_rollback']);
     assert.ok((planned.approvalRequired as string[]).includes('rollback'));
     fails(await call(requester, 'workflows_run', { name: 'train_evaluate_promote', params: { dataset: 'intents', deployment: 'intent-api' }, dryRun: true }), 'ANVIL_E_FORBIDDEN');
