@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AnvilError, ErrorCodes, loadSql, type PluginSql } from 'anvil/plugin';
 
 const sql = (name: string) => loadSql(import.meta.url, `./sql/${name}.sql`);
-const SQL = { upsert: sql('approval-upsert'), get: sql('approval-get'), list: sql('approvals-list'), decide: sql('approval-decide'), ofSubject: sql('approvals-decided') } as const;
+const SQL = { upsert: sql('approval-upsert'), get: sql('approval-get'), list: sql('approvals-list'), decide: sql('approval-decide'), ofSubject: sql('approvals-of-subject') } as const;
 
 export type ApprovalState = 'pending' | 'approved' | 'denied';
 
