@@ -52,6 +52,11 @@ export function rememberStep(memory: ThreadMemory, tool: string, args: Record<st
   } else if (typeof record.model === 'object' || typeof record.modelName === 'string') {
     const model = named(record, {}, 'model', ['modelName', 'name']);
     if (model) next.lastModel = model;
+  } else if (typeof record.model === 'string') {
+    // training_start names the model it will register; the job's result (a waitFor) names the version.
+    const finished = (record.wait as { result?: { model?: { name?: unknown; version?: unknown } } } | undefined)?.result?.model;
+    const version = int(finished?.version);
+    next.lastModel = version === undefined ? { name: record.model } : { name: record.model, version };
   }
   if (group === 'datasets') {
     const dataset = named(record, args, 'dataset', ['name', 'dataset']);
