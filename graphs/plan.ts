@@ -45,7 +45,15 @@ export interface PlanStep {
    * `{ $ref: 'poll.<field>' }` reads the latest poll's structured result (the offline planner
    * waits for a job with `jobs_get` until `poll.state` eq `succeeded`).
    */
-  readonly waitFor?: { readonly tool: string; readonly args: { readonly [key: string]: ArgValue }; readonly until: StepCondition; readonly timeoutMs?: number };
+  readonly waitFor?: {
+    readonly tool: string;
+    readonly args: { readonly [key: string]: ArgValue };
+    /** `{ $ref: 'wait.state' }` reads the latest poll's structured result. */
+    readonly until: StepCondition;
+    /** When this holds instead (e.g. the job failed), the step fails at once rather than waiting out its time. */
+    readonly failWhen?: StepCondition;
+    readonly timeoutMs?: number;
+  };
 }
 
 /** Something the command names that could not be found (yet); a dry run reports it instead of failing. */

@@ -11,6 +11,7 @@ import { deploymentsPlugin } from '../tools/deployment/index.ts';
 import { knowledgePlugin } from '../tools/knowledge/index.ts';
 import { paymentsPlugin } from '../tools/payment/index.ts';
 import { dashboardPlugin } from '../tools/dashboard/index.ts';
+import { approvalsPlugin } from '../tools/approvals/index.ts';
 import type { AnvilConfig } from './config/schema.ts';
 import { startHttpServer, type HttpServerHandle } from './http/serve.ts';
 import type { Logger } from './log.ts';
@@ -69,6 +70,7 @@ function builtinSkills(config: AnvilConfig, configFile: string | undefined): Plu
     { descriptor: evaluationPlugin },
     { descriptor: deploymentsPlugin, config: config.deployments },
     { descriptor: knowledgePlugin, config: config.knowledge },
+    { descriptor: approvalsPlugin },
     { descriptor: paymentsPlugin },
     // The web dashboard at /ui (routes only; mounted when HTTP is served).
     { descriptor: dashboardPlugin },

@@ -8,6 +8,7 @@ type BuiltinLoader = () => Promise<PluginDescriptor>;
  * anvil.config.json. Each is imported only when configured.
  */
 export const builtinPlugins: Readonly<Record<string, BuiltinLoader>> = {
+  agent: async () => (await import('./agent/index.ts')).agentPlugin,
   'mcp-proxy': async () => (await import('./mcp-proxy/index.ts')).mcpProxyPlugin,
   'payments-sandbox': async () => (await import('./payment/index.ts')).sandboxProviderPlugin,
   'rate-limit': async () => (await import('./rate-limit/index.ts')).rateLimitPlugin,

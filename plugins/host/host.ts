@@ -309,7 +309,7 @@ export class PluginHost {
       pluginId: id,
       builtin: entry.builtin,
       log,
-      sql: scopedSql(storage, id, entry.builtin || permissions.has('sql')),
+      sql: scopedSql(storage, id, entry.builtin || permissions.has('sql'), (close) => staged.closers.push(close)),
       queue: scopedQueue(services.queue, id, entry.builtin || permissions.has('queue')),
       emit: (type, payload, project) => this.events.emit(type, payload, project),
     };

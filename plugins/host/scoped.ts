@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { readMigrationDir, runMigrations } from '../../server/db/migrate.ts';
 import type { Storage } from '../../server/db/storage.ts';
 import { AnvilError, ErrorCodes } from '../../server/errors.ts';
@@ -27,8 +28,17 @@ function permissionError(pluginId: string, permission: PluginPermission): AnvilE
   return new AnvilError(ErrorCodes.PLUGIN_PERMISSION, `Plugin ${pluginId} used ctx.${permission} without declaring (and being granted) the "${permission}" permission`);
 }
 
-export function scopedSql(storage: Storage, pluginId: string, granted: boolean): PluginSql {
+/** At most this many connections in a plugin's own pool (`ctx.sql.pool()`). */
+const PLUGIN_POOL_MAX = 3;
+
+export function scopedSql(storage: Storage, pluginId: string, granted: boolean, onClose?: (close: () => Promise<void>) => void): PluginSql {
   const schema = pluginSchemaName(pluginId);
+  let pool: pg.Pool | undefined;
+  onClose?.(async () => {
+    const open = pool;
+    pool = undefined;
+    await open?.end().catch(() => {});
+  });
   const base = executor((text, values) => storage.query(text, values), schema);
   const guard = () => {
     if (!granted) throw permissionError(pluginId, 'sql');
@@ -42,6 +52,11 @@ export function scopedSql(storage: Storage, pluginId: string, granted: boolean):
     async transaction(work) {
       guard();
       return storage.transaction((client) => work(executor((text, values) => client.query(text, values), schema)));
+    },
+    pool() {
+      guard();
+      pool ??= new pg.Pool({ ...storage.connection, max: Math.min(storage.connection.max ?? PLUGIN_POOL_MAX, PLUGIN_POOL_MAX) });
+      return pool;
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/server';
 import type { Processor } from 'bullmq';
+import type { Pool as PgPool } from 'pg';
 import type { Registry } from 'prom-client';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
@@ -74,6 +75,12 @@ export interface PluginSql extends SqlExecutor {
   readonly schema: string;
   /** One transaction on one connection: committed when `work` resolves, rolled back when it throws. */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * A `pg` Pool on the plugin's database and role (at most 3 connections, made on first call, ended
+   * by the host at close), for libraries that need one (LangGraph's PostgresSaver). Its SQL is not
+   * rendered: name the schema yourself (`this.schema`). Do not `end()` it.
+   */
+  pool(): PgPool;
 }
 
 /** BullMQ queues under the plugin's own prefix: `open('deliveries')` is queue `<id>-deliveries`. */
@@ -202,6 +209,8 @@ export interface ExtensionPoints {
   embedders: { readonly description?: string };
   paymentProviders: PaymentProviderExtension;
   llmProviders: LlmProviderExtension;
+  /** Planners for the ops agent (`{name, plan(command, context)}`, graphs/plan.ts), tried after the configured LLM and MCP sampling, before the offline one. */
+  planners: PlannerExtension;
   graphs: { readonly description?: string };
 }
 
@@ -217,6 +226,11 @@ export interface PaymentProviderExtension {
 /** What an `llmProviders` entry is; graphs/planners/llm narrows it (a provider makes chat models). */
 export interface LlmProviderExtension {
   readonly description?: string;
+}
+
+/** What a `planners` entry is: a `Planner` of graphs/plan.ts (the agent checks the shape when it reads them). */
+export interface PlannerExtension {
+  readonly name: string;
 }
 
 export interface AnvilEvent {

@@ -17,7 +17,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { type AnvilServerProcess, type CreatedKey, isRecord, repoRoot, startAnvil } from '../support/anvil-process.ts';
+import { writeFileSync } from 'node:fs';
+import { type AnvilServerProcess, type CreatedKey, createHome, isRecord, repoRoot, startAnvil, type TempHome } from '../support/anvil-process.ts';
 
 type Json = Record<string, unknown>;
 type Kind = 'uuid' | 'sha256' | 'name';
@@ -33,7 +34,7 @@ const DATASET = 'alpha-secret-intents';
 const MODEL = 'alpha-secret-model';
 /** Words only alpha's dataset holds: none may reach beta in any answer. */
 const MARKERS = ['zebracorn', 'quokkafund', 'alpha-secret'];
-const PROJECT_SCOPES = 'anvil:admin,datasets:admin,evaluation:admin,jobs:write,models:admin,training:admin,knowledge:admin,deployments:admin,deployments:predict,ledger:admin,payments:admin,approvals:write';
+const PROJECT_SCOPES = 'anvil:admin,datasets:admin,evaluation:admin,jobs:write,models:admin,training:admin,knowledge:admin,deployments:admin,deployments:predict,ledger:admin,payments:admin,approvals:write,agent:write';
 /** Cluster-wide reads issue 9 turns into operator scopes: a project key does not get them. */
 const OPERATOR_TOOLS = new Set(['workers_list']);
 
@@ -146,6 +147,7 @@ async function answer(work: () => Promise<unknown>): Promise<unknown> {
 
 describe('tenant sweep: project beta calls every tool and resource with project alpha’s ids', () => {
   let server: AnvilServerProcess;
+  let home: TempHome | undefined;
   let alpha: Client;
   let beta: Client;
   const known = new Map<string, Known>();
@@ -183,7 +185,10 @@ describe('tenant sweep: project beta calls every tool and resource with project 
   }
 
   before(async () => {
-    server = await startAnvil({ startTimeoutMs: 180_000 });
+    // The opt-in agent plugin too, so its runs (ops_*, anvil://agent/runs/{id}) are swept.
+    home = await createHome();
+    writeFileSync(path.join(home.home, 'anvil.config.json'), JSON.stringify({ plugins: [{ id: 'agent' }] }));
+    server = await startAnvil({ home: home.home, startTimeoutMs: 180_000 });
     // Beta holds every scope a project key has once cluster-wide reads (workers:read) and jobs:admin
     // are operator scopes, as issue 9 makes them; `*` still includes them on this branch.
     const [alphaKey, betaKey] = await Promise.all([server.createKey('alpha', '*', 'alpha'), server.createKey('beta', PROJECT_SCOPES, 'beta')]);
@@ -214,6 +219,8 @@ describe('tenant sweep: project beta calls every tool and resource with project 
     await alphaCall('eval_get', { id: String(evaluation.evaluationId ?? evaluation.id ?? '') }).catch(() => undefined);
     const running = await alphaCall('jobs_submit', { recipe: 'diagnostics.counter', params: { steps: 100_000, stepMs: 100 } });
     runningJob = String(running.jobId ?? running.id);
+    // An agent run of alpha's (a workflow needs no planner): its run id is swept like any other.
+    await alphaCall('workflows_run', { name: 'train_evaluate_promote', params: { dataset: DATASET, deployment: 'alpha-secret-deploy' }, dryRun: true });
     for (const name of [DATASET, MODEL, 'champion']) known.set(name, { value: name, kind: 'name' });
   });
 
@@ -221,6 +228,7 @@ describe('tenant sweep: project beta calls every tool and resource with project 
     await alpha?.close().catch(() => {});
     await beta?.close().catch(() => {});
     await server?.dispose();
+    home?.remove();
   });
 
   it('alpha made ids to try', () => {

@@ -93,6 +93,7 @@ describe('plugin host through the test harness', () => {
         ['evaluation', 'active', true],
         ['deployments', 'active', true],
         ['kb', 'active', true],
+        ['approvals', 'active', true],
         ['payments', 'active', true],
         ['dashboard', 'active', true],
         ['base', 'active', true],

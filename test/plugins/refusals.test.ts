@@ -111,7 +111,7 @@ describe('plugins the host refuses', () => {
     }
     assert.deepEqual(
       plugins.filter((plugin) => plugin.status === 'active').map((plugin) => plugin.id),
-      ['anvil', 'jobs', 'datasets', 'models', 'training', 'evaluation', 'deployments', 'kb', 'payments', 'dashboard', 'base-one', 'good-dependent'],
+      ['anvil', 'jobs', 'datasets', 'models', 'training', 'evaluation', 'deployments', 'kb', 'approvals', 'payments', 'dashboard', 'base-one', 'good-dependent'],
     );
     const names = (await host.client.listTools()).tools.map((tool) => tool.name);
     for (const prefix of ['same-tool-twice_', 'register-throws_', 'undeclared-sql_']) {

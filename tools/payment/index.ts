@@ -13,14 +13,12 @@ import { Ledger } from './ledger/ledger.ts';
 import type { PaymentProvider } from './providers/types.ts';
 import './providers/types.ts';
 import { ConnectorDirectory } from './routing/connectors.ts';
-import { Approvals } from './mandates/approvals.ts';
+import { approvalsPlugin } from '../approvals/index.ts';
 import { MandateService } from './mandates/service.ts';
 import { RoutingService } from './routing/service.ts';
 import { RiskService } from './risk/service.ts';
 import { trainRiskModel } from './risk/train.ts';
 import { PaymentsRuntime } from './runtime.ts';
-import { approvalsDecideTool } from './tools/approvals-decide.ts';
-import { approvalsListTool } from './tools/approvals-list.ts';
 import { mandatesCreateTool } from './tools/mandates-create.ts';
 import { mandatesGetTool } from './tools/mandates-get.ts';
 import { mandatesListTool } from './tools/mandates-list.ts';
@@ -67,8 +65,9 @@ export const paymentsPlugin = definePlugin({
   version: '0.1.0',
   apiVersion: 1,
   description: 'Double-entry ledger, payment intents through provider plugins, spending mandates for agents, routing and risk',
-  // Risk scoring serves its model through the deployments plugin; training imports its history as a dataset.
-  requires: { plugins: { deployments: '*', datasets: '*' } },
+  // Risk scoring serves its model through the deployments plugin; training imports its history as a
+  // dataset; approvals (mandates, risk review) belong to the approvals plugin.
+  requires: { plugins: { deployments: '*', datasets: '*', approvals: '^0.1.0' } },
   // tools: payments_risk_train runs training_start, jobs_get and deployments_* on the caller's behalf.
   permissions: ['sql', 'network', 'subprocess', 'tools'],
   register(ctx) {
@@ -84,7 +83,7 @@ export const paymentsPlugin = definePlugin({
     const datasets = ctx.use(datasetsPlugin);
     const predict = deployments.predict;
     const risk = new RiskService(ctx.sql, predict, ctx.log);
-    const runtimeValue = new PaymentsRuntime({ sql: ctx.sql, ledger: ledgerService, intents, mandates, approvals: new Approvals(ctx.sql), routing, directory, risk, providers, log: ctx.log });
+    const runtimeValue = new PaymentsRuntime({ sql: ctx.sql, ledger: ledgerService, intents, mandates, approvals: ctx.use(approvalsPlugin).approvals, routing, directory, risk, providers, log: ctx.log });
     const ledger = () => ledgerService;
     const runtime = () => runtimeValue;
 
@@ -108,8 +107,6 @@ export const paymentsPlugin = definePlugin({
     ctx.tool(mandatesGetTool(runtime));
     ctx.tool(mandatesListTool(runtime));
     ctx.tool(mandatesRevokeTool(runtime));
-    ctx.tool(approvalsListTool(runtime));
-    ctx.tool(approvalsDecideTool(runtime));
     ctx.tool(routingConfigureTool(runtime));
     ctx.tool(routingExplainTool(runtime));
     ctx.tool(routingEvaluateTool(runtime));

@@ -9,7 +9,7 @@ import type { Ledger } from './ledger/ledger.ts';
 import type { CreateIntentInput, IntentService } from './intents/service.ts';
 import { type Intent, type IntentRow, toIntent } from './intents/rows.ts';
 import { reconcile, type ReconcileReport } from './intents/reconcile.ts';
-import type { Approval, Approvals } from './mandates/approvals.ts';
+import type { Approval, Approvals } from '../approvals/index.ts';
 import type { MandateService } from './mandates/service.ts';
 import { parseAmount, parseCurrency } from './money.ts';
 import type { PaymentProvider } from './providers/types.ts';
@@ -159,7 +159,7 @@ export class PaymentsRuntime {
         amount: BigInt(row.amount), currency: row.currency, payee: row.payee, ...(row.merchant_category ? { merchantCategory: row.merchant_category } : {}),
       });
       if (mandate.approvalAbove !== null && BigInt(row.amount) > BigInt(mandate.approvalAbove)) {
-        const approval = await this.approvals.request(context.project, 'payment', row.id, row.preview_hash as string, preview ?? {}, context.principal.id);
+        const approval = await this.approvals.request({ project: context.project, kind: 'payment', subjectId: row.id, argsHash: row.preview_hash as string, summary: preview ?? {}, requestedBy: context.principal.id });
         if (approval.state === 'denied') {
           throw new AnvilError(ErrorCodes.POLICY_DENIED, `Approval ${approval.id} was denied by ${approval.decidedBy ?? 'a person'}; the payment will not be made`, { details: { approvalId: approval.id, reason: 'approval_denied' } });
         }
@@ -175,7 +175,7 @@ export class PaymentsRuntime {
 
   /** A payment in review waits for a person's approval of exactly its preview (the same approval record a mandate uses). */
   private async requireRiskApproval(context: ConfirmContext, row: IntentRow, preview: PreviewSummary | null): Promise<void> {
-    const approval = await this.approvals.request(context.project, 'payment', row.id, row.preview_hash as string, preview ?? {}, context.principal.id);
+    const approval = await this.approvals.request({ project: context.project, kind: 'payment', subjectId: row.id, argsHash: row.preview_hash as string, summary: preview ?? {}, requestedBy: context.principal.id });
     if (approval.state === 'denied') {
       throw new AnvilError(ErrorCodes.POLICY_DENIED, `Approval ${approval.id} was denied by ${approval.decidedBy ?? 'a person'}; the payment will not be made`, { details: { approvalId: approval.id, reason: 'approval_denied' } });
     }

@@ -17,17 +17,3 @@ export const mandateSchema = z.object({
   createdBy: z.string(),
   createdAt: z.string(),
 });
-
-export const approvalSchema = z.object({
-  id: z.string(),
-  kind: z.string(),
-  subject: z.string(),
-  hash: z.string(),
-  state: z.enum(['pending', 'approved', 'denied']),
-  summary: z.record(z.string(), z.unknown()),
-  requestedBy: z.string(),
-  decidedBy: z.string().nullable(),
-  reason: z.string().nullable(),
-  createdAt: z.string(),
-  decidedAt: z.string().nullable(),
-});

@@ -1,0 +1,1 @@
+select * from {{schema}}.runs where id = $1

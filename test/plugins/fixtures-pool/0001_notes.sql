@@ -1,0 +1,1 @@
+create table {{schema}}.notes (text text not null);
