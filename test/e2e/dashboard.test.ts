@@ -86,9 +86,8 @@ describe('dashboard at /ui', { skip }, () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     psp = await startSandboxPsp({ faults: 'none' });
     docs = mkdtempSync(path.join(os.tmpdir(), 'anvil-dash-docs-'));
-    // The knowledge plugin reads the operator's import roots from the environment, as in test/knowledge.
-    process.env.ANVIL_DATASET_ROOTS = docs;
-    host = await createTestHost({ plugins: [{ plugin: sandboxProviderPlugin, config: providerConfig(psp) }] });
+    // The operator's import roots (the knowledge plugin reads them from the datasets plugin's config).
+    host = await createTestHost({ plugins: [{ plugin: sandboxProviderPlugin, config: providerConfig(psp) }], env: { ANVIL_DATASET_ROOTS: docs } });
     const { app } = createHttpApp(host.server.runtime, () => host.server.plugins.catalog);
     http = await new Promise<Server>((resolve) => {
       const started = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(started as Server)) as Server;
@@ -146,7 +145,6 @@ describe('dashboard at /ui', { skip }, () => {
     await host?.close();
     await psp?.stop();
     if (docs) rmSync(docs, { recursive: true, force: true });
-    delete process.env.ANVIL_DATASET_ROOTS;
   });
 
   it('signs in with an API key: an httpOnly, SameSite=Strict session cookie, the key nowhere in the session table', async () => {
