@@ -73,7 +73,7 @@ function builtinSkills(config: AnvilConfig, configFile: string | undefined): Plu
     { descriptor: approvalsPlugin },
     { descriptor: paymentsPlugin },
     // The web dashboard at /ui (routes only; mounted when HTTP is served).
-    { descriptor: dashboardPlugin },
+    { descriptor: dashboardPlugin, config: config.dashboard },
   ];
 }
 

@@ -50,6 +50,7 @@ export const envBindings: ReadonlyArray<{ env: string; path: readonly string[]; 
   { env: 'ANVIL_DEPLOYMENTS_CONTROLLER_INTERVAL_MS', path: ['deployments', 'controllerIntervalMs'], kind: 'int' },
   { env: 'ANVIL_DEPLOYMENTS_RETENTION_INTERVAL_MS', path: ['deployments', 'retentionIntervalMs'], kind: 'int' },
   { env: 'ANVIL_KB_STORE', path: ['knowledge', 'store'], kind: 'string' },
+  { env: 'ANVIL_DASHBOARD_SESSION_TTL_MINUTES', path: ['dashboard', 'sessionTtlMinutes'], kind: 'int' },
   { env: 'ANVIL_KB_MAX_UPLOAD_BYTES', path: ['knowledge', 'maxUploadBytes'], kind: 'int' },
   { env: 'QDRANT_URL', path: ['knowledge', 'qdrant', 'url'], kind: 'string' },
   { env: 'ANVIL_KB_LLM_URL', path: ['knowledge', 'llm', 'url'], kind: 'string' },

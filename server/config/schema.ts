@@ -2,6 +2,7 @@ import path from 'node:path';
 import * as z from 'zod';
 import { jobsConfig } from '../../tools/jobs/config.ts';
 import { deploymentsConfig } from '../../tools/deployment/config.ts';
+import { dashboardConfig } from '../../tools/dashboard/config.ts';
 import { knowledgeConfig } from '../../tools/knowledge/config.ts';
 import { PLUGIN_PERMISSIONS } from '../../plugins/sdk/types.ts';
 import { parseScopes } from '../auth/scopes.ts';
@@ -157,6 +158,8 @@ export const configSchema = z
     deployments: deploymentsConfig.prefault({}),
     /** The knowledge plugin's settings (tools/knowledge/config.ts): vector store, Qdrant, the kb_answer LLM, the upload limit. */
     knowledge: knowledgeConfig.prefault({}),
+    /** The web dashboard's settings (tools/dashboard/config.ts): how long a sign-in lasts. */
+    dashboard: dashboardConfig.prefault({}),
     /** The embedded PGlite (used when `databaseUrl` is unset); see docs/storage.md. */
     embedded: z
       .object({

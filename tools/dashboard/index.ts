@@ -15,16 +15,9 @@ import { AnvilError, anvilVersion, definePlugin, ErrorCodes, z, type ErrorCode, 
 import { deleteCookie, setCookie } from 'hono/cookie';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { loadAssets } from './assets.ts';
+import { dashboardConfig } from './config.ts';
 import { requireSameOrigin, servedOverHttps, SESSION_COOKIE, sessionCookie, signedIn } from './guard.ts';
 import { csrfToken, SessionStore } from './sessions.ts';
-
-export const dashboardConfig = z
-  .object({
-    /** How long a sign-in lasts (the key is still re-checked on every request). */
-    sessionTtlMinutes: z.number().int().min(1).max(43_200).default(720),
-  })
-  .strict()
-  .default({ sessionTtlMinutes: 720 });
 
 /** A tool call's JSON body; tool arguments are validated by the tool itself. */
 const CALL_BODY_LIMIT = 256 * 1024;
