@@ -8,7 +8,9 @@
  * person's Approve runs the step once and the app redraws the finished run.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
@@ -26,6 +28,7 @@ interface Result {
 }
 
 const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((candidate) => existsSync(candidate));
+const ARTIFACTS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-artifacts', 'mcp-apps');
 const agentConfig = { leaseMs: 5_000, settleMs: 10_000, resumeEveryMs: 60_000 };
 // The requester may decide approvals in general, so its refusal below is the self-approval rule, not a missing scope.
 const REQUESTER = { project: 'alpha', name: 'requester', scopes: ['agent:write', 'agent:read', 'sidefx:write', 'sidefx:read', 'approvals:write'] };
@@ -180,6 +183,8 @@ describe('ops_get MCP App', () => {
       assert.equal(await view.locator('li[data-step="s2"] [data-state]').getAttribute('data-state'), 'waiting_approval');
       assert.equal(await view.locator('li[data-step="s1"] [data-state]').getAttribute('data-state'), 'succeeded');
 
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'agent-run-waiting.png'), fullPage: true });
       await view.locator('li[data-step="s2"] button[data-decision="approve"]').click();
       const alert = view.locator('li[data-step="s2"] .decision[role="alert"]');
       await alert.waitFor();
@@ -197,9 +202,22 @@ describe('ops_get MCP App', () => {
       assert.deepEqual(saw.slice(0, 2), ['ui/initialize', 'ui/notifications/initialized']);
       assert.equal(saw.filter((method) => method === 'tools/call:approvals_decide').length, 2);
 
+      await page.screenshot({ path: path.join(ARTIFACTS, 'agent-run-approved.png'), fullPage: true });
+
       // The step ran once, as the run's requester.
       await sleep(200);
       assert.equal((ok(await call(requester, 'sidefx_count', {})) as { wipes: number }).wipes, wipesBefore + 1);
+
+      // Reject: the step is rejected, the run stops, nothing after it runs.
+      const second = ok(await call(requester, 'ops_ask', { command: 'wipe notes' }));
+      assert.equal(second.status, 'waiting_approval');
+      await page.setContent('<iframe id="view" style="width:800px;height:700px"></iframe>');
+      await page.evaluate(`(${testHostScript})(${JSON.stringify({ html: bare, result: second })})`);
+      await view.locator('li[data-step="s2"] button[data-decision="deny"]').click();
+      await view.locator('[data-status="rejected"]').waitFor({ timeout: 20_000 });
+      assert.deepEqual(await view.locator('ol.steps [data-state]').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-state'))), ['succeeded', 'rejected', 'pending']);
+      assert.match((await view.locator('p.error').first().textContent()) ?? '', /approval_denied/);
+      assert.equal((ok(await call(requester, 'sidefx_count', {})) as { wipes: number }).wipes, wipesBefore + 1, 'nothing wiped after a rejection');
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();

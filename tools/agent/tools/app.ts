@@ -43,7 +43,8 @@ function anvilRender(data, root, kit) {
         kit.el('code', { class: 'tool' }, planned.tool), ' ',
         kit.el('span', { class: 'badge risk-' + planned.risk }, planned.risk), ' ',
         kit.el('span', { class: 'badge ' + stateClass(step.state), 'data-state': step.state }, step.state.replace('_', ' ')),
-        needsApproval[planned.id] && step.state !== 'waiting_approval' ? kit.el('span', { class: 'muted' }, ' · needs approval') : null,
+        needsApproval[planned.id] && step.state === 'pending' ? kit.el('span', { class: 'muted' }, ' · will wait for approval') : null,
+        step.approvalId && (step.state === 'started' || step.state === 'succeeded' || step.state === 'failed') ? kit.el('span', { class: 'muted' }, ' · approved') : null,
       ]),
       kit.el('div', { class: 'why' }, planned.why),
       step.error ? kit.el('div', { class: 'error' }, step.error.code + ': ' + step.error.message) : null,
@@ -58,7 +59,7 @@ function anvilRender(data, root, kit) {
     var approve = kit.el('button', { type: 'button', 'data-decision': 'approve' }, 'Approve');
     var reject = kit.el('button', { type: 'button', 'data-decision': 'deny' }, 'Reject');
     var box = kit.el('div', { class: 'approval', role: 'group', 'aria-label': 'approval of step ' + planned.id }, [
-      kit.el('p', null, ['Waits for a person: approval ', kit.el('code', null, step.approvalId), ' covers these arguments only:']),
+      kit.el('p', null, ['Waits for a person: approval ', kit.el('code', null, step.approvalId), step.argsHash ? ' covers only the arguments hashing to ' : '', step.argsHash ? kit.el('code', null, String(step.argsHash).slice(0, 12) + '…') : '', '. Planned arguments (references resolved from earlier steps):']),
       kit.el('pre', { class: 'result' }, short(planned.args)),
       approve, ' ', reject, status,
       kit.el('p', { class: 'muted' }, 'Or ask your assistant: approvals_decide {"id": "' + step.approvalId + '", "decision": "approve" | "deny"}. The person who asked for the run cannot approve it.'),
