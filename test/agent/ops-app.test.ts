@@ -152,6 +152,9 @@ describe('ops_get MCP App', () => {
     const unscoped = await host.connect({ project: 'alpha', name: 'payer', scopes: ['approvals:write'] });
     assert.match(await refusal(unscoped, uri), /scope|agent:read|forbidden/i);
     assert.notEqual(await refusal(requester, 'ui://anvil/agent/run/%3Cscript%3Ealert(1)%3C%2Fscript%3E'), 'read');
+    const huge = await refusal(requester, `ui://anvil/agent/run/${'a'.repeat(10_000)}`);
+    assert.notEqual(huge, 'read');
+    assert.ok(huge.length < 500, 'a huge id is not echoed whole');
   });
 
   test('in Chromium the buttons call approvals_decide through the host: the requester is refused, another person approves', { skip: chromiumPath ? false : 'no Chromium installed (/usr/bin/chromium)' }, async () => {

@@ -132,7 +132,8 @@ export function runApp(runtime: () => AgentRuntime): McpApp {
     style,
     async load(id, { project }) {
       const run = await runtime().view(project, id);
-      if (!run) throw new AnvilError(ErrorCodes.NOT_FOUND, `id: no agent run "${id}" in this project`, { details: { field: 'id' } });
+      // The same answer as ops_get for an id that is another project's or nobody's (a huge id is not echoed whole).
+      if (!run) throw new AnvilError(ErrorCodes.NOT_FOUND, `id: no agent run "${id.slice(0, 64)}" in this project`, { details: { field: 'id' } });
       return { result: run };
     },
     idOf: (output) => (typeof output.runId === 'string' ? output.runId : undefined),
