@@ -148,6 +148,19 @@ export const APP_KIT_SCRIPT = String.raw`
       if (!hostCapabilities.serverTools) return Promise.resolve(null);
       return request('tools/call', { name: name, arguments: args || {} }).then(function (result) { return result && !result.isError ? result.structuredContent || null : null; }, function () { return null; });
     },
+    /** Whether the host proxies tool calls (known once ui/initialize is answered). */
+    canCallTools: function () { return !!hostCapabilities.serverTools; },
+    /**
+     * Calls a tool through the host keeping the refusal: {isError, structuredContent, text} (the
+     * result's text blocks, e.g. "ANVIL_E_FORBIDDEN: …"); null when the host does not proxy tool calls.
+     */
+    callToolResult: function (name, args) {
+      if (!hostCapabilities.serverTools) return Promise.resolve(null);
+      return request('tools/call', { name: name, arguments: args || {} }).then(function (result) {
+        var text = ((result && result.content) || []).map(function (part) { return part && part.type === 'text' ? part.text : ''; }).join('\n');
+        return { isError: !!(result && result.isError), structuredContent: (result && result.structuredContent) || null, text: text };
+      }, function (error) { return { isError: true, structuredContent: null, text: error && error.message ? error.message : String(error) }; });
+    },
     /** Reads a resource of this server through the host; the first text content parsed as JSON, or null. */
     readJson: function (uri) {
       if (!hostCapabilities.serverResources) return Promise.resolve(null);

@@ -28,7 +28,7 @@ export interface McpAppSpec {
   /**
    * Browser code defining `function anvilRender(data, root, kit)`: `data.result` is the tool's
    * structured output (plus whatever `load` adds when embedded); `kit` has `el`, `svg`, `fmt`,
-   * `lineChart`, `heatmap`, `gauge`, `table`, `legend`, `callTool`, `readJson`. Plain ES2017.
+   * `lineChart`, `heatmap`, `gauge`, `table`, `legend`, `callTool`, `callToolResult`, `canCallTools`, `readJson`. Plain ES2017.
    */
   readonly script: string;
   readonly style?: string;

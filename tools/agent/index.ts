@@ -18,6 +18,7 @@ import { approvalsPlugin, type Approval, type Approvals } from '../approvals/ind
 import { opsAskTool } from './tools/ops-ask.ts';
 import { opsCancelTool } from './tools/ops-cancel.ts';
 import { opsGetTool } from './tools/ops-get.ts';
+import { runApp } from './tools/app.ts';
 import { opsListTool } from './tools/ops-list.ts';
 import { runResource } from './tools/run-resource.ts';
 import { runUri } from './tools/schemas.ts';
@@ -108,7 +109,10 @@ export function createAgentPlugin(options: AgentPluginOptions = {}) {
       });
       const runtime = () => runtimeValue;
       ctx.tool(opsAskTool(runtime));
-      ctx.tool(opsGetTool(runtime));
+      // ops_get's MCP App: the plan with Approve / Reject (ui://anvil/agent/run and …/{runId}).
+      const app = runApp(runtime);
+      ctx.tool({ ...opsGetTool(runtime), app: app.tool });
+      for (const resource of app.resources) ctx.resource(resource);
       ctx.tool(opsListTool(runtime));
       ctx.tool(opsCancelTool(runtime));
       ctx.resource(runResource(runtime));
