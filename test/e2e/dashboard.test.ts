@@ -2,8 +2,9 @@
  * The dashboard at /ui in a real Chromium (Debian's `chromium`, driven by playwright-core) against a
  * real Anvil (embedded storage, the local worker running a real job, the sandbox payment network
  * as its own process) served over real HTTP: sign in with an API key, watch a job's metric curve
- * grow while it runs and cancel it, approve a payment waiting for a person, see another project's
- * job refused; and the hostile tries at the HTTP level: forged and expired session cookies, a
+ * grow while it runs and cancel it, approve a payment waiting for a person, approve an agent run's
+ * step (the agent plugin enabled, the offline planner; the requester's own approval refused) and see it
+ * succeed, see another project's job and runs refused; and the hostile tries at the HTTP level: forged and expired session cookies, a
  * cross-site POST, a write without the CSRF token, another project's key, a revoked key.
  * Screenshots of every page land in test-artifacts/dashboard/.
  *
