@@ -324,6 +324,16 @@ describe('dashboard at /ui', { skip }, () => {
       await plan.locator('.badge.state-succeeded').waitFor({ timeout: 30_000 });
       await tab.locator('h2 + p .badge.state-succeeded').waitFor({ timeout: 30_000 });
       await tab.screenshot({ path: path.join(ARTIFACTS, 'agent-run-approved.png'), fullPage: true });
+
+      // 26 runs in all: the list shows 25, the rest on the next page by ops_list's cursor.
+      for (let index = 0; index < 24; index += 1) await ask({ command: `show job ${queued}`, dryRun: true });
+      await tab.goto(`${base}/ui#/agent`);
+      await tab.waitForFunction(rowsAre, 25);
+      await tab.getByRole('button', { name: 'Older →' }).click();
+      await tab.getByText('Page 2').waitFor();
+      await tab.waitForFunction(rowsAre, 1);
+      assert.equal(await tab.getByRole('button', { name: 'Older →' }).isDisabled(), true);
+      assert.match(await tab.locator('table tbody tr').first().textContent() ?? '', /planned/, 'the oldest run, the first dry run, is alone on page 2');
     } finally {
       await asApprover.own.close();
     }
