@@ -2,8 +2,9 @@
  * The dashboard at /ui in a real Chromium (Debian's `chromium`, driven by playwright-core) against a
  * real Anvil (embedded storage, the local worker running a real job, the sandbox payment network
  * as its own process) served over real HTTP: sign in with an API key, watch a job's metric curve
- * grow while it runs and cancel it, approve a payment waiting for a person, see another project's
- * job refused; and the hostile tries at the HTTP level: forged and expired session cookies, a
+ * grow while it runs and cancel it, approve a payment waiting for a person, approve an agent run's
+ * step (the agent plugin enabled, the offline planner; the requester's own approval refused) and see it
+ * succeed, see another project's job and runs refused; and the hostile tries at the HTTP level: forged and expired session cookies, a
  * cross-site POST, a write without the CSRF token, another project's key, a revoked key.
  * Screenshots of every page land in test-artifacts/dashboard/.
  *
@@ -82,12 +83,30 @@ describe('dashboard at /ui', { skip }, () => {
     await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
   };
 
+  async function signInOverHttp(key: string): Promise<{ cookie: string; csrf: string }> {
+    const response = await fetch(`${base}/ui/api/session`, { method: 'POST', headers: { authorization: `Bearer ${key}`, origin: base } });
+    assert.equal(response.status, 200, await response.clone().text());
+    const cookie = /anvil_session=([^;]+)/.exec(response.headers.get('set-cookie') ?? '')?.[1] as string;
+    const { csrf } = (await response.json()) as { csrf: string };
+    return { cookie: `anvil_session=${cookie}`, csrf };
+  }
+  const callTool = (session: { cookie: string; csrf?: string }, tool: string, args: Record<string, unknown>, headers: Record<string, string> = {}) =>
+    fetch(`${base}/ui/api/call/${tool}`, {
+      method: 'POST',
+      headers: { cookie: session.cookie, origin: base, 'content-type': 'application/json', ...(session.csrf ? { 'x-anvil-csrf': session.csrf } : {}), ...headers },
+      body: JSON.stringify({ arguments: args }),
+    });
+
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     psp = await startSandboxPsp({ faults: 'none' });
     docs = mkdtempSync(path.join(os.tmpdir(), 'anvil-dash-docs-'));
     // The operator's import roots (the knowledge plugin reads them from the datasets plugin's config).
-    host = await createTestHost({ plugins: [{ plugin: sandboxProviderPlugin, config: providerConfig(psp) }], env: { ANVIL_DATASET_ROOTS: docs } });
+    host = await createTestHost({
+      plugins: [{ plugin: sandboxProviderPlugin, config: providerConfig(psp) }],
+      config: { plugins: [{ id: 'agent', config: { settleMs: 5_000 } }] },
+      env: { ANVIL_DATASET_ROOTS: docs },
+    });
     const { app } = createHttpApp(host.server.runtime, () => host.server.plugins.catalog);
     http = await new Promise<Server>((resolve) => {
       const started = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(started as Server)) as Server;
@@ -237,6 +256,107 @@ describe('dashboard at /ui', { skip }, () => {
     await shot('knowledge-search');
   });
 
+  it('shows an agent run waiting for approval; the requester is refused, another key approves and the step succeeds', async () => {
+    const keys = host.server.runtime.keys;
+    const requesterKey = (await keys.create({ project: 'alpha', scopes: ['agent:read', 'agent:write', 'jobs:read', 'jobs:write', 'approvals:read', 'approvals:write'], name: 'requester' })).key;
+    const approverKey = (await keys.create({ project: 'alpha', scopes: ['agent:read', 'approvals:read', 'approvals:write'], name: 'approver' })).key;
+    // A job asking for a GPU this server has none of stays queued: the agent's cancel has something to cancel.
+    const queued = String(ok(flatten(await alpha.callTool({ name: 'jobs_submit', arguments: { recipe: 'diagnostics.counter', params: { steps: 1, stepMs: 1 }, resources: { gpus: 1 } } }))).id);
+    const requester = await signInOverHttp(requesterKey);
+    const ask = async (args: Record<string, unknown>) => {
+      const response = await callTool(requester, 'ops_ask', args);
+      const body = await response.text();
+      assert.equal(response.status, 200, body);
+      return (JSON.parse(body) as { result: { runId: string; status: string; planner: string; plan: { steps: Array<{ id: string; tool: string; args: Record<string, unknown> }> }; approvalRequired: string[]; steps: Array<{ id: string; state: string; approvalId: string | null }> } }).result;
+    };
+    const command = `cancel job ${queued}`;
+    const dry = await ask({ command, dryRun: true });
+    assert.equal(dry.planner, 'offline');
+    assert.deepEqual(dry.plan.steps.map((step) => [step.tool, step.args.id]), [['jobs_cancel', queued]]);
+    assert.equal(dry.approvalRequired.length, 1, 'jobs_cancel is destructive: it waits for a person');
+    const run = await ask({ command });
+    assert.equal(run.status, 'waiting_approval', JSON.stringify(run));
+    const stepId = run.approvalRequired[0] as string;
+    const approvalOfStep = run.steps.find((step) => step.id === stepId)?.approvalId;
+    assert.ok(approvalOfStep, 'the waiting step names its approval');
+
+    const signedInPage = async (key: string) => {
+      const own = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+      const tab = await own.newPage();
+      tab.on('dialog', (dialog) => void dialog.accept());
+      await tab.goto(`${base}/ui`);
+      await tab.getByLabel('API key').fill(key);
+      await tab.getByRole('button', { name: 'Sign in' }).click();
+      await tab.getByTestId('project').waitFor();
+      return { own, tab };
+    };
+    const approvalBox = (tab: Page) => tab.getByRole('region', { name: `Approval for step ${stepId}` });
+
+    // The requester sees its run but may not approve it: the approvals plugin's refusal is shown.
+    const asRequester = await signedInPage(requesterKey);
+    try {
+      await asRequester.tab.goto(`${base}/ui#/agent/${run.runId}`);
+      await approvalBox(asRequester.tab).getByRole('button', { name: 'Approve' }).click();
+      const refusal = approvalBox(asRequester.tab).getByRole('alert');
+      await refusal.waitFor({ timeout: 15_000 });
+      assert.match(await refusal.textContent() ?? '', /ANVIL_E_FORBIDDEN.*another principal must decide it/);
+      await asRequester.tab.screenshot({ path: path.join(ARTIFACTS, 'agent-self-approval-refused.png'), fullPage: true });
+    } finally {
+      await asRequester.own.close();
+    }
+
+    // Another key of the project: the run in the list, its plan, the approval; Approve runs the step.
+    const asApprover = await signedInPage(approverKey);
+    try {
+      const tab = asApprover.tab;
+      await tab.goto(`${base}/ui#/agent`);
+      await tab.getByRole('link', { name: run.runId.slice(0, 8), exact: true }).click();
+      const box = approvalBox(tab);
+      await box.waitFor({ timeout: 15_000 });
+      assert.match(await box.textContent() ?? '', new RegExp(approvalOfStep));
+      const plan = tab.getByRole('region', { name: 'Plan and step states' });
+      assert.match(await plan.textContent() ?? '', /jobs_cancel/);
+      await plan.locator('.badge.state-waiting_approval').waitFor();
+      await tab.screenshot({ path: path.join(ARTIFACTS, 'agent-run-waiting.png'), fullPage: true });
+      await box.getByRole('button', { name: 'Approve' }).click();
+      await plan.locator('.badge.state-succeeded').waitFor({ timeout: 30_000 });
+      await tab.locator('h2 + p .badge.state-succeeded').waitFor({ timeout: 30_000 });
+      await tab.screenshot({ path: path.join(ARTIFACTS, 'agent-run-approved.png'), fullPage: true });
+
+      // 26 runs in all: the list shows 25, the rest on the next page by ops_list's cursor.
+      for (let index = 0; index < 24; index += 1) await ask({ command: `show job ${queued}`, dryRun: true });
+      await tab.goto(`${base}/ui#/agent`);
+      await tab.waitForFunction(rowsAre, 25);
+      await tab.getByRole('button', { name: 'Older →' }).click();
+      await tab.getByText('Page 2').waitFor();
+      await tab.waitForFunction(rowsAre, 1);
+      assert.equal(await tab.getByRole('button', { name: 'Older →' }).isDisabled(), true);
+      assert.match(await tab.locator('table tbody tr').first().textContent() ?? '', /planned/, 'the oldest run, the first dry run, is alone on page 2');
+    } finally {
+      await asApprover.own.close();
+    }
+    const job = ok(flatten(await alpha.callTool({ name: 'jobs_get', arguments: { id: queued } })));
+    assert.equal(job.state, 'cancelled', 'the approved step cancelled the job');
+    const decided = ok(flatten(await alpha.callTool({ name: 'approvals_list', arguments: { state: 'approved', kind: 'agent-step' } }))).approvals as Row[];
+    assert.equal(decided.find((one) => one.id === approvalOfStep)?.decidedBy, 'key:' + approverKey.split('_')[1]);
+
+    // Another project's key with agent:read sees no runs, and the run's id is not found.
+    const betaReaderKey = (await keys.create({ project: 'beta', scopes: ['agent:read', 'approvals:read'], name: 'beta-reader' })).key;
+    const beta = await signInOverHttp(betaReaderKey);
+    const listed = (await (await callTool(beta, 'ops_list', {})).json()) as { result: { runs: unknown[] } };
+    assert.deepEqual(listed.result.runs, []);
+    assert.equal((await callTool(beta, 'ops_get', { runId: run.runId })).status, 404);
+    const asBeta = await signedInPage(betaReaderKey);
+    try {
+      await asBeta.tab.goto(`${base}/ui#/agent/${run.runId}`);
+      await asBeta.tab.getByText('No runs.').waitFor();
+      await asBeta.tab.getByRole('alert').filter({ hasText: 'ANVIL_E_NOT_FOUND' }).waitFor();
+      await asBeta.tab.screenshot({ path: path.join(ARTIFACTS, 'agent-foreign-run.png'), fullPage: true });
+    } finally {
+      await asBeta.own.close();
+    }
+  });
+
   it('refuses another project’s job as not found, in the page and in the API', async () => {
     await page.goto(`${base}/ui#/jobs/${betaJob}`);
     await page.getByRole('alert').filter({ hasText: 'ANVIL_E_NOT_FOUND' }).waitFor();
@@ -276,20 +396,6 @@ describe('dashboard at /ui', { skip }, () => {
   });
 
   describe('hostile requests', () => {
-    async function signInOverHttp(key: string): Promise<{ cookie: string; csrf: string }> {
-      const response = await fetch(`${base}/ui/api/session`, { method: 'POST', headers: { authorization: `Bearer ${key}`, origin: base } });
-      assert.equal(response.status, 200, await response.clone().text());
-      const cookie = /anvil_session=([^;]+)/.exec(response.headers.get('set-cookie') ?? '')?.[1] as string;
-      const { csrf } = (await response.json()) as { csrf: string };
-      return { cookie: `anvil_session=${cookie}`, csrf };
-    }
-    const callTool = (session: { cookie: string; csrf?: string }, tool: string, args: Record<string, unknown>, headers: Record<string, string> = {}) =>
-      fetch(`${base}/ui/api/call/${tool}`, {
-        method: 'POST',
-        headers: { cookie: session.cookie, origin: base, 'content-type': 'application/json', ...(session.csrf ? { 'x-anvil-csrf': session.csrf } : {}), ...headers },
-        body: JSON.stringify({ arguments: args }),
-      });
-
     it('a forged or expired session cookie is refused', async () => {
       const forged = await fetch(`${base}/ui/api/session`, { headers: { cookie: `anvil_session=${'A'.repeat(43)}` } });
       assert.equal(forged.status, 401);

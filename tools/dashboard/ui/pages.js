@@ -397,37 +397,115 @@ function summaryOf(summary) {
   return [...facts, ...mandate].map(([key, value]) => `${key}: ${value}`).join(' · ') || '—';
 }
 
-export function Agent({ session }) {
+const RUN_TERMINAL = new Set(['planned', 'succeeded', 'failed', 'rejected', 'canceled']);
+
+/** Approve / Reject for one approval; a refusal (the requester deciding its own run, a missing scope) is shown beside the buttons. */
+function Decide({ approvalId, onDone }) {
+  return html`<span class="decide">
+    <${ActionButton} label="Approve" action=${() => call('approvals_decide', { id: approvalId, decision: 'approve' })} onDone=${onDone} />
+    <${ActionButton} label="Reject" kind="danger" confirmText="Reject this request?" action=${() => call('approvals_decide', { id: approvalId, decision: 'deny', reason: 'rejected from the dashboard' })} onDone=${onDone} />
+  </span>`;
+}
+
+/** The run an approval of kind agent-step belongs to: its subject is `<runId>/<stepId>`. */
+const runOfApproval = (approval) => (approval.kind === 'agent-step' ? approval.subject.split('/')[0] : undefined);
+
+export function Agent({ id, session }) {
   const agent = session.tools.includes('ops_list');
   const approvals = useTool('approvals_list', { state: 'pending' }, { session, pollMs: 5_000 });
   return html`<h1>Agent runs</h1>
-    ${agent ? html`<${AgentRuns} session=${session} />` : html`<p class="notice" role="status">Agent not installed: this server offers your key no <code>ops_list</code> tool.</p>`}
+    ${agent ? html`<${AgentRuns} session=${session} />` : html`<p class="notice" role="status">Agent not installed, or your key lacks <code>agent:read</code>: this server offers your key no <code>ops_list</code> tool.</p>`}
+    ${agent && id ? html`<${AgentRun} runId=${id} session=${session} onDecided=${() => approvals.reload()} />` : null}
     <${Section} title="Pending approvals">
       <${Show} state=${approvals}>${(data) => html`<${Table} caption="Approvals waiting for a decision" rows=${data.approvals} empty="Nothing waits for approval." columns=${[
-        { label: 'Kind', key: 'kind' }, { label: 'Subject', key: 'subject' }, { label: 'Summary', render: (row) => summaryOf(row.summary) }, { label: 'Requested by', key: 'requestedBy' }, { label: 'Since', key: 'createdAt' },
-        { label: 'Decision', render: (row) => html`<span class="decide">
-          <${ActionButton} label="Approve" action=${() => call('approvals_decide', { id: row.id, decision: 'approve' })} onDone=${() => approvals.reload()} />
-          <${ActionButton} label="Reject" kind="danger" confirmText="Reject this request?" action=${() => call('approvals_decide', { id: row.id, decision: 'deny', reason: 'rejected from the dashboard' })} onDone=${() => approvals.reload()} />
-        </span>` },
+        { label: 'Kind', key: 'kind' },
+        { label: 'Subject', render: (row) => (runOfApproval(row) && agent ? link(`#/agent/${runOfApproval(row)}`, row.subject) : row.subject) },
+        { label: 'Summary', render: (row) => summaryOf(row.summary) }, { label: 'Requested by', key: 'requestedBy' }, { label: 'Since', key: 'createdAt' },
+        { label: 'Decision', render: (row) => html`<${Decide} approvalId=${row.id} onDone=${() => approvals.reload()} />` },
       ]} />`}<//>
     <//>`;
 }
 
-/** The agent's runs (ops_list / ops_get, when the agent plugin is installed): plans, steps, states. */
+/** The project's agent runs (ops_list), newest first, paged by ops_list's cursor. */
 function AgentRuns({ session }) {
-  const [open, setOpen] = useState(null);
-  const runs = useTool('ops_list', {}, { session, pollMs: 5_000 });
-  const detail = useTool(open ? 'ops_get' : null, open ? { id: open } : {}, { session, pollMs: open ? 3_000 : 0 });
+  const [status, setStatus] = useState('');
+  const pager = usePager();
+  const runs = useTool('ops_list', { limit: PAGE_SIZE, ...(status ? { status } : {}), ...cursorArg(pager) }, { session, pollMs: 5_000 });
   return html`<${Section} title="Runs">
-    <${Show} state=${runs}>${(data) => html`<${Table} caption="Agent runs" rows=${data.ops ?? data.runs ?? []} empty="No runs." columns=${[
-      { label: 'Run', render: (row) => html`<button type="button" class="linkish" onClick=${() => setOpen(row.id)}>${String(row.id).slice(0, 12)}</button>` },
-      { label: 'State', render: (row) => html`<${StateBadge} state=${row.state ?? row.status} />` },
-      { label: 'Goal', render: (row) => fmt(row.goal ?? row.title ?? row.summary) },
+    <form class="filters" onSubmit=${(event) => event.preventDefault()}>
+      <label>Status <select name="status" value=${status} onChange=${(event) => { setStatus(event.currentTarget.value); pager.reset(); }}>
+        ${['', 'running', 'waiting_approval', 'succeeded', 'failed', 'rejected', 'canceled', 'planned'].map((one) => html`<option value=${one}>${one || 'any'}</option>`)}
+      </select></label>
+    </form>
+    <${Show} state=${runs}>${(data) => html`<${Table} caption="Agent runs, newest first" rows=${data.runs} empty="No runs." columns=${[
+      { label: 'Run', render: (row) => link(`#/agent/${row.runId}`, row.runId.slice(0, 8)) },
+      { label: 'Status', render: (row) => html`<${StateBadge} state=${row.status} />` },
+      { label: 'Command', key: 'command' },
+      { label: 'Planner', key: 'planner' },
+      { label: 'Steps', key: 'steps' },
+      { label: 'Dry run', key: 'dryRun' },
       { label: 'Created', key: 'createdAt' },
-    ]} />`}<//>
-    ${open ? html`<${Show} state=${detail}>${(data) => html`<h3>Run ${open}</h3>
-      <${Table} caption="Plan steps" rows=${data.steps ?? data.plan?.steps ?? []} columns=${[
-        { label: 'Step', render: (row) => fmt(row.title ?? row.tool ?? row.name) }, { label: 'State', render: (row) => fmt(row.state ?? row.status) }, { label: 'Detail', render: (row) => fmt(row.result ?? row.error ?? row.args) },
-      ]} />`}<//>` : null}
+    ]} /><${Pager} pager=${pager} nextCursor=${data.nextCursor} />`}<//>
   <//>`;
+}
+
+/** One run (ops_get): its plan, each step's state and result, and the approval a waiting step needs. */
+function AgentRun({ runId, session, onDecided }) {
+  const [live, setLive] = useState(true);
+  const run = useTool('ops_get', { runId }, { session, pollMs: live ? 1_500 : 0 });
+  const waiting = run.data?.steps.filter((step) => step.state === 'waiting_approval' && step.approvalId) ?? [];
+  const approvals = useTool(waiting.length ? 'approvals_list' : null, { state: 'pending', kind: 'agent-step', limit: 200 }, { session, deps: [waiting.map((step) => step.approvalId).join()] });
+  const status = run.data?.status;
+  useEffect(() => {
+    if (status && RUN_TERMINAL.has(status) && live) setLive(false);
+  }, [status]);
+  if (!run.data) return html`<${Section} title=${`Run ${runId.slice(0, 8)}`}><${Show} state=${run}>${() => null}<//><//>`;
+  const data = run.data;
+  const stateOf = new Map(data.steps.map((step) => [step.id, step]));
+  const decided = () => {
+    run.reload();
+    approvals.reload();
+    onDecided?.();
+    setLive(true);
+  };
+  return html`<${Section} title=${`Run ${data.runId.slice(0, 8)}`}>
+    <p><${StateBadge} state=${data.status} /> ${data.command}</p>
+    <${KeyValues} entries=${[
+      ['Run', html`<code>${data.runId}</code>`],
+      ['Thread', html`<code>${data.threadId}</code>`],
+      ['Planner', data.planner],
+      ['Dry run', fmt(data.dryRun)],
+      ['Confidence', fmt(data.plan.confidence)],
+      ['Created', fmt(data.createdAt)],
+      ['Finished', fmt(data.finishedAt)],
+      ...(data.plan.reason ? [['Planner says', data.plan.reason]] : []),
+      ...(data.error ? [['Error', html`<code>${data.error.code}</code> ${data.error.message}${data.error.step ? ` (step ${data.error.step})` : ''}`]] : []),
+    ]} />
+    <${Table} caption="Plan and step states" rows=${data.plan.steps} empty="The plan has no steps." columns=${[
+      { label: 'Step', key: 'id' },
+      { label: 'Tool', render: (step) => html`<code>${step.tool}</code>` },
+      { label: 'Arguments', render: (step) => html`<code>${JSON.stringify(step.args)}</code>` },
+      { label: 'Why', key: 'why' },
+      { label: 'Risk', render: (step) => html`<span class=${`risk risk-${step.risk}`}>${step.risk}</span>${data.approvalRequired.includes(step.id) ? ' · needs approval' : ''}` },
+      { label: 'State', render: (step) => html`<${StateBadge} state=${stateOf.get(step.id)?.state ?? 'pending'} />` },
+      { label: 'Outcome', render: (step) => { const state = stateOf.get(step.id); return state?.error ? `${state.error.code}: ${state.error.message}` : fmt(state?.result); } },
+    ]} />
+    ${waiting.map((step) => html`<${StepApproval} step=${step} approvals=${approvals} session=${session} onDone=${decided} />`)}
+  <//>`;
+}
+
+function StepApproval({ step, approvals, session, onDone }) {
+  const approval = approvals.data?.approvals.find((one) => one.id === step.approvalId);
+  return html`<section class="approval" aria-label=${`Approval for step ${step.id}`}>
+    <h3>Step ${step.id} waits for approval</h3>
+    <${KeyValues} entries=${[
+      ['Approval', html`<code>${step.approvalId}</code>`],
+      ['Arguments hash', html`<code>${step.argsHash ?? '—'}</code>${approval && approval.hash !== step.argsHash ? html` <strong class="bad">(the approval binds ${approval.hash})</strong>` : null}`],
+      ...(approval ? [['Summary', summaryOf(approval.summary)], ['Requested by', approval.requestedBy], ['Since', fmt(approval.createdAt)]] : []),
+    ]} />
+    ${approvals.unavailable ? html`<p class="muted">Your key cannot read approvals (<code>approvals:read</code>); the decision goes by the approval id.</p>` : null}
+    ${session.tools.includes('approvals_decide')
+      ? html`<p class="muted">The run's requester cannot decide its own steps; another person with <code>approvals:write</code> does.</p><${Decide} approvalId=${step.approvalId} onDone=${onDone} />`
+      : html`<p class="muted">Deciding needs <code>approvals:write</code>.</p>`}
+  </section>`;
 }
