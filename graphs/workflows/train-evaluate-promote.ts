@@ -24,8 +24,7 @@ const params = z
   .object({ dataset: z.string().min(1).max(100).describe('The dataset to train on (its latest version)'), ...candidateParams })
   .strict();
 
-const candidateSchema = z.object(candidateParams);
-export type CandidateParams = z.output<typeof candidateSchema>;
+export type CandidateParams = z.output<z.ZodObject<typeof candidateParams>>;
 const ref = (path: string): ArgValue => ({ $ref: path });
 
 export interface CandidateSource {

@@ -68,7 +68,12 @@ describe('retrain_on_feedback', { skip: missing ?? false }, () => {
     data?.remove();
   });
 
-  test('bad params and another project’s deployment are refused', async () => {
+  test('listed beside train_evaluate_promote; bad params and another project’s deployment are refused', async () => {
+    const listed = ok<{ workflows: Row[] }>(await host.call('workflows_list')).workflows;
+    const names = listed.map((workflow) => workflow.name);
+    assert.ok(names.includes('train_evaluate_promote') && names.includes('retrain_on_feedback'), names.join(', '));
+    const params = (listed.find((workflow) => workflow.name === 'retrain_on_feedback') as Row).params as Row;
+    assert.deepEqual((params.required as string[]).sort(), ['deployment', 'minFeedback']);
     assert.match((await run({ minFeedback: 0 })).text, /ANVIL_E_INVALID_INPUT.*params\.minFeedback/);
     assert.match((await run({ dataset: 'b77-shuffled' })).text, /ANVIL_E_INVALID_INPUT/);
     const hostile = await host.connect({ project: 'other' });
