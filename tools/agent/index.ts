@@ -26,6 +26,7 @@ import { workflowsListTool } from './tools/workflows-list.ts';
 import { workflowsRunTool } from './tools/workflows-run.ts';
 import { isWorkflowGraph, type WorkflowGraph } from '../../graphs/workflows/types.ts';
 import { trainEvaluatePromote } from '../../graphs/workflows/train-evaluate-promote.ts';
+import { retrainOnFeedback } from '../../graphs/workflows/retrain-on-feedback.ts';
 
 export const agentConfig = z
   .object({
@@ -116,8 +117,9 @@ export function createAgentPlugin(options: AgentPluginOptions = {}) {
       ctx.tool(opsListTool(runtime));
       ctx.tool(opsCancelTool(runtime));
       ctx.resource(runResource(runtime));
-      // Workflow graphs: the built-in one, and any a plugin provides to `graphs` (read at call time).
+      // Workflow graphs: the built-in ones, and any a plugin provides to `graphs` (read at call time).
       ctx.provide('graphs', 'train_evaluate_promote', trainEvaluatePromote);
+      ctx.provide('graphs', 'retrain_on_feedback', retrainOnFeedback);
       const graphs = (): ReadonlyMap<string, WorkflowGraph> => new Map([...ctx.extensions('graphs')].filter((entry): entry is [string, WorkflowGraph] => isWorkflowGraph(entry[1])));
       ctx.tool(workflowsRunTool(runtime, graphs));
       ctx.tool(workflowsListTool(graphs));

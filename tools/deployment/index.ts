@@ -30,6 +30,7 @@ import { predictTool } from './tools/predict.ts';
 import { setTrafficTool } from './tools/set-traffic.ts';
 import { updateTool } from './tools/update.ts';
 import { canaryTool } from './tools/canary.ts';
+import { feedbackStatsTool } from './tools/feedback-stats.ts';
 import { feedbackDatasetTool } from './tools/feedback-dataset.ts';
 import { feedbackRoute, feedbackTool } from './tools/feedback.ts';
 import { monitorTool } from './tools/monitor.ts';
@@ -108,6 +109,7 @@ export const deploymentsPlugin = definePlugin({
     ctx.tool(rollbackTool(get));
     ctx.tool(shadowTool(get));
     ctx.tool(feedbackDatasetTool(get));
+    ctx.tool(feedbackStatsTool(get));
     ctx.tool(deleteTool(get));
     for (const route of oipRoutes(get, ctx.host.anvilVersion)) ctx.route(route);
     ctx.route(feedbackRoute(get));

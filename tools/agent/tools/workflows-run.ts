@@ -17,7 +17,7 @@ export function workflowsRunTool(runtime: () => AgentRuntime, graphs: () => Read
     name: 'workflows_run',
     title: 'Run a workflow',
     description:
-      'Runs a named workflow graph (train_evaluate_promote, or one a plugin contributes) as an agent run: the same steps-as-you, approvals, checkpoints and once-only steps as ops_ask. Returns the run; watch it with ops_get or anvil://agent/runs/{runId}.',
+      'Runs a named workflow graph (train_evaluate_promote, retrain_on_feedback, or one a plugin contributes) as an agent run: the same steps-as-you, approvals, checkpoints and once-only steps as ops_ask. Returns the run; watch it with ops_get or anvil://agent/runs/{runId}.',
     input,
     output: runSchema,
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
