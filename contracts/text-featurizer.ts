@@ -32,8 +32,14 @@ export const textFeaturizerSpecSchema = z.object({
   labels: z.array(z.string()).min(2),
   /** The label meaning "out of scope"; predicting it counts as abstaining. */
   oosLabel: z.string(),
-  /** Abstain when the top probability is below this (0: never, except the OOS class). */
+  /** Abstain when the confidence is below this (0: never, except the OOS class). */
   threshold: z.number().min(0).max(1),
+  /**
+   * The confidence: `max-probability` (absent in older models) is the top probability;
+   * `centroid-cosine` is the model's `confidence` output (the cosine of the hidden activations with
+   * the nearest class centroid).
+   */
+  confidence: z.enum(['max-probability', 'centroid-cosine']).optional(),
   thresholdMethod: z.string(),
   /** How the threshold was chosen (absent in older models): the objective and the figures at it on validation. */
   operatingPoint: z.looseObject({ method: z.string() }).optional(),

@@ -44,6 +44,11 @@ export const textClassifierParams = z.object({
   costRatio: z.number().min(0).max(1000).default(1),
   /** When validation has no out-of-scope rows: the share of training intents held out to simulate them (0: no threshold). */
   simulatedOosFraction: z.number().min(0).max(0.5).default(0.25),
+  /**
+   * What the abstain threshold is compared with: the cosine between a query's hidden activations and
+   * the nearest class centroid (MLP only; ml/confidence.ts), or the top probability.
+   */
+  confidence: z.enum(['centroid-cosine', 'max-probability']).default('centroid-cosine'),
   checkpointEvery: z.number().int().min(0).max(10_000_000).default(500),
 });
 export type TextClassifierParams = z.infer<typeof textClassifierParams>;

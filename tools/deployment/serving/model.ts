@@ -2,7 +2,9 @@
  * One model version loaded for serving: its featuriser and an ONNX session. The session's inputs
  * say which form it takes — `features` [N, F] float32 (dense, every registry version so far), or an
  * embedding bag: `ids` int64 [N, L] and `weights` float32 [N, L], a row padded with id F (the
- * vocabulary size, an all-zero row of the first layer) and weight 0. Output `probabilities` [N, C].
+ * vocabulary size, an all-zero row of the first layer) and weight 0. Output `probabilities` [N, C],
+ * and `confidence` [N] for a model whose threshold applies to it (featurizer.json `confidence:
+ * 'centroid-cosine'`): `run` then appends it to each row as column C (see `width`).
  */
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
@@ -68,13 +70,28 @@ export class ServingModel {
     return rows;
   }
 
-  /** Class probabilities for the rows, [rows.length × labels.length] row-major. */
+  /** Values per row `run` returns: the class probabilities, then the confidence when the model has one. */
+  get width(): number {
+    return this.labels.length + (this.featurizer.confidence === 'centroid-cosine' ? 1 : 0);
+  }
+
+  /** Per row the class probabilities (and the confidence, see `width`), [rows.length × width] row-major. */
   async run(rows: readonly FeatureRow[]): Promise<Float32Array> {
     const feeds = this.form === 'dense' ? this.denseFeeds(rows) : this.sparseFeeds(rows);
     const result = await this.session.run(feeds);
     const probabilities = result.probabilities;
     if (!probabilities) throw new Error('the model has no `probabilities` output');
-    return probabilities.data as Float32Array;
+    if (this.featurizer.confidence !== 'centroid-cosine') return probabilities.data as Float32Array;
+    const confidence = result.confidence;
+    if (!confidence) throw new Error('featurizer.json says confidence centroid-cosine but the model has no `confidence` output');
+    const classes = this.labels.length;
+    const out = new Float32Array(rows.length * (classes + 1));
+    const data = probabilities.data as Float32Array;
+    for (let r = 0; r < rows.length; r++) {
+      out.set(data.subarray(r * classes, (r + 1) * classes), r * (classes + 1));
+      out[r * (classes + 1) + classes] = confidence.data[r] as number;
+    }
+    return out;
   }
 
   private denseFeeds(rows: readonly FeatureRow[]): Record<string, ort.Tensor> {
