@@ -138,10 +138,12 @@ async function train(context: BenchContext, recipe: { name: string; entry: URL }
 async function testFigures(files: Map<string, string>, rows: Array<{ text: string; category: string }>) {
   const classifier = await TextClassifier.load(files.get('featurizer') as string, files.get('model') as string);
   try {
-    const probabilities = await classifier.probabilities(rows.map((row) => row.text));
+    const { probabilities, confidence } = await classifier.scores(rows.map((row) => row.text));
     const classes = classifier.labels.length;
     const perRow = rows.map((_, r) => Array.from(probabilities.subarray(r * classes, (r + 1) * classes)));
-    const figures = operatingFigures({ labels: rows.map((row) => row.category), probabilities: perRow, classes: classifier.labels }, 'oos', classifier.threshold, 41);
+    // The threshold applies to the model's confidence (the centroid cosine by default, else the top probability).
+    const scores = classifier.spec.confidence === 'centroid-cosine' ? { confidence: Array.from(confidence) } : {};
+    const figures = operatingFigures({ labels: rows.map((row) => row.category), probabilities: perRow, classes: classifier.labels, ...scores }, 'oos', classifier.threshold, 41);
     let correct = 0;
     perRow.forEach((row, r) => {
       let top = 0;
