@@ -22,6 +22,8 @@ export interface AbstainPolicy {
   readonly simulatedOosFraction: number;
   /** What is compared against the threshold: the top probability, or (MLP only) the centroid cosine (confidence.ts). */
   readonly confidence: ConfidenceScore;
+  /** Epochs of the simulation's model (fewer than the real model's keeps the second training cheap); null: the same. */
+  readonly simulationEpochs?: number | null;
 }
 
 /** A trained model's validation outputs: probabilities, and the confidence when it is not the top probability. */
@@ -153,7 +155,7 @@ export async function simulateThreshold(
   hooks.log(`abstain threshold: validation has no out-of-scope rows; simulating them with ${held.length} of ${classes} intents held out (seed ${settings.seed})`);
   const outcome = await train(
     { train: selectRows(data.train, trainRows), trainY: subTrainY, val: data.val, valY: subValY, classWeight: subWeights, classes: kept },
-    settings,
+    { ...settings, epochs: Math.min(settings.epochs, policy.simulationEpochs ?? settings.epochs) },
     'simulated-oos',
     {
       metric: () => {},

@@ -70,6 +70,7 @@ async function main(): Promise<void> {
         objective: params.thresholdObjective === 'cost' ? { kind: 'cost', costRatio: params.costRatio } : { kind: 'oos-recall-target', oosRecallTarget: params.oosRecallTarget },
         simulatedOosFraction: params.simulatedOosFraction,
         confidence: params.confidence,
+        simulationEpochs: params.simulationEpochs,
       },
       onnxInput: 'embedding-bag',
       featureFingerprint: JSON.stringify({ ...vectorizer, vocabulary: vectorizer.vocabulary.length, idf: vectorizer.idf.slice(0, 64) }),

@@ -44,6 +44,8 @@ export const textClassifierParams = z.object({
   costRatio: z.number().min(0).max(1000).default(1),
   /** When validation has no out-of-scope rows: the share of training intents held out to simulate them (0: no threshold). */
   simulatedOosFraction: z.number().min(0).max(0.5).default(0.25),
+  /** Epochs of the simulation's model (at most `epochs`; null: `epochs`): it only has to rank validation rows like the real model, so it is trained shorter. */
+  simulationEpochs: z.number().int().min(1).max(1000).nullable().default(3),
   /**
    * What the abstain threshold is compared with: the cosine between a query's hidden activations and
    * the nearest class centroid (MLP only; ml/confidence.ts), or the top probability.
