@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { CsrBuilder, toDense } from '../../gpu-workers/recipes/ml/matrix.ts';
-import { centroidConfidence, hiddenActivations, hiddenCentroids } from '../../gpu-workers/recipes/ml/confidence.ts';
+import { centroidConfidence, hiddenActivations, hiddenCentroids, neighbourReferences } from '../../gpu-workers/recipes/ml/confidence.ts';
 import { Network } from '../../gpu-workers/recipes/ml/network.ts';
 import { Prng } from '../../gpu-workers/recipes/ml/prng.ts';
 import { classifierModel, embeddingBagClassifierModel } from '../../gpu-workers/recipes/onnx/model.ts';
@@ -63,7 +63,7 @@ describe('embedding-bag ONNX export', () => {
     });
   }
 
-  it('outputs the centroid-cosine confidence, dense and embedding bag, equal to confidence.ts and to a cosine recount', async () => {
+  it('outputs the cosine confidence (centroids, nearest rows), dense and embedding bag, equal to confidence.ts and to a recount', async () => {
     const shape = { features: 500, hidden: 24, classes: 5 };
     const net = Network.initial(shape, Prng.fromSeed(8));
     const rng = Prng.fromSeed(9);
@@ -104,6 +104,18 @@ describe('embedding-bag ONNX export', () => {
         assert.ok(Math.abs((fromBag[r] as number) - (ours[r] as number)) < 1e-5, `bag row ${r}`);
       }
       assert.ok(ours.every((c) => c >= 0 && c <= 1 + 1e-6));
+      // Nearest training row: every non-zero row is a reference, so each of them has confidence 1.
+      const neighbours = neighbourReferences(net, x, 1);
+      const nonZero = rows.filter((row) => Math.hypot(...row) > 0).length;
+      assert.equal(neighbours.length, nonZero * shape.hidden);
+      const nearest = centroidConfidence(net, neighbours, x);
+      const nearestModel = await ort.InferenceSession.create(embeddingBagClassifierModel({ ...weights, centroids: neighbours }));
+      const fromNearest = (await nearestModel.run(bagFeeds(toEmbeddingBag(x)))).confidence?.data as Float32Array;
+      await nearestModel.release();
+      rows.forEach((row, r) => {
+        assert.ok(Math.abs((nearest[r] as number) - (Math.hypot(...row) > 0 ? 1 : 0)) < 1e-5, `nearest row ${r}`);
+        assert.ok(Math.abs((fromNearest[r] as number) - (nearest[r] as number)) < 1e-5, `nearest ONNX row ${r}`);
+      });
     } finally {
       await dense.release();
       await bagged.release();

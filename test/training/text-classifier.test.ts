@@ -143,8 +143,8 @@ describe('text-classifier', () => {
       let worst = 0;
       predictions.probabilities.forEach((row, r) => row.forEach((p, c) => (worst = Math.max(worst, Math.abs(p - (onnx[r * row.length + c] as number))))));
       assert.ok(worst <= 1e-5, `max |onnx - training| = ${worst}`);
-      // The abstain confidence (centroid cosine, the default) too.
-      assert.equal((spec as { confidence?: string }).confidence, 'centroid-cosine');
+      // The abstain confidence (the nearest training row's cosine, the default) too.
+      assert.equal((spec as { confidence?: string }).confidence, 'nearest-cosine');
       const confidence = output.confidence?.data as Float32Array;
       assert.equal(predictions.confidence?.length, data.testTexts.length);
       let worstConfidence = 0;

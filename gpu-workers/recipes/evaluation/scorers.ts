@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { errorMessage } from '../../../contracts/errors.ts';
 import { DataError, type DatasetRow } from '../ml/dataset.ts';
 import { TabularFeaturizer, tabularFeaturizerSpecSchema } from '../tabular-classifier/featurizer.ts';
+import { hasConfidenceOutput } from '../text-classifier/featurizer.ts';
 import { TextClassifier } from '../text-classifier/predict.ts';
 
 /** Rows per ONNX run for tabular models (the text classifier batches by itself). */
@@ -74,7 +75,7 @@ async function textScorer(featurizerFile: string, modelFile: string, options: { 
         return value;
       });
       const { probabilities, confidence } = await classifier.scores(texts);
-      return { probabilities, confidence: classifier.spec.confidence === 'centroid-cosine' ? confidence : null };
+      return { probabilities, confidence: hasConfidenceOutput(classifier.spec) ? confidence : null };
     },
     release: () => classifier.release(),
   };

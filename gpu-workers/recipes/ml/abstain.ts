@@ -8,7 +8,7 @@
  * (The featurizer is the full model's: the held-out intents' n-grams are in its vocabulary, but no
  * weight learnt them.)
  */
-import { centroidConfidence, hiddenCentroids, type ConfidenceScore } from './confidence.ts';
+import { centroidConfidence, confidenceReferences, type ConfidenceScore } from './confidence.ts';
 import type { Csr } from './matrix.ts';
 import { selectRows } from './matrix.ts';
 import { chooseByObjective, oosDetectionAuroc, operatingCurve, type OperatingPoint, type ThresholdObjective } from './operating-point.ts';
@@ -30,16 +30,18 @@ export interface AbstainPolicy {
 export interface ScoredRows {
   readonly probabilities: Float32Array;
   readonly confidence: Float32Array | null;
-  /** The centroids the confidence used ([classes, hidden]), or null. */
+  /** What `confidence` is (`max-probability` when it is null). */
+  readonly kind: ConfidenceScore;
+  /** The reference vectors the confidence compares with ([K, hidden]: centroids or training rows), or null. */
   readonly centroids: Float32Array | null;
 }
 
-/** `net`'s outputs on `x`; centroids (when the policy asks for them and `net` is an MLP) from the training rows `train`/`trainY`. */
-export function scoreRows(net: Network, train: Csr, trainY: Int32Array, x: Csr, confidence: ConfidenceScore): ScoredRows {
+/** `net`'s outputs on `x`; the confidence's references (an MLP, a policy other than max-probability) from the training rows `train`/`trainY`. */
+export function scoreRows(net: Network, train: Csr, trainY: Int32Array, x: Csr, confidence: ConfidenceScore, seed: number): ScoredRows {
   const probabilities = net.predict(x);
-  if (confidence !== 'centroid-cosine' || net.shape.hidden === 0) return { probabilities, confidence: null, centroids: null };
-  const centroids = hiddenCentroids(net, train, trainY, net.shape.classes);
-  return { probabilities, confidence: centroidConfidence(net, centroids, x), centroids };
+  const centroids = confidenceReferences(confidence, net, train, trainY, seed);
+  if (!centroids) return { probabilities, confidence: null, kind: 'max-probability', centroids: null };
+  return { probabilities, confidence: centroidConfidence(net, centroids, x), kind: confidence, centroids };
 }
 
 export interface ThresholdChoice {
@@ -100,7 +102,7 @@ function choose(scored: ScoredRows, valY: Int32Array, classes: number, oosClass:
   };
 }
 
-const confidenceOf = (scored: ScoredRows): { confidence?: ConfidenceScore } => (scored.confidence ? { confidence: 'centroid-cosine' } : {});
+const confidenceOf = (scored: ScoredRows): { confidence?: ConfidenceScore } => (scored.confidence ? { confidence: scored.kind } : {});
 
 function hasOos(valY: Int32Array, oosClass: number): boolean {
   return valY.some((label) => label < 0 || label === oosClass);
@@ -170,7 +172,7 @@ export async function simulateThreshold(
   if (outcome.kind === 'stopped') return 'stopped';
   const subOos = data.oosClass >= 0 ? (remap[data.oosClass] as number) : -1;
   const subTrain = selectRows(data.train, trainRows);
-  const scored = scoreRows(outcome.net, subTrain, subTrainY, data.val, policy.confidence);
+  const scored = scoreRows(outcome.net, subTrain, subTrainY, data.val, policy.confidence, settings.seed);
   const chosen = choose(scored, subValY, kept, subOos, policy.objective);
   return { ...chosen, ...confidenceOf(scored), method: 'simulated-oos', simulated: { heldOut: held.map((c) => data.labels[c] as string), seed: settings.seed, fraction: policy.simulatedOosFraction } };
 }

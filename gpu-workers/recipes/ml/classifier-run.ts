@@ -145,11 +145,11 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
   }
 
   const net = outcome.net;
-  const scoredVal = scoreRows(net, data.train, data.trainY, data.val, options.abstain?.confidence ?? 'max-probability');
+  const scoredVal = scoreRows(net, data.train, data.trainY, data.val, options.abstain?.confidence ?? 'max-probability', settings.seed);
   const valProbabilities = scoredVal.probabilities;
   const valFigures = accuracyAndLoss(valProbabilities, data.valY, classes);
   const threshold = simulated ?? (options.abstain ? thresholdFromValidation(abstainData, options.abstain, scoredVal) : null);
-  const confidence: ConfidenceScore = scoredVal.centroids ? 'centroid-cosine' : 'max-probability';
+  const confidence: ConfidenceScore = scoredVal.kind;
   const testProbabilities = net.predict(data.test);
   const testFigures = accuracyAndLoss(testProbabilities, data.testY, classes);
   const metrics: Record<string, number | null> = {
@@ -174,7 +174,7 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
   for (const [name, value] of Object.entries(metrics)) if (typeof value === 'number' && /^(val|test)/.test(name)) emit({ type: 'metric', step: outcome.steps, name: `final_${name}`, value });
 
   const featurizer = options.featurizerSpec(threshold, confidence);
-  publishArtifact(spec.workDir, 'model', 'model.onnx', exportOnnx(net, data.labels, options.onnxInput ?? 'features', scoredVal.centroids), 'application/onnx');
+  publishArtifact(spec.workDir, 'model', 'model.onnx', exportOnnx(net, data.labels, options.onnxInput ?? 'features', scoredVal.centroids, confidence), 'application/onnx');
   publishArtifact(spec.workDir, 'featurizer', 'featurizer.json', `${JSON.stringify(featurizer)}\n`, 'application/json');
   publishArtifact(spec.workDir, 'metrics', 'metrics.json', `${JSON.stringify({ metrics, threshold, history: outcome.history }, null, 2)}\n`, 'application/json');
   if (data.test.rows > 0) {
@@ -200,10 +200,10 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
   await exitAfterFlush(0);
 }
 
-function exportOnnx(net: Network, labels: readonly string[], input: 'features' | 'embedding-bag', centroids: Float32Array | null): Uint8Array {
+function exportOnnx(net: Network, labels: readonly string[], input: 'features' | 'embedding-bag', centroids: Float32Array | null, confidence: ConfidenceScore): Uint8Array {
   const { features, hidden, classes } = net.shape;
   const build = input === 'embedding-bag' ? embeddingBagClassifierModel : classifierModel;
-  return build({ features, hidden, classes, ...net.weights, ...(centroids ? { centroids } : {}) }, { labels: JSON.stringify(labels), input, confidence: centroids ? 'centroid-cosine' : 'max-probability' });
+  return build({ features, hidden, classes, ...net.weights, ...(centroids ? { centroids } : {}) }, { labels: JSON.stringify(labels), input, confidence });
 }
 
 /** The threshold choice without its curve (the curve is in metrics.json): what the registry and the card show. */

@@ -10,9 +10,17 @@
  */
 import type { Csr } from './matrix.ts';
 import type { Network } from './network.ts';
+import { Prng } from './prng.ts';
 
-/** How a classifier scores its confidence, compared against the abstain threshold. */
-export type ConfidenceScore = 'max-probability' | 'centroid-cosine';
+/**
+ * How a classifier scores its confidence, compared against the abstain threshold: the top
+ * probability; the best cosine with a class centroid; or the best cosine with a training row's
+ * hidden activations (nearest neighbour; at most MAX_NEIGHBOURS rows, a seeded sample beyond).
+ */
+export type ConfidenceScore = 'max-probability' | 'centroid-cosine' | 'nearest-cosine';
+
+/** The most training rows a `nearest-cosine` model keeps (each costs hidden × 4 bytes in model.onnx). */
+export const MAX_NEIGHBOURS = 20_000;
 
 /** The hidden activations as the ONNX graph computes them (float32), [rows, hidden]. */
 export function hiddenActivations(net: Network, x: Csr): Float32Array {
@@ -47,7 +55,27 @@ export function hiddenCentroids(net: Network, x: Csr, y: Int32Array, classes: nu
   return centroids;
 }
 
-/** Each row's highest cosine with a centroid (0 for an all-zero hidden row). */
+/** The unit-norm hidden activations of `x`'s rows (all-zero rows left out; a seeded sample of MAX_NEIGHBOURS beyond that), [K, hidden]. */
+export function neighbourReferences(net: Network, x: Csr, seed: number): Float32Array {
+  const hidden = net.shape.hidden;
+  const activations = hiddenActivations(net, x);
+  let rows = Array.from({ length: x.rows }, (_, r) => r).filter((r) => normOf(activations, r * hidden, hidden) > 0);
+  if (rows.length > MAX_NEIGHBOURS) rows = Prng.fromSeed(seed ^ 0x6e6e).shuffle(rows).slice(0, MAX_NEIGHBOURS).sort((a, b) => a - b);
+  const out = new Float32Array(rows.length * hidden);
+  rows.forEach((r, k) => {
+    const norm = normOf(activations, r * hidden, hidden);
+    for (let j = 0; j < hidden; j++) out[k * hidden + j] = (activations[r * hidden + j] as number) / norm;
+  });
+  return out;
+}
+
+/** The reference vectors of a confidence score ([K, hidden], unit norm), or null for `max-probability` or a softmax model. */
+export function confidenceReferences(kind: ConfidenceScore, net: Network, x: Csr, y: Int32Array, seed: number): Float32Array | null {
+  if (kind === 'max-probability' || net.shape.hidden === 0) return null;
+  return kind === 'centroid-cosine' ? hiddenCentroids(net, x, y, net.shape.classes) : neighbourReferences(net, x, seed);
+}
+
+/** Each row's highest cosine with a reference vector (centroids or neighbours; 0 for an all-zero hidden row). */
 export function centroidConfidence(net: Network, centroids: Float32Array, x: Csr): Float32Array {
   const hidden = net.shape.hidden;
   const classes = centroids.length / hidden;

@@ -122,9 +122,10 @@ export interface ClassifierWeights {
   readonly w2: Float32Array;
   readonly b2: Float32Array;
   /**
-   * MLP only: unit-norm class centroids of the hidden activations, [classes, hidden] row-major. When
-   * given, the graph has a second output `confidence` [N]: the highest cosine between a row's hidden
-   * activations and a centroid (see ../ml/confidence.ts).
+   * MLP only: unit-norm reference vectors of the hidden activations, [K, hidden] row-major (class
+   * centroids, or training rows for the nearest-neighbour cosine). When given, the graph has a second
+   * output `confidence` [N]: the highest cosine between a row's hidden activations and a reference
+   * (see ../ml/confidence.ts).
    */
   readonly centroids?: Float32Array;
 }
@@ -143,10 +144,11 @@ function headOf(weights: ClassifierWeights): { nodes: OnnxNode[]; initializers: 
     );
     initializers.push({ name: 'W2', dims: [hidden, classes], data: weights.w2 }, { name: 'b2', dims: [classes], data: weights.b2 });
     if (weights.centroids) {
-      if (weights.centroids.length !== hidden * classes) throw new Error(`centroids have ${weights.centroids.length} values, expected ${classes} × ${hidden}`);
-      // confidence = max_c (h1 · centroid_c) / max(|h1|, tiny): a cosine, as ml/confidence.ts computes it.
-      const transposed = new Float32Array(hidden * classes);
-      for (let c = 0; c < classes; c++) for (let j = 0; j < hidden; j++) transposed[j * classes + c] = weights.centroids[c * hidden + j] as number;
+      const references = weights.centroids.length / hidden;
+      if (!Number.isInteger(references) || references < 1) throw new Error(`centroids have ${weights.centroids.length} values, not a positive multiple of hidden ${hidden}`);
+      // confidence = max_k (h1 · reference_k) / max(|h1|, tiny): a cosine, as ml/confidence.ts computes it.
+      const transposed = new Float32Array(hidden * references);
+      for (let k = 0; k < references; k++) for (let j = 0; j < hidden; j++) transposed[j * references + k] = weights.centroids[k * hidden + j] as number;
       nodes.push(
         { op: 'MatMul', inputs: ['h1', 'Centroids'], output: 'dots' },
         { op: 'ReduceMax', inputs: ['dots'], output: 'best_dot', intAttributes: { keepdims: 0 }, intsAttributes: { axes: [1] } },
@@ -156,7 +158,7 @@ function headOf(weights: ClassifierWeights): { nodes: OnnxNode[]; initializers: 
         { op: 'Max', inputs: ['h1_norm_raw', 'norm_floor'], output: 'h1_norm' },
         { op: 'Div', inputs: ['best_dot', 'h1_norm'], output: 'confidence' },
       );
-      initializers.push({ name: 'Centroids', dims: [hidden, classes], data: transposed }, { name: 'norm_floor', dims: [], data: Float32Array.of(NORM_FLOOR) });
+      initializers.push({ name: 'Centroids', dims: [hidden, references], data: transposed }, { name: 'norm_floor', dims: [], data: Float32Array.of(NORM_FLOOR) });
       extraOutputs.push({ name: 'confidence', type: 'float32', dims: ['N'] });
     }
   }

@@ -6,15 +6,15 @@
  *   // p = { label: 'lost_or_stolen_card', topLabel: 'lost_or_stolen_card', probability: 0.93, abstained: false }
  *
  * `label` is null when the model abstains: its confidence is below the calibrated threshold, or the
- * top class is the OOS label. The confidence is the model's `confidence` output (the centroid cosine,
- * featurizer.json `confidence: 'centroid-cosine'`) or else the top probability. `topLabel` is always
+ * top class is the OOS label. The confidence is the model's `confidence` output (a cosine with the
+ * nearest training row or class centroid, featurizer.json `confidence`) or else the top probability. `topLabel` is always
  * the argmax.
  */
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { argmax } from '../ml/matrix.ts';
 import { bagFeeds, toEmbeddingBag } from './bag.ts';
-import { Featurizer, textFeaturizerSpecSchema, type TextFeaturizerSpec } from './featurizer.ts';
+import { Featurizer, hasConfidenceOutput, textFeaturizerSpecSchema, type TextFeaturizerSpec } from './featurizer.ts';
 
 export interface TextPrediction {
   /** The predicted label, or null when abstaining ("none of these"). */
@@ -63,13 +63,13 @@ export class TextClassifier {
 
   /**
    * Class probabilities and each row's confidence (compared with the threshold): the model's
-   * `confidence` output when featurizer.json says `centroid-cosine`, else the top probability.
+   * `confidence` output when featurizer.json names one (`nearest-cosine`, `centroid-cosine`), else the top probability.
    */
   async scores(texts: readonly string[]): Promise<{ probabilities: Float32Array; confidence: Float32Array }> {
     const classes = this.spec.labels.length;
     const out = new Float32Array(texts.length * classes);
     const confidence = new Float32Array(texts.length);
-    const fromModel = this.spec.confidence === 'centroid-cosine';
+    const fromModel = hasConfidenceOutput(this.spec);
     const batch = BATCH[this.spec.model.input];
     for (let from = 0; from < texts.length; from += batch) {
       const chunk = texts.slice(from, from + batch);
@@ -78,7 +78,7 @@ export class TextClassifier {
       if (!probabilities) throw new Error('the model has no `probabilities` output');
       out.set(probabilities.data as Float32Array, from * classes);
       if (fromModel) {
-        if (!result.confidence) throw new Error('featurizer.json says confidence centroid-cosine but the model has no `confidence` output');
+        if (!result.confidence) throw new Error(`featurizer.json says confidence ${String(this.spec.confidence)} but the model has no \`confidence\` output`);
         confidence.set(result.confidence.data as Float32Array, from);
       }
     }

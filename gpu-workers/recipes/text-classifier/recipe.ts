@@ -47,10 +47,11 @@ export const textClassifierParams = z.object({
   /** Epochs of the simulation's model (at most `epochs`; null: `epochs`): it only has to rank validation rows like the real model, so it is trained shorter. */
   simulationEpochs: z.number().int().min(1).max(1000).nullable().default(3),
   /**
-   * What the abstain threshold is compared with: the cosine between a query's hidden activations and
-   * the nearest class centroid (MLP only; ml/confidence.ts), or the top probability.
+   * What the abstain threshold is compared with (MLP only, else the top probability; ml/confidence.ts):
+   * the best cosine between a query's hidden activations and a training row's, or a class centroid's,
+   * or the top probability.
    */
-  confidence: z.enum(['centroid-cosine', 'max-probability']).default('centroid-cosine'),
+  confidence: z.enum(['nearest-cosine', 'centroid-cosine', 'max-probability']).default('nearest-cosine'),
   checkpointEvery: z.number().int().min(0).max(10_000_000).default(500),
 });
 export type TextClassifierParams = z.infer<typeof textClassifierParams>;

@@ -3,8 +3,8 @@
  * say which form it takes — `features` [N, F] float32 (dense, every registry version so far), or an
  * embedding bag: `ids` int64 [N, L] and `weights` float32 [N, L], a row padded with id F (the
  * vocabulary size, an all-zero row of the first layer) and weight 0. Output `probabilities` [N, C],
- * and `confidence` [N] for a model whose threshold applies to it (featurizer.json `confidence:
- * 'centroid-cosine'`): `run` then appends it to each row as column C (see `width`).
+ * and `confidence` [N] for a model whose threshold applies to it (featurizer.json `confidence` other
+ * than 'max-probability'): `run` then appends it to each row as column C (see `width`).
  */
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
@@ -72,7 +72,7 @@ export class ServingModel {
 
   /** Values per row `run` returns: the class probabilities, then the confidence when the model has one. */
   get width(): number {
-    return this.labels.length + (this.featurizer.confidence === 'centroid-cosine' ? 1 : 0);
+    return this.labels.length + (this.featurizer.confidence === 'max-probability' ? 0 : 1);
   }
 
   /** Per row the class probabilities (and the confidence, see `width`), [rows.length × width] row-major. */
@@ -81,9 +81,9 @@ export class ServingModel {
     const result = await this.session.run(feeds);
     const probabilities = result.probabilities;
     if (!probabilities) throw new Error('the model has no `probabilities` output');
-    if (this.featurizer.confidence !== 'centroid-cosine') return probabilities.data as Float32Array;
+    if (this.featurizer.confidence === 'max-probability') return probabilities.data as Float32Array;
     const confidence = result.confidence;
-    if (!confidence) throw new Error('featurizer.json says confidence centroid-cosine but the model has no `confidence` output');
+    if (!confidence) throw new Error(`featurizer.json says confidence ${this.featurizer.confidence} but the model has no \`confidence\` output`);
     const classes = this.labels.length;
     const out = new Float32Array(rows.length * (classes + 1));
     const data = probabilities.data as Float32Array;
