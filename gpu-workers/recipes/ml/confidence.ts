@@ -1,12 +1,12 @@
 /**
- * The abstain score of an MLP classifier: "centroid cosine". A row's hidden activations (after the
- * ReLU) are compared by cosine with each class's centroid — the normalised mean of the unit-norm
- * hidden activations of that class's training rows — and the highest cosine is the row's
- * confidence. A query of an intent the model never saw lands away from every class's centroid even
- * when the softmax is sure of its argmax, so this separates out-of-scope rows better than the top
- * probability (on Banking77 with a quarter of the intents held out, OOS AUROC 0.89 against 0.83 on
- * a 30-intent subset; see the recipe README). The ONNX export computes the same value as its
- * `confidence` output (onnx/model.ts).
+ * The abstain score of an MLP classifier: a cosine in its hidden layer. A row's hidden activations
+ * (after the ReLU) are compared by cosine with reference vectors — the unit-norm activations of the
+ * training rows (`nearest-cosine`), or each class's centroid, the normalised mean of those
+ * (`centroid-cosine`) — and the highest cosine is the row's confidence. A query of an intent the
+ * model never saw often gets a confident softmax (its words overlap a known intent's) yet lands away
+ * from every training row. On the intents-oos protocol the nearest row gives OOS AUROC 0.888 on test
+ * against 0.859 for the top probability (the recipe README has the table). The ONNX export computes
+ * the same value as its `confidence` output (onnx/model.ts).
  */
 import type { Csr } from './matrix.ts';
 import type { Network } from './network.ts';
