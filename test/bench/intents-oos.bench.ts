@@ -19,7 +19,7 @@
  * "oos", "full", "torch").
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -117,10 +117,12 @@ function oosSplit(train: Banking77Row[], test: Banking77Row[], seed: number): { 
 
 async function train(context: BenchContext, recipe: { name: string; entry: URL }, dir: string, file: string): Promise<{ result: Record<string, unknown>; files: Map<string, string>; seconds: number }> {
   const events: RecipeEvent[] = [];
+  // Recipes read only files inside their work dir (named relative to it), as a worker stages them.
+  copyFileSync(file, path.join(dir, 'dataset.jsonl'));
   const started = performance.now();
   const outcome = await runRecipe({
     ...entryCommand(recipe.entry),
-    spec: { jobId: `bench-${recipe.name}`, recipe: recipe.name, params: { dataset: { file, textColumn: 'text', labelColumn: 'category', splitColumn: 'split' } }, attempt: 1, workDir: dir, resume: null },
+    spec: { jobId: `bench-${recipe.name}`, recipe: recipe.name, params: { dataset: { file: 'dataset.jsonl', textColumn: 'text', labelColumn: 'category', splitColumn: 'split' } }, attempt: 1, workDir: dir, resume: null },
     cwd: dir,
     timeoutMs: 1_800_000,
     graceMs: 10_000,
