@@ -30,6 +30,7 @@ import { Network } from '../../gpu-workers/recipes/ml/network.ts';
 import { Prng } from '../../gpu-workers/recipes/ml/prng.ts';
 import { classifierModel, embeddingBagClassifierModel } from '../../gpu-workers/recipes/onnx/model.ts';
 import { bagFeeds, toEmbeddingBag } from '../../gpu-workers/recipes/text-classifier/bag.ts';
+import { hasConfidenceOutput } from '../../gpu-workers/recipes/text-classifier/featurizer.ts';
 import { TextClassifier } from '../../gpu-workers/recipes/text-classifier/predict.ts';
 import { textClassifierRecipe } from '../../gpu-workers/recipes/text-classifier/recipe.ts';
 import { torchUnavailable } from '../../gpu-workers/recipes/torch-text-classifier/availability.ts';
@@ -143,8 +144,8 @@ async function testFigures(files: Map<string, string>, rows: Array<{ text: strin
     const { probabilities, confidence } = await classifier.scores(rows.map((row) => row.text));
     const classes = classifier.labels.length;
     const perRow = rows.map((_, r) => Array.from(probabilities.subarray(r * classes, (r + 1) * classes)));
-    // The threshold applies to the model's confidence (the centroid cosine by default, else the top probability).
-    const scores = classifier.spec.confidence === 'centroid-cosine' ? { confidence: Array.from(confidence) } : {};
+    // The threshold applies to the model's confidence (a cosine output by default, else the top probability).
+    const scores = hasConfidenceOutput(classifier.spec) ? { confidence: Array.from(confidence) } : {};
     const figures = operatingFigures({ labels: rows.map((row) => row.category), probabilities: perRow, classes: classifier.labels, ...scores }, 'oos', classifier.threshold, 41);
     let correct = 0;
     perRow.forEach((row, r) => {
