@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { CsrBuilder, toDense } from '../../gpu-workers/recipes/ml/matrix.ts';
-import { centroidConfidence, hiddenActivations, hiddenCentroids, neighbourReferences } from '../../gpu-workers/recipes/ml/confidence.ts';
+import { cosineConfidence, hiddenActivations, hiddenCentroids, neighbourReferences } from '../../gpu-workers/recipes/ml/confidence.ts';
 import { Network } from '../../gpu-workers/recipes/ml/network.ts';
 import { Prng } from '../../gpu-workers/recipes/ml/prng.ts';
 import { classifierModel, embeddingBagClassifierModel } from '../../gpu-workers/recipes/onnx/model.ts';
@@ -78,7 +78,7 @@ describe('embedding-bag ONNX export', () => {
     const x = builder.build();
     const y = Int32Array.from({ length: x.rows }, (_, r) => (r === 0 ? -1 : r % shape.classes));
     const centroids = hiddenCentroids(net, x, y, shape.classes);
-    const ours = centroidConfidence(net, centroids, x);
+    const ours = cosineConfidence(net, centroids, x);
     // Recount: the mean of unit-norm activations per class, normalised; the best cosine per row.
     const h = hiddenActivations(net, x);
     const unit = (v: number[]): number[] => {
@@ -108,7 +108,7 @@ describe('embedding-bag ONNX export', () => {
       const neighbours = neighbourReferences(net, x, 1);
       const nonZero = rows.filter((row) => Math.hypot(...row) > 0).length;
       assert.equal(neighbours.length, nonZero * shape.hidden);
-      const nearest = centroidConfidence(net, neighbours, x);
+      const nearest = cosineConfidence(net, neighbours, x);
       const nearestModel = await ort.InferenceSession.create(embeddingBagClassifierModel({ ...weights, centroids: neighbours }));
       const fromNearest = (await nearestModel.run(bagFeeds(toEmbeddingBag(x)))).confidence?.data as Float32Array;
       await nearestModel.release();

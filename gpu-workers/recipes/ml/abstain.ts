@@ -8,7 +8,7 @@
  * (The featurizer is the full model's: the held-out intents' n-grams are in its vocabulary, but no
  * weight learnt them.)
  */
-import { centroidConfidence, confidenceReferences, type ConfidenceScore } from './confidence.ts';
+import { cosineConfidence, confidenceReferences, type ConfidenceScore } from './confidence.ts';
 import type { Csr } from './matrix.ts';
 import { selectRows } from './matrix.ts';
 import { chooseByObjective, oosDetectionAuroc, operatingCurve, type OperatingPoint, type ThresholdObjective } from './operating-point.ts';
@@ -41,7 +41,7 @@ export function scoreRows(net: Network, train: Csr, trainY: Int32Array, x: Csr, 
   const probabilities = net.predict(x);
   const centroids = confidenceReferences(confidence, net, train, trainY, seed);
   if (!centroids) return { probabilities, confidence: null, kind: 'max-probability', centroids: null };
-  return { probabilities, confidence: centroidConfidence(net, centroids, x), kind: confidence, centroids };
+  return { probabilities, confidence: cosineConfidence(net, centroids, x), kind: confidence, centroids };
 }
 
 export interface ThresholdChoice {

@@ -11,7 +11,7 @@ import { classifierModel, embeddingBagClassifierModel } from '../onnx/model.ts';
 import type { RecipeSpec } from '../../protocol.ts';
 import { emit, exitAfterFlush } from '../../recipe-io.ts';
 import { needsSimulation, scoreRows, simulateThreshold, thresholdFromValidation, type AbstainPolicy, type ThresholdChoice } from './abstain.ts';
-import { centroidConfidence, type ConfidenceScore } from './confidence.ts';
+import { cosineConfidence, type ConfidenceScore } from './confidence.ts';
 import type { Csr } from './matrix.ts';
 import { accuracyAndLoss } from './metrics.ts';
 import type { Network } from './network.ts';
@@ -180,7 +180,7 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
   if (data.test.rows > 0) {
     const rows = Array.from({ length: data.test.rows }, (_, r) => Array.from(testProbabilities.subarray(r * classes, (r + 1) * classes)));
     // The confidence the threshold applies to, when it is not the top probability (the ONNX `confidence` output).
-    const testConfidence = scoredVal.centroids ? Array.from(centroidConfidence(net, scoredVal.centroids, data.test)) : undefined;
+    const testConfidence = scoredVal.centroids ? Array.from(cosineConfidence(net, scoredVal.centroids, data.test)) : undefined;
     publishArtifact(spec.workDir, 'predictions', 'predictions.json', `${JSON.stringify({ split: 'test', labels: data.labels, lines: data.testLines, probabilities: rows, ...(testConfidence ? { confidence: testConfidence } : {}) })}\n`, 'application/json');
   }
   emit({

@@ -76,17 +76,17 @@ export function confidenceReferences(kind: ConfidenceScore, net: Network, x: Csr
 }
 
 /** Each row's highest cosine with a reference vector (centroids or neighbours; 0 for an all-zero hidden row). */
-export function centroidConfidence(net: Network, centroids: Float32Array, x: Csr): Float32Array {
+export function cosineConfidence(net: Network, references: Float32Array, x: Csr): Float32Array {
   const hidden = net.shape.hidden;
-  const classes = centroids.length / hidden;
+  const count = references.length / hidden;
   const activations = hiddenActivations(net, x);
   const out = new Float32Array(x.rows);
   for (let r = 0; r < x.rows; r++) {
     const base = r * hidden;
     let best = -Infinity;
-    for (let c = 0; c < classes; c++) {
+    for (let k = 0; k < count; k++) {
       let dot = 0;
-      for (let j = 0; j < hidden; j++) dot += (activations[base + j] as number) * (centroids[c * hidden + j] as number);
+      for (let j = 0; j < hidden; j++) dot += (activations[base + j] as number) * (references[k * hidden + j] as number);
       if (dot > best) best = dot;
     }
     out[r] = best / Math.max(normOf(activations, base, hidden), 1e-12);
