@@ -32,8 +32,14 @@ export const textFeaturizerSpecSchema = z.object({
   labels: z.array(z.string()).min(2),
   /** The label meaning "out of scope"; predicting it counts as abstaining. */
   oosLabel: z.string(),
-  /** Abstain when the top probability is below this (0: never, except the OOS class). */
+  /** Abstain when the confidence is below this (0: never, except the OOS class). */
   threshold: z.number().min(0).max(1),
+  /**
+   * The confidence: `max-probability` (absent in older models) is the top probability;
+   * `centroid-cosine` and `nearest-cosine` are the model's `confidence` output (the best cosine of
+   * the hidden activations with a class centroid, or with a training row's).
+   */
+  confidence: z.enum(['max-probability', 'centroid-cosine', 'nearest-cosine']).optional(),
   thresholdMethod: z.string(),
   /** How the threshold was chosen (absent in older models): the objective and the figures at it on validation. */
   operatingPoint: z.looseObject({ method: z.string() }).optional(),
@@ -41,6 +47,11 @@ export const textFeaturizerSpecSchema = z.object({
   model: z.object({ kind: z.enum(['softmax', 'mlp']), hidden: z.number().int().min(0), input: z.enum(['features', 'embedding-bag']), output: z.literal('probabilities') }),
 });
 export type TextFeaturizerSpec = z.infer<typeof textFeaturizerSpecSchema>;
+
+/** True when the model's threshold applies to its ONNX `confidence` output rather than the top probability. */
+export function hasConfidenceOutput(spec: { confidence?: string | undefined }): boolean {
+  return spec.confidence !== undefined && spec.confidence !== 'max-probability';
+}
 
 /** The part of the spec `fit` produces. */
 export type TextVectorizerSpec = Pick<TextFeaturizerSpec, 'wordNgrams' | 'charNgrams' | 'sublinearTf' | 'vocabulary' | 'idf'>;

@@ -93,6 +93,8 @@ async function main(): Promise<void> {
       oosLabel: OOS_LABEL,
       thresholdObjective: 'cost',
       costRatio: 0.5,
+      // The planner compares the top probability with the threshold (graphs/planners/offline/planner.ts).
+      confidence: 'max-probability',
       seed: 11,
       checkpointEvery: 0,
     };

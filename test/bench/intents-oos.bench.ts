@@ -19,7 +19,7 @@
  * "oos", "full", "torch").
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -30,6 +30,7 @@ import { Network } from '../../gpu-workers/recipes/ml/network.ts';
 import { Prng } from '../../gpu-workers/recipes/ml/prng.ts';
 import { classifierModel, embeddingBagClassifierModel } from '../../gpu-workers/recipes/onnx/model.ts';
 import { bagFeeds, toEmbeddingBag } from '../../gpu-workers/recipes/text-classifier/bag.ts';
+import { hasConfidenceOutput } from '../../gpu-workers/recipes/text-classifier/featurizer.ts';
 import { TextClassifier } from '../../gpu-workers/recipes/text-classifier/predict.ts';
 import { textClassifierRecipe } from '../../gpu-workers/recipes/text-classifier/recipe.ts';
 import { torchUnavailable } from '../../gpu-workers/recipes/torch-text-classifier/availability.ts';
@@ -117,10 +118,12 @@ function oosSplit(train: Banking77Row[], test: Banking77Row[], seed: number): { 
 
 async function train(context: BenchContext, recipe: { name: string; entry: URL }, dir: string, file: string): Promise<{ result: Record<string, unknown>; files: Map<string, string>; seconds: number }> {
   const events: RecipeEvent[] = [];
+  // Recipes read only files inside their work dir (named relative to it), as a worker stages them.
+  copyFileSync(file, path.join(dir, 'dataset.jsonl'));
   const started = performance.now();
   const outcome = await runRecipe({
     ...entryCommand(recipe.entry),
-    spec: { jobId: `bench-${recipe.name}`, recipe: recipe.name, params: { dataset: { file, textColumn: 'text', labelColumn: 'category', splitColumn: 'split' } }, attempt: 1, workDir: dir, resume: null },
+    spec: { jobId: `bench-${recipe.name}`, recipe: recipe.name, params: { dataset: { file: 'dataset.jsonl', textColumn: 'text', labelColumn: 'category', splitColumn: 'split' } }, attempt: 1, workDir: dir, resume: null },
     cwd: dir,
     timeoutMs: 1_800_000,
     graceMs: 10_000,
@@ -138,10 +141,12 @@ async function train(context: BenchContext, recipe: { name: string; entry: URL }
 async function testFigures(files: Map<string, string>, rows: Array<{ text: string; category: string }>) {
   const classifier = await TextClassifier.load(files.get('featurizer') as string, files.get('model') as string);
   try {
-    const probabilities = await classifier.probabilities(rows.map((row) => row.text));
+    const { probabilities, confidence } = await classifier.scores(rows.map((row) => row.text));
     const classes = classifier.labels.length;
     const perRow = rows.map((_, r) => Array.from(probabilities.subarray(r * classes, (r + 1) * classes)));
-    const figures = operatingFigures({ labels: rows.map((row) => row.category), probabilities: perRow, classes: classifier.labels }, 'oos', classifier.threshold, 41);
+    // The threshold applies to the model's confidence (a cosine output by default, else the top probability).
+    const scores = hasConfidenceOutput(classifier.spec) ? { confidence: Array.from(confidence) } : {};
+    const figures = operatingFigures({ labels: rows.map((row) => row.category), probabilities: perRow, classes: classifier.labels, ...scores }, 'oos', classifier.threshold, 41);
     let correct = 0;
     perRow.forEach((row, r) => {
       let top = 0;

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { CsrBuilder, toDense } from '../../gpu-workers/recipes/ml/matrix.ts';
+import { cosineConfidence, hiddenActivations, hiddenCentroids, neighbourReferences } from '../../gpu-workers/recipes/ml/confidence.ts';
 import { Network } from '../../gpu-workers/recipes/ml/network.ts';
 import { Prng } from '../../gpu-workers/recipes/ml/prng.ts';
 import { classifierModel, embeddingBagClassifierModel } from '../../gpu-workers/recipes/onnx/model.ts';
@@ -61,4 +62,63 @@ describe('embedding-bag ONNX export', () => {
       }
     });
   }
+
+  it('outputs the cosine confidence (centroids, nearest rows), dense and embedding bag, equal to confidence.ts and to a recount', async () => {
+    const shape = { features: 500, hidden: 24, classes: 5 };
+    const net = Network.initial(shape, Prng.fromSeed(8));
+    const rng = Prng.fromSeed(9);
+    for (const w of [net.weights.b1, net.weights.b2]) for (let i = 0; i < w.length; i++) w[i] = (rng.next() - 0.5) * 0.2;
+    const builder = new CsrBuilder(shape.features);
+    builder.addRow([]);
+    for (let r = 0; r < 60; r++) {
+      const entries = new Map<number, number>();
+      for (let k = 0; k < 1 + Math.floor(rng.next() * 40); k++) entries.set(Math.floor(rng.next() * shape.features), rng.next());
+      builder.addRow(entries);
+    }
+    const x = builder.build();
+    const y = Int32Array.from({ length: x.rows }, (_, r) => (r === 0 ? -1 : r % shape.classes));
+    const centroids = hiddenCentroids(net, x, y, shape.classes);
+    const ours = cosineConfidence(net, centroids, x);
+    // Recount: the mean of unit-norm activations per class, normalised; the best cosine per row.
+    const h = hiddenActivations(net, x);
+    const unit = (v: number[]): number[] => {
+      const n = Math.hypot(...v);
+      return n > 0 ? v.map((e) => e / n) : v;
+    };
+    const rows = Array.from({ length: x.rows }, (_, r) => Array.from(h.subarray(r * shape.hidden, (r + 1) * shape.hidden)));
+    const means = Array.from({ length: shape.classes }, (_, c) => unit(rows.filter((_, r) => y[r] === c).map(unit).reduce((a, b) => a.map((e, j) => e + (b[j] as number)))));
+    rows.forEach((row, r) => {
+      const expected = Math.max(...means.map((m) => unit(row).reduce((sum, e, j) => sum + e * (m[j] as number), 0)));
+      assert.ok(Math.abs((ours[r] as number) - (Math.hypot(...row) > 0 ? expected : 0)) < 1e-5, `row ${r}`);
+    });
+    const weights = { ...shape, ...net.weights, centroids };
+    const dense = await ort.InferenceSession.create(classifierModel(weights));
+    const bagged = await ort.InferenceSession.create(embeddingBagClassifierModel(weights));
+    try {
+      assert.deepEqual(dense.outputNames, ['probabilities', 'confidence']);
+      const features = toDense(x);
+      const fromDense = (await dense.run({ features: new ort.Tensor('float32', features.data, [features.rows, features.cols]) })).confidence?.data as Float32Array;
+      const fromBag = (await bagged.run(bagFeeds(toEmbeddingBag(x)))).confidence?.data as Float32Array;
+      for (let r = 0; r < x.rows; r++) {
+        assert.ok(Math.abs((fromDense[r] as number) - (ours[r] as number)) < 1e-5, `dense row ${r}`);
+        assert.ok(Math.abs((fromBag[r] as number) - (ours[r] as number)) < 1e-5, `bag row ${r}`);
+      }
+      assert.ok(ours.every((c) => c >= 0 && c <= 1 + 1e-6));
+      // Nearest training row: every non-zero row is a reference, so each of them has confidence 1.
+      const neighbours = neighbourReferences(net, x, 1);
+      const nonZero = rows.filter((row) => Math.hypot(...row) > 0).length;
+      assert.equal(neighbours.length, nonZero * shape.hidden);
+      const nearest = cosineConfidence(net, neighbours, x);
+      const nearestModel = await ort.InferenceSession.create(embeddingBagClassifierModel({ ...weights, centroids: neighbours }));
+      const fromNearest = (await nearestModel.run(bagFeeds(toEmbeddingBag(x)))).confidence?.data as Float32Array;
+      await nearestModel.release();
+      rows.forEach((row, r) => {
+        assert.ok(Math.abs((nearest[r] as number) - (Math.hypot(...row) > 0 ? 1 : 0)) < 1e-5, `nearest row ${r}`);
+        assert.ok(Math.abs((fromNearest[r] as number) - (nearest[r] as number)) < 1e-5, `nearest ONNX row ${r}`);
+      });
+    } finally {
+      await dense.release();
+      await bagged.release();
+    }
+  });
 });

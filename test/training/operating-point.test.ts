@@ -41,14 +41,15 @@ function synthetic(inScope: number, oos: number, seed: number, oosClass = -1): {
 }
 
 /** The figures at threshold t, counted row by row from the predictions. */
-function recount(probabilities: Float32Array, labels: Int32Array, oosClass: number, t: number): { inScopeAccuracy: number; oosRecall: number } {
+function recount(probabilities: Float32Array, labels: Int32Array, oosClass: number, t: number, confidence?: ArrayLike<number>): { inScopeAccuracy: number; oosRecall: number } {
   let inScope = 0;
   let correct = 0;
   let oos = 0;
   let caught = 0;
   for (let r = 0; r < labels.length; r++) {
     const predicted = argmax(probabilities, r * CLASSES, CLASSES);
-    const abstains = (probabilities[r * CLASSES + predicted] as number) < t || predicted === oosClass;
+    const score = confidence ? (confidence[r] as number) : (probabilities[r * CLASSES + predicted] as number);
+    const abstains = score < t || predicted === oosClass;
     const label = labels[r] as number;
     if (label < 0 || label === oosClass) {
       oos += 1;
@@ -114,6 +115,34 @@ describe('abstain threshold by objective', () => {
     assert.equal(aurocOf([{ score: 1, oos: true }, { score: 0, oos: false }]), 1);
     assert.ok(Number.isNaN(aurocOf([{ score: 1, oos: true }])));
     assert.equal(noAbstainAccuracy(small.probabilities, small.labels, CLASSES, -1), 1);
+  });
+
+  it('with a confidence other than the top probability (a centroid cosine), the curve, the AUROC and the objective use it', () => {
+    // The top probabilities overlap as above; the confidence separates better: in-scope ~ U(0.5, 1),
+    // OOS ~ U(0.2, 0.6).
+    const data = synthetic(600, 400, 31);
+    const rng = Prng.fromSeed(32);
+    const confidence = Float32Array.from(data.labels, (label) => (label < 0 ? 0.2 + 0.4 * rng.next() : 0.5 + 0.5 * rng.next()));
+    const curve = operatingCurve(data.probabilities, data.labels, CLASSES, -1, confidence);
+    for (const p of curve.points) {
+      const expected = recount(data.probabilities, data.labels, -1, p.threshold, confidence);
+      assert.deepEqual([p.inScopeAccuracy, p.oosRecall], [expected.inScopeAccuracy, expected.oosRecall], `t=${p.threshold}`);
+    }
+    // Recall target 0.6 → t ≈ 0.44 (0.2 + 0.6 · 0.4), where every in-scope row still answers.
+    const chosen = chooseByObjective(curve, { kind: 'oos-recall-target', oosRecallTarget: 0.6 });
+    assert.ok(chosen.targetMet && Math.abs(chosen.threshold - 0.44) < 0.03, JSON.stringify(chosen));
+    assert.equal(chosen.inScopeAccuracy, 1);
+    let wins = 0;
+    for (let i = 600; i < 1000; i++) for (let j = 0; j < 600; j++) wins += (confidence[i] as number) < (confidence[j] as number) ? 1 : confidence[i] === confidence[j] ? 0.5 : 0;
+    assert.ok(Math.abs(oosDetectionAuroc(data.probabilities, data.labels, CLASSES, -1, confidence) - wins / (400 * 600)) < 1e-12);
+    assert.ok(oosDetectionAuroc(data.probabilities, data.labels, CLASSES, -1) < oosDetectionAuroc(data.probabilities, data.labels, CLASSES, -1, confidence));
+    // eval_run's figures with the model's confidence.
+    const classes = Array.from({ length: CLASSES }, (_, c) => `intent_${c}`);
+    const labels = Array.from(data.labels, (label) => (label < 0 ? 'oos' : (classes[label] as string)));
+    const rows = labels.map((_, r) => Array.from(data.probabilities.subarray(r * CLASSES, (r + 1) * CLASSES)));
+    const figures = operatingFigures({ labels, probabilities: rows, classes, confidence: Array.from(confidence) }, 'oos', 0.44, 41);
+    const expected = recount(data.probabilities, data.labels, -1, 0.44, confidence);
+    assert.deepEqual([figures?.inScopeAccuracy, figures?.oosRecall], [expected.inScopeAccuracy, expected.oosRecall]);
   });
 
   it('holds out a seeded share of the intents, never the OOS class, leaving at least two', () => {

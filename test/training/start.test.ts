@@ -147,7 +147,10 @@ describe('training_start', () => {
     if (model.signature.threshold !== undefined) assert.equal(model.signature.threshold, job.result?.threshold);
     const operating = (model.signature as Record<string, unknown>).operatingPoint as { method: string; objective: { kind: string } };
     assert.equal(operating.method, 'simulated-oos', 'the dataset has no out-of-scope rows: they are simulated');
-    if (model.signature.threshold !== undefined) assert.match(model.card, /Operating point: the threshold was chosen on validation data with out-of-scope queries simulated by holding out 1 training intents for the highest in-scope accuracy with out-of-scope recall ≥ 0\.6/);
+    // The default confidence (MLP): the nearest training row's cosine, stated in the signature and the card.
+    assert.equal((operating as { confidence?: string }).confidence, 'nearest-cosine');
+    assert.equal((onnx as { confidence?: { name: string } }).confidence?.name, 'confidence');
+    if (model.signature.threshold !== undefined) assert.match(model.card, /Operating point: the threshold \(compared with the cosine of the hidden activations with the nearest training row\) was chosen on validation data with out-of-scope queries simulated by holding out 1 training intents for the highest in-scope accuracy with out-of-scope recall ≥ 0\.6/);
     assert.deepEqual(model.lineage.dataset, { name: 'banking77-mini', version: 1, sha256: imported.sha256 });
     assert.equal(model.lineage.jobId, started.jobId);
     assert.equal(model.lineage.codeVersion, anvilVersion);

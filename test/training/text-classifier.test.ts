@@ -133,7 +133,7 @@ describe('text-classifier', () => {
     it('exports ONNX whose probabilities on held-out texts equal the training-time predictions', async () => {
       const found = artifacts(events);
       const spec = JSON.parse(readFileSync(found.get('featurizer')?.path as string, 'utf8')) as unknown;
-      const predictions = JSON.parse(readFileSync(found.get('predictions')?.path as string, 'utf8')) as { probabilities: number[][] };
+      const predictions = JSON.parse(readFileSync(found.get('predictions')?.path as string, 'utf8')) as { probabilities: number[][]; confidence?: number[] };
       assert.equal((spec as { model: { input: string } }).model.input, 'embedding-bag');
       const session = await ort.InferenceSession.create(found.get('model')?.path as string);
       assert.deepEqual(session.inputNames, ['ids', 'weights']);
@@ -143,12 +143,24 @@ describe('text-classifier', () => {
       let worst = 0;
       predictions.probabilities.forEach((row, r) => row.forEach((p, c) => (worst = Math.max(worst, Math.abs(p - (onnx[r * row.length + c] as number))))));
       assert.ok(worst <= 1e-5, `max |onnx - training| = ${worst}`);
+      // The abstain confidence (the nearest training row's cosine, the default) too.
+      assert.equal((spec as { confidence?: string }).confidence, 'nearest-cosine');
+      const confidence = output.confidence?.data as Float32Array;
+      assert.equal(predictions.confidence?.length, data.testTexts.length);
+      let worstConfidence = 0;
+      predictions.confidence?.forEach((value, r) => (worstConfidence = Math.max(worstConfidence, Math.abs(value - (confidence[r] as number)))));
+      assert.ok(worstConfidence <= 1e-5, `max |onnx - training| confidence = ${worstConfidence}`);
+      assert.ok(predictions.confidence?.every((value) => value >= 0 && value <= 1 + 1e-6));
       await session.release();
 
       const classifier = await TextClassifier.load(found.get('featurizer')?.path as string, found.get('model')?.path as string);
       const predicted = await classifier.predict(data.testTexts.slice(0, 20));
       assert.equal(predicted.length, 20);
-      for (const p of predicted) assert.equal(p.abstained, p.label === null);
+      for (const [r, p] of predicted.entries()) {
+        assert.equal(p.abstained, p.label === null);
+        assert.ok(Math.abs(p.confidence - (confidence[r] as number)) <= 1e-6);
+        assert.equal(p.abstained, p.confidence < classifier.threshold || p.topLabel === 'oos');
+      }
       const probabilities = await classifier.probabilities(data.testTexts.slice(0, 3));
       assert.ok(Math.abs((probabilities[0] as number) - (onnx[0] as number)) <= 1e-6);
       await classifier.release();

@@ -221,7 +221,7 @@ export class DeploymentService {
     const labelsOf = { deployment: name, project, variant: variant.name };
     let result: BatchResult;
     try {
-      result = await this.batcher(deployment, variant, labels.length).submit(rows, deployment.batching.timeoutMs);
+      result = await this.batcher(deployment, variant, lease.model.width).submit(rows, deployment.batching.timeoutMs);
     } catch (error) {
       const outcome = (error as { code?: unknown }).code === ErrorCodes.RATE_LIMITED ? 'rejected' : 'error';
       this.deps.metrics.requests.inc({ ...labelsOf, outcome }, inputs.length);
@@ -280,7 +280,7 @@ export class DeploymentService {
         lease.release();
       }
       const variant: Variant = { name: shadow.variant, version: shadow.version, weight: 0 };
-      const result = await this.batcher(deployment, variant, lease.model.labels.length).submit(rows, deployment.batching.timeoutMs);
+      const result = await this.batcher(deployment, variant, lease.model.width).submit(rows, deployment.batching.timeoutMs);
       const threshold = deployment.threshold ?? lease.model.featurizer.threshold;
       const latencyMs = performance.now() - started;
       const at = new Date().toISOString();
@@ -397,7 +397,9 @@ function checkInputs(model: ServingModel, inputs: readonly unknown[]): Input[] {
   });
 }
 
-function decide(probabilities: Float32Array, labels: readonly string[], threshold: number, oosLabel: string | null, topK: number, variant: Variant): Prediction {
+/** `row`: the class probabilities, then the model's confidence when it has one (ServingModel.width). */
+function decide(row: Float32Array, labels: readonly string[], threshold: number, oosLabel: string | null, topK: number, variant: Variant): Prediction {
+  const probabilities = row.subarray(0, labels.length);
   // The k best classes by insertion into a short sorted list (k is small; the full sort was a cost per row).
   const k = Math.max(1, topK);
   const order: number[] = [];
@@ -412,7 +414,8 @@ function decide(probabilities: Float32Array, labels: readonly string[], threshol
   const top = order[0] as number;
   const topLabel = labels[top] as string;
   const probability = probabilities[top] as number;
-  const abstained = probability < threshold || topLabel === oosLabel;
+  const confidence = row.length > labels.length ? (row[labels.length] as number) : probability;
+  const abstained = confidence < threshold || topLabel === oosLabel;
   return {
     requestId: randomUUID(),
     label: abstained ? null : topLabel,

@@ -51,7 +51,7 @@ export const signatureSchema = z
     outputs: z.array(fieldSpecSchema).max(10_000),
     /** The classes the model can predict, in its output order. */
     labels: z.array(z.string().min(1).max(500)).min(1).max(LIMITS.labelsMax),
-    /** Below this top-class probability the model abstains (out of scope). */
+    /** Below this confidence (the top-class probability, or the `confidence` output when `operatingPoint.confidence` says so) the model abstains (out of scope). */
     threshold: z.number().min(0).max(1).optional(),
   })
   .catchall(z.unknown());

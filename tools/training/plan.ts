@@ -103,7 +103,10 @@ export function signatureOf(recipe: TrainingRecipe, dataset: Pick<DatasetVersion
             : { name, type: 'string', description: 'Categorical: one-hot over the most frequent training values; others → unknown' };
         });
   const oosLabel = TEXT_RECIPES.has(recipe) && typeof params.oosLabel === 'string' && result.labels.includes(params.oosLabel) ? params.oosLabel : undefined;
-  const abstains = [threshold === undefined ? undefined : `its probability is below ${threshold}`, oosLabel === undefined ? undefined : `it is "${oosLabel}"`].filter((part) => part !== undefined);
+  // text-classifier's default compares the ONNX `confidence` output (a cosine) with the threshold.
+  const confidenceKind = result.operatingPoint?.confidence;
+  const cosine = confidenceKind === 'nearest-cosine' ? 'the nearest training row' : confidenceKind === 'centroid-cosine' ? 'the nearest class centroid' : null;
+  const abstains = [threshold === undefined ? undefined : cosine ? `its confidence (output confidence: the cosine of its hidden activations with ${cosine}) is below ${threshold}` : `its probability is below ${threshold}`, oosLabel === undefined ? undefined : `it is "${oosLabel}"`].filter((part) => part !== undefined);
   return {
     inputs,
     outputs: [
@@ -133,6 +136,7 @@ export function signatureOf(recipe: TrainingRecipe, dataset: Pick<DatasetVersion
           }
         : { inputForm: 'dense', input: { name: 'features', type: 'float32', shape: [-1, result.featureCount ?? -1] } }),
       output: { name: 'probabilities', type: 'float32', shape: [-1, classes] },
+      ...(cosine ? { confidence: { name: 'confidence', type: 'float32', shape: [-1], description: `Compared with the threshold: the cosine of the hidden activations with ${cosine}` } } : {}),
     },
   };
 }

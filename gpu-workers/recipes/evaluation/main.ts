@@ -32,6 +32,8 @@ interface Scored {
   labels: readonly string[];
   threshold: number;
   input: EvaluationInput;
+  /** Per row, what was compared with the threshold when it is not the top probability (a text model's centroid cosine). */
+  confidence: number[] | null;
 }
 
 async function main(): Promise<void> {
@@ -84,7 +86,7 @@ async function score(model: EvaluationModel, workDir: string, params: Evaluation
       if (missing.length > 0) log(`${model.role}: the model reads columns the dataset does not list as features: ${missing.join(', ')}`, 'warn');
     }
     const started = Date.now();
-    const probabilities = await scorer.probabilities(rows);
+    const { probabilities, confidence } = await scorer.scores(rows);
     const classes = scorer.labels.length;
     const oosLabel = oosOverride ?? scorer.oosLabel;
     const predicted: (string | null)[] = [];
@@ -94,7 +96,7 @@ async function score(model: EvaluationModel, workDir: string, params: Evaluation
       let top = 0;
       for (let k = 1; k < classes; k++) if ((row[k] as number) > (row[top] as number)) top = k;
       const topLabel = scorer.labels[top] as string;
-      const abstain = (row[top] as number) < threshold || topLabel === oosLabel;
+      const abstain = (confidence ? (confidence[r] as number) : (row[top] as number)) < threshold || topLabel === oosLabel;
       predicted.push(abstain ? null : topLabel);
       rowsOut.push(row);
     }
@@ -110,6 +112,7 @@ async function score(model: EvaluationModel, workDir: string, params: Evaluation
       threshold,
       oosLabel: scorer.oosLabel,
       input: { labels, predicted, probabilities: rowsOut, classes: [...scorer.labels] },
+      confidence: confidence ? Array.from(confidence) : null,
     };
   } finally {
     await scorer.release().catch(() => {});
@@ -170,7 +173,7 @@ async function run(spec: RecipeSpec, params: EvaluationParams): Promise<void> {
   for (const model of scored) {
     const evaluation = evaluate(model.input, options);
     evaluations[model.role] = evaluation;
-    const figures = operatingFigures(model.input as Required<EvaluationInput>, oos, model.threshold, CURVE_POINTS);
+    const figures = operatingFigures({ ...(model.input as Required<EvaluationInput>), ...(model.confidence ? { confidence: model.confidence } : {}) }, oos, model.threshold, CURVE_POINTS);
     operating[model.role] = figures;
     if (figures) {
       const show = (value: number | null): string => (value === null ? '—' : value.toFixed(4));

@@ -1,7 +1,8 @@
 /**
  * The cost of a model's operating point on the evaluated rows: the trade-off curve of in-scope
  * accuracy against out-of-scope recall over thresholds, the AUROC of out-of-scope detection (score:
- * 1 − the top in-scope probability), the in-scope accuracy without abstaining, and the figures at
+ * 1 − the top in-scope probability, or −confidence for a model that abstains on another confidence,
+ * see ml/confidence.ts), the in-scope accuracy without abstaining, and the figures at
  * the threshold in use. Rows whose true label is the OOS label are out of scope; rows with a label
  * the model never saw (and not the OOS label) are left out of these figures (they are reported as
  * unseen labels). Null when the model gave no probabilities or no row is in scope.
@@ -28,7 +29,7 @@ export type OperatingSummary = z.infer<typeof operatingSummarySchema>;
 const orNull = (value: number): number | null => (Number.isFinite(value) ? value : null);
 
 export function operatingFigures(
-  input: { labels: readonly string[]; probabilities: readonly (readonly number[])[]; classes: readonly string[] },
+  input: { labels: readonly string[]; probabilities: readonly (readonly number[])[]; classes: readonly string[]; confidence?: readonly number[] },
   oosLabel: string,
   threshold: number,
   maxPoints: number,
@@ -44,7 +45,9 @@ export function operatingFigures(
   if (!labels.some((label) => label >= 0 && label !== oosClass)) return null;
   const probabilities = new Float32Array(kept.length * classes);
   kept.forEach((r, i) => probabilities.set(input.probabilities[r] as readonly number[], i * classes));
-  const curve = operatingCurve(probabilities, labels, classes, oosClass);
+  // A model whose threshold applies to another confidence than the top probability (a text model's centroid cosine).
+  const scores = input.confidence ? Float64Array.from(kept, (r) => input.confidence?.[r] as number) : undefined;
+  const curve = operatingCurve(probabilities, labels, classes, oosClass, scores);
   // The figures at the threshold in use: a point's threshold is a score, so between two points the
   // figures are the upper one's (every row scoring below the threshold abstains).
   const at = curve.points.find((point) => point.threshold >= threshold) ?? curve.points.at(-1);
@@ -53,7 +56,7 @@ export function operatingFigures(
     inScopeAccuracy: orNull(at?.inScopeAccuracy ?? Number.NaN),
     oosRecall: orNull(at?.oosRecall ?? Number.NaN),
     noAbstainAccuracy: orNull(noAbstainAccuracy(probabilities, labels, classes, oosClass)),
-    oosAuroc: orNull(oosDetectionAuroc(probabilities, labels, classes, oosClass)),
+    oosAuroc: orNull(oosDetectionAuroc(probabilities, labels, classes, oosClass, scores)),
     curve: thinCurve(curve.points, maxPoints).map((p) => ({ threshold: p.threshold, inScopeAccuracy: orNull(p.inScopeAccuracy), oosRecall: orNull(p.oosRecall) })),
   };
 }

@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { errorMessage } from '../../../contracts/errors.ts';
 import { DataError, type DatasetRow } from '../ml/dataset.ts';
 import { TabularFeaturizer, tabularFeaturizerSpecSchema } from '../tabular-classifier/featurizer.ts';
+import { hasConfidenceOutput } from '../text-classifier/featurizer.ts';
 import { TextClassifier } from '../text-classifier/predict.ts';
 
 /** Rows per ONNX run for tabular models (the text classifier batches by itself). */
@@ -23,8 +24,12 @@ export interface Scorer {
   readonly oosLabel: string | null;
   /** The dataset columns it reads. */
   readonly columns: readonly string[];
-  /** [rows.length, labels.length] row-major. */
-  probabilities(rows: readonly DatasetRow[]): Promise<Float32Array>;
+  /**
+   * Probabilities [rows.length, labels.length] row-major, and each row's confidence when the model
+   * compares something else than the top probability with its threshold (a text model's centroid
+   * cosine), else null.
+   */
+  scores(rows: readonly DatasetRow[]): Promise<{ probabilities: Float32Array; confidence: Float32Array | null }>;
   release(): Promise<void>;
 }
 
@@ -63,14 +68,14 @@ async function textScorer(featurizerFile: string, modelFile: string, options: { 
     threshold: classifier.threshold,
     oosLabel: classifier.spec.oosLabel,
     columns: [column],
-    async probabilities(rows) {
+    async scores(rows) {
       const texts = rows.map((row) => {
         const value = row.values[column];
         if (typeof value !== 'string') throw new DataError(`line ${row.line} has no string in the text column '${column}'`);
         return value;
       });
-      const out = await classifier.probabilities(texts);
-      return out;
+      const { probabilities, confidence } = await classifier.scores(texts);
+      return { probabilities, confidence: hasConfidenceOutput(classifier.spec) ? confidence : null };
     },
     release: () => classifier.release(),
   };
@@ -94,7 +99,7 @@ async function tabularScorer(raw: Record<string, unknown>, modelFile: string, wh
     threshold: spec.threshold,
     oosLabel: null,
     columns: [...spec.numeric.map((c) => c.column), ...spec.categorical.map((c) => c.column)],
-    async probabilities(rows) {
+    async scores(rows) {
       const out = new Float32Array(rows.length * classes);
       for (let from = 0; from < rows.length; from += BATCH) {
         const features = featurizer.transform(rows.slice(from, from + BATCH).map((row) => row.values));
@@ -106,7 +111,7 @@ async function tabularScorer(raw: Record<string, unknown>, modelFile: string, wh
         }
         out.set(probabilities.data as Float32Array, from * classes);
       }
-      return out;
+      return { probabilities: out, confidence: null };
     },
     release: () => session.release(),
   };

@@ -8,6 +8,7 @@
  * (The featurizer is the full model's: the held-out intents' n-grams are in its vocabulary, but no
  * weight learnt them.)
  */
+import { cosineConfidence, confidenceReferences, type ConfidenceScore } from './confidence.ts';
 import type { Csr } from './matrix.ts';
 import { selectRows } from './matrix.ts';
 import { chooseByObjective, oosDetectionAuroc, operatingCurve, type OperatingPoint, type ThresholdObjective } from './operating-point.ts';
@@ -19,10 +20,34 @@ export interface AbstainPolicy {
   readonly objective: ThresholdObjective;
   /** Share of the training intents held out as simulated OOS when validation has no OOS rows (0: none, no threshold). */
   readonly simulatedOosFraction: number;
+  /** What is compared against the threshold: the top probability, or (MLP only) the centroid cosine (confidence.ts). */
+  readonly confidence: ConfidenceScore;
+  /** Epochs of the simulation's model (fewer than the real model's keeps the second training cheap); null: the same. */
+  readonly simulationEpochs?: number | null;
+}
+
+/** A trained model's validation outputs: probabilities, and the confidence when it is not the top probability. */
+export interface ScoredRows {
+  readonly probabilities: Float32Array;
+  readonly confidence: Float32Array | null;
+  /** What `confidence` is (`max-probability` when it is null). */
+  readonly kind: ConfidenceScore;
+  /** The reference vectors the confidence compares with ([K, hidden]: centroids or training rows), or null. */
+  readonly centroids: Float32Array | null;
+}
+
+/** `net`'s outputs on `x`; the confidence's references (an MLP, a policy other than max-probability) from the training rows `train`/`trainY`. */
+export function scoreRows(net: Network, train: Csr, trainY: Int32Array, x: Csr, confidence: ConfidenceScore, seed: number): ScoredRows {
+  const probabilities = net.predict(x);
+  const centroids = confidenceReferences(confidence, net, train, trainY, seed);
+  if (!centroids) return { probabilities, confidence: null, kind: 'max-probability', centroids: null };
+  return { probabilities, confidence: cosineConfidence(net, centroids, x), kind: confidence, centroids };
 }
 
 export interface ThresholdChoice {
   readonly threshold: number;
+  /** What the threshold is compared with (absent: the top probability). */
+  readonly confidence?: ConfidenceScore;
   /** `oos`: validation's own OOS rows; `simulated-oos`: held-out intents; `none`: no OOS rows to choose with (never abstain by confidence). */
   readonly method: 'oos' | 'simulated-oos' | 'none';
   readonly objective: ThresholdObjective | null;
@@ -60,8 +85,10 @@ export function thinCurve(points: readonly OperatingPoint[], max = CURVE_POINTS)
   return Array.from({ length: max }, (_, i) => points[Math.round((i * (points.length - 1)) / (max - 1))] as OperatingPoint);
 }
 
-function choose(probabilities: Float32Array, valY: Int32Array, classes: number, oosClass: number, objective: ThresholdObjective): Omit<ThresholdChoice, 'method' | 'simulated'> {
-  const curve = operatingCurve(probabilities, valY, classes, oosClass);
+function choose(scored: ScoredRows, valY: Int32Array, classes: number, oosClass: number, objective: ThresholdObjective): Omit<ThresholdChoice, 'method' | 'simulated'> {
+  const { probabilities } = scored;
+  const scores = scored.confidence ?? undefined;
+  const curve = operatingCurve(probabilities, valY, classes, oosClass, scores);
   const chosen = chooseByObjective(curve, objective);
   return {
     threshold: chosen.threshold,
@@ -70,10 +97,12 @@ function choose(probabilities: Float32Array, valY: Int32Array, classes: number, 
     inScopeAccuracy: orNull(chosen.inScopeAccuracy),
     oosRecall: orNull(chosen.oosRecall),
     noAbstainAccuracy: orNull(curve.noAbstainAccuracy),
-    oosAuroc: orNull(oosDetectionAuroc(probabilities, valY, classes, oosClass)),
+    oosAuroc: orNull(oosDetectionAuroc(probabilities, valY, classes, oosClass, scores)),
     curve: thinCurve(curve.points),
   };
 }
+
+const confidenceOf = (scored: ScoredRows): { confidence?: ConfidenceScore } => (scored.confidence ? { confidence: scored.kind } : {});
 
 function hasOos(valY: Int32Array, oosClass: number): boolean {
   return valY.some((label) => label < 0 || label === oosClass);
@@ -92,11 +121,11 @@ export function needsSimulation(data: AbstainData, policy: AbstainPolicy): boole
   return data.val.rows > 0 && !hasOos(data.valY, data.oosClass) && policy.simulatedOosFraction > 0 && heldOutClasses(data.labels.length, data.oosClass, policy.simulatedOosFraction, 0).length > 0;
 }
 
-/** The threshold for the trained `net` from validation's own OOS rows (`oos`), or none when it has none (`none`). */
-export function thresholdFromValidation(net: Network, data: AbstainData, policy: AbstainPolicy): ThresholdChoice {
+/** The threshold for a trained model (its validation outputs `scored`) from validation's own OOS rows (`oos`), or none when it has none (`none`). */
+export function thresholdFromValidation(data: AbstainData, policy: AbstainPolicy, scored: ScoredRows): ThresholdChoice {
   const classes = data.labels.length;
-  const probabilities = net.predict(data.val);
-  if (data.val.rows > 0 && hasOos(data.valY, data.oosClass)) return { method: 'oos', simulated: null, ...choose(probabilities, data.valY, classes, data.oosClass, policy.objective) };
+  const { probabilities } = scored;
+  if (data.val.rows > 0 && hasOos(data.valY, data.oosClass)) return { method: 'oos', simulated: null, ...confidenceOf(scored), ...choose(scored, data.valY, classes, data.oosClass, policy.objective) };
   const noAbstain = orNull(operatingCurve(probabilities, data.valY, classes, data.oosClass).noAbstainAccuracy);
   return { threshold: 0, method: 'none', objective: null, targetMet: false, inScopeAccuracy: noAbstain, oosRecall: null, noAbstainAccuracy: noAbstain, oosAuroc: null, simulated: null, curve: [] };
 }
@@ -128,7 +157,7 @@ export async function simulateThreshold(
   hooks.log(`abstain threshold: validation has no out-of-scope rows; simulating them with ${held.length} of ${classes} intents held out (seed ${settings.seed})`);
   const outcome = await train(
     { train: selectRows(data.train, trainRows), trainY: subTrainY, val: data.val, valY: subValY, classWeight: subWeights, classes: kept },
-    settings,
+    { ...settings, epochs: Math.min(settings.epochs, policy.simulationEpochs ?? settings.epochs) },
     'simulated-oos',
     {
       metric: () => {},
@@ -142,6 +171,8 @@ export async function simulateThreshold(
   );
   if (outcome.kind === 'stopped') return 'stopped';
   const subOos = data.oosClass >= 0 ? (remap[data.oosClass] as number) : -1;
-  const chosen = choose(outcome.net.predict(data.val), subValY, kept, subOos, policy.objective);
-  return { ...chosen, method: 'simulated-oos', simulated: { heldOut: held.map((c) => data.labels[c] as string), seed: settings.seed, fraction: policy.simulatedOosFraction } };
+  const subTrain = selectRows(data.train, trainRows);
+  const scored = scoreRows(outcome.net, subTrain, subTrainY, data.val, policy.confidence, settings.seed);
+  const chosen = choose(scored, subValY, kept, subOos, policy.objective);
+  return { ...chosen, ...confidenceOf(scored), method: 'simulated-oos', simulated: { heldOut: held.map((c) => data.labels[c] as string), seed: settings.seed, fraction: policy.simulatedOosFraction } };
 }

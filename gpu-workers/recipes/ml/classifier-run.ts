@@ -10,7 +10,8 @@ import path from 'node:path';
 import { classifierModel, embeddingBagClassifierModel } from '../onnx/model.ts';
 import type { RecipeSpec } from '../../protocol.ts';
 import { emit, exitAfterFlush } from '../../recipe-io.ts';
-import { needsSimulation, simulateThreshold, thresholdFromValidation, type AbstainPolicy, type ThresholdChoice } from './abstain.ts';
+import { needsSimulation, scoreRows, simulateThreshold, thresholdFromValidation, type AbstainPolicy, type ThresholdChoice } from './abstain.ts';
+import { cosineConfidence, type ConfidenceScore } from './confidence.ts';
 import type { Csr } from './matrix.ts';
 import { accuracyAndLoss } from './metrics.ts';
 import type { Network } from './network.ts';
@@ -79,8 +80,8 @@ export interface ClassifierRunOptions {
   readonly stop: StopFlag;
   /** The ONNX graph's input form: dense `features` (default) or `embedding-bag` (`ids` + `weights`). */
   readonly onnxInput?: 'features' | 'embedding-bag';
-  /** The featurizer.json object for the trained model. */
-  featurizerSpec(threshold: ThresholdChoice | null): Record<string, unknown>;
+  /** The featurizer.json object for the trained model; `confidence`: what the exported model's threshold is compared with. */
+  featurizerSpec(threshold: ThresholdChoice | null, confidence: ConfidenceScore): Record<string, unknown>;
   /** Extra validation figures (e.g. PR-AUC) from the validation probabilities. */
   extraMetrics?(valProbabilities: Float32Array): Record<string, number>;
 }
@@ -144,9 +145,11 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
   }
 
   const net = outcome.net;
-  const valProbabilities = net.predict(data.val);
+  const scoredVal = scoreRows(net, data.train, data.trainY, data.val, options.abstain?.confidence ?? 'max-probability', settings.seed);
+  const valProbabilities = scoredVal.probabilities;
   const valFigures = accuracyAndLoss(valProbabilities, data.valY, classes);
-  const threshold = simulated ?? (options.abstain ? thresholdFromValidation(net, abstainData, options.abstain) : null);
+  const threshold = simulated ?? (options.abstain ? thresholdFromValidation(abstainData, options.abstain, scoredVal) : null);
+  const confidence: ConfidenceScore = scoredVal.kind;
   const testProbabilities = net.predict(data.test);
   const testFigures = accuracyAndLoss(testProbabilities, data.testY, classes);
   const metrics: Record<string, number | null> = {
@@ -170,13 +173,15 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
   };
   for (const [name, value] of Object.entries(metrics)) if (typeof value === 'number' && /^(val|test)/.test(name)) emit({ type: 'metric', step: outcome.steps, name: `final_${name}`, value });
 
-  const featurizer = options.featurizerSpec(threshold);
-  publishArtifact(spec.workDir, 'model', 'model.onnx', exportOnnx(net, data.labels, options.onnxInput ?? 'features'), 'application/onnx');
+  const featurizer = options.featurizerSpec(threshold, confidence);
+  publishArtifact(spec.workDir, 'model', 'model.onnx', exportOnnx(net, data.labels, options.onnxInput ?? 'features', scoredVal.centroids, confidence), 'application/onnx');
   publishArtifact(spec.workDir, 'featurizer', 'featurizer.json', `${JSON.stringify(featurizer)}\n`, 'application/json');
   publishArtifact(spec.workDir, 'metrics', 'metrics.json', `${JSON.stringify({ metrics, threshold, history: outcome.history }, null, 2)}\n`, 'application/json');
   if (data.test.rows > 0) {
     const rows = Array.from({ length: data.test.rows }, (_, r) => Array.from(testProbabilities.subarray(r * classes, (r + 1) * classes)));
-    publishArtifact(spec.workDir, 'predictions', 'predictions.json', `${JSON.stringify({ split: 'test', labels: data.labels, lines: data.testLines, probabilities: rows })}\n`, 'application/json');
+    // The confidence the threshold applies to, when it is not the top probability (the ONNX `confidence` output).
+    const testConfidence = scoredVal.centroids ? Array.from(cosineConfidence(net, scoredVal.centroids, data.test)) : undefined;
+    publishArtifact(spec.workDir, 'predictions', 'predictions.json', `${JSON.stringify({ split: 'test', labels: data.labels, lines: data.testLines, probabilities: rows, ...(testConfidence ? { confidence: testConfidence } : {}) })}\n`, 'application/json');
   }
   emit({
     type: 'result',
@@ -195,10 +200,10 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
   await exitAfterFlush(0);
 }
 
-function exportOnnx(net: Network, labels: readonly string[], input: 'features' | 'embedding-bag'): Uint8Array {
+function exportOnnx(net: Network, labels: readonly string[], input: 'features' | 'embedding-bag', centroids: Float32Array | null, confidence: ConfidenceScore): Uint8Array {
   const { features, hidden, classes } = net.shape;
   const build = input === 'embedding-bag' ? embeddingBagClassifierModel : classifierModel;
-  return build({ features, hidden, classes, ...net.weights }, { labels: JSON.stringify(labels), input });
+  return build({ features, hidden, classes, ...net.weights, ...(centroids ? { centroids } : {}) }, { labels: JSON.stringify(labels), input, confidence });
 }
 
 /** The threshold choice without its curve (the curve is in metrics.json): what the registry and the card show. */

@@ -33,9 +33,11 @@ export interface OperatingCurve {
 /**
  * The in-scope accuracy / OOS recall trade-off over every distinct threshold, in O(n log n).
  * `labels[r]` is the class index, or -1 for an out-of-scope row; `oosClass` the OOS class's index
- * when it is a trained class (else -1): its rows are out of scope too.
+ * when it is a trained class (else -1): its rows are out of scope too. `scores`, when given, is each
+ * row's confidence (e.g. ml/confidence.ts's centroid cosine, in [0, 1]) compared against t instead
+ * of the top probability; the answer is still the argmax.
  */
-export function operatingCurve(probabilities: Float32Array, labels: Int32Array, classes: number, oosClass: number): OperatingCurve {
+export function operatingCurve(probabilities: Float32Array, labels: Int32Array, classes: number, oosClass: number, scores?: ArrayLike<number>): OperatingCurve {
   const rows = labels.length;
   const isOos = (r: number): boolean => (labels[r] as number) < 0 || labels[r] === oosClass;
   const top = new Float64Array(rows);
@@ -43,7 +45,7 @@ export function operatingCurve(probabilities: Float32Array, labels: Int32Array, 
   let inScopeRows = 0;
   for (let r = 0; r < rows; r++) {
     predicted[r] = argmax(probabilities, r * classes, classes);
-    top[r] = probabilities[r * classes + (predicted[r] as number)] as number;
+    top[r] = scores ? (scores[r] as number) : (probabilities[r * classes + (predicted[r] as number)] as number);
     if (!isOos(r)) inScopeRows += 1;
   }
   const oosRows = rows - inScopeRows;
@@ -134,14 +136,18 @@ export function chooseByObjective(curve: OperatingCurve, objective: ThresholdObj
   return { ...highest, targetMet: false };
 }
 
-/** AUROC of out-of-scope detection with score 1 − top in-scope probability (ties count half); NaN without both kinds of rows. */
-export function oosDetectionAuroc(probabilities: Float32Array, labels: Int32Array, classes: number, oosClass: number): number {
+/**
+ * AUROC of out-of-scope detection with score 1 − top in-scope probability, or −confidence when
+ * `scores` are given (ties count half); NaN without both kinds of rows.
+ */
+export function oosDetectionAuroc(probabilities: Float32Array, labels: Int32Array, classes: number, oosClass: number, scores?: ArrayLike<number>): number {
   const scored: Array<{ score: number; oos: boolean }> = [];
   for (let r = 0; r < labels.length; r++) {
     const label = labels[r] as number;
     let best = 0;
-    for (let c = 0; c < classes; c++) if (c !== oosClass) best = Math.max(best, probabilities[r * classes + c] as number);
-    scored.push({ score: 1 - best, oos: label < 0 || label === oosClass });
+    if (scores) best = scores[r] as number;
+    else for (let c = 0; c < classes; c++) if (c !== oosClass) best = Math.max(best, probabilities[r * classes + c] as number);
+    scored.push({ score: scores ? -best : 1 - best, oos: label < 0 || label === oosClass });
   }
   return aurocOf(scored);
 }

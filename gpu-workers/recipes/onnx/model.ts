@@ -17,6 +17,7 @@ export const ONNX_OPSET = 17;
 const FLOAT = 1; // TensorProto.DataType.FLOAT
 const INT64 = 7; // TensorProto.DataType.INT64
 const ATTRIBUTE_INT = 2; // AttributeProto.AttributeType.INT
+const ATTRIBUTE_INTS = 7; // AttributeProto.AttributeType.INTS
 
 export interface Initializer {
   readonly name: string;
@@ -25,10 +26,12 @@ export interface Initializer {
 }
 
 export interface OnnxNode {
-  readonly op: 'MatMul' | 'Add' | 'Relu' | 'Softmax' | 'Gather' | 'Mul' | 'ReduceSum' | 'Unsqueeze';
+  readonly op: 'MatMul' | 'Add' | 'Relu' | 'Softmax' | 'Gather' | 'Mul' | 'ReduceSum' | 'Unsqueeze' | 'Sqrt' | 'Max' | 'Div' | 'ReduceMax';
   readonly inputs: readonly string[];
   readonly output: string;
   readonly intAttributes?: Readonly<Record<string, number>>;
+  /** List-of-ints attributes (ReduceMax's `axes` at opset 17). */
+  readonly intsAttributes?: Readonly<Record<string, readonly number[]>>;
 }
 
 /** A graph input or output: its element type and dims (a string is a symbolic dimension). */
@@ -42,6 +45,8 @@ export interface GraphSpec {
   readonly name: string;
   readonly inputs: readonly ValueSpec[];
   readonly output: ValueSpec;
+  /** More graph outputs after `output` (e.g. `confidence`). */
+  readonly extraOutputs?: readonly ValueSpec[];
   readonly nodes: readonly OnnxNode[];
   readonly initializers: readonly Initializer[];
   /** Stored as ModelProto.metadata_props. */
@@ -69,6 +74,7 @@ function writeGraph(g: ProtoWriter, graph: GraphSpec): void {
       n.string(3, `${node.op.toLowerCase()}_${index}`);
       n.string(4, node.op);
       for (const [name, value] of Object.entries(node.intAttributes ?? {})) n.message(5, (a) => a.string(1, name).int(3, value).int(20, ATTRIBUTE_INT));
+      for (const [name, values] of Object.entries(node.intsAttributes ?? {})) n.message(5, (a) => a.string(1, name).packedInts(8, values).int(20, ATTRIBUTE_INTS));
     });
   });
   g.string(2, graph.name);
@@ -83,6 +89,7 @@ function writeGraph(g: ProtoWriter, graph: GraphSpec): void {
   if (graph.docString) g.string(10, graph.docString);
   for (const input of graph.inputs) g.message(11, (v) => valueInfo(v, input));
   g.message(12, (v) => valueInfo(v, graph.output));
+  for (const output of graph.extraOutputs ?? []) g.message(12, (v) => valueInfo(v, output));
 }
 
 /** ValueInfoProto for a tensor; string dims are symbolic (`N`: the batch). */
@@ -114,13 +121,21 @@ export interface ClassifierWeights {
   readonly b1: Float32Array;
   readonly w2: Float32Array;
   readonly b2: Float32Array;
+  /**
+   * MLP only: unit-norm reference vectors of the hidden activations, [K, hidden] row-major (class
+   * centroids, or training rows for the nearest-neighbour cosine). When given, the graph has a second
+   * output `confidence` [N]: the highest cosine between a row's hidden activations and a reference
+   * (see ../ml/confidence.ts).
+   */
+  readonly centroids?: Float32Array;
 }
 
 /** The layers after the first one's pre-activation `a1` (MLP) or `logits` (softmax): hidden, output, softmax. */
-function headOf(weights: ClassifierWeights): { nodes: OnnxNode[]; initializers: Initializer[]; firstOutput: string } {
+function headOf(weights: ClassifierWeights): { nodes: OnnxNode[]; initializers: Initializer[]; firstOutput: string; extraOutputs: ValueSpec[] } {
   const { hidden, classes } = weights;
   const nodes: OnnxNode[] = [];
   const initializers: Initializer[] = [];
+  const extraOutputs: ValueSpec[] = [];
   if (hidden > 0) {
     nodes.push(
       { op: 'Relu', inputs: ['a1'], output: 'h1' },
@@ -128,10 +143,31 @@ function headOf(weights: ClassifierWeights): { nodes: OnnxNode[]; initializers: 
       { op: 'Add', inputs: ['z2', 'b2'], output: 'logits' },
     );
     initializers.push({ name: 'W2', dims: [hidden, classes], data: weights.w2 }, { name: 'b2', dims: [classes], data: weights.b2 });
+    if (weights.centroids) {
+      const references = weights.centroids.length / hidden;
+      if (!Number.isInteger(references) || references < 1) throw new Error(`centroids have ${weights.centroids.length} values, not a positive multiple of hidden ${hidden}`);
+      // confidence = max_k (h1 · reference_k) / max(|h1|, tiny): a cosine, as ml/confidence.ts computes it.
+      const transposed = new Float32Array(hidden * references);
+      for (let k = 0; k < references; k++) for (let j = 0; j < hidden; j++) transposed[j * references + k] = weights.centroids[k * hidden + j] as number;
+      nodes.push(
+        { op: 'MatMul', inputs: ['h1', 'Centroids'], output: 'dots' },
+        { op: 'ReduceMax', inputs: ['dots'], output: 'best_dot', intAttributes: { keepdims: 0 }, intsAttributes: { axes: [1] } },
+        { op: 'Mul', inputs: ['h1', 'h1'], output: 'h1_squared' },
+        { op: 'ReduceSum', inputs: ['h1_squared', 'axis_bag'], output: 'h1_norm_squared', intAttributes: { keepdims: 0 } },
+        { op: 'Sqrt', inputs: ['h1_norm_squared'], output: 'h1_norm_raw' },
+        { op: 'Max', inputs: ['h1_norm_raw', 'norm_floor'], output: 'h1_norm' },
+        { op: 'Div', inputs: ['best_dot', 'h1_norm'], output: 'confidence' },
+      );
+      initializers.push({ name: 'Centroids', dims: [hidden, references], data: transposed }, { name: 'norm_floor', dims: [], data: Float32Array.of(NORM_FLOOR) });
+      extraOutputs.push({ name: 'confidence', type: 'float32', dims: ['N'] });
+    }
   }
   nodes.push({ op: 'Softmax', inputs: ['logits'], output: 'probabilities', intAttributes: { axis: -1 } });
-  return { nodes, initializers, firstOutput: hidden > 0 ? 'a1' : 'logits' };
+  return { nodes, initializers, firstOutput: hidden > 0 ? 'a1' : 'logits', extraOutputs };
 }
+
+/** The smallest hidden norm a cosine divides by (an all-zero hidden row has confidence 0). */
+export const NORM_FLOOR = 1e-12;
 
 const widthOf = (weights: ClassifierWeights): number => (weights.hidden > 0 ? weights.hidden : weights.classes);
 const graphName = (weights: ClassifierWeights, suffix = ''): string => `${weights.hidden > 0 ? 'anvil_mlp_classifier' : 'anvil_softmax_classifier'}${suffix}`;
@@ -145,8 +181,14 @@ export function classifierModel(weights: ClassifierWeights, metadata: Record<str
     name: graphName(weights),
     inputs: [{ name: 'features', type: 'float32', dims: ['N', features] }],
     output: { name: 'probabilities', type: 'float32', dims: ['N', classes] },
+    extraOutputs: head.extraOutputs,
     nodes: [{ op: 'MatMul', inputs: ['features', 'W1'], output: 'z1' }, { op: 'Add', inputs: ['z1', 'b1'], output: head.firstOutput }, ...head.nodes],
-    initializers: [{ name: 'W1', dims: [features, width], data: weights.w1 }, { name: 'b1', dims: [width], data: weights.b1 }, ...head.initializers],
+    initializers: [
+      { name: 'W1', dims: [features, width], data: weights.w1 },
+      { name: 'b1', dims: [width], data: weights.b1 },
+      ...(weights.centroids && weights.hidden > 0 ? [{ name: 'axis_bag', dims: [1], data: BigInt64Array.of(1n) }] : []),
+      ...head.initializers,
+    ],
     metadata,
   });
 }
@@ -172,6 +214,7 @@ export function embeddingBagClassifierModel(weights: ClassifierWeights, metadata
       { name: 'weights', type: 'float32', dims: ['N', 'L'] },
     ],
     output: { name: 'probabilities', type: 'float32', dims: ['N', classes] },
+    extraOutputs: head.extraOutputs,
     nodes: [
       { op: 'Gather', inputs: ['W1', 'ids'], output: 'rows', intAttributes: { axis: 0 } },
       { op: 'Unsqueeze', inputs: ['weights', 'axis_last'], output: 'weights3' },

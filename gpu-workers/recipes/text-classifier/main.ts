@@ -69,10 +69,12 @@ async function main(): Promise<void> {
       abstain: {
         objective: params.thresholdObjective === 'cost' ? { kind: 'cost', costRatio: params.costRatio } : { kind: 'oos-recall-target', oosRecallTarget: params.oosRecallTarget },
         simulatedOosFraction: params.simulatedOosFraction,
+        confidence: params.confidence,
+        simulationEpochs: params.simulationEpochs,
       },
       onnxInput: params.onnxInput,
       featureFingerprint: JSON.stringify({ ...vectorizer, vocabulary: vectorizer.vocabulary.length, idf: vectorizer.idf.slice(0, 64) }),
-      featurizerSpec: (threshold) =>
+      featurizerSpec: (threshold, confidence) =>
         ({
           kind: 'anvil.text-featurizer',
           version: 1,
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
           labels: [...labels],
           oosLabel: params.oosLabel,
           threshold: threshold?.threshold ?? 0,
+          confidence,
           thresholdMethod: threshold?.method ?? 'none',
           ...(threshold ? { operatingPoint: { objective: threshold.objective, method: threshold.method, inScopeAccuracy: threshold.inScopeAccuracy, oosRecall: threshold.oosRecall, noAbstainAccuracy: threshold.noAbstainAccuracy } } : {}),
           model: { kind: params.model, hidden: settings.hidden, input: params.onnxInput, output: 'probabilities' },

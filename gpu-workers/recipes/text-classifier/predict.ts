@@ -5,14 +5,16 @@
  *   const [p] = await classifier.predict(['I lost my card']);
  *   // p = { label: 'lost_or_stolen_card', topLabel: 'lost_or_stolen_card', probability: 0.93, abstained: false }
  *
- * `label` is null when the model abstains: the top probability is below the calibrated threshold,
- * or the top class is the OOS label. `topLabel` is always the argmax.
+ * `label` is null when the model abstains: its confidence is below the calibrated threshold, or the
+ * top class is the OOS label. The confidence is the model's `confidence` output (a cosine with the
+ * nearest training row or class centroid, featurizer.json `confidence`) or else the top probability. `topLabel` is always
+ * the argmax.
  */
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { argmax } from '../ml/matrix.ts';
 import { bagFeeds, toEmbeddingBag } from './bag.ts';
-import { Featurizer, textFeaturizerSpecSchema, type TextFeaturizerSpec } from './featurizer.ts';
+import { Featurizer, hasConfidenceOutput, textFeaturizerSpecSchema, type TextFeaturizerSpec } from './featurizer.ts';
 
 export interface TextPrediction {
   /** The predicted label, or null when abstaining ("none of these"). */
@@ -21,6 +23,8 @@ export interface TextPrediction {
   readonly topLabel: string;
   /** Its probability. */
   readonly probability: number;
+  /** What was compared with the threshold: the centroid cosine, or the top probability. */
+  readonly confidence: number;
   readonly abstained: boolean;
 }
 
@@ -54,8 +58,18 @@ export class TextClassifier {
 
   /** Class probabilities, [texts.length, labels.length] row-major. */
   async probabilities(texts: readonly string[]): Promise<Float32Array> {
+    return (await this.scores(texts)).probabilities;
+  }
+
+  /**
+   * Class probabilities and each row's confidence (compared with the threshold): the model's
+   * `confidence` output when featurizer.json names one (`nearest-cosine`, `centroid-cosine`), else the top probability.
+   */
+  async scores(texts: readonly string[]): Promise<{ probabilities: Float32Array; confidence: Float32Array }> {
     const classes = this.spec.labels.length;
     const out = new Float32Array(texts.length * classes);
+    const confidence = new Float32Array(texts.length);
+    const fromModel = hasConfidenceOutput(this.spec);
     const batch = BATCH[this.spec.model.input];
     for (let from = 0; from < texts.length; from += batch) {
       const chunk = texts.slice(from, from + batch);
@@ -63,8 +77,13 @@ export class TextClassifier {
       const probabilities = result.probabilities;
       if (!probabilities) throw new Error('the model has no `probabilities` output');
       out.set(probabilities.data as Float32Array, from * classes);
+      if (fromModel) {
+        if (!result.confidence) throw new Error(`featurizer.json says confidence ${String(this.spec.confidence)} but the model has no \`confidence\` output`);
+        confidence.set(result.confidence.data as Float32Array, from);
+      }
     }
-    return out;
+    if (!fromModel) for (let r = 0; r < texts.length; r++) confidence[r] = out[r * classes + argmax(out, r * classes, classes)] as number;
+    return { probabilities: out, confidence };
   }
 
   /** The ONNX inputs for `texts`, in the form the model takes (featurizer.json `model.input`). */
@@ -76,13 +95,14 @@ export class TextClassifier {
 
   async predict(texts: readonly string[]): Promise<TextPrediction[]> {
     const classes = this.spec.labels.length;
-    const probabilities = await this.probabilities(texts);
+    const { probabilities, confidence } = await this.scores(texts);
     return texts.map((_, r) => {
       const top = argmax(probabilities, r * classes, classes);
       const topLabel = this.spec.labels[top] as string;
       const probability = probabilities[r * classes + top] as number;
-      const abstained = probability < this.spec.threshold || topLabel === this.spec.oosLabel;
-      return { label: abstained ? null : topLabel, topLabel, probability, abstained };
+      const rowConfidence = confidence[r] as number;
+      const abstained = rowConfidence < this.spec.threshold || topLabel === this.spec.oosLabel;
+      return { label: abstained ? null : topLabel, topLabel, probability, confidence: rowConfidence, abstained };
     });
   }
 

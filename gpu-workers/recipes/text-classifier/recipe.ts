@@ -44,6 +44,14 @@ export const textClassifierParams = z.object({
   costRatio: z.number().min(0).max(1000).default(1),
   /** When validation has no out-of-scope rows: the share of training intents held out to simulate them (0: no threshold). */
   simulatedOosFraction: z.number().min(0).max(0.5).default(0.25),
+  /** Epochs of the simulation's model (at most `epochs`; null: `epochs`): it only has to rank validation rows like the real model, so it is trained shorter. */
+  simulationEpochs: z.number().int().min(1).max(1000).nullable().default(3),
+  /**
+   * What the abstain threshold is compared with (MLP only, else the top probability; ml/confidence.ts):
+   * the best cosine between a query's hidden activations and a training row's, or a class centroid's,
+   * or the top probability.
+   */
+  confidence: z.enum(['nearest-cosine', 'centroid-cosine', 'max-probability']).default('nearest-cosine'),
   checkpointEvery: z.number().int().min(0).max(10_000_000).default(500),
   /** The exported ONNX graph's input: an embedding bag (`ids` + `weights`, fast for one row), or the dense `features` matrix [N, F] older versions have. */
   onnxInput: z.enum(['embedding-bag', 'features']).default('embedding-bag'),

@@ -13,6 +13,8 @@ export interface ServingFeaturizer {
   readonly labels: readonly string[];
   /** The threshold saved with the model (0: never, except the OOS class). */
   readonly threshold: number;
+  /** What the threshold is compared with: the top probability, or the model's `confidence` output (a text model's nearest-row or centroid cosine). */
+  readonly confidence: 'max-probability' | 'centroid-cosine' | 'nearest-cosine';
   readonly oosLabel: string | null;
   /** Tabular: the columns in feature order (numeric first). Text: empty. */
   readonly columns: readonly string[];
@@ -32,6 +34,7 @@ export function featurizerFromSpec(json: unknown): ServingFeaturizer {
       featureCount: featurizer.featureCount,
       labels: spec.labels,
       threshold: spec.threshold,
+      confidence: spec.confidence ?? 'max-probability',
       oosLabel: spec.oosLabel,
       columns: [],
       numericColumns: [],
@@ -46,6 +49,7 @@ export function featurizerFromSpec(json: unknown): ServingFeaturizer {
       featureCount: featurizer.featureCount,
       labels: spec.labels,
       threshold: spec.threshold,
+      confidence: 'max-probability',
       oosLabel: null,
       columns: [...spec.numeric.map((c) => c.column), ...spec.categorical.map((c) => c.column)],
       numericColumns: spec.numeric.map((c) => c.column),

@@ -2,7 +2,9 @@
  * One model version loaded for serving: its featuriser and an ONNX session. The session's inputs
  * say which form it takes — `features` [N, F] float32 (dense, every registry version so far), or an
  * embedding bag: `ids` int64 [N, L] and `weights` float32 [N, L], a row padded with id F (the
- * vocabulary size, an all-zero row of the first layer) and weight 0. Output `probabilities` [N, C].
+ * vocabulary size, an all-zero row of the first layer) and weight 0. Output `probabilities` [N, C],
+ * and `confidence` [N] for a model whose threshold applies to it (featurizer.json `confidence` other
+ * than 'max-probability'): `run` then appends it to each row as column C (see `width`).
  */
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
@@ -68,9 +70,14 @@ export class ServingModel {
     return rows;
   }
 
-  /** Class probabilities for the rows, [rows.length × labels.length] row-major. */
+  /** Values per row `run` returns: the class probabilities, then the confidence when the model has one. */
+  get width(): number {
+    return this.labels.length + (this.featurizer.confidence === 'max-probability' ? 0 : 1);
+  }
+
+  /** Per row the class probabilities (and the confidence, see `width`), [rows.length × width] row-major. */
   async run(rows: readonly FeatureRow[]): Promise<Float32Array> {
-    if (this.form === 'dense') return this.runFeeds(this.denseFeeds(rows));
+    if (this.form === 'dense') return this.runFeeds(this.denseFeeds(rows), rows.length);
     // An embedding bag pads every row to the longest one: a batch of mixed lengths would cost the
     // longest row's work for each (five times the single-row cost per row was measured at 64 rows).
     // Rows sorted by length run in chunks whose padding stays under a quarter of their work.
@@ -89,23 +96,34 @@ export class ServingModel {
       work += length;
     }
     if (chunk.length > 0) chunks.push(chunk);
-    if (chunks.length === 1) return this.runFeeds(this.sparseFeeds(rows));
-    const classes = this.labels.length;
-    const out = new Float32Array(rows.length * classes);
+    if (chunks.length === 1) return this.runFeeds(this.sparseFeeds(rows), rows.length);
+    const width = this.width;
+    const out = new Float32Array(rows.length * width);
     // All chunks are handed to onnxruntime in the same turn (it runs them one after another).
-    const results = await Promise.all(chunks.map((indices) => this.runFeeds(this.sparseFeeds(indices.map((i) => rows[i] as FeatureRow)))));
+    const results = await Promise.all(chunks.map((indices) => this.runFeeds(this.sparseFeeds(indices.map((i) => rows[i] as FeatureRow)), indices.length)));
     chunks.forEach((indices, c) => {
-      const probabilities = results[c] as Float32Array;
-      indices.forEach((row, k) => out.set(probabilities.subarray(k * classes, (k + 1) * classes), row * classes));
+      const values = results[c] as Float32Array;
+      indices.forEach((row, k) => out.set(values.subarray(k * width, (k + 1) * width), row * width));
     });
     return out;
   }
 
-  private async runFeeds(feeds: Record<string, ort.Tensor>): Promise<Float32Array> {
+  /** One onnxruntime run of `count` rows: [count × width] (probabilities, then the confidence when there is one). */
+  private async runFeeds(feeds: Record<string, ort.Tensor>, count: number): Promise<Float32Array> {
     const result = await this.session.run(feeds);
     const probabilities = result.probabilities;
     if (!probabilities) throw new Error('the model has no `probabilities` output');
-    return probabilities.data as Float32Array;
+    if (this.featurizer.confidence === 'max-probability') return probabilities.data as Float32Array;
+    const confidence = result.confidence;
+    if (!confidence) throw new Error(`featurizer.json says confidence ${this.featurizer.confidence} but the model has no \`confidence\` output`);
+    const classes = this.labels.length;
+    const out = new Float32Array(count * (classes + 1));
+    const data = probabilities.data as Float32Array;
+    for (let r = 0; r < count; r++) {
+      out.set(data.subarray(r * classes, (r + 1) * classes), r * (classes + 1));
+      out[r * (classes + 1) + classes] = confidence.data[r] as number;
+    }
+    return out;
   }
 
   private denseFeeds(rows: readonly FeatureRow[]): Record<string, ort.Tensor> {
