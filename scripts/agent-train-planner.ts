@@ -13,6 +13,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '../contracts/mulberry32.ts';
 import type { ArtifactEvent, RecipeEvent } from '../gpu-workers/protocol.ts';
 import { textClassifierRecipe } from '../gpu-workers/recipes/text-classifier/recipe.ts';
 import { entryCommand, runRecipe } from '../gpu-workers/runner.ts';
@@ -24,17 +25,6 @@ import { classifierText } from '../graphs/planners/offline/slots.ts';
 const offline = fileURLToPath(new URL('../graphs/planners/offline/', import.meta.url));
 const FILLS_PER_PHRASING = 3;
 
-/** mulberry32: the same rows every time for the same phrasings. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface TrainRow {
   text: string;
@@ -43,7 +33,7 @@ export interface TrainRow {
 }
 
 export function trainingRows(): TrainRow[] {
-  const random = prng(20261205);
+  const random = mulberry32(20261205);
   const pick = (values: readonly string[]): string => values[Math.floor(random() * values.length)] as string;
   const rows: TrainRow[] = [];
   const seen = new Set<string>();

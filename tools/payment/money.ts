@@ -4,29 +4,14 @@
  * at the edge, and the rest of the plugin handles them as bigint or SQL numeric.
  */
 import { AnvilError, ErrorCodes } from 'anvil/plugin';
+import { currencyExponent } from '../../contracts/currencies.ts';
 
-const exponentZero = 'BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF';
-const exponentThree = 'BHD IQD JOD KWD LYD OMR TND';
-const exponentFour = 'CLF UYW';
-const exponentTwo =
-  'AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUP CVE CZK ' +
-  'DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL ' +
-  'MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK ' +
-  'SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD XCG YER ZAR ZMW ZWG';
+export { currencyExponent };
 
-const exponents: ReadonlyMap<string, number> = new Map([
-  ...exponentZero.split(' ').map((code) => [code, 0] as const),
-  ...exponentTwo.split(' ').map((code) => [code, 2] as const),
-  ...exponentThree.split(' ').map((code) => [code, 3] as const),
-  ...exponentFour.split(' ').map((code) => [code, 4] as const),
-]);
 
 /** Up to 30 digits: far beyond any real amount, and 2^100 of them still fit a numeric(38,0) balance. */
 export const MAX_AMOUNT_DIGITS = 30;
 
-export function currencyExponent(code: string): number | undefined {
-  return exponents.get(code);
-}
 
 function invalid(field: string, message: string): AnvilError {
   return new AnvilError(ErrorCodes.INVALID_INPUT, `${field}: ${message}`, { details: { field } });
@@ -34,8 +19,8 @@ function invalid(field: string, message: string): AnvilError {
 
 /** Checks an ISO 4217 code and returns it. */
 export function parseCurrency(value: string, field = 'currency'): string {
-  if (!exponents.has(value)) {
-    const hint = exponents.has(value.toUpperCase()) ? ` (codes are upper case: "${value.toUpperCase()}")` : '';
+  if (currencyExponent(value) === undefined) {
+    const hint = currencyExponent(value.toUpperCase()) !== undefined ? ` (codes are upper case: "${value.toUpperCase()}")` : '';
     throw invalid(field, `expected an ISO 4217 currency code such as "EUR" or "JPY"${hint}; "${value.slice(0, 8)}" is not one`);
   }
   return value;

@@ -1,27 +1,12 @@
 /**
  * Amounts said in words ("12.50 EUR", "€12,50", "$40", "500 yen") → integer minor units as strings,
- * the form every payments tool takes. The ISO 4217 exponents are copied from tools/payment/money.ts
- * (graphs/ may not import a plugin's internals); a currency missing here is refused, not guessed.
+ * the form every payments tool takes, with the ISO 4217 exponents of contracts/currencies.ts; a
+ * currency missing there is refused, not guessed.
  */
-const exponentZero = 'BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF';
-const exponentThree = 'BHD IQD JOD KWD LYD OMR TND';
-const exponentFour = 'CLF UYW';
-const exponentTwo =
-  'AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUP CVE CZK ' +
-  'DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL ' +
-  'MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK ' +
-  'SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD XCG YER ZAR ZMW ZWG';
+import { currencyExponent } from '../../../contracts/currencies.ts';
 
-const exponents: ReadonlyMap<string, number> = new Map([
-  ...exponentZero.split(' ').map((code) => [code, 0] as const),
-  ...exponentTwo.split(' ').map((code) => [code, 2] as const),
-  ...exponentThree.split(' ').map((code) => [code, 3] as const),
-  ...exponentFour.split(' ').map((code) => [code, 4] as const),
-]);
+export { currencyExponent };
 
-export function currencyExponent(code: string): number | undefined {
-  return exponents.get(code);
-}
 
 const SYMBOLS: Readonly<Record<string, string>> = { $: 'USD', '€': 'EUR', '£': 'GBP', '¥': 'JPY', '₹': 'INR', '₩': 'KRW', '₣': 'CHF' };
 const WORDS: Readonly<Record<string, string>> = {
@@ -73,11 +58,11 @@ export function parseMoney(text: string): MoneyParse | undefined {
     if (!match.groups) continue;
     const { code, symbol, word, number } = match.groups;
     // A code counts when written in capitals ("EUR"), or lower-case if common ("usd"): "top 5" is not 5 TOP.
-    const codeCurrency = code && exponents.has(code.toUpperCase()) && (code === code.toUpperCase() || LOWER_CASE_CODES.has(code)) ? code.toUpperCase() : undefined;
+    const codeCurrency = code && currencyExponent(code.toUpperCase()) !== undefined && (code === code.toUpperCase() || LOWER_CASE_CODES.has(code)) ? code.toUpperCase() : undefined;
     if (pattern === PATTERNS[0] && !codeCurrency) continue;
     const currency = codeCurrency ?? (symbol ? SYMBOLS[symbol] : word ? WORDS[word.toLowerCase()] : undefined);
     if (!currency || !number) continue;
-    const exponent = exponents.get(currency) as number;
+    const exponent = currencyExponent(currency) as number;
     const [whole, fraction] = splitNumber(number, exponent);
     if (fraction.length > exponent) return { error: `${currency} has ${exponent} decimal${exponent === 1 ? '' : 's'}; "${number}" has ${fraction.length}`, text: match[0] };
     const minor = BigInt(whole || '0') * 10n ** BigInt(exponent) + BigInt((fraction || '0').padEnd(exponent, '0').slice(0, exponent) || '0');

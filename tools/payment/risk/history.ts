@@ -12,17 +12,12 @@
  * numeric features, one categorical (`merchant_category`), and the `label` column.
  */
 import { mulberry32 } from '../../../contracts/mulberry32.ts';
+import type { RiskFeatures } from './service.ts';
 
 export const RISK_COLUMNS = ['amount', 'hour', 'card_age_days', 'attempts_last_hour', 'new_device', 'country_mismatch', 'merchant_category', 'label'] as const;
 
-export interface HistoryRow {
-  amount: number;
-  hour: number;
-  card_age_days: number;
-  attempts_last_hour: number;
-  new_device: number;
-  country_mismatch: number;
-  merchant_category: string;
+/** A labelled transaction: the model's input row (RiskFeatures) and what it was. */
+export interface HistoryRow extends RiskFeatures {
   label: 'fraud' | 'legit';
 }
 
