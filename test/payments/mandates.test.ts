@@ -126,6 +126,30 @@ describe('mandates', () => {
     assert.equal((ok(await host.call('payments_get', { id: other })).payment as Row).status, 'requires_confirmation');
   });
 
+  it('asks the person in the chat (MCP elicitation) when the client can be asked: approve pays, deny never does', async () => {
+    const guarded = await mandate({ approvalAbove: '500' });
+    const questions: string[] = [];
+    let answer: 'approve' | 'deny' = 'approve';
+    const chat = await host.connect({ name: 'agent', scopes: ['payments:write', 'payments:read'] }, {
+      onElicit: (request) => {
+        questions.push(request.message);
+        return { action: 'accept', content: { decision: answer } };
+      },
+    });
+    const id = (ok(await create(as(chat), guarded.id)).payment as Row).id;
+    const paid = ok(await previewAndConfirm(as(chat), id)).payment as Row;
+    assert.equal(paid.status, 'succeeded');
+    assert.equal(questions.length, 1);
+    assert.match(questions[0] as string, /Approve paying 1000 EUR .* to grocer\? Approval [0-9a-f-]{36} binds preview hash [0-9a-f]{64}/);
+    const decided = (ok(await as(person)('approvals_list', { state: 'approved' })).approvals as Row[]).find((each) => each.subject === id);
+    assert.equal(decided?.decidedBy, 'elicitation:local:agent');
+
+    answer = 'deny';
+    const other = (ok(await create(as(chat), guarded.id)).payment as Row).id;
+    fails(await previewAndConfirm(as(chat), other), 'ANVIL_E_POLICY_DENIED');
+    assert.equal((ok(await host.call('payments_get', { id: other })).payment as Row).status, 'requires_confirmation');
+  });
+
   it('refuses expired, revoked and foreign mandates, and gives a failed payment back to the cap', async () => {
     const shortLived = await mandate({ expiresAt: new Date(Date.now() + 1_500).toISOString() });
     await new Promise((resolve) => setTimeout(resolve, 2_000));

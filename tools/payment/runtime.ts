@@ -36,6 +36,12 @@ export interface PaymentsRuntimeDeps {
 export interface ConfirmContext {
   project: string;
   principal: CallerPrincipal;
+  /**
+   * Asks the person at the caller's client to approve this exact preview (MCP elicitation), when the
+   * client can be asked; undefined when it cannot, or nobody answered: the approval then waits for
+   * approvals_decide by another principal.
+   */
+  ask?: (approval: Approval, preview: PreviewSummary | null) => Promise<'approve' | 'deny' | undefined>;
 }
 
 export interface PreviewSummary extends Record<string, unknown> {
@@ -159,10 +165,7 @@ export class PaymentsRuntime {
         amount: BigInt(row.amount), currency: row.currency, payee: row.payee, ...(row.merchant_category ? { merchantCategory: row.merchant_category } : {}),
       });
       if (mandate.approvalAbove !== null && BigInt(row.amount) > BigInt(mandate.approvalAbove)) {
-        const approval = await this.approvals.request({ project: context.project, kind: 'payment', subjectId: row.id, argsHash: row.preview_hash as string, summary: preview ?? {}, requestedBy: context.principal.id });
-        if (approval.state === 'denied') {
-          throw new AnvilError(ErrorCodes.POLICY_DENIED, `Approval ${approval.id} was denied by ${approval.decidedBy ?? 'a person'}; the payment will not be made`, { details: { approvalId: approval.id, reason: 'approval_denied' } });
-        }
+        const approval = await this.approvalOf(context, row, preview);
         if (approval.state !== 'approved') throw approvalRequired(approval);
       }
       await this.mandates.reserve(context.project, row.mandate_id, row.id, BigInt(row.amount));
@@ -175,10 +178,7 @@ export class PaymentsRuntime {
 
   /** A payment in review waits for a person's approval of exactly its preview (the same approval record a mandate uses). */
   private async requireRiskApproval(context: ConfirmContext, row: IntentRow, preview: PreviewSummary | null): Promise<void> {
-    const approval = await this.approvals.request({ project: context.project, kind: 'payment', subjectId: row.id, argsHash: row.preview_hash as string, summary: preview ?? {}, requestedBy: context.principal.id });
-    if (approval.state === 'denied') {
-      throw new AnvilError(ErrorCodes.POLICY_DENIED, `Approval ${approval.id} was denied by ${approval.decidedBy ?? 'a person'}; the payment will not be made`, { details: { approvalId: approval.id, reason: 'approval_denied' } });
-    }
+    const approval = await this.approvalOf(context, row, preview);
     if (approval.state !== 'approved') {
       throw new AnvilError(
         ErrorCodes.APPROVAL_REQUIRED,
@@ -186,6 +186,23 @@ export class PaymentsRuntime {
         { details: { approvalId: approval.id, state: approval.state, reason: 'risk_review' } },
       );
     }
+  }
+
+  /**
+   * The approval of exactly this preview: asked of the person at the caller's client when it can be
+   * asked and none is decided yet (recorded as decided by `elicitation:<principal>`); a denial stops
+   * the payment here.
+   */
+  private async approvalOf(context: ConfirmContext, row: IntentRow, preview: PreviewSummary | null): Promise<Approval> {
+    let approval = await this.approvals.request({ project: context.project, kind: 'payment', subjectId: row.id, argsHash: row.preview_hash as string, summary: preview ?? {}, requestedBy: context.principal.id });
+    if (approval.state === 'pending' && context.ask) {
+      const decision = await context.ask(approval, preview);
+      if (decision) approval = await this.approvals.decide(context.project, approval.id, decision, `elicitation:${context.principal.id}`, 'decided in the chat');
+    }
+    if (approval.state === 'denied') {
+      throw new AnvilError(ErrorCodes.POLICY_DENIED, `Approval ${approval.id} was denied by ${approval.decidedBy ?? 'a person'}; the payment will not be made`, { details: { approvalId: approval.id, reason: 'approval_denied' } });
+    }
+    return approval;
   }
 
   private hashMismatch(): AnvilError {

@@ -1,5 +1,5 @@
-import { z, type ToolSpec } from 'anvil/plugin';
-import type { PaymentsRuntime } from '../runtime.ts';
+import { errorMessage, z, type ToolContext, type ToolSpec } from 'anvil/plugin';
+import type { ConfirmContext, PaymentsRuntime } from '../runtime.ts';
 import { guarded } from './common.ts';
 import { intentSchema, paymentIdSchema } from './intent-schemas.ts';
 
@@ -23,9 +23,36 @@ export function paymentsConfirmTool(runtime: () => PaymentsRuntime): ToolSpec<ty
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     scopes: ['payments:write'],
     async handler(args, context) {
-      const payment = await runtime().confirmPayment(context, args.id, args.previewHash);
+      const payment = await runtime().confirmPayment({ project: context.project, principal: context.principal, ...askInChat(context) }, args.id, args.previewHash);
       context.audit({ paymentId: payment.id, status: payment.status });
       return { payment };
     },
   });
+}
+
+/**
+ * A payment that waits for a person is put to the person at the caller's client when it declared
+ * MCP elicitation: the canonical summary and the preview hash the approval binds.
+ */
+function askInChat(context: ToolContext): Pick<ConfirmContext, 'ask'> {
+  if (!context.clientCapabilities.elicitation) return {};
+  return {
+    ask: async (approval, preview) => {
+      const what = preview ? `${preview.amount} ${preview.currency} (minor units) to ${preview.payee}` : `payment ${approval.subject}`;
+      try {
+        const answer = await context.elicit(
+          {
+            message: `Approve paying ${what}? Approval ${approval.id} binds preview hash ${approval.hash}. Summary: ${JSON.stringify(preview ?? {})}`,
+            requestedSchema: { type: 'object', properties: { decision: { type: 'string', enum: ['approve', 'deny'], description: 'Approve or deny exactly this payment' } }, required: ['decision'] },
+          },
+          { signal: context.signal },
+        );
+        if (answer.action !== 'accept') return undefined;
+        return answer.content?.decision === 'approve' ? 'approve' : answer.content?.decision === 'deny' ? 'deny' : undefined;
+      } catch (error) {
+        context.log.warn({ err: errorMessage(error), approvalId: approval.id }, 'asking for the approval in the chat failed; it waits for approvals_decide');
+        return undefined;
+      }
+    },
+  };
 }
