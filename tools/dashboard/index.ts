@@ -11,7 +11,7 @@
  *   DELETE /ui/api/session        sign out (CSRF)
  *   POST   /ui/api/call/:tool     a tool call as the session's principal (CSRF): {arguments} → result
  */
-import { AnvilError, anvilVersion, definePlugin, ErrorCodes, z, type ErrorCode, type PluginHttpContext, type ToolResult } from 'anvil/plugin';
+import { AnvilError, anvilVersion, definePlugin, ErrorCodes, type ErrorCode, type PluginHttpContext, type ToolResult } from 'anvil/plugin';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { loadAssets } from './assets.ts';
