@@ -32,13 +32,24 @@ export function requestScope(parsed: unknown): McpRequestScope | undefined {
 
 export async function peekMcpBody(request: Request, maxBytes: number): Promise<PeekedBody> {
   if (request.method !== 'POST' || !isJsonContentType(request.headers.get('content-type'))) return { kind: 'untouched' };
+  const tooLarge = (): PeekedBody => ({
+    kind: 'answered',
+    response: Response.json(jsonRpcError(-32000, `Payload Too Large: Request body must not exceed ${maxBytes} bytes`), { status: 413 }),
+  });
   let text: string;
   try {
-    const read = await readRequestBody(request, maxBytes);
-    if (read.tooLarge) {
-      return { kind: 'answered', response: Response.json(jsonRpcError(-32000, `Payload Too Large: Request body must not exceed ${maxBytes} bytes`), { status: 413 }) };
+    // With a Content-Length the HTTP parser delivers no more than it names, so the limit is checked
+    // up front and `text()` reads the socket directly (@hono/node-server's fast path, no web stream);
+    // a chunked body is read as a stream and cut off at the limit.
+    const declared = request.headers.get('content-length');
+    if (declared !== null && /^\d+$/.test(declared)) {
+      if (Number(declared) > maxBytes) return tooLarge();
+      text = await request.text();
+    } else {
+      const read = await readRequestBody(request, maxBytes);
+      if (read.tooLarge) return tooLarge();
+      text = read.text;
     }
-    text = read.text;
   } catch {
     return { kind: 'answered', response: Response.json(jsonRpcError(-32700, 'Parse error: the request body could not be read'), { status: 400 }) };
   }
