@@ -54,7 +54,12 @@ export class JobRun {
   private latestCheckpoint: StoredCheckpoint | null;
   /** The newest checkpoint the recipe reported that is not uploaded yet (older ones are skipped). */
   private queuedCheckpoint: CheckpointRef | undefined;
-  private uploading = false;
+  /** The upload loop while it runs (awaited before finishing, never polled). */
+  private uploading: Promise<void> | undefined;
+  /** The recipe reported its result: a checkpoint not yet uploaded is only worth uploading if the run then fails. */
+  private resultSeen = false;
+  /** The run ended and drainCheckpoints decides what is still uploaded. */
+  private draining = false;
   private artifactFailure: string | undefined;
   private readonly workDir: string;
 
@@ -108,7 +113,7 @@ export class JobRun {
     }
     this.flush();
     await this.chain;
-    await this.drainCheckpoints();
+    await this.drainCheckpoints(outcome.status === 'succeeded');
     const finish = this.finishRequest(outcome);
     const response = await control.finish(workerId, job.id, finish);
     log.info({ jobId: job.id, attempt: job.attempt, outcome: finish.outcome.status, state: response.state }, 'job finished on this worker');
@@ -185,7 +190,10 @@ export class JobRun {
         break;
       case 'checkpoint':
         this.queuedCheckpoint = { step: event.step, path: event.path, ...(event.state ? { state: event.state } : {}) };
-        void this.uploadCheckpoints();
+        // Started after the lines read with it are handled: a result among them makes the upload moot.
+        setImmediate(() => {
+          if (!this.resultSeen && !this.draining) void this.uploadCheckpoints();
+        });
         break;
       case 'artifact':
         this.enqueue(async () => {
@@ -206,6 +214,7 @@ export class JobRun {
         this.logs.push({ level: 'error', message: `[recipe error] ${event.message}`, at });
         break;
       case 'result':
+        this.resultSeen = true;
         break;
     }
     if (this.logs.length + this.metrics.length >= FLUSH_LINES) this.flush();
@@ -227,34 +236,39 @@ export class JobRun {
   }
 
   /** Uploads the newest checkpoint, skipping ones superseded while an upload was in flight. */
-  private async uploadCheckpoints(): Promise<void> {
-    if (this.uploading) return;
-    this.uploading = true;
-    try {
-      while (this.queuedCheckpoint) {
-        const ref = this.queuedCheckpoint;
-        this.queuedCheckpoint = undefined;
-        try {
-          const sha256 = await sha256File(ref.path);
-          const blob = await this.options.control.putCheckpoint(this.options.workerId, this.jobId, sha256, ref.path);
-          const stored: StoredCheckpoint = { step: ref.step, ...(ref.state ? { state: ref.state } : {}), blob: { ...blob, name: path.basename(ref.path) } };
-          this.flush();
-          await this.chain;
-          await this.options.control.report(this.options.workerId, this.jobId, { attempt: this.options.job.attempt, checkpoint: stored });
-          this.latestCheckpoint = stored;
-        } catch (error) {
-          this.options.log.warn({ err: error, jobId: this.jobId, step: ref.step }, 'could not upload a checkpoint; keeping the previous one');
-        }
+  private uploadCheckpoints(): Promise<void> {
+    this.uploading ??= this.uploadQueued().finally(() => {
+      this.uploading = undefined;
+    });
+    return this.uploading;
+  }
+
+  private async uploadQueued(): Promise<void> {
+    while (this.queuedCheckpoint) {
+      const ref = this.queuedCheckpoint;
+      this.queuedCheckpoint = undefined;
+      try {
+        const sha256 = await sha256File(ref.path);
+        const blob = await this.options.control.putCheckpoint(this.options.workerId, this.jobId, sha256, ref.path);
+        const stored: StoredCheckpoint = { step: ref.step, ...(ref.state ? { state: ref.state } : {}), blob: { ...blob, name: path.basename(ref.path) } };
+        this.flush();
+        await this.chain;
+        await this.options.control.report(this.options.workerId, this.jobId, { attempt: this.options.job.attempt, checkpoint: stored });
+        this.latestCheckpoint = stored;
+      } catch (error) {
+        this.options.log.warn({ err: error, jobId: this.jobId, step: ref.step }, 'could not upload a checkpoint; keeping the previous one');
       }
-    } finally {
-      this.uploading = false;
     }
   }
 
-  private async drainCheckpoints(): Promise<void> {
-    while (this.uploading || this.queuedCheckpoint) {
-      if (!this.uploading) await this.uploadCheckpoints();
-      else await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+  /**
+   * Before the finish: the upload in flight completes; a checkpoint still queued is uploaded only
+   * when the run did not succeed (a retry resumes from it). A succeeded job's checkpoints are all
+   * removed when it ends, so uploading one then is time spent between the exit and `succeeded`.
+   */
+  private async drainCheckpoints(succeeded: boolean): Promise<void> {
+    this.draining = true;
+    if (succeeded) this.queuedCheckpoint = undefined;
+    while (this.uploading || this.queuedCheckpoint) await this.uploadCheckpoints();
   }
 }
