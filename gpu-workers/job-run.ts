@@ -17,6 +17,8 @@ import type { ClaimedJob, ControlPlane, FinishRequest, ReportRequest, StopWhy, S
 /** Forward logs and metrics at least this often while a recipe runs. */
 const FLUSH_MS = 200;
 const FLUSH_LINES = 500;
+/** How long a reported checkpoint waits before its upload starts (see onEvent). */
+const CHECKPOINT_SETTLE_MS = 25;
 
 export interface ResolvedRecipe {
   command: string;
@@ -190,10 +192,11 @@ export class JobRun {
         break;
       case 'checkpoint':
         this.queuedCheckpoint = { step: event.step, path: event.path, ...(event.state ? { state: event.state } : {}) };
-        // Started after the lines read with it are handled: a result among them makes the upload moot.
-        setImmediate(() => {
+        // Started a moment later: a result right behind it (a short run ending) makes the upload
+        // moot, and the exit uploads it anyway when the run did not succeed.
+        setTimeout(() => {
           if (!this.resultSeen && !this.draining) void this.uploadCheckpoints();
-        });
+        }, CHECKPOINT_SETTLE_MS).unref();
         break;
       case 'artifact':
         this.enqueue(async () => {
@@ -263,12 +266,15 @@ export class JobRun {
 
   /**
    * Before the finish: the upload in flight completes; a checkpoint still queued is uploaded only
-   * when the run did not succeed (a retry resumes from it). A succeeded job's checkpoints are all
-   * removed when it ends, so uploading one then is time spent between the exit and `succeeded`.
+   * when the run did not succeed (a retry resumes from it). A succeeded job's checkpoint files are
+   * all removed when it ends, so uploading one then is only time spent between the exit and
+   * `succeeded`: its record keeps the step and state it got to, without a file.
    */
   private async drainCheckpoints(succeeded: boolean): Promise<void> {
     this.draining = true;
-    if (succeeded) this.queuedCheckpoint = undefined;
+    const unsent = succeeded ? this.queuedCheckpoint : undefined;
+    if (unsent) this.queuedCheckpoint = undefined;
     while (this.uploading || this.queuedCheckpoint) await this.uploadCheckpoints();
+    if (unsent) this.latestCheckpoint = { step: unsent.step, ...(unsent.state ? { state: unsent.state } : {}) };
   }
 }
