@@ -17,6 +17,8 @@ import type { ClaimedJob, ControlPlane, FinishRequest, ReportRequest, StopWhy, S
 /** Forward logs and metrics at least this often while a recipe runs. */
 const FLUSH_MS = 200;
 const FLUSH_LINES = 500;
+/** How long a reported checkpoint waits before its upload starts (see onEvent). */
+const CHECKPOINT_SETTLE_MS = 25;
 
 export interface ResolvedRecipe {
   command: string;
@@ -54,7 +56,12 @@ export class JobRun {
   private latestCheckpoint: StoredCheckpoint | null;
   /** The newest checkpoint the recipe reported that is not uploaded yet (older ones are skipped). */
   private queuedCheckpoint: CheckpointRef | undefined;
-  private uploading = false;
+  /** The upload loop while it runs (awaited before finishing, never polled). */
+  private uploading: Promise<void> | undefined;
+  /** The recipe reported its result: a checkpoint not yet uploaded is only worth uploading if the run then fails. */
+  private resultSeen = false;
+  /** The run ended and drainCheckpoints decides what is still uploaded. */
+  private draining = false;
   private artifactFailure: string | undefined;
   private readonly workDir: string;
 
@@ -108,7 +115,7 @@ export class JobRun {
     }
     this.flush();
     await this.chain;
-    await this.drainCheckpoints();
+    await this.drainCheckpoints(outcome.status === 'succeeded');
     const finish = this.finishRequest(outcome);
     const response = await control.finish(workerId, job.id, finish);
     log.info({ jobId: job.id, attempt: job.attempt, outcome: finish.outcome.status, state: response.state }, 'job finished on this worker');
@@ -185,7 +192,11 @@ export class JobRun {
         break;
       case 'checkpoint':
         this.queuedCheckpoint = { step: event.step, path: event.path, ...(event.state ? { state: event.state } : {}) };
-        void this.uploadCheckpoints();
+        // Started a moment later: a result right behind it (a short run ending) makes the upload
+        // moot, and the exit uploads it anyway when the run did not succeed.
+        setTimeout(() => {
+          if (!this.resultSeen && !this.draining) void this.uploadCheckpoints();
+        }, CHECKPOINT_SETTLE_MS).unref();
         break;
       case 'artifact':
         this.enqueue(async () => {
@@ -206,6 +217,7 @@ export class JobRun {
         this.logs.push({ level: 'error', message: `[recipe error] ${event.message}`, at });
         break;
       case 'result':
+        this.resultSeen = true;
         break;
     }
     if (this.logs.length + this.metrics.length >= FLUSH_LINES) this.flush();
@@ -227,34 +239,42 @@ export class JobRun {
   }
 
   /** Uploads the newest checkpoint, skipping ones superseded while an upload was in flight. */
-  private async uploadCheckpoints(): Promise<void> {
-    if (this.uploading) return;
-    this.uploading = true;
-    try {
-      while (this.queuedCheckpoint) {
-        const ref = this.queuedCheckpoint;
-        this.queuedCheckpoint = undefined;
-        try {
-          const sha256 = await sha256File(ref.path);
-          const blob = await this.options.control.putCheckpoint(this.options.workerId, this.jobId, sha256, ref.path);
-          const stored: StoredCheckpoint = { step: ref.step, ...(ref.state ? { state: ref.state } : {}), blob: { ...blob, name: path.basename(ref.path) } };
-          this.flush();
-          await this.chain;
-          await this.options.control.report(this.options.workerId, this.jobId, { attempt: this.options.job.attempt, checkpoint: stored });
-          this.latestCheckpoint = stored;
-        } catch (error) {
-          this.options.log.warn({ err: error, jobId: this.jobId, step: ref.step }, 'could not upload a checkpoint; keeping the previous one');
-        }
+  private uploadCheckpoints(): Promise<void> {
+    this.uploading ??= this.uploadQueued().finally(() => {
+      this.uploading = undefined;
+    });
+    return this.uploading;
+  }
+
+  private async uploadQueued(): Promise<void> {
+    while (this.queuedCheckpoint) {
+      const ref = this.queuedCheckpoint;
+      this.queuedCheckpoint = undefined;
+      try {
+        const sha256 = await sha256File(ref.path);
+        const blob = await this.options.control.putCheckpoint(this.options.workerId, this.jobId, sha256, ref.path);
+        const stored: StoredCheckpoint = { step: ref.step, ...(ref.state ? { state: ref.state } : {}), blob: { ...blob, name: path.basename(ref.path) } };
+        this.flush();
+        await this.chain;
+        await this.options.control.report(this.options.workerId, this.jobId, { attempt: this.options.job.attempt, checkpoint: stored });
+        this.latestCheckpoint = stored;
+      } catch (error) {
+        this.options.log.warn({ err: error, jobId: this.jobId, step: ref.step }, 'could not upload a checkpoint; keeping the previous one');
       }
-    } finally {
-      this.uploading = false;
     }
   }
 
-  private async drainCheckpoints(): Promise<void> {
-    while (this.uploading || this.queuedCheckpoint) {
-      if (!this.uploading) await this.uploadCheckpoints();
-      else await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+  /**
+   * Before the finish: the upload in flight completes; a checkpoint still queued is uploaded only
+   * when the run did not succeed (a retry resumes from it). A succeeded job's checkpoint files are
+   * all removed when it ends, so uploading one then is only time spent between the exit and
+   * `succeeded`: its record keeps the step and state it got to, without a file.
+   */
+  private async drainCheckpoints(succeeded: boolean): Promise<void> {
+    this.draining = true;
+    const unsent = succeeded ? this.queuedCheckpoint : undefined;
+    if (unsent) this.queuedCheckpoint = undefined;
+    while (this.uploading || this.queuedCheckpoint) await this.uploadCheckpoints();
+    if (unsent) this.latestCheckpoint = { step: unsent.step, ...(unsent.state ? { state: unsent.state } : {}) };
   }
 }

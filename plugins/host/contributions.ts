@@ -104,14 +104,20 @@ export function catalogTool(scope: ContributionScope, spec: ToolSpec): CatalogTo
     parseInput: input.check,
     async invoke(value, call) {
       const client = call.client ?? noClient;
+      let log: Logger | undefined;
       const context: ToolContext = {
         principal: call.principal,
         project: call.principal.project,
         requestId: call.requestId,
-        log: scope.log.child({ tool: name, requestId: call.requestId }),
+        // Made on first use: a pino child per call was a visible share of a short call's CPU, and most tools never log.
+        get log() {
+          return (log ??= scope.log.child({ tool: name, requestId: call.requestId }));
+        },
         sql: scope.sql,
         queue: scope.queue,
-        signal: call.signal,
+        get signal() {
+          return call.signal;
+        },
         progress: call.progress,
         audit: call.audit,
         emit: (event, payload) => scope.emit(`${scope.pluginId}.${event}`, payload, call.principal.project),

@@ -22,8 +22,17 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
+/** An object literal with no own keys (as JSON-RPC arguments arrive), whose canonical form is `{}`. */
+function isEmptyObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return (proto === Object.prototype || proto === null) && Object.keys(value).length === 0;
+}
+
 /** A stable hash of tool arguments: key order does not change it, and the arguments themselves are never stored. */
 export function hashArguments(args: unknown): string {
+  // Most calls carry no arguments: their hash is a constant, not a canonicalisation and a digest each.
+  if (args === undefined || args === null || isEmptyObject(args)) return EMPTY_ARGS_SHA256;
   const canonical = JSON.stringify(args ?? {}, (_key, value: unknown) =>
     value && typeof value === 'object' && !Array.isArray(value)
       ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
@@ -31,6 +40,9 @@ export function hashArguments(args: unknown): string {
   );
   return createHash('sha256').update(canonical).digest('hex');
 }
+
+/** sha256 of `{}`, what `hashArguments` answers for no arguments. */
+const EMPTY_ARGS_SHA256 = createHash('sha256').update('{}').digest('hex');
 
 interface PendingEntry extends AuditEntry {
   id: string;

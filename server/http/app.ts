@@ -5,10 +5,11 @@ import { OPERATOR_SCOPES } from '../auth/scopes.ts';
 import { AnvilError, ErrorCodes, isAnvilError } from '../errors.ts';
 import { errorResponse } from './routes.ts';
 import type { Catalog } from '../mcp/catalog.ts';
-import { authInfoFor, createServerFactory } from '../mcp/server-factory.ts';
+import { authInfoFor, createServerFactory, type McpRequestScope } from '../mcp/server-factory.ts';
 import type { Runtime } from '../runtime.ts';
 import { type AppEnv, isLoopbackHost, jsonRpcError } from './env.ts';
 import { bearerAuth } from './middleware/bearer-auth.ts';
+import { peekMcpBody } from './mcp-body.ts';
 import { asJsonRpcScopeRefusal } from './scope-refusal.ts';
 import { originGuard } from './middleware/origin-guard.ts';
 import { requestId } from './middleware/request-id.ts';
@@ -83,10 +84,17 @@ export function createHttpApp(runtime: Runtime, catalog: () => Catalog): HttpApp
     }
     try {
       const principal = c.get('principal');
-      // Only a key without `*` can be refused a scope: only then is the body kept to answer by id.
-      const kept = principal.scopes.includes('*') || c.req.method !== 'POST' ? undefined : c.req.raw.clone();
-      const response = await mcp.fetch(c.req.raw, { authInfo: authInfoFor(principal, c.get('requestId'), oauth?.metadataUrl) });
-      return kept ? await asJsonRpcScopeRefusal(response, () => kept.text(), principal.kind) : response;
+      const authInfo = (scope?: McpRequestScope) => authInfoFor(principal, c.get('requestId'), oauth?.metadataUrl, scope);
+      // Read once here rather than cloned and read twice by the SDK; what it asks for narrows the server built for it.
+      const body = await peekMcpBody(c.req.raw, config.http.maxBodyBytes);
+      if (body.kind === 'answered') return body.response;
+      if (body.kind === 'untouched') return await mcp.fetch(c.req.raw, { authInfo: authInfo() });
+      const response =
+        body.kind === 'parsed'
+          ? await mcp.fetch(c.req.raw, { authInfo: authInfo(body.scope), parsedBody: body.parsed })
+          : await mcp.fetch(body.request, { authInfo: authInfo() });
+      // Only a key without `*` can be refused a scope.
+      return principal.scopes.includes('*') ? response : await asJsonRpcScopeRefusal(response, async () => body.text, principal.kind);
     } finally {
       leave();
     }

@@ -65,11 +65,20 @@ interface ResourceShape {
 export interface AnvilAuthExtra {
   principal: Principal;
   requestId: string;
+  /** What the one HTTP request this instance serves asks for; absent: anything (the whole catalog is registered). */
+  scope?: McpRequestScope;
 }
 
+/**
+ * A single-request instance that serves `tools/call` needs only the called tool registered (its
+ * scope challenge, schema and handler), and one that serves `tools/list` no tool at all: the
+ * listing reads the catalog. Registering ~100 tools per request was most of Anvil's per-call CPU.
+ */
+export type McpRequestScope = { method: 'tools/call'; tool: string } | { method: 'tools/list' };
+
 /** `resourceMetadataUrl` (OAuth configured): named in the SDK's `insufficient_scope` challenges, as RFC 9728 asks. */
-export function authInfoFor(principal: Principal, requestId: string, resourceMetadataUrl?: string): AuthInfo {
-  const extra: AnvilAuthExtra = { principal, requestId };
+export function authInfoFor(principal: Principal, requestId: string, resourceMetadataUrl?: string, scope?: McpRequestScope): AuthInfo {
+  const extra: AnvilAuthExtra = { principal, requestId, ...(scope ? { scope } : {}) };
   // The SDK's `token` field is never the secret: only the public key id (or the token's subject) travels past the middleware.
   return {
     token: principal.keyId ?? principal.id,
@@ -207,27 +216,42 @@ export function createServerFactory(options: {
     );
     const connectionAuth = requestContext.authInfo;
 
+    const scope = anvilExtra(connectionAuth)?.scope;
+
     const registered = new Set<string>();
+    const registerTool = (current: Catalog, tool: CatalogTool) => {
+      if (registered.has(tool.name)) return;
+      registered.add(tool.name);
+      server.registerTool(tool.name, toolConfig(tool), async (args, ctx) => {
+        const { principal, requestId } = resolve(ctx.http?.authInfo ?? connectionAuth);
+        const client = clientChannel({ server, context: ctx, transport, era: requestContext.era });
+        return runToolCall(deps, current, { tool, args, principal, requestId, transport, signal: ctx.mcpReq.signal, progress: progressReporter(ctx), client });
+      });
+    };
     /** Registers the tools of `current` this instance does not serve yet (a long-lived connection gains tools added later). */
     const registerTools = (current: Catalog) => {
-      for (const tool of current.tools.values()) {
-        if (registered.has(tool.name)) continue;
-        registered.add(tool.name);
-        server.registerTool(tool.name, toolConfig(tool), async (args, ctx) => {
-          const { principal, requestId } = resolve(ctx.http?.authInfo ?? connectionAuth);
-          const client = clientChannel({ server, context: ctx, transport, era: requestContext.era });
-          return runToolCall(deps, current, { tool, args, principal, requestId, transport, signal: ctx.mcpReq.signal, progress: progressReporter(ctx), client });
-        });
-      }
+      for (const tool of current.tools.values()) registerTool(current, tool);
     };
-    registerTools(catalog);
-    // Every tool is registered so that calling one without its scope is refused with the scope
-    // named (and audited); the listing shows a principal only the tools it may call.
+    // Every tool a request may call is registered, so that calling one without its scope is refused
+    // with the scope named (and audited); the listing shows a principal only the tools it may call.
+    if (scope === undefined) registerTools(catalog);
+    else if (scope.method === 'tools/call') {
+      // An unknown name stays unregistered: the SDK answers it exactly as with the whole catalog.
+      const called = catalog.tools.get(scope.tool);
+      if (called) registerTool(catalog, called);
+    }
     server.server.setRequestHandler('tools/list', async (_request, ctx) => {
       const { principal } = resolve(ctx.http?.authInfo ?? connectionAuth);
       const current = options.catalog();
-      return { tools: (await visibleTools(current, principal)).filter((tool) => registered.has(tool.name)).map(listEntry) };
+      const visible = await visibleTools(current, principal);
+      // A long-lived instance lists what it can call; a single-request one the current catalog.
+      return { tools: (scope === undefined ? visible.filter((tool) => registered.has(tool.name)) : visible).map(listEntry) };
     });
+    if (scope !== undefined) {
+      // Serving only tools/call or tools/list: resources and prompts are never reached.
+      options.onServer?.(server, requestContext.era, () => registerTools(options.catalog()));
+      return server;
+    }
 
     for (const resource of catalog.resources) {
       const readWith = async (uri: URL, variables: Record<string, string | string[]>, ctx: ServerContext) => {

@@ -119,10 +119,14 @@ export async function runToolCall(deps: ToolCallDeps, catalog: Catalog, request:
     if (!parsed.ok) throw new AnvilError(ErrorCodes.INVALID_INPUT, `Invalid arguments for ${tool.name}: ${parsed.message}`);
     const info: ToolCallInfo = { tool: tool.name, pluginId: tool.pluginId, principal, requestId, args: parsed.value };
     await applyBeforeHooks(catalog, info);
+    let signal: AbortSignal | undefined;
     let result = await tool.invoke(parsed.value, {
       principal,
       requestId,
-      signal: AbortSignal.any([request.signal, deps.lifecycle.signal]),
+      // Combined on first use: most tools never look at it, and AbortSignal.any is not free per call.
+      get signal() {
+        return (signal ??= AbortSignal.any([request.signal, deps.lifecycle.signal]));
+      },
       progress: request.progress,
       ...(request.client ? { client: request.client } : {}),
       audit: (extra) => {

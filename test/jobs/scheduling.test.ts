@@ -28,8 +28,31 @@ describe('jobs on the embedded local worker', () => {
     assert.deepEqual(points.map((point) => point.value), [1, 2, 3, 4, 5]);
     assert.equal((done.checkpoint as { step: number }).step, 5);
     assert.ok((await jobs.service.store.logs('default', job.id)).lines.length >= 1);
-    // Checkpoint files are kept only while the job may still resume from them.
-    assert.deepEqual(readdirSync(path.join(jobs.blobs.root, 'checkpoints', job.id), { withFileTypes: false }).length, 0);
+    // Checkpoint files are kept only while the job may still resume from them. They are removed
+    // right after the state change that ends the job (which a reader can see first), so allow a moment.
+    // (A run that ends right after its last checkpoint never uploads one: then there is no directory at all.)
+    const dir = path.join(jobs.blobs.root, 'checkpoints', job.id);
+    const left = () => (existsSync(dir) ? readdirSync(dir, { withFileTypes: false }).length : 0);
+    for (let waited = 0; left() > 0 && waited < 2_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(left(), 0);
+  });
+
+  test('a checkpoint reported with the result is recorded without an upload; after a failure it is uploaded for the retry', async () => {
+    const { jobs } = env;
+    const ok = await jobs.service.submit('default', { recipe: 'command', params: { command: recipeFixture('checkpoint-at-exit.mjs') } });
+    const succeeded = await waitForEnd(jobs, 'default', ok.job.id);
+    assert.equal(succeeded.state, 'succeeded', JSON.stringify(succeeded.error));
+    // The job's checkpoint files go when it ends; uploading this one would only delay `succeeded`.
+    assert.deepEqual(succeeded.checkpoint, { step: 7, state: { count: 7 } });
+    assert.equal(existsSync(path.join(jobs.blobs.root, 'checkpoints', ok.job.id)), false, 'nothing was uploaded');
+
+    const failing = await jobs.service.submit('default', { recipe: 'command', params: { command: recipeFixture('checkpoint-at-exit.mjs'), args: ['fail'] }, maxAttempts: 2 });
+    const failed = await waitForEnd(jobs, 'default', failing.job.id);
+    assert.equal(failed.state, 'failed');
+    const checkpoint = failed.checkpoint as { step: number; blob?: { sha256: string; name: string } };
+    assert.equal(checkpoint.step, 7);
+    assert.match(checkpoint.blob?.sha256 ?? '', /^[0-9a-f]{64}$/, 'a run that did not succeed uploads its last checkpoint before finishing');
+    assert.equal(checkpoint.blob?.name, 'checkpoint-7.json');
   });
 
   test('bad params are refused at submit, naming the field', async () => {

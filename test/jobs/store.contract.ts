@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { ErrorCodes, type ErrorCode, type PluginSql } from 'anvil/plugin';
+import { ErrorCodes, loadSql, type ErrorCode, type PluginSql } from 'anvil/plugin';
 import type { Job, JobStore } from '../../tools/jobs/store.ts';
 
 export interface JobBackend {
@@ -28,6 +28,9 @@ export interface JobBackendFactory {
   readonly skip: string | undefined;
   setup(): Promise<JobBackend>;
 }
+
+/** The claim's statement as the store runs it (tools/jobs/store/transitions.ts). */
+const claimSql = loadSql(import.meta.url, '../../tools/jobs/sql/claim-job.sql');
 
 function freshProject(label: string): string {
   return `p-${label}-${randomBytes(4).toString('hex')}`;
@@ -229,6 +232,19 @@ export function jobStoreContract(factory: JobBackendFactory): void {
       assert.equal(await eventCount(sql, job.id), 2, 'submitted + one claim');
       assert.equal((await store.get(project, job.id)).worker, winner);
       await rejectsWith(store.claim(randomUUID(), 'w'), ErrorCodes.NOT_FOUND);
+    });
+
+    it('a claim commits asynchronously (synchronous_commit off) in its own transaction only', async () => {
+      const project = freshProject('async-claim');
+      const job = await submit(project);
+      const setting = async (executor: Pick<PluginSql, 'query'>) => (await executor.query<{ synchronous_commit: string }>('show synchronous_commit')).rows[0]?.synchronous_commit;
+      const before = await setting(sql);
+      const params = [job.id, ['queued'], 'running', 'w-async', null, null, null, 0, 'claimed', '{}', null, null, null, null];
+      const inside = await sql.transaction(async (tx) => ({ moved: (await tx.query<{ moved: boolean }>(claimSql, params)).rows[0]?.moved, setting: await setting(tx) }));
+      assert.deepEqual(inside, { moved: true, setting: 'off' });
+      // set_config(…, true): the pooled connection goes back with the server's setting.
+      for (let i = 0; i < 4; i += 1) assert.equal(await setting(sql), before);
+      assert.equal((await store.get(project, job.id)).worker, 'w-async');
     });
 
     it('requeue bumps the attempt, keeps the checkpoint, and fails the job past max_attempts', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hashArguments } from '../../server/audit/audit-log.ts';
@@ -20,6 +21,16 @@ describe('argument hashing for the audit log', () => {
     assert.equal(hashArguments({ a: 1, b: { c: 2, d: 3 } }), hashArguments({ b: { d: 3, c: 2 }, a: 1 }));
     assert.notEqual(hashArguments({ a: 1 }), hashArguments({ a: 2 }));
     assert.match(hashArguments(undefined), /^[0-9a-f]{64}$/);
+  });
+
+  it('no arguments hash as the canonical `{}`, whichever way they are absent', () => {
+    const empty = createHash('sha256').update('{}').digest('hex');
+    assert.equal(hashArguments(undefined), empty);
+    assert.equal(hashArguments(null), empty);
+    assert.equal(hashArguments({}), empty);
+    assert.equal(hashArguments(Object.create(null)), empty);
+    assert.notEqual(hashArguments({ a: undefined, b: 1 }), empty);
+    assert.notEqual(hashArguments([]), empty);
   });
 });
 

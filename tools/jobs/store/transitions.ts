@@ -15,6 +15,7 @@ import { conflict, jobError, LIMITS, notFound, project, reasonText, workerId } f
 const sql = (name: string) => loadSql(import.meta.url, `../sql/${name}.sql`);
 const SQL = {
   move: sql('move-job'),
+  claim: sql('claim-job'),
   lockJob: sql('lock-job'),
   cancelRequest: sql('cancel-request'),
   get: sql('get'),
@@ -85,7 +86,7 @@ export class JobTransitions {
    */
   async claim(jobId: string, worker: string): Promise<ClaimResult> {
     const move = this.prepare(uuid(jobId), { from: ['queued'], to: 'running', reason: 'claimed', worker });
-    const outcome = await this.move(this.sql, move);
+    const outcome = await this.move(this.sql, move, SQL.claim);
     if (outcome.moved) return { outcome: 'claimed', job: outcome.job };
     return { outcome: 'lost', state: outcome.state, worker: outcome.worker };
   }
@@ -216,8 +217,8 @@ export class JobTransitions {
    * in one round trip (move_job, migrations/0006); otherwise reports where it is, changing nothing.
    * On its own it is one statement's transaction; inside the caller's it keeps the caller's lock.
    */
-  private async move(executor: SqlExecutor, move: PreparedMove): Promise<MoveOutcome> {
-    const { rows } = await executor.query<MoveRow>(SQL.move, [
+  private async move(executor: SqlExecutor, move: PreparedMove, statement: string = SQL.move): Promise<MoveOutcome> {
+    const { rows } = await executor.query<MoveRow>(statement, [
       move.id,
       move.from,
       move.to,
