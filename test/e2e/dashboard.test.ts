@@ -194,6 +194,12 @@ describe('dashboard at /ui', { skip }, () => {
   it('watches a running job: the metric curve grows, logs stream, and Cancel stops it', async () => {
     const submitted = ok(flatten(await alpha.callTool({ name: 'jobs_submit', arguments: { recipe: 'diagnostics.counter', params: { steps: 600, stepMs: 100 } } })));
     const id = String(submitted.id);
+    // The page's own log reads through the tool API: none while the event stream is open.
+    const logPolls: string[] = [];
+    const countLogPolls = (request: { url(): string }) => {
+      if (request.url().endsWith('/ui/api/call/jobs_logs')) logPolls.push(request.url());
+    };
+    page.on('request', countLogPolls);
     await page.goto(`${base}/ui#/jobs`);
     await page.getByRole('link', { name: id.slice(0, 8) }).click();
     await page.getByText('running').first().waitFor({ timeout: 30_000 });
@@ -205,8 +211,14 @@ describe('dashboard at /ui', { skip }, () => {
     assert.ok(later > first, `the curve grew: ${first} → ${later} points`);
     assert.ok(await page.locator('canvas').count() > 0, 'uPlot drew on a canvas');
     await page.locator('pre.logs').waitFor();
+    await page.locator('[data-log-source="stream"]').waitFor({ timeout: 10_000 });
+    await page.locator('pre.logs', { hasText: 'counting to 600' }).waitFor({ timeout: 10_000 });
     await shot('job-running');
+    assert.deepEqual(logPolls, [], 'while streaming, the page reads no logs through jobs_logs');
     await page.getByRole('button', { name: 'Cancel job' }).click();
+    // The worker's last line (written on SIGTERM) arrives without a reload.
+    await page.locator('pre.logs', { hasText: 'SIGTERM: checkpointed' }).waitFor({ timeout: 30_000 });
+    page.off('request', countLogPolls);
     await page.locator('.badge.state-cancelled').first().waitFor({ timeout: 30_000 });
     const state = ok(flatten(await alpha.callTool({ name: 'jobs_get', arguments: { id } })));
     assert.equal(state.state, 'cancelled');
