@@ -296,9 +296,23 @@ export function Models({ name, session }) {
     ${name ? html`<${ModelDetail} name=${name} session=${session} />` : null}`;
 }
 
+/** A headline metric of an evaluation summary for a table cell: the value and its bootstrap interval when there is one. */
+function evalMetric(summary, key) {
+  const value = summary?.[key];
+  if (typeof value !== 'number') return '—';
+  const interval = summary.intervals?.[key];
+  return interval ? `${fmt(value)} [${fmt(interval.low)}, ${fmt(interval.high)}]` : fmt(value);
+}
+
 function ModelDetail({ name, session }) {
+  const [version, setVersion] = useState('latest');
+  const ref = version === 'latest' ? undefined : Number(version);
   const versions = useTool('models_list', { name, limit: 100 }, { session });
-  const latest = useTool('models_get', { name }, { session });
+  const chosen = useTool('models_get', { name, ...(ref ? { version: ref } : {}) }, { session });
+  const shownVersion = chosen.data?.version;
+  const evaluations = useTool(shownVersion ? 'eval_list' : null, { model: name, version: shownVersion }, { session });
+  const history = useTool('models_alias_history', { name, limit: 100 }, { session });
+  const versionLabel = (number) => (number === null || number === undefined ? '—' : `v${number}`);
   return html`<${Section} title=${`Model ${name}`}>
     <${Show} state=${versions}>${(data) => html`<${Table} caption="Versions and metrics" rows=${data.versions ?? []} columns=${[
       { label: 'Version', key: 'version' },
@@ -306,8 +320,33 @@ function ModelDetail({ name, session }) {
       { label: 'Metrics', render: (row) => Object.entries(row.metrics ?? {}).filter(([, value]) => typeof value !== 'object').slice(0, 6).map(([key, value]) => `${key} ${fmt(value)}`).join(', ') },
       { label: 'Aliases', render: (row) => fmt(row.aliases) },
       { label: 'Job', render: (row) => (row.jobId ? link(`#/jobs/${row.jobId}`, row.jobId.slice(0, 8)) : '—') },
+    ]} />
+    <label>Version shown below <select aria-label="Version shown below" value=${version} onChange=${(event) => setVersion(event.currentTarget.value)}>
+      <option value="latest">latest</option>
+      ${(data.versions ?? []).map((row) => html`<option value=${String(row.version)}>v${row.version}${row.aliases?.length ? ` (${row.aliases.join(', ')})` : ''}</option>`)}
+    </select></label>`}<//>
+    <${Show} state=${chosen}>${(data) => html`<h3>Model card (v${data.version})</h3><pre class="card" tabindex="0">${data.card ?? ''}</pre>`}<//>
+    <h3>Evaluations of ${versionLabel(shownVersion)}</h3>
+    <${Show} state=${evaluations}>${(data) => html`<${Table} caption=${`Evaluation reports of ${name} ${versionLabel(shownVersion)}`} rows=${data.evaluations} empty="No evaluations of this version yet (eval_run, eval_compare)." columns=${[
+      { label: 'Evaluation', render: (row) => html`<code>${row.id.slice(0, 8)}</code>` },
+      { label: 'Kind', key: 'kind' },
+      { label: 'Candidate', render: (row) => (row.model ? versionLabel(row.model.version) : '—') },
+      { label: 'Champion', render: (row) => (row.champion ? versionLabel(row.champion.version) : '—') },
+      { label: 'Dataset', render: (row) => (row.dataset ? `${row.dataset.name} v${row.dataset.version} (${row.split}, ${row.rows} rows)` : `${row.split}, ${row.rows} rows`) },
+      { label: 'Accuracy', render: (row) => evalMetric(row.metrics.candidate, 'accuracy') },
+      { label: 'Macro F1', render: (row) => evalMetric(row.metrics.candidate, 'macroF1') },
+      { label: 'Verdict', render: (row) => (row.verdict ? html`<${StateBadge} state=${row.verdict} />` : '—') },
+      { label: 'Report', render: (row) => (row.reportUri ? html`<code>${row.reportUri}</code>` : '—') },
+      { label: 'At', render: (row) => fmt(row.createdAt) },
     ]} />`}<//>
-    <${Show} state=${latest}>${(data) => html`<h3>Model card (v${data.version})</h3><pre class="card" tabindex="0">${data.card ?? ''}</pre>`}<//>
+    <h3>Alias history</h3>
+    <${Show} state=${history}>${(data) => html`<${Table} caption=${`Alias history of ${name}`} rows=${data.changes} empty="No alias was ever set." columns=${[
+      { label: 'At', render: (row) => fmt(row.at) },
+      { label: 'Alias', key: 'alias' },
+      { label: 'Change', render: (row) => `${row.action}: ${versionLabel(row.fromVersion)} → ${versionLabel(row.toVersion)}` },
+      { label: 'By', key: 'by' },
+      { label: 'Reason', render: (row) => row.reason ?? '—' },
+    ]} />`}<//>
   <//>`;
 }
 
