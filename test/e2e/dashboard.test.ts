@@ -23,6 +23,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { createTestHost, flatten, type TestHost } from 'anvil/testing';
 import { createHttpApp } from '../../server/http/app.ts';
 import { sandboxProviderPlugin } from '../../tools/payment/providers/plugin.ts';
+import { banking77Missing, banking77Slice, trainVersion, writeSliceCsv } from '../deployments/support.ts';
 import { providerConfig, startSandboxPsp, type SandboxPspProcess } from '../payments/support.ts';
 import { repoRoot } from '../support/anvil-process.ts';
 
@@ -113,7 +114,7 @@ describe('dashboard at /ui', { skip }, () => {
     });
     base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
     const keys = host.server.runtime.keys;
-    alphaKey = (await keys.create({ project: 'alpha', scopes: ['jobs:read', 'jobs:write', 'workers:read', 'approvals:read', 'approvals:write', 'payments:read', 'ledger:read', 'datasets:read', 'models:read', 'deployments:read', 'knowledge:read', 'anvil:read'], name: 'person' })).key;
+    alphaKey = (await keys.create({ project: 'alpha', scopes: ['jobs:read', 'jobs:write', 'workers:read', 'approvals:read', 'approvals:write', 'payments:read', 'ledger:read', 'datasets:read', 'models:read', 'evaluation:read', 'deployments:read', 'deployments:write', 'knowledge:read', 'anvil:read'], name: 'person' })).key;
     betaKey = (await keys.create({ project: 'beta', scopes: ['jobs:read', 'jobs:write'], name: 'beta' })).key;
 
     alpha = await host.connect({ project: 'alpha', name: 'admin', scopes: ['*'] });
@@ -367,6 +368,58 @@ describe('dashboard at /ui', { skip }, () => {
     } finally {
       await asBeta.own.close();
     }
+  });
+
+  it('shows a model version’s evaluation report and the alias history; promotes and rolls back a deployment', { skip: banking77Missing() ?? false }, async () => {
+    // Two small Banking77 models (the second trained on shuffled labels), v1 the champion, v2 compared with it, v1 deployed.
+    const mcp = async (tool: string, args: Record<string, unknown> = {}) => flatten(await alpha.callTool({ name: tool, arguments: args }));
+    const slice = banking77Slice();
+    const v1 = await trainVersion(mcp, writeSliceCsv(docs, 'b77.csv', slice.train), 'b77', 'intents');
+    const v2 = await trainVersion(mcp, writeSliceCsv(docs, 'b77-shuffled.csv', slice.train, 11), 'b77-shuffled', 'intents');
+    ok(await mcp('models_set_alias', { name: 'intents', alias: 'champion', version: v1, reason: 'first model' }));
+    const compared = ok(await mcp('eval_compare', { candidate: { model: 'intents', version: v2 }, dataset: 'b77' }));
+    for (;;) {
+      const view = ok(await mcp('jobs_get', { id: String(compared.jobId), waitSeconds: 30 }));
+      if (view.timedOut) continue;
+      assert.equal(view.state, 'succeeded', JSON.stringify(view.error));
+      break;
+    }
+    ok(await mcp('deployments_create', { name: 'intents-live', model: 'intents', version: v1 }));
+
+    await page.goto(`${base}/ui#/models/intents`);
+    await page.getByLabel('Version shown below').selectOption(String(v2));
+    const reports = page.getByRole('table', { name: `Evaluation reports of intents v${v2}` });
+    const report = reports.locator('tbody tr').first();
+    await report.waitFor({ timeout: 15_000 });
+    const reportText = await report.textContent() ?? '';
+    assert.match(reportText, /compare/);
+    assert.match(reportText, new RegExp(`v${v1}`), 'the champion it was measured against');
+    assert.match(reportText, /better|worse|inconclusive/);
+    assert.match(reportText, new RegExp(`anvil://evaluations/${String(compared.jobId)}/report`));
+    const history = page.getByRole('table', { name: 'Alias history of intents' });
+    await history.getByRole('cell', { name: 'first model' }).waitFor();
+    await shot('model-evaluations');
+
+    await page.goto(`${base}/ui#/deployments/intents-live`);
+    const variants = page.getByRole('table', { name: 'Variants and weights' });
+    await variants.getByRole('cell', { name: String(v1), exact: true }).waitFor({ timeout: 15_000 });
+    await page.getByLabel('Version to promote').fill(String(v2));
+    await page.getByRole('button', { name: 'Promote' }).click();
+    await variants.getByRole('cell', { name: String(v2), exact: true }).waitFor({ timeout: 15_000 });
+    await page.getByRole('table', { name: 'History' }).getByRole('cell', { name: 'promoted', exact: true }).waitFor();
+    await shot('deployment-promoted');
+    await page.getByRole('button', { name: 'Roll back' }).click();
+    await variants.getByRole('cell', { name: String(v1), exact: true }).waitFor({ timeout: 15_000 });
+    await shot('deployment-rolled-back');
+    const served = ok(await mcp('deployments_get', { name: 'intents-live' })).variants as Array<{ version: number; weight: number }>;
+    assert.deepEqual(served.map((variant) => [variant.version, variant.weight]), [[v1, 100]]);
+
+    // Both moves are in the model's alias history, as the page shows it.
+    await page.goto(`${base}/ui#/models/intents`);
+    const moves = page.getByRole('table', { name: 'Alias history of intents' }).locator('tbody tr');
+    await moves.filter({ hasText: `move: v${v2} → v${v1}` }).first().waitFor({ timeout: 15_000 });
+    await moves.filter({ hasText: `move: v${v1} → v${v2}` }).first().waitFor();
+    await shot('model-alias-history');
   });
 
   it('refuses another project’s job as not found, in the page and in the API', async () => {
