@@ -420,6 +420,15 @@ describe('dashboard at /ui', { skip }, () => {
     await moves.filter({ hasText: `move: v${v2} → v${v1}` }).first().waitFor({ timeout: 15_000 });
     await moves.filter({ hasText: `move: v${v1} → v${v2}` }).first().waitFor();
     await shot('model-alias-history');
+
+    // Another project: alpha's model is exactly as unknown as a model that does not exist.
+    const beta = await host.connect({ project: 'beta', name: 'snoop', scopes: ['*'] });
+    for (const [tool, args] of [['models_alias_history', { name: 'intents' }], ['eval_list', { model: 'intents', version: v2 }]] as const) {
+      const foreign = flatten(await beta.callTool({ name: tool, arguments: args }));
+      const absent = flatten(await beta.callTool({ name: tool, arguments: JSON.parse(JSON.stringify(args).replace('intents', 'nothing-here')) as Record<string, unknown> }));
+      assert.ok(foreign.isError && foreign.text.startsWith('ANVIL_E_NOT_FOUND'), foreign.text);
+      assert.equal(foreign.text.replace('intents', 'nothing-here'), absent.text);
+    }
   });
 
   it('refuses another project’s job as not found, in the page and in the API', async () => {

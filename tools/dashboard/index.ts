@@ -12,7 +12,7 @@
  *   POST   /ui/api/call/:tool     a tool call as the session's principal (CSRF): {arguments} → result
  *   GET    /ui/api/events?job=id  that job's log lines and state as Server-Sent Events (live.ts)
  */
-import { AnvilError, anvilVersion, definePlugin, ErrorCodes, z, type ErrorCode, type PluginHttpContext, type ToolResult } from 'anvil/plugin';
+import { AnvilError, anvilVersion, definePlugin, ErrorCodes, type ErrorCode, type PluginHttpContext, type ToolResult } from 'anvil/plugin';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { loadAssets } from './assets.ts';
