@@ -242,6 +242,19 @@ describe('dashboard at /ui', { skip }, () => {
     await shot('jobs-filtered');
   });
 
+  it('falls back to polling the log when the event stream cannot be opened', async () => {
+    const id = String(ok(flatten(await alpha.callTool({ name: 'jobs_submit', arguments: { recipe: 'diagnostics.counter', params: { steps: 600, stepMs: 100 } } }))).id);
+    await page.route('**/ui/api/events?**', (route) => route.abort());
+    try {
+      await page.goto(`${base}/ui#/jobs/${id}`);
+      await page.locator('[data-log-source="poll"]', { hasText: 'Refreshing' }).waitFor({ timeout: 10_000 });
+      await page.locator('pre.logs', { hasText: 'counting to 600' }).waitFor({ timeout: 30_000 });
+    } finally {
+      await page.unroute('**/ui/api/events?**');
+      ok(flatten(await alpha.callTool({ name: 'jobs_cancel', arguments: { id, reason: 'fallback test done' } })));
+    }
+  });
+
   it('approves a pending payment approval from the agent-runs page (agent not installed is said plainly)', async () => {
     await page.goto(`${base}/ui#/agent`);
     await page.getByText('Agent not installed').waitFor();
