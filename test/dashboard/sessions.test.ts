@@ -26,7 +26,7 @@ function sessionsSuite(backend: string, skip: string | undefined, open: () => Pr
 
     before(async () => {
       opened = await open();
-      host = await createTestHost({ plugins: [], env: opened.env, config: { jobs: { localWorker: 'off' } } });
+      host = await createTestHost({ plugins: [], env: opened.env, config: { jobs: { localWorker: 'off' }, dashboard: { streamRecheckSeconds: 1 } } });
     });
     after(async () => {
       await host?.close();
@@ -131,6 +131,36 @@ function sessionsSuite(backend: string, skip: string | undefined, open: () => Pr
       assert.match(text, /event: state\ndata: \{[^\n]*"state":"cancelled"/);
       assert.ok(!text.includes(foreign), 'nothing of the other project');
       await reader.cancel();
+
+      // A revoked key ends an open stream (re-read every streamRecheckSeconds, here 1), quiet job or not.
+      // Its own key: signIn's keys are shared with the other tests.
+      const ownKey = (await host.server.runtime.keys.create({ project: 'alpha', scopes: SCOPES, name: 'doomed' })).key;
+      const signedIn = await host.request('/ui/api/session', { method: 'POST', as: null, headers: { authorization: `Bearer ${ownKey}`, origin: ORIGIN } });
+      assert.equal(signedIn.status, 200, await signedIn.clone().text());
+      const doomed = {
+        cookie: /anvil_session=([^;]+)/.exec(signedIn.headers.get('set-cookie') ?? '')?.[0] ?? '',
+        ...((await signedIn.json()) as { csrf: string; principal: string }),
+      };
+      const doomedKeyId = doomed.principal.replace(/^key:/, '');
+      const waiting = await submit(doomed);
+      const open = await events(waiting, doomed.cookie);
+      assert.equal(open.status, 200);
+      const doomedReader = (open.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+      text = '';
+      const readUntil = async (pattern: RegExp) => {
+        const deadline = Date.now() + 15_000;
+        while (!pattern.test(text)) {
+          assert.ok(Date.now() < deadline, `stream never showed ${pattern}: ${text}`);
+          const { value, done } = await doomedReader.read();
+          if (done) break;
+          text += value;
+        }
+      };
+      await readUntil(/event: state/);
+      await host.server.runtime.keys.revoke(doomedKeyId);
+      await readUntil(/event: failed\ndata: \{"code":"ANVIL_E_UNAUTHENTICATED"/);
+      assert.match(text, /event: failed\ndata: \{"code":"ANVIL_E_UNAUTHENTICATED"/);
+      assert.equal((await doomedReader.read()).done, true, 'the stream ends');
     });
 
     it('an expired session is refused and swept; a forged one is refused', async () => {

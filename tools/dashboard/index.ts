@@ -181,7 +181,7 @@ export const dashboardPlugin = definePlugin({
       },
     });
 
-    const live = liveJobStreams(sessions, tools, ctx.log);
+    const live = liveJobStreams(sessions, tools, ctx.log, ctx.config.streamRecheckSeconds * 1000);
     ctx.on('jobs.changed', (event) => live.onJobChanged(event));
     ctx.route(live.route);
 

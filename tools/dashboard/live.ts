@@ -4,8 +4,8 @@
  *
  * Everything is read as the session's principal through `ctx.tools` (`jobs_get`, `jobs_logs`), so the
  * stream shows exactly what those tools would; it wakes on the jobs plugin's `jobs.changed` host
- * events for this project and job (no polling), and re-reads the key at most every REFRESH_MS so a
- * revoked key ends the stream. Events:
+ * events for this project and job (no polling), and re-reads the key every `streamRecheckSeconds`
+ * (config), woken or not, so a revoked key ends the stream. Events:
  *
  *   state    the job summary (jobs_get)            logs   {lines, nextSeq, lastSeq} (jobs_logs)
  *   metrics  {jobId}: new metric points to fetch   end    {jobId, state}: the job is over; stream ends
@@ -24,7 +24,6 @@ const LOG_PAGE_BYTES = 65_536;
 /** Log pages read per wake-up before yielding to other events (a huge backlog arrives in turns). */
 const LOG_PAGES_PER_WAKE = 8;
 const HEARTBEAT_MS = 15_000;
-const REFRESH_MS = 10_000;
 
 type Kind = 'state' | 'logs' | 'metrics';
 
@@ -49,6 +48,7 @@ class JobStream {
     private readonly tools: ToolInvoker,
     private readonly stream: SSEStreamingApi,
     private readonly requestId: string,
+    private readonly recheckMs: number,
   ) {}
 
   get isStopped(): boolean {
@@ -71,16 +71,21 @@ class JobStream {
     await this.send('state', job);
     await this.sendLogs(true);
     while (!this.isStopped && !TERMINAL.has(String(job['state']))) {
+      if (Date.now() - this.refreshedAt >= this.recheckMs) {
+        // A revoked key throws UNAUTHENTICATED here: the stream ends with `failed`.
+        this.principal = await this.tools.refresh(this.principal);
+        this.refreshedAt = Date.now();
+      }
       if (this.pending.size === 0) {
         await new Promise<void>((resolve) => {
-          this.wake = resolve;
+          const timer = setTimeout(resolve, this.recheckMs - (Date.now() - this.refreshedAt));
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
         });
         this.wake = undefined;
         continue;
-      }
-      if (Date.now() - this.refreshedAt > REFRESH_MS) {
-        this.principal = await this.tools.refresh(this.principal);
-        this.refreshedAt = Date.now();
       }
       const kinds = new Set(this.pending);
       this.pending.clear();
@@ -128,7 +133,12 @@ export interface LiveStreams {
   onJobChanged(event: AnvilEvent): void;
 }
 
-export function liveJobStreams(sessions: SessionStore, tools: ToolInvoker, log: { warn(details: Record<string, unknown>, message: string): void }): LiveStreams {
+export function liveJobStreams(
+  sessions: SessionStore,
+  tools: ToolInvoker,
+  log: { warn(details: Record<string, unknown>, message: string): void },
+  recheckMs: number,
+): LiveStreams {
   const open = new Set<JobStream>();
   return {
     onJobChanged(event) {
@@ -157,7 +167,7 @@ export function liveJobStreams(sessions: SessionStore, tools: ToolInvoker, log: 
         return streamSSE(
           c,
           async (stream) => {
-            const live = new JobStream(principal.project, jobId, principal, tools, stream, requestId);
+            const live = new JobStream(principal.project, jobId, principal, tools, stream, requestId, recheckMs);
             open.add(live);
             const heartbeat = setInterval(() => {
               if (!live.isStopped) void stream.write(': heartbeat\n\n').catch(() => live.stop());
