@@ -26,7 +26,7 @@ function sessionsSuite(backend: string, skip: string | undefined, open: () => Pr
 
     before(async () => {
       opened = await open();
-      host = await createTestHost({ plugins: [], env: opened.env, config: { jobs: { localWorker: 'off' } } });
+      host = await createTestHost({ plugins: [], env: opened.env, config: { jobs: { localWorker: 'off' }, dashboard: { streamRecheckSeconds: 1 } } });
     });
     after(async () => {
       await host?.close();
@@ -89,6 +89,78 @@ function sessionsSuite(backend: string, skip: string | undefined, open: () => Pr
       assert.equal(foreign.status, 404);
       assert.equal(((await foreign.json()) as { error: { code: string } }).error.code, 'ANVIL_E_NOT_FOUND');
       assert.equal((await callTool(beta, 'jobs_get', { id })).status, 200);
+    });
+
+    it('streams a job over GET /ui/api/events by the session cookie: no cookie 401, another project’s job 404, state until it ends', async () => {
+      const alpha = await signIn('alpha');
+      const beta = await signIn('beta');
+      const submit = async (session: { cookie: string; csrf: string }) => {
+        const submitted = await callTool(session, 'jobs_submit', { recipe: 'diagnostics.counter', params: { steps: 1, stepMs: 0 } });
+        assert.equal(submitted.status, 200, await submitted.clone().text());
+        return ((await submitted.json()) as { result: { id: string } }).result.id;
+      };
+      const own = await submit(alpha);
+      const foreign = await submit(beta);
+      const events = (id: string, cookie?: string) => host.request(`/ui/api/events?job=${id}`, { as: null, headers: cookie ? { cookie } : {} });
+      assert.equal((await events(own)).status, 401, 'no cookie');
+      assert.equal((await events(own, `anvil_session=${'x'.repeat(43)}`)).status, 401, 'forged cookie');
+      const refused = await events(foreign, alpha.cookie);
+      assert.equal(refused.status, 404, 'another project’s job looks like no job');
+      assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'ANVIL_E_NOT_FOUND');
+      assert.equal((await events('not-a-uuid', alpha.cookie)).status, 400);
+
+      const stream = await events(own, alpha.cookie);
+      assert.equal(stream.status, 200);
+      assert.match(stream.headers.get('content-type') ?? '', /text\/event-stream/);
+      const reader = (stream.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+      let text = '';
+      const until = async (pattern: RegExp) => {
+        const deadline = Date.now() + 15_000;
+        while (!pattern.test(text)) {
+          assert.ok(Date.now() < deadline, `stream never showed ${pattern}: ${text}`);
+          const { value, done } = await reader.read();
+          assert.ok(!done, `stream ended before ${pattern}: ${text}`);
+          text += value;
+        }
+      };
+      await until(/event: state\ndata: \{[^\n]*"state":"queued"/);
+      // No worker runs here: the job changes only by this cancel, which the stream hears through the
+      // jobs plugin's `jobs.changed` event, not by polling.
+      assert.equal((await callTool(alpha, 'jobs_cancel', { id: own, reason: 'stream test' })).status, 200);
+      await until(/event: end\ndata: \{[^\n]*"state":"cancelled"/);
+      assert.match(text, /event: state\ndata: \{[^\n]*"state":"cancelled"/);
+      assert.ok(!text.includes(foreign), 'nothing of the other project');
+      await reader.cancel();
+
+      // A revoked key ends an open stream (re-read every streamRecheckSeconds, here 1), quiet job or not.
+      // Its own key: signIn's keys are shared with the other tests.
+      const ownKey = (await host.server.runtime.keys.create({ project: 'alpha', scopes: SCOPES, name: 'doomed' })).key;
+      const signedIn = await host.request('/ui/api/session', { method: 'POST', as: null, headers: { authorization: `Bearer ${ownKey}`, origin: ORIGIN } });
+      assert.equal(signedIn.status, 200, await signedIn.clone().text());
+      const doomed = {
+        cookie: /anvil_session=([^;]+)/.exec(signedIn.headers.get('set-cookie') ?? '')?.[0] ?? '',
+        ...((await signedIn.json()) as { csrf: string; principal: string }),
+      };
+      const doomedKeyId = doomed.principal.replace(/^key:/, '');
+      const waiting = await submit(doomed);
+      const open = await events(waiting, doomed.cookie);
+      assert.equal(open.status, 200);
+      const doomedReader = (open.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+      text = '';
+      const readUntil = async (pattern: RegExp) => {
+        const deadline = Date.now() + 15_000;
+        while (!pattern.test(text)) {
+          assert.ok(Date.now() < deadline, `stream never showed ${pattern}: ${text}`);
+          const { value, done } = await doomedReader.read();
+          if (done) break;
+          text += value;
+        }
+      };
+      await readUntil(/event: state/);
+      await host.server.runtime.keys.revoke(doomedKeyId);
+      await readUntil(/event: failed\ndata: \{"code":"ANVIL_E_UNAUTHENTICATED"/);
+      assert.match(text, /event: failed\ndata: \{"code":"ANVIL_E_UNAUTHENTICATED"/);
+      assert.equal((await doomedReader.read()).done, true, 'the stream ends');
     });
 
     it('an expired session is refused and swept; a forged one is refused', async () => {

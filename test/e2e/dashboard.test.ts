@@ -23,6 +23,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { createTestHost, flatten, type TestHost } from 'anvil/testing';
 import { createHttpApp } from '../../server/http/app.ts';
 import { sandboxProviderPlugin } from '../../tools/payment/providers/plugin.ts';
+import { banking77Missing, banking77Slice, trainVersion, writeSliceCsv } from '../deployments/support.ts';
 import { providerConfig, startSandboxPsp, type SandboxPspProcess } from '../payments/support.ts';
 import { repoRoot } from '../support/anvil-process.ts';
 
@@ -113,7 +114,7 @@ describe('dashboard at /ui', { skip }, () => {
     });
     base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
     const keys = host.server.runtime.keys;
-    alphaKey = (await keys.create({ project: 'alpha', scopes: ['jobs:read', 'jobs:write', 'workers:read', 'approvals:read', 'approvals:write', 'payments:read', 'ledger:read', 'datasets:read', 'models:read', 'deployments:read', 'knowledge:read', 'anvil:read'], name: 'person' })).key;
+    alphaKey = (await keys.create({ project: 'alpha', scopes: ['jobs:read', 'jobs:write', 'workers:read', 'approvals:read', 'approvals:write', 'payments:read', 'ledger:read', 'datasets:read', 'models:read', 'evaluation:read', 'deployments:read', 'deployments:write', 'knowledge:read', 'anvil:read'], name: 'person' })).key;
     betaKey = (await keys.create({ project: 'beta', scopes: ['jobs:read', 'jobs:write'], name: 'beta' })).key;
 
     alpha = await host.connect({ project: 'alpha', name: 'admin', scopes: ['*'] });
@@ -194,6 +195,12 @@ describe('dashboard at /ui', { skip }, () => {
   it('watches a running job: the metric curve grows, logs stream, and Cancel stops it', async () => {
     const submitted = ok(flatten(await alpha.callTool({ name: 'jobs_submit', arguments: { recipe: 'diagnostics.counter', params: { steps: 600, stepMs: 100 } } })));
     const id = String(submitted.id);
+    // The page's own log reads through the tool API: none while the event stream is open.
+    const logPolls: string[] = [];
+    const countLogPolls = (request: { url(): string }) => {
+      if (request.url().endsWith('/ui/api/call/jobs_logs')) logPolls.push(request.url());
+    };
+    page.on('request', countLogPolls);
     await page.goto(`${base}/ui#/jobs`);
     await page.getByRole('link', { name: id.slice(0, 8) }).click();
     await page.getByText('running').first().waitFor({ timeout: 30_000 });
@@ -205,8 +212,14 @@ describe('dashboard at /ui', { skip }, () => {
     assert.ok(later > first, `the curve grew: ${first} → ${later} points`);
     assert.ok(await page.locator('canvas').count() > 0, 'uPlot drew on a canvas');
     await page.locator('pre.logs').waitFor();
+    await page.locator('[data-log-source="stream"]').waitFor({ timeout: 10_000 });
+    await page.locator('pre.logs', { hasText: 'counting to 600' }).waitFor({ timeout: 10_000 });
     await shot('job-running');
+    assert.deepEqual(logPolls, [], 'while streaming, the page reads no logs through jobs_logs');
     await page.getByRole('button', { name: 'Cancel job' }).click();
+    // The worker's last line (written on SIGTERM) arrives without a reload.
+    await page.locator('pre.logs', { hasText: 'SIGTERM: checkpointed' }).waitFor({ timeout: 30_000 });
+    page.off('request', countLogPolls);
     await page.locator('.badge.state-cancelled').first().waitFor({ timeout: 30_000 });
     const state = ok(flatten(await alpha.callTool({ name: 'jobs_get', arguments: { id } })));
     assert.equal(state.state, 'cancelled');
@@ -227,6 +240,19 @@ describe('dashboard at /ui', { skip }, () => {
     await page.getByText('Page 1').waitFor();
     await page.waitForFunction(rowsAre, 1);
     await shot('jobs-filtered');
+  });
+
+  it('falls back to polling the log when the event stream cannot be opened', async () => {
+    const id = String(ok(flatten(await alpha.callTool({ name: 'jobs_submit', arguments: { recipe: 'diagnostics.counter', params: { steps: 600, stepMs: 100 } } }))).id);
+    await page.route('**/ui/api/events?**', (route) => route.abort());
+    try {
+      await page.goto(`${base}/ui#/jobs/${id}`);
+      await page.locator('[data-log-source="poll"]', { hasText: 'Refreshing' }).waitFor({ timeout: 10_000 });
+      await page.locator('pre.logs', { hasText: 'counting to 600' }).waitFor({ timeout: 30_000 });
+    } finally {
+      await page.unroute('**/ui/api/events?**');
+      ok(flatten(await alpha.callTool({ name: 'jobs_cancel', arguments: { id, reason: 'fallback test done' } })));
+    }
   });
 
   it('approves a pending payment approval from the agent-runs page (agent not installed is said plainly)', async () => {
@@ -354,6 +380,67 @@ describe('dashboard at /ui', { skip }, () => {
       await asBeta.tab.screenshot({ path: path.join(ARTIFACTS, 'agent-foreign-run.png'), fullPage: true });
     } finally {
       await asBeta.own.close();
+    }
+  });
+
+  it('shows a model version’s evaluation report and the alias history; promotes and rolls back a deployment', { skip: banking77Missing() ?? false }, async () => {
+    // Two small Banking77 models (the second trained on shuffled labels), v1 the champion, v2 compared with it, v1 deployed.
+    const mcp = async (tool: string, args: Record<string, unknown> = {}) => flatten(await alpha.callTool({ name: tool, arguments: args }));
+    const slice = banking77Slice();
+    const v1 = await trainVersion(mcp, writeSliceCsv(docs, 'b77.csv', slice.train), 'b77', 'intents');
+    const v2 = await trainVersion(mcp, writeSliceCsv(docs, 'b77-shuffled.csv', slice.train, 11), 'b77-shuffled', 'intents');
+    ok(await mcp('models_set_alias', { name: 'intents', alias: 'champion', version: v1, reason: 'first model' }));
+    const compared = ok(await mcp('eval_compare', { candidate: { model: 'intents', version: v2 }, dataset: 'b77' }));
+    for (;;) {
+      const view = ok(await mcp('jobs_get', { id: String(compared.jobId), waitSeconds: 30 }));
+      if (view.timedOut) continue;
+      assert.equal(view.state, 'succeeded', JSON.stringify(view.error));
+      break;
+    }
+    ok(await mcp('deployments_create', { name: 'intents-live', model: 'intents', version: v1 }));
+
+    await page.goto(`${base}/ui#/models/intents`);
+    await page.getByLabel('Version shown below').selectOption(String(v2));
+    const reports = page.getByRole('table', { name: `Evaluation reports of intents v${v2}` });
+    const report = reports.locator('tbody tr').first();
+    await report.waitFor({ timeout: 15_000 });
+    const reportText = await report.textContent() ?? '';
+    assert.match(reportText, /compare/);
+    assert.match(reportText, new RegExp(`v${v1}`), 'the champion it was measured against');
+    assert.match(reportText, /better|worse|inconclusive/);
+    assert.match(reportText, new RegExp(`anvil://evaluations/${String(compared.jobId)}/report`));
+    const history = page.getByRole('table', { name: 'Alias history of intents' });
+    await history.getByRole('cell', { name: 'first model' }).waitFor();
+    await shot('model-evaluations');
+
+    await page.goto(`${base}/ui#/deployments/intents-live`);
+    const variants = page.getByRole('table', { name: 'Variants and weights' });
+    await variants.getByRole('cell', { name: String(v1), exact: true }).waitFor({ timeout: 15_000 });
+    await page.getByLabel('Version to promote').fill(String(v2));
+    await page.getByRole('button', { name: 'Promote' }).click();
+    await variants.getByRole('cell', { name: String(v2), exact: true }).waitFor({ timeout: 15_000 });
+    await page.getByRole('table', { name: 'History' }).getByRole('cell', { name: 'promoted', exact: true }).waitFor();
+    await shot('deployment-promoted');
+    await page.getByRole('button', { name: 'Roll back' }).click();
+    await variants.getByRole('cell', { name: String(v1), exact: true }).waitFor({ timeout: 15_000 });
+    await shot('deployment-rolled-back');
+    const served = ok(await mcp('deployments_get', { name: 'intents-live' })).variants as Array<{ version: number; weight: number }>;
+    assert.deepEqual(served.map((variant) => [variant.version, variant.weight]), [[v1, 100]]);
+
+    // Both moves are in the model's alias history, as the page shows it.
+    await page.goto(`${base}/ui#/models/intents`);
+    const moves = page.getByRole('table', { name: 'Alias history of intents' }).locator('tbody tr');
+    await moves.filter({ hasText: `move: v${v2} → v${v1}` }).first().waitFor({ timeout: 15_000 });
+    await moves.filter({ hasText: `move: v${v1} → v${v2}` }).first().waitFor();
+    await shot('model-alias-history');
+
+    // Another project: alpha's model is exactly as unknown as a model that does not exist.
+    const beta = await host.connect({ project: 'beta', name: 'snoop', scopes: ['*'] });
+    for (const [tool, args] of [['models_alias_history', { name: 'intents' }], ['eval_list', { model: 'intents', version: v2 }]] as const) {
+      const foreign = flatten(await beta.callTool({ name: tool, arguments: args }));
+      const absent = flatten(await beta.callTool({ name: tool, arguments: JSON.parse(JSON.stringify(args).replace('intents', 'nothing-here')) as Record<string, unknown> }));
+      assert.ok(foreign.isError && foreign.text.startsWith('ANVIL_E_NOT_FOUND'), foreign.text);
+      assert.equal(foreign.text.replace('intents', 'nothing-here'), absent.text);
     }
   });
 

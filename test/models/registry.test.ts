@@ -262,7 +262,7 @@ describe('loaded again as a third-party plugin', () => {
     try {
       const { tools } = await thirdParty.client.listTools();
       const names = tools.map((tool) => tool.name).filter((name) => name.startsWith('models_')).sort();
-      assert.deepEqual(names, ['models_get', 'models_list', 'models_set_alias']);
+      assert.deepEqual(names, ['models_alias_history', 'models_get', 'models_list', 'models_set_alias']);
       const duplicate = thirdParty.server.plugins.reports.find((report) => report.id.startsWith('models (inline'));
       assert.equal(duplicate?.error?.code, 'ANVIL_E_PLUGIN_DUPLICATE');
       const exported = thirdParty.server.plugins.exportsOf(modelsPlugin);

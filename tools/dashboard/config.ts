@@ -8,5 +8,7 @@ export const dashboardConfig = z
   .object({
     /** How long a sign-in lasts (the key is still re-checked on every request). */
     sessionTtlMinutes: z.number().int().min(1).max(43_200).default(720),
+    /** How often an open live job stream (GET /ui/api/events) re-reads its key, so a revoked key ends it. */
+    streamRecheckSeconds: z.number().int().min(1).max(3_600).default(10),
   })
   .strict();

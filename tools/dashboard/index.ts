@@ -10,6 +10,7 @@
  *   GET    /ui/api/session        who is signed in, the CSRF token and the tools they may call
  *   DELETE /ui/api/session        sign out (CSRF)
  *   POST   /ui/api/call/:tool     a tool call as the session's principal (CSRF): {arguments} → result
+ *   GET    /ui/api/events?job=id  that job's log lines and state as Server-Sent Events (live.ts)
  */
 import { AnvilError, anvilVersion, definePlugin, ErrorCodes, type ErrorCode, type PluginHttpContext, type ToolResult } from 'anvil/plugin';
 import { deleteCookie, setCookie } from 'hono/cookie';
@@ -17,6 +18,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { loadAssets } from './assets.ts';
 import { dashboardConfig } from './config.ts';
 import { requireSameOrigin, servedOverHttps, SESSION_COOKIE, sessionCookie, signedIn } from './guard.ts';
+import { liveJobStreams } from './live.ts';
 import { csrfToken, SessionStore } from './sessions.ts';
 
 /** A tool call's JSON body; tool arguments are validated by the tool itself. */
@@ -178,6 +180,10 @@ export const dashboardPlugin = definePlugin({
         return toolAnswer(c, result);
       },
     });
+
+    const live = liveJobStreams(sessions, tools, ctx.log, ctx.config.streamRecheckSeconds * 1000);
+    ctx.on('jobs.changed', (event) => live.onJobChanged(event));
+    ctx.route(live.route);
 
     ctx.every('sweep-sessions', 10 * 60_000, async () => {
       const removed = await sessions.sweep();

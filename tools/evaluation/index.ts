@@ -13,6 +13,7 @@ import { EVALUATION_RECIPE, recordEvaluation, reportUri, type EvaluationDeps } f
 import { EvaluationStore, evaluationMigrations } from './store.ts';
 import { compareTool } from './tools/compare.ts';
 import { confusionApp } from './tools/app.ts';
+import { listTool } from './tools/list.ts';
 import { getTool } from './tools/get.ts';
 import { evaluationResources } from './tools/resources.ts';
 import { runTool } from './tools/run.ts';
@@ -40,6 +41,7 @@ export const evaluationPlugin = definePlugin({
     ctx.tool(compareTool('eval_compare', deps));
     const confusion = confusionApp(deps);
     ctx.tool({ ...getTool('eval_get', deps), app: confusion.tool });
+    ctx.tool(listTool('eval_list', deps));
     for (const resource of confusion.resources) ctx.resource(resource);
     for (const resource of evaluationResources(deps)) ctx.resource(resource);
 

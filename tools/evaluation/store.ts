@@ -9,6 +9,7 @@ export const evaluationMigrations = new URL('./migrations/', import.meta.url);
 
 const sql = (name: string) => loadSql(import.meta.url, `./sql/${name}.sql`);
 const SQL = {
+  list: sql('evaluation-list'),
   upsert: sql('evaluation-upsert'),
   get: sql('evaluation-get'),
 } as const;
@@ -120,5 +121,11 @@ export class EvaluationStore {
   async find(project: string, id: string): Promise<EvaluationRecord | undefined> {
     const row = (await this.sql.query<Row>(SQL.get, [project, id])).rows[0];
     return row ? toRecord(row) : undefined;
+  }
+
+  /** The project's evaluations of model `name` (candidate or champion; of one version when given), newest first. */
+  async listForModel(project: string, name: string, version: number | undefined, limit: number): Promise<EvaluationRecord[]> {
+    const { rows } = await this.sql.query<Row>(SQL.list, [project, name, version ?? null, limit]);
+    return rows.map(toRecord);
   }
 }

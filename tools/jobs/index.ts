@@ -15,7 +15,7 @@ import type { JobsRuntime } from './runtime.ts';
 import { JobService } from './service.ts';
 import { JobStore, jobsMigrations } from './store.ts';
 import { Sweeper } from './sweeper.ts';
-import { registerJobTools, startNotifications } from './tools/index.ts';
+import { registerJobTools, startHostEvents, startNotifications } from './tools/index.ts';
 import { eventsRoute } from './events.ts';
 import { type ControlBus, builtinRecipes, commandRecipe, localBus, redisBus } from '../../gpu-workers/index.ts';
 
@@ -45,6 +45,7 @@ export const jobsPlugin = definePlugin({
     let bus: ControlBus | undefined;
     let local: LocalWorker | undefined;
     let stopNotifications: (() => void) | undefined;
+    let stopHostEvents: (() => void) | undefined;
     const ready = (): JobsRuntime => {
       if (!jobs) throw new AnvilError(ErrorCodes.TOOL_UNAVAILABLE, 'the job system is still starting; retry in a moment');
       return jobs;
@@ -64,6 +65,7 @@ export const jobsPlugin = definePlugin({
       const service = new JobService({ sql: ctx.sql, store, dispatcher, bus, blobs, recipes, settings: config, log: ctx.log });
       jobs = { sql: ctx.sql, service, dispatcher, bus, blobs, recipes, config, resources: { resourceUpdated: (uri) => ctx.resourceUpdated(uri) }, log: ctx.log };
       stopNotifications = startNotifications(jobs);
+      stopHostEvents = startHostEvents(jobs, (name, payload, project) => ctx.emit(name, payload, project));
       sweeper = new Sweeper(ctx.sql, service, dispatcher, config, ctx.log);
       sweeper.start();
       if (config.localWorker === 'on' || (config.localWorker === 'auto' && ctx.host.embedded)) {
@@ -91,6 +93,7 @@ export const jobsPlugin = definePlugin({
       await local?.close();
       await sweeper?.stop();
       stopNotifications?.();
+      stopHostEvents?.();
       await bus?.close();
       await jobs?.dispatcher.close();
     });

@@ -6,6 +6,7 @@
  */
 import { anvilVersion, definePlugin } from 'anvil/plugin';
 import { ModelRegistry, modelsMigrations } from './registry.ts';
+import { aliasHistoryTool } from './tools/alias-history.ts';
 import { getTool } from './tools/get.ts';
 import { listTool } from './tools/list.ts';
 import { modelCardResource } from './tools/resources.ts';
@@ -26,6 +27,7 @@ export const modelsPlugin = definePlugin({
     ctx.tool(listTool(get, 'models_list'));
     ctx.tool(getTool(get, 'models_get'));
     ctx.tool(setAliasTool(get, 'models_set_alias'));
+    ctx.tool(aliasHistoryTool(get, 'models_alias_history'));
     ctx.resource(modelCardResource(get));
     return { registry: get };
   },

@@ -91,41 +91,84 @@ function metricSeries(metrics) {
   return metrics.map((metric) => ({ name: metric.name, points: metric.points.filter((point) => typeof point.value === 'number').map((point) => ({ x: point.step, y: point.value })) }));
 }
 
-/** Log lines: the newest 200 first, then whatever follows (by sequence number), polled while the job runs. */
-function useJobLogs(id, live) {
+/**
+ * Log lines: streamed from `GET /ui/api/events?job=` (Server-Sent Events, woken by the job's own
+ * changes) while the job runs; if the stream cannot be opened or breaks, the newest 200 lines and
+ * then whatever follows are polled instead. `onChange(kind)` hears the stream's state and metrics
+ * events so the page re-reads those at once.
+ */
+function useJobLogs(id, live, onChange) {
   const [lines, setLines] = useState([]);
+  const [streaming, setStreaming] = useState(false);
   const after = useRef(undefined);
+  const changed = useRef(onChange);
+  changed.current = onChange;
   useEffect(() => {
     after.current = undefined;
     setLines([]);
   }, [id]);
   useEffect(() => {
     let stop = false;
+    let timer;
+    let source;
+    const append = (page) => {
+      if (stop) return;
+      after.current = page.nextSeq;
+      if (page.lines.length) setLines((old) => [...old, ...page.lines.filter((line) => !old.length || line.seq > old[old.length - 1].seq)].slice(-1000));
+    };
     const read = async () => {
       try {
-        const page = after.current === undefined ? await call('jobs_logs', { id, tail: 200 }) : await call('jobs_logs', { id, afterSeq: after.current });
-        if (stop) return;
-        after.current = page.nextSeq;
-        if (page.lines.length) setLines((old) => [...old, ...page.lines].slice(-1000));
+        append(after.current === undefined ? await call('jobs_logs', { id, tail: 200 }) : await call('jobs_logs', { id, afterSeq: after.current }));
       } catch {
         // The job panel shows the refusal.
       }
     };
-    void read();
-    const timer = live ? setInterval(() => void read(), 1_500) : undefined;
+    const poll = () => {
+      if (stop || timer) return;
+      setStreaming(false);
+      void read();
+      if (live) timer = setInterval(() => void read(), 1_500);
+    };
+    if (live && typeof EventSource === 'function') {
+      source = new EventSource(`/ui/api/events?job=${encodeURIComponent(id)}`);
+      source.addEventListener('open', () => setStreaming(true));
+      source.addEventListener('logs', (event) => append(JSON.parse(event.data)));
+      source.addEventListener('state', () => changed.current?.('state'));
+      source.addEventListener('metrics', () => changed.current?.('metrics'));
+      source.addEventListener('end', () => {
+        source.close();
+        setStreaming(false);
+        changed.current?.('state');
+      });
+      // A refusal, a broken connection or a failed stream: stop the browser's reconnecting and poll.
+      const fallBack = () => {
+        source.close();
+        poll();
+      };
+      source.addEventListener('failed', fallBack);
+      source.addEventListener('error', fallBack);
+    } else {
+      poll();
+    }
     return () => {
       stop = true;
+      source?.close();
       if (timer) clearInterval(timer);
     };
   }, [id, live]);
-  return lines;
+  return { lines, streaming };
 }
 
 export function JobDetail({ id, session }) {
   const [live, setLive] = useState(true);
-  const job = useTool('jobs_get', { id }, { session, pollMs: live ? 1_000 : 0 });
-  const metrics = useTool('jobs_metrics', { id, maxPoints: 300 }, { session, pollMs: live ? 1_000 : 0 });
-  const lines = useJobLogs(id, live);
+  const [streaming, setStreaming] = useState(false);
+  // While the event stream is open it says when to re-read; otherwise state and curves are polled.
+  const pollMs = live ? (streaming ? 15_000 : 1_000) : 0;
+  const job = useTool('jobs_get', { id }, { session, pollMs });
+  const metrics = useTool('jobs_metrics', { id, maxPoints: 300 }, { session, pollMs });
+  const logs = useJobLogs(id, live, (kind) => (kind === 'metrics' ? metrics.reload() : job.reload()));
+  const lines = logs.lines;
+  useEffect(() => setStreaming(logs.streaming), [logs.streaming]);
   const state = job.data?.state;
   useEffect(() => {
     // One last read of everything once the job has ended, then the page stops polling.
@@ -162,6 +205,7 @@ export function JobDetail({ id, session }) {
         ]} />` : html`<p class="muted">No metrics yet.</p>`}
     <//>
     <${Section} title="Logs">
+      <p class="muted" data-log-source=${logs.streaming ? 'stream' : 'poll'}>${logs.streaming ? 'Live: streaming new lines as they are written.' : live ? 'Refreshing every 1.5 s.' : ''}</p>
       <pre class="logs" tabindex="0" aria-label="Job logs">${lines.map((line) => `${line.at.slice(11, 19)} ${line.level.padEnd(5)} ${line.message}\n`).join('') || 'No log lines yet.'}</pre>
     <//>`;
 }
@@ -252,9 +296,23 @@ export function Models({ name, session }) {
     ${name ? html`<${ModelDetail} name=${name} session=${session} />` : null}`;
 }
 
+/** A headline metric of an evaluation summary for a table cell: the value and its bootstrap interval when there is one. */
+function evalMetric(summary, key) {
+  const value = summary?.[key];
+  if (typeof value !== 'number') return '—';
+  const interval = summary.intervals?.[key];
+  return interval ? `${fmt(value)} [${fmt(interval.low)}, ${fmt(interval.high)}]` : fmt(value);
+}
+
 function ModelDetail({ name, session }) {
+  const [version, setVersion] = useState('latest');
+  const ref = version === 'latest' ? undefined : Number(version);
   const versions = useTool('models_list', { name, limit: 100 }, { session });
-  const latest = useTool('models_get', { name }, { session });
+  const chosen = useTool('models_get', { name, ...(ref ? { version: ref } : {}) }, { session });
+  const shownVersion = chosen.data?.version;
+  const evaluations = useTool(shownVersion ? 'eval_list' : null, { model: name, version: shownVersion }, { session });
+  const history = useTool('models_alias_history', { name, limit: 100 }, { session });
+  const versionLabel = (number) => (number === null || number === undefined ? '—' : `v${number}`);
   return html`<${Section} title=${`Model ${name}`}>
     <${Show} state=${versions}>${(data) => html`<${Table} caption="Versions and metrics" rows=${data.versions ?? []} columns=${[
       { label: 'Version', key: 'version' },
@@ -262,8 +320,33 @@ function ModelDetail({ name, session }) {
       { label: 'Metrics', render: (row) => Object.entries(row.metrics ?? {}).filter(([, value]) => typeof value !== 'object').slice(0, 6).map(([key, value]) => `${key} ${fmt(value)}`).join(', ') },
       { label: 'Aliases', render: (row) => fmt(row.aliases) },
       { label: 'Job', render: (row) => (row.jobId ? link(`#/jobs/${row.jobId}`, row.jobId.slice(0, 8)) : '—') },
+    ]} />
+    <label>Version shown below <select aria-label="Version shown below" value=${version} onChange=${(event) => setVersion(event.currentTarget.value)}>
+      <option value="latest">latest</option>
+      ${(data.versions ?? []).map((row) => html`<option value=${String(row.version)}>v${row.version}${row.aliases?.length ? ` (${row.aliases.join(', ')})` : ''}</option>`)}
+    </select></label>`}<//>
+    <${Show} state=${chosen}>${(data) => html`<h3>Model card (v${data.version})</h3><pre class="card" tabindex="0">${data.card ?? ''}</pre>`}<//>
+    <h3>Evaluations of ${versionLabel(shownVersion)}</h3>
+    <${Show} state=${evaluations}>${(data) => html`<${Table} caption=${`Evaluation reports of ${name} ${versionLabel(shownVersion)}`} rows=${data.evaluations} empty="No evaluations of this version yet (eval_run, eval_compare)." columns=${[
+      { label: 'Evaluation', render: (row) => html`<code>${row.id.slice(0, 8)}</code>` },
+      { label: 'Kind', key: 'kind' },
+      { label: 'Candidate', render: (row) => (row.model ? versionLabel(row.model.version) : '—') },
+      { label: 'Champion', render: (row) => (row.champion ? versionLabel(row.champion.version) : '—') },
+      { label: 'Dataset', render: (row) => (row.dataset ? `${row.dataset.name} v${row.dataset.version} (${row.split}, ${row.rows} rows)` : `${row.split}, ${row.rows} rows`) },
+      { label: 'Accuracy', render: (row) => evalMetric(row.metrics.candidate, 'accuracy') },
+      { label: 'Macro F1', render: (row) => evalMetric(row.metrics.candidate, 'macroF1') },
+      { label: 'Verdict', render: (row) => (row.verdict ? html`<${StateBadge} state=${row.verdict} />` : '—') },
+      { label: 'Report', render: (row) => (row.reportUri ? html`<code>${row.reportUri}</code>` : '—') },
+      { label: 'At', render: (row) => fmt(row.createdAt) },
     ]} />`}<//>
-    <${Show} state=${latest}>${(data) => html`<h3>Model card (v${data.version})</h3><pre class="card" tabindex="0">${data.card ?? ''}</pre>`}<//>
+    <h3>Alias history</h3>
+    <${Show} state=${history}>${(data) => html`<${Table} caption=${`Alias history of ${name}`} rows=${data.changes} empty="No alias was ever set." columns=${[
+      { label: 'At', render: (row) => fmt(row.at) },
+      { label: 'Alias', key: 'alias' },
+      { label: 'Change', render: (row) => `${row.action}: ${versionLabel(row.fromVersion)} → ${versionLabel(row.toVersion)}` },
+      { label: 'By', key: 'by' },
+      { label: 'Reason', render: (row) => row.reason ?? '—' },
+    ]} />`}<//>
   <//>`;
 }
 

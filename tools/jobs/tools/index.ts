@@ -12,7 +12,7 @@ import { registerJobResources } from './resources.ts';
 import { submitTool } from './submit.ts';
 import { workersListTool } from './workers-list.ts';
 
-export { startNotifications } from './notifications.ts';
+export { startHostEvents, startNotifications } from './notifications.ts';
 
 /**
  * Registers the jobs tools and the job resources. `jobs()` throws ANVIL_E_TOOL_UNAVAILABLE until the

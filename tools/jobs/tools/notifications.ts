@@ -76,3 +76,28 @@ export function startNotifications(jobs: JobsRuntime, windowMs = NOTIFY_THROTTLE
   started.set(jobs, stop);
   return stop;
 }
+
+/** The host event a job change becomes: `jobs.changed` in the job's project (see docs/jobs.md). */
+export const JOB_CHANGED_EVENT = 'changed';
+
+/**
+ * Re-emits job changes from the control bus as `jobs.changed` host events ({jobId, kind}) in the
+ * job's project, so other plugins (the dashboard's live log stream) can follow jobs through the
+ * public event API. Throttled per job and kind like the resource notifications: a chatty log is at
+ * most one event per window. Returns the stop function.
+ */
+export function startHostEvents(jobs: JobsRuntime, emit: (name: string, payload: Record<string, unknown>, project: string) => void, windowMs = NOTIFY_THROTTLE_MS): () => void {
+  const throttle = perKeyThrottle((key) => {
+    const [project, jobId, kind] = key.split('\n') as [string, string, string];
+    emit(JOB_CHANGED_EVENT, { jobId, kind }, project);
+  }, windowMs);
+  const unsubscribe = jobs.bus.subscribe((message) => {
+    if (message.type !== 'job') return;
+    const kind = message.kind === 'artifact' ? 'state' : message.kind;
+    throttle.push(`${message.project}\n${message.jobId}\n${kind}`);
+  });
+  return () => {
+    unsubscribe();
+    throttle.stop();
+  };
+}
