@@ -259,7 +259,10 @@ describe('tenant sweep: project beta calls every tool and resource with project 
     // A create tool makes the caller's own object under the name it is given (kb_create {name: <alpha's
     // id>} is beta's knowledge base from then on), which later calls would rightly find: not a leak.
     // payments_risk_train is one too: it makes the caller's own dataset, model and deployment by name.
-    for (const tool of tools.filter((candidate) => !/_create$/.test(candidate.name) && candidate.name !== 'payments_risk_train')) {
+    // ops_ask plans its free-text command: a different text is a different plan (the planner's
+    // confidence and closest intent), whatever it names; the runs it makes are swept by ops_get/ops_list.
+    const notByValue = new Set(['payments_risk_train', 'ops_ask']);
+    for (const tool of tools.filter((candidate) => !/_create$/.test(candidate.name) && !notByValue.has(candidate.name))) {
       for (const item of known.values()) {
         const args = fill(tool.inputSchema, item.value, tool.name);
         if (!isRecord(args) || !JSON.stringify(args).includes(item.value)) continue;
