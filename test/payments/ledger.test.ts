@@ -69,6 +69,9 @@ function ledgerSuite(name: string, skip: string | undefined, env: () => Promise<
       const [replayed] = replay.transfers as Array<Record<string, unknown>>;
       assert.equal(replayed?.created, false);
       assert.equal(replayed?.id, created?.id);
+      // The first answer is built from the request (create_transfers returns only id, key and times
+      // for rows it inserts); the replay is read back whole: they must be the same transfer.
+      assert.deepEqual({ ...replayed, created: true }, created);
       fails(await call('ledger_transfers_create', { transfer: { debit: 'cash', credit: 'wallet', amount: '10001', currency: 'EUR', idempotencyKey: 'topup-1' } }), 'ANVIL_E_CONFLICT', /"topup-1"/);
       assert.equal((await account(call, 'wallet')).creditsPosted, '10000');
       assert.equal((await account(call, 'cash')).balance, '10000');
@@ -210,6 +213,44 @@ function ledgerSuite(name: string, skip: string | undefined, env: () => Promise<
       fails(await call('ledger_transfers_create', {}), 'ANVIL_E_INVALID_INPUT', /exactly one of/);
       fails(await call('ledger_transfers_create', { transfers: Array.from({ length: 501 }, (_, i) => ({ ...base, amount: '1', idempotencyKey: `k${i}` })) }), 'ANVIL_E_INVALID_INPUT', /transfers/);
       assert.deepEqual(ok(await call('ledger_balances')), before);
+    });
+
+    it('answers a batch with what it stored: first answers equal their replays, pending and metadata included', async () => {
+      const batch = [
+        { debit: 'cash', credit: 'shop', amount: '7', currency: 'EUR', idempotencyKey: 'lean-1', metadata: { z: [1, { b: 2, a: 1 }], a: 'x', n: 1.5 } },
+        { debit: 'cash', credit: 'shop', amount: '8', currency: 'EUR', idempotencyKey: 'lean-2', pending: { timeoutSeconds: 600 } },
+      ];
+      const first = ok(await call('ledger_transfers_create', { transfers: batch })).transfers as Array<Record<string, unknown>>;
+      assert.deepEqual(first.map((each) => each.created), [true, true]);
+      const again = ok(await call('ledger_transfers_create', { transfers: batch })).transfers as Array<Record<string, unknown>>;
+      assert.deepEqual(again.map((each) => ({ ...each, created: true })), first);
+      const held = first[1] as Record<string, unknown>;
+      assert.equal(held.state, 'pending');
+      assert.equal(Date.parse(String(held.timeoutAt)) - Date.parse(String(held.createdAt)), 600_000);
+      ok(await call('ledger_transfers_create', { void: { pendingId: held.id, idempotencyKey: 'lean-2-void' } }));
+      await balanced(call);
+    });
+
+    it('holds account references in the database: no transfer to a missing, foreign or other-currency account; accounts are permanent', async () => {
+      const storage = host.server.runtime.services.storage as unknown as { query(text: string, values?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }> };
+      const id = async (code: string) => String((await account(call, code)).id);
+      const [cash, shop, yen] = [await id('cash'), await id('shop'), await id('cash-jpy')];
+      const insert = (debit: string, credit: string, project = 'default') =>
+        storage.query(
+          `insert into plugin_payments.transfers (id, project, kind, debit_account_id, credit_account_id, amount, currency, state, idempotency_key, request_hash, created_by)
+           values (gen_random_uuid(), $1, 'single', $2, $3, 1, 'EUR', 'posted', gen_random_uuid()::text, 'h', 'test')`,
+          [project, debit, credit],
+        );
+      const refused = async (work: Promise<unknown>, pattern: RegExp) => {
+        await assert.rejects(work, (error: { code?: string; message?: string }) => error.code === '23503' && pattern.test(String(error.message)));
+      };
+      await refused(insert(cash, '00000000-0000-4000-8000-000000000000'), /does not exist in its project and currency/);
+      await refused(insert(cash, shop, 'mallory'), /does not exist in its project and currency/);
+      await refused(insert(yen, shop), /does not exist in its project and currency/);
+      await refused(storage.query('delete from plugin_payments.accounts where id = $1', [shop]), /permanent/);
+      await refused(storage.query(`update plugin_payments.accounts set currency = 'USD' where id = $1`, [shop]), /permanent/);
+      await refused(storage.query(`update plugin_payments.accounts set project = 'mallory' where id = $1`, [shop]), /permanent/);
+      await balanced(call);
     });
 
     it('keeps tenants apart: another project sees none of it and cannot touch it', async () => {
