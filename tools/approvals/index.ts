@@ -11,6 +11,7 @@ import { approvalsListTool } from './tools/approvals-list.ts';
 
 export type { Approval, ApprovalRequest, ApprovalState, Decision } from './service.ts';
 export type { Approvals } from './service.ts';
+export { askForDecision } from './ask.ts';
 
 export interface ApprovalsApi {
   readonly approvals: Approvals;

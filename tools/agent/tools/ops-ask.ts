@@ -2,6 +2,7 @@ import { z, type ToolContext, type ToolSpec } from 'anvil/plugin';
 import type { AgentRuntime } from '../../../graphs/agent/runtime.ts';
 import type { AskApproval, CallSession } from '../../../graphs/agent/types.ts';
 import { createSamplingPlanner } from '../../../graphs/planners/llm/index.ts';
+import { askForDecision } from '../../approvals/index.ts';
 import { AGENT_SCOPES, runSchema } from './schemas.ts';
 
 const input = z
@@ -40,19 +41,14 @@ function sessionOf(context: ToolContext): CallSession {
   const { sampling, elicitation } = context.clientCapabilities;
   const planners = sampling ? [createSamplingPlanner({ sample: (request, options) => context.sample(request, options), toolUse: sampling.tools !== undefined })] : [];
   const ask: AskApproval | undefined = elicitation
-    ? async (question, _principal, signal) => {
-        const answer = await context.elicit(
-          {
-            message:
-              `Step ${question.stepId} of "${question.command}" waits for your approval: ${question.tool} ${JSON.stringify(question.args)} — ${question.why} ` +
-              `(risk ${question.risk}; the approval binds argument hash ${question.argsHash}).`,
-            requestedSchema: { type: 'object', properties: { decision: { type: 'string', enum: ['approve', 'deny'], description: 'Approve or deny this exact step' } }, required: ['decision'] },
-          },
-          { signal },
-        );
-        if (answer.action !== 'accept') return undefined;
-        return answer.content?.decision === 'approve' ? 'approve' : answer.content?.decision === 'deny' ? 'deny' : undefined;
-      }
+    ? (question, _principal, signal) =>
+        askForDecision(
+          context,
+          `Step ${question.stepId} of "${question.command}" waits for your approval: ${question.tool} ${JSON.stringify(question.args)} — ${question.why} ` +
+            `(risk ${question.risk}; the approval binds argument hash ${question.argsHash}).`,
+          'this exact step',
+          signal,
+        )
     : undefined;
   return { planners, ...(ask ? { ask } : {}) };
 }

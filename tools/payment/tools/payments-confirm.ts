@@ -1,4 +1,5 @@
 import { errorMessage, z, type ToolContext, type ToolSpec } from 'anvil/plugin';
+import { askForDecision } from '../../approvals/index.ts';
 import type { ConfirmContext, PaymentsRuntime } from '../runtime.ts';
 import { guarded } from './common.ts';
 import { intentSchema, paymentIdSchema } from './intent-schemas.ts';
@@ -40,15 +41,7 @@ function askInChat(context: ToolContext): Pick<ConfirmContext, 'ask'> {
     ask: async (approval, preview) => {
       const what = preview ? `${preview.amount} ${preview.currency} (minor units) to ${preview.payee}` : `payment ${approval.subject}`;
       try {
-        const answer = await context.elicit(
-          {
-            message: `Approve paying ${what}? Approval ${approval.id} binds preview hash ${approval.hash}. Summary: ${JSON.stringify(preview ?? {})}`,
-            requestedSchema: { type: 'object', properties: { decision: { type: 'string', enum: ['approve', 'deny'], description: 'Approve or deny exactly this payment' } }, required: ['decision'] },
-          },
-          { signal: context.signal },
-        );
-        if (answer.action !== 'accept') return undefined;
-        return answer.content?.decision === 'approve' ? 'approve' : answer.content?.decision === 'deny' ? 'deny' : undefined;
+        return await askForDecision(context, `Approve paying ${what}? Approval ${approval.id} binds preview hash ${approval.hash}. Summary: ${JSON.stringify(preview ?? {})}`, 'exactly this payment', context.signal);
       } catch (error) {
         context.log.warn({ err: errorMessage(error), approvalId: approval.id }, 'asking for the approval in the chat failed; it waits for approvals_decide');
         return undefined;
