@@ -2,7 +2,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { averagePrecision } from '../../gpu-workers/recipes/ml/metrics.ts';
 import { CsrBuilder } from '../../gpu-workers/recipes/ml/matrix.ts';
 import { Network } from '../../gpu-workers/recipes/ml/network.ts';
 import { Prng } from '../../gpu-workers/recipes/ml/prng.ts';
@@ -18,11 +17,6 @@ describe('ml pieces', () => {
     assert.deepEqual([a.next(), a.next()], [b.next(), b.next()]);
     assert.deepEqual(first, [Prng.fromSeed(1).nextU32(), (() => { const p = Prng.fromSeed(1); p.nextU32(); return p.nextU32(); })()]);
     assert.notDeepEqual(Prng.fromSeed(1).shuffle([1, 2, 3, 4, 5, 6, 7, 8]), Prng.fromSeed(2).shuffle([1, 2, 3, 4, 5, 6, 7, 8]));
-  });
-
-  it('average precision matches scikit-learn on a small case', () => {
-    // sklearn.metrics.average_precision_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) == 0.8333…
-    assert.ok(Math.abs(averagePrecision([0.1, 0.4, 0.35, 0.8], [false, false, true, true]) - 0.8333333) < 1e-6);
   });
 
   it('stratified split keeps every class in training and class weights balance', () => {

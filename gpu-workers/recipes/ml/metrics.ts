@@ -1,5 +1,7 @@
-/** Evaluation figures over a [rows, C] probability matrix: accuracy, loss, PR-AUC (the abstain threshold: operating-point.ts). */
-import { averagePrecision as rankingAveragePrecision } from '../evaluation/metrics/ranking.ts';
+/**
+ * Evaluation figures over a [rows, C] probability matrix: accuracy and loss (PR-AUC: contracts/ranking.ts;
+ * the abstain threshold: operating-point.ts).
+ */
 import { argmax } from './matrix.ts';
 
 /** Accuracy and mean cross-entropy over the rows whose label is ≥ 0 (rows labelled -1 are skipped). */
@@ -15,13 +17,4 @@ export function accuracyAndLoss(probabilities: Float32Array, labels: Int32Array,
     loss -= Math.log(Math.max(probabilities[r * classes + label] as number, 1e-12));
   }
   return n === 0 ? { accuracy: Number.NaN, loss: Number.NaN } : { accuracy: correct / n, loss: loss / n };
-}
-
-/**
- * Average precision (area under the precision–recall curve, step-wise as scikit-learn's
- * `average_precision_score`) of `scores` for the rows where `positive[i]` is true; NaN without a
- * positive. The one implementation is the evaluation library's.
- */
-export function averagePrecision(scores: ArrayLike<number>, positive: ArrayLike<boolean>): number {
-  return rankingAveragePrecision(Array.from(positive), Array.from(scores)) ?? Number.NaN;
 }

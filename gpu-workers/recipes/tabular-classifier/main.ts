@@ -1,9 +1,9 @@
 /**
  * Entry of recipe `tabular-classifier` (a child process of the runner; see ../../PROTOCOL.md and README.md).
  */
+import { averagePrecision } from '../../../contracts/ranking.ts';
 import { runClassifier, trainSettings } from '../ml/classifier-run.ts';
 import { DataError } from '../ml/dataset.ts';
-import { averagePrecision } from '../ml/metrics.ts';
 import { log, readParams, refuse, StopFlag } from '../ml/recipe-kit.ts';
 import { classWeights } from '../ml/split.ts';
 import { loadLabelledRows } from '../ml/splits.ts';
@@ -84,7 +84,9 @@ async function main(): Promise<void> {
       extraMetrics: (probabilities): Record<string, number> => {
         if (positive < 0 || valY.length === 0) return {};
         const scores = Array.from(valY, (_, r) => probabilities[r * 2 + positive] as number);
-        return { valPrAuc: averagePrecision(scores, Array.from(valY, (y) => y === positive)), valPositiveRate: valY.filter((y) => y === positive).length / valY.length };
+        // NaN (sent as "NaN") when the validation rows hold no positive.
+        const valPrAuc = averagePrecision(Array.from(valY, (y) => y === positive), scores) ?? Number.NaN;
+        return { valPrAuc, valPositiveRate: valY.filter((y) => y === positive).length / valY.length };
       },
     },
   );

@@ -5,6 +5,8 @@
  * a fraud approved costs `missedFraud`, a legitimate payment declined `falseDecline`, every
  * review `review` (a person looks; a fraud reviewed is caught).
  */
+import { averagePrecision } from '../../../contracts/ranking.ts';
+
 export interface RiskCosts {
   missedFraud: number;
   falseDecline: number;
@@ -39,29 +41,6 @@ export interface Evaluation {
   fraudStopped: number;
   reviewRate: number;
   declineRate: number;
-}
-
-/** Average precision: the mean of the precision at each fraud's rank (ties share one step). */
-export function averagePrecision(rows: readonly Scored[]): number {
-  const sorted = [...rows].sort((a, b) => b.score - a.score);
-  const positives = sorted.filter((row) => row.fraud).length;
-  if (positives === 0) return 0;
-  let seen = 0;
-  let hits = 0;
-  let area = 0;
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    let groupHits = 0;
-    while (j < sorted.length && (sorted[j] as Scored).score === (sorted[i] as Scored).score) {
-      if ((sorted[j] as Scored).fraud) groupHits++;
-      j++;
-    }
-    seen += j - i;
-    hits += groupHits;
-    area += (groupHits / positives) * (hits / seen);
-    i = j;
-  }
-  return area;
 }
 
 /** Chooses review ≤ decline among the observed scores (at most ~200 candidates) by least total cost. */
@@ -99,7 +78,8 @@ export function evaluate(rows: readonly Scored[], costs: RiskCosts = DEFAULT_COS
   return {
     rows: n,
     frauds,
-    prAuc: averagePrecision(rows),
+    // scikit-learn's average precision (contracts/ranking.ts); 0 when no row is a fraud.
+    prAuc: averagePrecision(rows.map((row) => row.fraud), rows.map((row) => row.score)) ?? 0,
     thresholds: { review: at(best.review), decline: at(best.decline) },
     costPer1000: (best.cost / n) * 1000,
     costPer1000ApproveAll: ((frauds * costs.missedFraud) / n) * 1000,

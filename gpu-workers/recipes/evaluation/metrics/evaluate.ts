@@ -7,7 +7,7 @@ import { AnvilError, ErrorCodes } from '../../../../contracts/errors.ts';
 import { bootstrapIntervals, resolveBootstrap } from './bootstrap.ts';
 import { calibration, ECE_BINS, logLoss } from './calibration.ts';
 import { accuracyOf, confusionOf, countRows, encodeRows, macroF1Of, microF1Of, perClassOf, weightedF1Of, type EncodedRows } from './classification.ts';
-import { averagePrecision, rocAuc } from './ranking.ts';
+import { averagePrecision, rocAuc } from '../../../../contracts/ranking.ts';
 import type { BinaryMetrics, EvaluateOptions, Evaluation, EvaluationInput, OosMetrics } from './types.ts';
 
 export const EVALUATION_DEFAULTS = { oosLabel: 'oos', confusionMaxClasses: 20, topConfusions: 20, resamplesMax: 100_000 } as const;
