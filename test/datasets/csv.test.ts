@@ -1,10 +1,11 @@
 /**
  * The CSV parser on its own: RFC 4180 quoting, line ends, BOM, line numbers, and the same records
- * whatever the chunking (every input is also fed one character at a time).
+ * whatever the chunking (every input is also fed one byte at a time) and from the string entry
+ * (`parseCsvText`, what tests reading Banking77 use).
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseCsv, type CsvRecord } from '../../tools/datasets/csv.ts';
+import { csvObjects, parseCsv, parseCsvText, type CsvRecord } from '../../tools/datasets/csv.ts';
 import { stratifiedSplit } from '../../tools/datasets/split.ts';
 
 const limits = { maxFieldChars: 1_000, maxFields: 100 };
@@ -20,11 +21,12 @@ async function parse(text: string, size = 1 << 16): Promise<CsvRecord[]> {
   return out;
 }
 
-/** Parses whole and byte by byte; both must agree. */
+/** Parses whole, byte by byte and from the string; all must agree. */
 async function both(text: string): Promise<CsvRecord[]> {
   const whole = await parse(text);
   assert.deepEqual(await parse(text, 1), whole, 'byte-by-byte parse differs');
   assert.deepEqual(await parse(text, 3), whole, '3-byte-chunk parse differs');
+  assert.deepEqual(parseCsvText(text, limits), whole, 'the string entry differs');
   return whole;
 }
 
@@ -67,6 +69,23 @@ describe('CSV parser', () => {
     await assert.rejects(async () => {
       for await (const _ of parseCsv(bad(), limits)) void _;
     }, /line 3: the file is not valid UTF-8/);
+  });
+});
+
+describe('CSV from a string', () => {
+  test('the same errors, naming the same lines', () => {
+    assert.throws(() => parseCsvText('a,b\n"x"y,1\n', limits), /line 2: field 1 has text after its closing quote/);
+    assert.throws(() => parseCsvText('a,b\n1,2\n"open,3\n4,5\n', limits), /line 3: field 1 opens a quote that is never closed/);
+    assert.throws(() => parseCsvText('a,b,c\n1,2,3\n', { maxFieldChars: 10, maxFields: 2 }), /line 1: more than 2 fields/);
+  });
+
+  test('csvObjects keys the rows by the header; short rows get empty fields', () => {
+    const records = parseCsvText('text,category\n"hi, there",greet\nalone\n', limits);
+    assert.deepEqual(csvObjects(records), [
+      { text: 'hi, there', category: 'greet' },
+      { text: 'alone', category: '' },
+    ]);
+    assert.deepEqual(csvObjects([]), []);
   });
 });
 

@@ -5,7 +5,6 @@
  * against the `champion` alias (a verdict), labels the model never saw, and the refusals.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -13,7 +12,7 @@ import { createTestHost, type CallOutcome, type TestHost } from 'anvil/testing';
 import { jobsPlugin } from '../../tools/jobs/index.ts';
 import { modelsPlugin } from '../../tools/models/index.ts';
 import { createDatasetRoot, type DatasetRoot } from '../support/dataset-root.ts';
-import { banking77Missing, parseCsv } from '../training/banking77.ts';
+import { banking77Missing, readCsvRows } from '../training/banking77.ts';
 
 const banking77 = fileURLToPath(new URL('../../../shared/datasets/banking77/train.csv', import.meta.url));
 const missing = banking77Missing();
@@ -123,7 +122,7 @@ describe('evaluation plugin', { skip: missing ?? false }, () => {
   before(async () => {
     data = createDatasetRoot();
     host = await createTestHost({ plugins: [], env: data.env });
-    const rows = parseCsv(readFileSync(banking77, 'utf8'));
+    const rows = readCsvRows(banking77);
     const intents = [...new Set(rows.map((row) => row.category ?? ''))].sort().slice(0, INTENTS + 1);
     fifthIntent = intents[INTENTS] as string;
     const kept = intents.slice(0, INTENTS).flatMap((intent) => rows.filter((row) => row.category === intent).slice(0, PER_INTENT));

@@ -1,6 +1,7 @@
-/** Banking77 for the training tests and the bench: CSV parsing and JSONL preparation. */
+/** Banking77 for the training tests and the bench: reading its CSV and preparing JSONL. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { csvObjects, parseCsvText } from '../../tools/datasets/csv.ts';
 import { missingSharedData, sharedDatasetsDir } from '../support/shared-datasets.ts';
 
 export const banking77Dir = path.join(sharedDatasetsDir, 'banking77');
@@ -10,39 +11,9 @@ export function banking77Missing(): string | null {
   return missingSharedData(['banking77/train.csv', 'banking77/test.csv']);
 }
 
-/** RFC 4180 CSV: quoted fields may hold commas, newlines and doubled quotes. First row is the header. */
-export function parseCsv(text: string): Record<string, string>[] {
-  const records: string[][] = [];
-  let field = '';
-  let record: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i] as string;
-    if (quoted) {
-      if (char === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (char === '"') quoted = false;
-      else field += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      record.push(field);
-      field = '';
-    } else if (char === '\n' || char === '\r') {
-      if (char === '\r' && text[i + 1] === '\n') i++;
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-    } else field += char;
-  }
-  if (field !== '' || record.length > 0) {
-    record.push(field);
-    records.push(record);
-  }
-  const [header, ...rows] = records;
-  if (!header) return [];
-  return rows.filter((row) => row.length > 1 || row[0] !== '').map((row) => Object.fromEntries(header.map((name, i) => [name, row[i] ?? ''])));
+/** A CSV file's rows keyed by its header, read by the datasets' own CSV reader (tools/datasets/csv.ts). */
+export function readCsvRows(file: string): Record<string, string>[] {
+  return csvObjects(parseCsvText(readFileSync(file, 'utf8'), { maxFieldChars: 100_000, maxFields: 100 }));
 }
 
 export interface Banking77Row {
@@ -51,7 +22,7 @@ export interface Banking77Row {
 }
 
 export function loadBanking77(split: 'train' | 'test'): Banking77Row[] {
-  return parseCsv(readFileSync(path.join(banking77Dir, `${split}.csv`), 'utf8')).map((row) => ({ text: row.text ?? '', category: row.category ?? '' }));
+  return readCsvRows(path.join(banking77Dir, `${split}.csv`)).map((row) => ({ text: row.text ?? '', category: row.category ?? '' }));
 }
 
 /**

@@ -7,6 +7,9 @@
  * (outside quotes) are skipped; the last record needs no line break. Strictness: text after a
  * closing quote other than a comma or a line end is an error, and so is a quote left open at the
  * end of the file. Input must be UTF-8.
+ *
+ * The one CSV reader: `parseCsv` streams byte chunks (dataset imports), `parseCsvText` reads a
+ * string already in memory (tests, small files); both run the same `csvParser`.
  */
 import { AnvilError, ErrorCodes } from 'anvil/plugin';
 
@@ -63,8 +66,13 @@ export async function* utf8(chunks: AsyncIterable<Uint8Array | string>, line: ()
   if (rest.length > 0) yield rest;
 }
 
-/** Parses CSV from byte (or string) chunks; yields one record per row, the header included. */
-export async function* parseCsv(chunks: AsyncIterable<Uint8Array | string>, limits: CsvLimits): AsyncGenerator<CsvRecord> {
+/**
+ * The parser itself, fed decoded text piece by piece: `push` yields the records each piece
+ * completes as it reaches them (so a consumer that stops at a bad record never meets a syntax error
+ * further on), `end` the last one (or throws on a quote left open). `line` is the physical line it
+ * has reached, for errors found outside it (bad UTF-8).
+ */
+export function csvParser(limits: CsvLimits): { push(text: string): Generator<CsvRecord>; end(): CsvRecord[]; readonly line: number } {
   let line = 1;
   let recordLine = 1;
   let state: State = State.FieldStart;
@@ -92,7 +100,7 @@ export async function* parseCsv(chunks: AsyncIterable<Uint8Array | string>, limi
     field = '';
   };
 
-  for await (const text of utf8(chunks, () => line)) {
+  function* push(text: string): Generator<CsvRecord> {
     let i = 0;
     const n = text.length;
     if (afterCr) {
@@ -200,9 +208,43 @@ export async function* parseCsv(chunks: AsyncIterable<Uint8Array | string>, limi
       }
     }
   }
-  if (state === State.Quoted) throw invalid(`line ${recordLine}: field ${fields.length + 1} opens a quote that is never closed`);
-  if (started) {
+
+  function end(): CsvRecord[] {
+    if (state === State.Quoted) throw invalid(`line ${recordLine}: field ${fields.length + 1} opens a quote that is never closed`);
+    if (!started) return [];
     endField();
-    yield { line: recordLine, fields };
+    started = false;
+    return [{ line: recordLine, fields }];
   }
+
+  return {
+    push,
+    end,
+    get line() {
+      return line;
+    },
+  };
+}
+
+/** Parses CSV from byte (or string) chunks; yields one record per row, the header included. */
+export async function* parseCsv(chunks: AsyncIterable<Uint8Array | string>, limits: CsvLimits): AsyncGenerator<CsvRecord> {
+  const parser = csvParser(limits);
+  for await (const text of utf8(chunks, () => parser.line)) yield* parser.push(text);
+  yield* parser.end();
+}
+
+/** Parses CSV held in a string (a leading BOM is dropped); one record per row, the header included. */
+export function parseCsvText(text: string, limits: CsvLimits): CsvRecord[] {
+  const parser = csvParser(limits);
+  return [...parser.push(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text), ...parser.end()];
+}
+
+/**
+ * The rows after the header as objects keyed by the header's names (a short row's missing fields
+ * are ''; fields beyond the header are dropped).
+ */
+export function csvObjects(records: readonly CsvRecord[]): Record<string, string>[] {
+  const [header, ...rows] = records;
+  if (!header) return [];
+  return rows.map((row) => Object.fromEntries(header.fields.map((name, i) => [name, row.fields[i] ?? ''])));
 }
