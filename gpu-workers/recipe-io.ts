@@ -3,9 +3,8 @@
  * (A Python recipe does the same with `json.load(sys.stdin)` and `print(json.dumps(...), flush=True)`;
  * see PROTOCOL.md.)
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { readSync, renameSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { AnvilError, ErrorCodes } from '../contracts/errors.ts';
 import type { RecipeMessage, RecipeSpec } from './protocol.ts';
 import { checkRecipeSpec, formatRecipeMessage } from './recipe-wire.ts';
 
@@ -29,21 +28,58 @@ export function exitWhenParentDies(env: NodeJS.ProcessEnv = process.env): void {
   }
 }
 
-/** Reads stdin to its end and validates it as the runner's spec. */
-export async function readSpec(input: NodeJS.ReadableStream = process.stdin): Promise<RecipeSpec> {
+/**
+ * Reads the spec to its end and validates it as the runner's spec: from `input` when given, else
+ * from stdin. Stdin is read synchronously: the runner writes the whole spec and closes the pipe as
+ * it starts the recipe, so the read hardly waits, and a recipe's start is spared the stdin stream
+ * and the trips through the event loop that reading it would take. A stdin that would block (a non-blocking descriptor from an unusual
+ * launcher) is read on as a stream. While it reads, the parent-death watch cannot run; a worker
+ * that dies closes the pipe too, which ends the read.
+ */
+export async function readSpec(input?: NodeJS.ReadableStream): Promise<RecipeSpec> {
   exitWhenParentDies();
-  const chunks: Buffer[] = [];
-  for await (const chunk of input) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = input === undefined ? await readStdin() : await readAll(input, []);
   let json: unknown;
   try {
     json = JSON.parse(text) as unknown;
   } catch {
-    throw new AnvilError(ErrorCodes.INVALID_INPUT, 'the spec on stdin is not JSON');
+    throw await invalidSpec('the spec on stdin is not JSON');
   }
   const checked = checkRecipeSpec(json);
-  if (!checked.ok) throw new AnvilError(ErrorCodes.INVALID_INPUT, `invalid spec on stdin: ${checked.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`);
+  if (!checked.ok) throw await invalidSpec(`invalid spec on stdin: ${checked.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`);
   return checked.spec;
+}
+
+/** All of stdin, read synchronously; should a read ever block (EAGAIN), the rest is read as a stream. */
+function readStdin(): string | Promise<string> {
+  const chunks: Buffer[] = [];
+  for (;;) {
+    const buffer = Buffer.allocUnsafe(64 * 1024);
+    let bytes: number;
+    try {
+      bytes = readSync(0, buffer, 0, buffer.length, null);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') return readAll(process.stdin, chunks);
+      if (code === 'EOF') break; // Windows: the end of a pipe
+      throw error;
+    }
+    if (bytes === 0) break;
+    chunks.push(buffer.subarray(0, bytes));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The rest of `input`, after the `chunks` read before. */
+async function readAll(input: NodeJS.ReadableStream, chunks: Buffer[]): Promise<string> {
+  for await (const chunk of input) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The error taxonomy is loaded only when a spec is refused: a recipe that starts well never needs it. */
+async function invalidSpec(message: string): Promise<Error> {
+  const { AnvilError, ErrorCodes } = await import('../contracts/errors.ts');
+  return new AnvilError(ErrorCodes.INVALID_INPUT, message);
 }
 
 /** Writes one protocol line to stdout (metric values NaN/±Infinity are encoded as strings). */

@@ -6,11 +6,8 @@
  * and a `count` metric. On SIGTERM it checkpoints the current count and exits 143. At the end it
  * reports `result {count, resumedFrom}` and exits 0. Bad params or spec: `error {recoverable: false}`, exit 2.
  */
-import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { errorMessage } from '../../contracts/errors.ts';
 import type { RecipeSpec } from '../protocol.ts';
 import { emit, exitAfterFlush, readSpec, writeFileAtomic } from '../recipe-io.ts';
 import { checkCounterParams } from './counter-params.ts';
@@ -20,7 +17,7 @@ async function main(): Promise<void> {
   try {
     spec = await readSpec();
   } catch (error) {
-    return refuse(errorMessage(error));
+    return refuse(messageOf(error));
   }
   const params = checkCounterParams(spec.params);
   if (!params.ok) return refuse(`invalid params for diagnostics.counter: ${params.issues.join('; ')}`);
@@ -29,7 +26,7 @@ async function main(): Promise<void> {
   if (typeof start === 'string') return refuse(start);
 
   const workDir = spec.workDir;
-  await mkdir(workDir, { recursive: true });
+  mkdirSync(workDir, { recursive: true });
   let count = start;
   let stopping = false;
 
@@ -51,7 +48,7 @@ async function main(): Promise<void> {
     message: start > 0 ? `resuming at count ${start}, counting to ${steps}` : `counting to ${steps}, ${stepMs} ms per step`,
   });
   while (count < steps) {
-    await sleep(stepMs);
+    await pause(stepMs);
     if (stopping) return;
     count += 1;
     checkpoint();
@@ -74,8 +71,21 @@ function startingCount(spec: RecipeSpec): number | string {
     const fromFile = (JSON.parse(readFileSync(checkpoint.path, 'utf8')) as { count?: unknown }).count;
     return isCount(fromFile) ? fromFile : `checkpoint file ${checkpoint.path} has no whole-number count`;
   } catch (error) {
-    return `cannot read checkpoint ${checkpoint.path}: ${errorMessage(error)}`;
+    return `cannot read checkpoint ${checkpoint.path}: ${messageOf(error)}`;
   }
+}
+
+/**
+ * Waits `ms`; 0 only yields to the event loop (so a SIGTERM is still seen between steps) instead
+ * of a timer, which would round it up to 1 ms.
+ */
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));
+}
+
+/** contracts/errors.ts `errorMessage`, without loading the error taxonomy into every start. */
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function isCount(value: unknown): value is number {
