@@ -19,7 +19,8 @@
  * drain throughput at worker concurrency 1 and 16 (jobs queued first, then timed until all
  * finished), submit throughput (16 concurrent submitters; anchor: 16 concurrent `Queue.add`), and
  * one end-to-end run with a real recipe process (spawn included; reported against the dispatch p50).
- * Knobs: BENCH_JOBS_LATENCY_N (default 300), BENCH_JOBS_DRAIN_N (default 2000), BENCH_JOBS_ROUNDS (3).
+ * Knobs: BENCH_JOBS_LATENCY_N (default 300), BENCH_JOBS_DRAIN_N (default 2000), BENCH_JOBS_ROUNDS (3),
+ * BENCH_JOBS_START_N (recipe start-to-exit samples each side, default 20; more steadies it under load).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -325,7 +326,7 @@ export async function run(context: BenchContext): Promise<Figure[]> {
       context.log(`${metric}: anvil ${values.map((v) => v.toFixed(0)).join(', ')}; raw BullMQ ${anchors.map((v) => v.toFixed(0)).join(', ')} (median of ${rounds} rounds reported)`);
       figures.push({ metric, value: median(values), unit: 'jobs/s', anchor: median(anchors) });
     }
-    const start = await recipeStart(home, 20);
+    const start = await recipeStart(home, envInt('BENCH_JOBS_START_N', 20));
     context.log(`recipe start to exit p50 ${start.recipe.toFixed(1)} ms vs bare node ${start.bare.toFixed(1)} ms (goal ≤ 50 ms; ran: node ${start.command})`);
     figures.push({ metric: 'recipe_start_to_exit_p50_ms', value: start.recipe, unit: 'ms', anchor: start.bare });
     context.log('end to end with a real recipe process (diagnostics.counter, 1 step), 20 jobs: needs a worker');
