@@ -2,6 +2,7 @@
 // page shows exactly what that key may see; a tool the key cannot call shows as unavailable.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { call } from './api.js';
+import { Markdown } from './markdown.js';
 import { ActionButton, ErrorBox, fmt, html, KeyValues, LineChart, Pager, Show, StateBadge, Table, usePager, useTool } from './widgets.js';
 
 const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
@@ -211,32 +212,36 @@ export function JobDetail({ id, session }) {
 }
 
 // ---------------------------------------------------------------------------------------------
-/** GPU samples per worker GPU, kept while the dashboard is open (the server keeps only the latest heartbeat). */
-const gpuHistory = new Map();
+const TELEMETRY_WINDOWS = [[15, 'last 15 minutes'], [60, 'last hour'], [360, 'last 6 hours'], [1440, 'last 24 hours']];
+const OPERATOR_READ = ['cluster:observe', 'cluster:operate'];
 
-function GpuCharts({ samples, label }) {
-  const chart = (title, name, pick) => html`<${LineChart} title=${`${label}: ${title}`} time=${true} xLabel="time" height=${160} series=${[{ name, points: samples.map((sample) => ({ x: sample.at, y: pick(sample) })) }]} />`;
-  return html`<div class="chart-row">
-    ${chart('utilisation', 'util %', (sample) => sample.utilizationPct)}
-    ${chart('memory used', 'MB', (sample) => sample.memoryUsedMb)}
-    ${chart('temperature', '°C', (sample) => sample.temperatureC)}
+function GpuCharts({ entry, span }) {
+  const label = `${entry.worker} GPU ${entry.gpu}`;
+  const chart = (title, name, pick) => html`<${LineChart} title=${`${label}: ${title}`} time=${true} xLabel="time" height=${160} xRange=${span} series=${[{ name, points: entry.points.map((point) => ({ x: Date.parse(point.at) / 1000, y: pick(point) })) }]} />`;
+  return html`<div class="chart-row" data-gpu=${label}>
+    ${chart('utilisation', 'util %', (point) => point.utilizationPct)}
+    ${chart('memory used', 'MB', (point) => point.memoryUsedMb)}
+    ${chart('temperature', '°C', (point) => point.temperatureC)}
   </div>`;
+}
+
+/** Stored GPU history (workers_telemetry, downsampled by the server), for keys with the operator's cluster:observe. */
+function GpuHistory({ session }) {
+  const operator = session.scopes.some((scope) => OPERATOR_READ.includes(scope));
+  const [minutes, setMinutes] = useState(60);
+  const history = useTool(operator ? 'workers_telemetry' : null, { minutes, maxPoints: 120 }, { session, pollMs: 15_000 });
+  if (!operator) return html`<p class="muted">GPU telemetry is the cluster operator’s: it needs a key with cluster:observe.</p>`;
+  return html`<p><label>Window <select value=${minutes} onChange=${(event) => setMinutes(Number(event.currentTarget.value))}>
+      ${TELEMETRY_WINDOWS.map(([value, text]) => html`<option value=${value}>${text}</option>`)}
+    </select></label></p>
+    <${Show} state=${history}>${(data) => html`<p class="muted">Each point averages ${data.bucketSeconds} s of heartbeats (kept every ${data.sampleSeconds} s at most, for ${data.retentionHours} h).</p>
+      ${data.series.length === 0
+        ? html`<p class="muted">No GPU samples in this window (no GPU workers, or none heartbeating).</p>`
+        : data.series.map((entry) => html`<${GpuCharts} key=${`${entry.worker}/${entry.gpu}`} entry=${entry} span=${[Date.parse(data.from) / 1000, Date.parse(data.to) / 1000]} />`)}`}<//>`;
 }
 
 export function Workers({ session }) {
   const workers = useTool('workers_list', {}, { session, pollMs: 5_000 });
-  const [, setTick] = useState(0);
-  useEffect(() => {
-    for (const worker of workers.data?.workers ?? []) {
-      for (const gpu of worker.telemetry?.gpus ?? []) {
-        const key = `${worker.name} GPU ${gpu.index}`;
-        const samples = gpuHistory.get(key) ?? [];
-        samples.push({ at: Date.now() / 1000, utilizationPct: gpu.utilizationPct, memoryUsedMb: gpu.memoryUsedMb, temperatureC: gpu.temperatureC });
-        gpuHistory.set(key, samples.slice(-720));
-      }
-    }
-    setTick((tick) => tick + 1);
-  }, [workers.data]);
   return html`<h1>Workers</h1>
     <${Show} state=${workers}>${(data) => html`<p class="muted">${data.view === 'cluster' ? 'Every worker of the cluster.' : 'The workers running this project’s jobs (the cluster view and telemetry need cluster:observe).'}</p>
       <${Table} caption="Workers" rows=${data.workers} empty="No workers." columns=${[
@@ -249,9 +254,7 @@ export function Workers({ session }) {
         { label: 'Heartbeat', key: 'lastHeartbeat' },
       ]} />`}<//>
     <${Section} title="GPU telemetry over time">
-      ${gpuHistory.size === 0
-        ? html`<p class="muted">No GPU telemetry (no GPU workers, or the key lacks cluster:observe). While this page is open it samples every 5 s.</p>`
-        : [...gpuHistory.entries()].map(([key, samples]) => html`<${GpuCharts} label=${key} samples=${samples} />`)}
+      <${GpuHistory} session=${session} />
     <//>`;
 }
 
@@ -304,8 +307,18 @@ function evalMetric(summary, key) {
   return interval ? `${fmt(value)} [${fmt(interval.low)}, ${fmt(interval.high)}]` : fmt(value);
 }
 
+/** One evaluation's Markdown report (eval_get includeReport), rendered by markdown.js: text only, never the report's HTML. */
+function EvaluationReport({ id, session, onClose }) {
+  const got = useTool('eval_get', { id, includeReport: true }, { session });
+  return html`<section class="report" aria-label=${`Evaluation report ${id.slice(0, 8)}`}>
+    <p><button type="button" onClick=${onClose}>Close report</button> <code>${got.data?.reportUri ?? ''}</code></p>
+    <${Show} state=${got}>${(data) => (data.report ? html`<${Markdown} source=${data.report} label=${`Report of evaluation ${id.slice(0, 8)}`} />` : html`<p class="muted">This evaluation has no report.</p>`)}<//>
+  </section>`;
+}
+
 function ModelDetail({ name, session }) {
   const [version, setVersion] = useState('latest');
+  const [openReport, setOpenReport] = useState(null);
   const ref = version === 'latest' ? undefined : Number(version);
   const versions = useTool('models_list', { name, limit: 100 }, { session });
   const chosen = useTool('models_get', { name, ...(ref ? { version: ref } : {}) }, { session });
@@ -336,9 +349,10 @@ function ModelDetail({ name, session }) {
       { label: 'Accuracy', render: (row) => evalMetric(row.metrics.candidate, 'accuracy') },
       { label: 'Macro F1', render: (row) => evalMetric(row.metrics.candidate, 'macroF1') },
       { label: 'Verdict', render: (row) => (row.verdict ? html`<${StateBadge} state=${row.verdict} />` : '—') },
-      { label: 'Report', render: (row) => (row.reportUri ? html`<code>${row.reportUri}</code>` : '—') },
+      { label: 'Report', render: (row) => (row.reportUri ? html`<button type="button" aria-label=${`Show report ${row.id.slice(0, 8)}`} aria-pressed=${openReport === row.id} onClick=${() => setOpenReport(row.id)}>Show report</button> <code>${row.reportUri}</code>` : '—') },
       { label: 'At', render: (row) => fmt(row.createdAt) },
     ]} />`}<//>
+    ${openReport ? html`<${EvaluationReport} key=${openReport} id=${openReport} session=${session} onClose=${() => setOpenReport(null)} />` : null}
     <h3>Alias history</h3>
     <${Show} state=${history}>${(data) => html`<${Table} caption=${`Alias history of ${name}`} rows=${data.changes} empty="No alias was ever set." columns=${[
       { label: 'At', render: (row) => fmt(row.at) },
