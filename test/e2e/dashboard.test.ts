@@ -534,10 +534,14 @@ describe('dashboard at /ui', { skip }, () => {
       assert.deepEqual(await page.evaluate(unnamedControls), [], `${name}: every control has an accessible name`);
     }
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const name of ['overview', 'jobs', 'payments']) {
+    for (const name of ['overview', 'jobs', 'workers', 'datasets', 'models/intents', 'deployments', 'knowledge', 'payments', 'agent']) {
       await page.goto(`${base}/ui#/${name}`);
       await page.locator('main h1').waitFor();
-      await shot(`phone-${name}`);
+      await page.waitForFunction(() => !document.querySelector('main [aria-live="polite"]'), undefined, { timeout: 10_000 }).catch(() => {});
+      await shot(`phone-${name.replace('/', '-')}`);
+      // Readable on a phone: nothing pushes the page wider than the screen (wide tables scroll in their own box).
+      const width = await page.evaluate(() => (document as unknown as { documentElement: { scrollWidth: number } }).documentElement.scrollWidth);
+      assert.ok(width <= 390, `${name}: the page is ${width} px wide on a 390 px phone`);
     }
     await page.setViewportSize({ width: 1280, height: 860 });
     // Keyboard: the first Tab reaches the skip link, which moves focus to the page's content.

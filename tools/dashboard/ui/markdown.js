@@ -168,7 +168,7 @@ export function renderMarkdown(source, { headingOffset = 2 } = {}) {
   return blocks;
 }
 
-/** `<Markdown source=… />`: the rendered document in a `.markdown` box. */
-export function Markdown({ source, label }) {
-  return h('div', { class: 'markdown', role: 'document', 'aria-label': label ?? 'Report' }, ...renderMarkdown(source));
+/** `<Markdown source=… label=… headingOffset=… />`: the rendered document in a `.markdown` box. */
+export function Markdown({ source, label, headingOffset = 2 }) {
+  return h('div', { class: 'markdown', role: 'document', 'aria-label': label ?? 'Report' }, ...renderMarkdown(source, { headingOffset }));
 }

@@ -338,7 +338,7 @@ function ModelDetail({ name, session }) {
       <option value="latest">latest</option>
       ${(data.versions ?? []).map((row) => html`<option value=${String(row.version)}>v${row.version}${row.aliases?.length ? ` (${row.aliases.join(', ')})` : ''}</option>`)}
     </select></label>`}<//>
-    <${Show} state=${chosen}>${(data) => html`<h3>Model card (v${data.version})</h3><pre class="card" tabindex="0">${data.card ?? ''}</pre>`}<//>
+    <${Show} state=${chosen}>${(data) => html`<h3>Model card (v${data.version})</h3><div class="card" tabindex="0"><${Markdown} source=${data.card ?? ''} label=${`Model card of ${name} v${data.version}`} headingOffset=${3} /></div>`}<//>
     <h3>Evaluations of ${versionLabel(shownVersion)}</h3>
     <${Show} state=${evaluations}>${(data) => html`<${Table} caption=${`Evaluation reports of ${name} ${versionLabel(shownVersion)}`} rows=${data.evaluations} empty="No evaluations of this version yet (eval_run, eval_compare)." columns=${[
       { label: 'Evaluation', render: (row) => html`<code>${row.id.slice(0, 8)}</code>` },
@@ -394,6 +394,26 @@ function MonitorCharts({ name }) {
   </div>`;
 }
 
+/** The canary rollout of deployments_get: where it is in its steps, and each guardrail's reading against its threshold. */
+function Rollout({ rollout, shadow }) {
+  if (!rollout && !shadow) return html`<p class="muted">No canary rollout or shadow traffic (deployments_canary starts one).</p>`;
+  return html`${rollout ? html`<${KeyValues} entries=${[
+      ['Rollout', html`<${StateBadge} state=${rollout.state} />`],
+      ['Stable → candidate', `${rollout.stable} → ${rollout.candidate}`],
+      ['Step', `${Math.min(rollout.stepIndex + 1, rollout.steps.length)} of ${rollout.steps.length}: ${fmt(rollout.steps[rollout.stepIndex] ?? null)}`],
+      ['Step started', fmt(rollout.stepStartedAt)],
+      ['Reason', rollout.reason ?? '—'],
+    ]} />
+    <${Table} caption="Guardrails (latest readings)" rows=${rollout.readings} empty="No readings yet." columns=${[
+      { label: 'Metric', key: 'metric' },
+      { label: 'Rule', render: (reading) => `${reading.op} ${fmt(reading.threshold)}` },
+      { label: 'Value', render: (reading) => fmt(reading.value) },
+      { label: 'Samples', render: (reading) => `${reading.samples} / ${reading.minSamples}` },
+      { label: 'Status', render: (reading) => html`<span class=${reading.status === 'fail' ? 'bad' : reading.status === 'pass' ? 'ok' : 'muted'}>${reading.status}</span>` },
+    ]} />` : null}
+    ${shadow ? html`<p>Shadow: ${shadow.variant} (v${shadow.version}) receives a copy of ${shadow.percent}% of requests.</p>` : null}`;
+}
+
 function DeploymentDetail({ name, session }) {
   const got = useTool('deployments_get', { name }, { session });
   const monitor = useTool('deployments_monitor', { name }, { session, pollMs: 10_000 });
@@ -409,7 +429,8 @@ function DeploymentDetail({ name, session }) {
     monitor.reload();
   };
   return html`<${Section} title=${`Deployment ${name}`}>
-    <${Show} state=${got}>${(data) => html`<${Table} caption="Variants and weights" rows=${data.variants} columns=${[{ label: 'Variant', key: 'name' }, { label: 'Version', key: 'version' }, { label: 'Weight %', key: 'weight' }]} />`}<//>
+    <${Show} state=${got}>${(data) => html`<${Table} caption="Variants and weights" rows=${data.variants} columns=${[{ label: 'Variant', key: 'name' }, { label: 'Version', key: 'version' }, { label: 'Weight %', key: 'weight' }]} />
+      <h3>Canary</h3><${Rollout} rollout=${data.rollout} shadow=${data.shadow} />`}<//>
     <${Show} state=${monitor}>${(data) => html`<${Table} caption=${`Monitor since ${fmt(data.since)} (canary guardrails)`} rows=${data.variants} columns=${[
       { label: 'Variant', key: 'variant' }, { label: 'Requests', key: 'requests' }, { label: 'Error rate', key: 'errorRate' }, { label: 'p50 ms', key: 'p50Ms' }, { label: 'p99 ms', key: 'p99Ms' }, { label: 'Abstain', key: 'abstainRate' }, { label: 'Accuracy', key: 'accuracy' }, { label: 'PSI', key: 'psi' },
     ]} />`}<//>

@@ -135,7 +135,7 @@ export function LineChart({ title, series, xLabel = 'step', time = false, height
       width,
       height,
       scales: { x: { time, range: (_self, min, max) => range.current ?? [min, max] } },
-      axes: [{ label: xLabel }, {}],
+      axes: [{ label: xLabel }, { size: 64 }],
       series: [{ label: xLabel }, ...series.map((one, index) => ({ label: one.name, stroke: PALETTE[index % PALETTE.length], width: 2, spanGaps: true }))],
     };
     plot.current = new uPlot(options, data, box.current);
