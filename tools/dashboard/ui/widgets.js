@@ -134,7 +134,8 @@ export function LineChart({ title, series, xLabel = 'step', time = false, height
       title,
       width,
       height,
-      scales: { x: { time, range: (_self, min, max) => range.current ?? [min, max] } },
+      // Only charts given a window fix their x range; the others keep uPlot's own (which pads a single point).
+      scales: { x: { time, ...(range.current ? { range: (_self, min, max) => range.current ?? [min, max] } : {}) } },
       axes: [{ label: xLabel }, { size: 64 }],
       series: [{ label: xLabel }, ...series.map((one, index) => ({ label: one.name, stroke: PALETTE[index % PALETTE.length], width: 2, spanGaps: true }))],
     };
