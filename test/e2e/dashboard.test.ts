@@ -461,6 +461,19 @@ describe('dashboard at /ui', { skip }, () => {
     const served = ok(await mcp('deployments_get', { name: 'intents-live' })).variants as Array<{ version: number; weight: number }>;
     assert.deepEqual(served.map((variant) => [variant.version, variant.weight]), [[v1, 100]]);
 
+    // A canary of v2 waiting at its first step: the page shows the step and the guardrail against its threshold.
+    ok(await mcp('deployments_canary', { name: 'intents-live', candidate: v2, steps: [{ percent: 20, untilApproved: true }, { percent: 100, untilApproved: true }], guardrails: [{ metric: 'error_rate', op: '<', threshold: 0.5, minSamples: 1000 }] }));
+    await page.reload();
+    await page.getByText('Step').first().waitFor();
+    await page.getByText(/^1 of 2: /).waitFor({ timeout: 15_000 });
+    const guardrails = page.getByRole('table', { name: 'Guardrails (latest readings)' });
+    await guardrails.waitFor();
+    assert.match(await guardrails.textContent() ?? '', /error_rate.*< 0\.5/);
+    // The list says where the canary is, not its JSON.
+    await page.waitForFunction(() => document.querySelector('main table')?.textContent?.includes('step 1 of 2') ?? false, undefined, { timeout: 10_000 }).catch(() => {});
+    assert.match(await page.locator('main table').first().textContent() ?? '', new RegExp(`v${v1} → v${v2}, step 1 of 2 \\((progressing|awaiting-approval)\\)`));
+    await shot('deployment-canary');
+
     // Both moves are in the model's alias history, as the page shows it.
     await page.goto(`${base}/ui#/models/intents`);
     const moves = page.getByRole('table', { name: 'Alias history of intents' }).locator('tbody tr');

@@ -374,7 +374,7 @@ export function Deployments({ name, session }) {
       { label: 'Model', key: 'model' },
       { label: 'State', render: (row) => html`<${StateBadge} state=${row.state} />` },
       { label: 'Variants', render: (row) => row.variants.map((variant) => `${variant.name}: v${variant.version} ${variant.weight}%`).join(', ') },
-      { label: 'Canary', render: (row) => fmt(row.rollout) },
+      { label: 'Canary', render: (row) => (row.rollout ? `${row.rollout.stable} → ${row.rollout.candidate}, step ${Math.min(row.rollout.stepIndex + 1, row.rollout.steps.length)} of ${row.rollout.steps.length} (${row.rollout.state})` : '—') },
     ]} /><${Pager} pager=${pager} nextCursor=${data.nextCursor} />`}<//>
     ${name ? html`<${DeploymentDetail} name=${name} session=${session} />` : null}`;
 }
@@ -394,6 +394,14 @@ function MonitorCharts({ name }) {
   </div>`;
 }
 
+/** Each configured guardrail with its latest reading, if the rollout took one yet. */
+function guardrailRows(rollout) {
+  return rollout.guardrails.map((guardrail) => {
+    const reading = rollout.readings.find((one) => one.metric === guardrail.metric && one.op === guardrail.op);
+    return { ...guardrail, value: reading?.value ?? null, samples: reading?.samples ?? 0, minSamples: reading?.minSamples ?? guardrail.minSamples, status: reading?.status ?? 'no reading yet' };
+  });
+}
+
 /** The canary rollout of deployments_get: where it is in its steps, and each guardrail's reading against its threshold. */
 function Rollout({ rollout, shadow }) {
   if (!rollout && !shadow) return html`<p class="muted">No canary rollout or shadow traffic (deployments_canary starts one).</p>`;
@@ -404,12 +412,12 @@ function Rollout({ rollout, shadow }) {
       ['Step started', fmt(rollout.stepStartedAt)],
       ['Reason', rollout.reason ?? '—'],
     ]} />
-    <${Table} caption="Guardrails (latest readings)" rows=${rollout.readings} empty="No readings yet." columns=${[
+    <${Table} caption="Guardrails (latest readings)" rows=${guardrailRows(rollout)} empty="No guardrails: the steps advance on time (or approval) alone." columns=${[
       { label: 'Metric', key: 'metric' },
-      { label: 'Rule', render: (reading) => `${reading.op} ${fmt(reading.threshold)}` },
-      { label: 'Value', render: (reading) => fmt(reading.value) },
-      { label: 'Samples', render: (reading) => `${reading.samples} / ${reading.minSamples}` },
-      { label: 'Status', render: (reading) => html`<span class=${reading.status === 'fail' ? 'bad' : reading.status === 'pass' ? 'ok' : 'muted'}>${reading.status}</span>` },
+      { label: 'Rule', render: (row) => `${row.op} ${fmt(row.threshold)}` },
+      { label: 'Value', render: (row) => fmt(row.value) },
+      { label: 'Samples', render: (row) => `${fmt(row.samples)} / ${fmt(row.minSamples)}` },
+      { label: 'Status', render: (row) => html`<span class=${row.status === 'fail' ? 'bad' : row.status === 'pass' ? 'ok' : 'muted'}>${row.status}</span>` },
     ]} />` : null}
     ${shadow ? html`<p>Shadow: ${shadow.variant} (v${shadow.version}) receives a copy of ${shadow.percent}% of requests.</p>` : null}`;
 }
