@@ -26,7 +26,7 @@ export function protectedResourceMetadataUrl(resource: string): string {
 }
 
 /** The RFC 8414 and OpenID discovery documents of an issuer, in the order they are tried. */
-function discoveryUrls(issuer: string): string[] {
+export function discoveryUrls(issuer: string): string[] {
   const url = new URL(issuer);
   const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
   return [`${url.origin}/.well-known/oauth-authorization-server${path}`, `${url.origin}${path}/.well-known/openid-configuration`];

@@ -22,6 +22,7 @@ import type { Client } from '@modelcontextprotocol/client';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createTestHost, flatten, type TestHost } from 'anvil/testing';
 import { createHttpApp } from '../../server/http/app.ts';
+import { jobsPlugin } from '../../tools/jobs/index.ts';
 import { sandboxProviderPlugin } from '../../tools/payment/providers/plugin.ts';
 import { banking77Missing, banking77Slice, trainVersion, writeSliceCsv } from '../deployments/support.ts';
 import { providerConfig, startSandboxPsp, type SandboxPspProcess } from '../payments/support.ts';
@@ -105,7 +106,7 @@ describe('dashboard at /ui', { skip }, () => {
     // The operator's import roots (the knowledge plugin reads them from the datasets plugin's config).
     host = await createTestHost({
       plugins: [{ plugin: sandboxProviderPlugin, config: providerConfig(psp) }],
-      config: { plugins: [{ id: 'agent', config: { settleMs: 5_000 } }] },
+      config: { plugins: [{ id: 'agent', config: { settleMs: 5_000 } }], jobs: { telemetrySampleMs: 0 } },
       env: { ANVIL_DATASET_ROOTS: docs },
     });
     const { app } = createHttpApp(host.server.runtime, () => host.server.plugins.catalog);
@@ -413,6 +414,39 @@ describe('dashboard at /ui', { skip }, () => {
     await history.getByRole('cell', { name: 'first model' }).waitFor();
     await shot('model-evaluations');
 
+    // The comparison's report rendered from its Markdown: headings and tables, not the URI alone.
+    await page.getByRole('button', { name: `Show report ${String(compared.jobId).slice(0, 8)}` }).click();
+    const rendered = page.getByRole('document', { name: `Report of evaluation ${String(compared.jobId).slice(0, 8)}` });
+    await rendered.getByRole('heading', { name: 'Per-class F1 changes' }).waitFor({ timeout: 15_000 });
+    assert.match(await rendered.locator('table').first().textContent() ?? '', /Accuracy/);
+    assert.match(await rendered.textContent() ?? '', /Verdict: (better|worse|inconclusive)/);
+    await shot('model-evaluation-report');
+
+    // A report carrying hostile text: v1 evaluated on a dataset whose labels are HTML. The labels
+    // reach the report (the model never saw them) and the page shows them as text, running nothing.
+    const hostileLabels = ['<script>window.__anvilPwned = 1</script>', '<img src=x onerror="window.__anvilPwned = 2">'];
+    const csv = (value: string) => `"${value.replaceAll('"', '""')}"`;
+    const hostileRows = Array.from({ length: 8 }, (_, i) => `${csv(`i lost my card number ${i}`)},${csv(hostileLabels[i % 2] as string)}`);
+    writeFileSync(path.join(docs, 'hostile.csv'), ['text,category', ...hostileRows].join('\n') + '\n');
+    ok(await mcp('datasets_import', { name: 'hostile', path: path.join(docs, 'hostile.csv'), labelColumn: 'category' }));
+    const hostileEval = ok(await mcp('eval_run', { model: 'intents', version: v1, dataset: 'hostile', split: 'all' }));
+    for (;;) {
+      const view = ok(await mcp('jobs_get', { id: String(hostileEval.jobId), waitSeconds: 30 }));
+      if (view.timedOut) continue;
+      assert.equal(view.state, 'succeeded', JSON.stringify(view.error));
+      break;
+    }
+    const hostileReport = ok(await mcp('eval_get', { id: String(hostileEval.jobId), includeReport: true })).report as string;
+    assert.ok(hostileReport.includes(hostileLabels[0] as string), 'the report holds the label as written');
+    await page.getByLabel('Version shown below').selectOption(String(v1));
+    await page.getByRole('button', { name: `Show report ${String(hostileEval.jobId).slice(0, 8)}` }).click();
+    const hostile = page.getByRole('document', { name: `Report of evaluation ${String(hostileEval.jobId).slice(0, 8)}` });
+    await hostile.getByText(hostileLabels[0] as string).first().waitFor({ timeout: 15_000 });
+    await hostile.getByText(hostileLabels[1] as string).first().waitFor();
+    assert.equal(await hostile.locator('script, img, iframe, [onerror]').count(), 0, 'nothing of the report became markup');
+    assert.equal(await page.evaluate(() => (globalThis as { __anvilPwned?: number }).__anvilPwned), undefined, 'no script of the report ran');
+    await shot('model-evaluation-report-hostile');
+
     await page.goto(`${base}/ui#/deployments/intents-live`);
     const variants = page.getByRole('table', { name: 'Variants and weights' });
     await variants.getByRole('cell', { name: String(v1), exact: true }).waitFor({ timeout: 15_000 });
@@ -426,6 +460,19 @@ describe('dashboard at /ui', { skip }, () => {
     await shot('deployment-rolled-back');
     const served = ok(await mcp('deployments_get', { name: 'intents-live' })).variants as Array<{ version: number; weight: number }>;
     assert.deepEqual(served.map((variant) => [variant.version, variant.weight]), [[v1, 100]]);
+
+    // A canary of v2 waiting at its first step: the page shows the step and the guardrail against its threshold.
+    ok(await mcp('deployments_canary', { name: 'intents-live', candidate: v2, steps: [{ percent: 20, untilApproved: true }, { percent: 100, untilApproved: true }], guardrails: [{ metric: 'error_rate', op: '<', threshold: 0.5, minSamples: 1000 }] }));
+    await page.reload();
+    await page.getByText('Step').first().waitFor();
+    await page.getByText(/^1 of 2: /).waitFor({ timeout: 15_000 });
+    const guardrails = page.getByRole('table', { name: 'Guardrails (latest readings)' });
+    await guardrails.waitFor();
+    assert.match(await guardrails.textContent() ?? '', /error_rate.*< 0\.5/);
+    // The list says where the canary is, not its JSON.
+    await page.waitForFunction(() => document.querySelector('main table')?.textContent?.includes('step 1 of 2') ?? false, undefined, { timeout: 10_000 }).catch(() => {});
+    assert.match(await page.locator('main table').first().textContent() ?? '', new RegExp(`v${v1} → v${v2}, step 1 of 2 \\((progressing|awaiting-approval)\\)`));
+    await shot('deployment-canary');
 
     // Both moves are in the model's alias history, as the page shows it.
     await page.goto(`${base}/ui#/models/intents`);
@@ -442,6 +489,45 @@ describe('dashboard at /ui', { skip }, () => {
       assert.ok(foreign.isError && foreign.text.startsWith('ANVIL_E_NOT_FOUND'), foreign.text);
       assert.equal(foreign.text.replace('intents', 'nothing-here'), absent.text);
     }
+  });
+
+  it('charts stored GPU telemetry for an operator key; a project key is refused it', async () => {
+    // A worker with a SIMULATED inventory (two made-up "A100" readings; no GPU here) heartbeating through
+    // the job service, as `anvil worker` does over /api/workers; the jobs plugin's flush stores the samples.
+    const jobs = host.server.plugins.exportsOf(jobsPlugin)?.jobs();
+    assert.ok(jobs);
+    const gpu = (index: number, utilizationPct: number) => ({ index, name: 'NVIDIA A100-SXM4-80GB (simulated)', utilizationPct, memoryUsedMb: 1000 + 100 * utilizationPct, temperatureC: 40 + utilizationPct / 5 });
+    const { workerId } = await jobs.service.register({ name: 'sim-a100', capabilities: { gpus: [0, 1].map((index) => ({ index, name: 'NVIDIA A100-SXM4-80GB (simulated)', gpuType: 'a100', memoryTotalMb: 81920 })) }, resourceClasses: ['gpu-a100'], slots: 1, recipes: [] });
+    for (const utilization of [5, 40, 80, 60]) await jobs.service.heartbeat(workerId, { telemetry: { gpus: [gpu(0, utilization), gpu(1, 100 - utilization)] }, running: [] });
+    await host.runScheduled('jobs', 'telemetry-flush');
+
+    const operatorKey = (await host.server.runtime.keys.create({ project: 'ops', scopes: ['workers:read', 'cluster:observe'], name: 'operator' })).key;
+    const own = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    try {
+      const tab = await own.newPage();
+      await tab.goto(`${base}/ui`);
+      await tab.getByLabel('API key').fill(operatorKey);
+      await tab.getByRole('button', { name: 'Sign in' }).click();
+      await tab.getByTestId('project').waitFor();
+      await tab.goto(`${base}/ui#/workers`);
+      await tab.locator('[data-gpu="sim-a100 GPU 1"]').waitFor({ timeout: 15_000 });
+      const drawn = await tab.locator('[data-gpu="sim-a100 GPU 0"] [data-points]').evaluateAll((nodes) => nodes.map((node) => Number((node as unknown as PageElement).getAttribute('data-points'))));
+      assert.equal(drawn.length, 3, 'utilisation, memory and temperature');
+      assert.ok(drawn.every((points) => points >= 1), JSON.stringify(drawn));
+      await tab.getByLabel('Window').selectOption('1440');
+      await tab.getByText(/Each point averages \d+ s/).waitFor();
+      await tab.screenshot({ path: path.join(ARTIFACTS, 'workers-telemetry.png'), fullPage: true });
+    } finally {
+      await own.close();
+    }
+
+    // Alpha's key (workers:read, no cluster:observe): the page says whose telemetry it is; the API refuses.
+    await page.goto(`${base}/ui#/workers`);
+    await page.getByText('GPU telemetry is the cluster operator’s').waitFor();
+    assert.equal(await page.locator('[data-gpu]').count(), 0);
+    const refused = await callTool(await signInOverHttp(alphaKey), 'workers_telemetry', {});
+    assert.equal(refused.status, 403);
+    assert.match(((await refused.json()) as { error: { message: string } }).error.message, /cluster:observe/);
   });
 
   it('refuses another project’s job as not found, in the page and in the API', async () => {
@@ -461,10 +547,14 @@ describe('dashboard at /ui', { skip }, () => {
       assert.deepEqual(await page.evaluate(unnamedControls), [], `${name}: every control has an accessible name`);
     }
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const name of ['overview', 'jobs', 'payments']) {
+    for (const name of ['overview', 'jobs', 'workers', 'datasets', 'models/intents', 'deployments', 'knowledge', 'payments', 'agent']) {
       await page.goto(`${base}/ui#/${name}`);
       await page.locator('main h1').waitFor();
-      await shot(`phone-${name}`);
+      await page.waitForFunction(() => !document.querySelector('main [aria-live="polite"]'), undefined, { timeout: 10_000 }).catch(() => {});
+      await shot(`phone-${name.replace('/', '-')}`);
+      // Readable on a phone: nothing pushes the page wider than the screen (wide tables scroll in their own box).
+      const width = await page.evaluate(() => (document as unknown as { documentElement: { scrollWidth: number } }).documentElement.scrollWidth);
+      assert.ok(width <= 390, `${name}: the page is ${width} px wide on a 390 px phone`);
     }
     await page.setViewportSize({ width: 1280, height: 860 });
     // Keyboard: the first Tab reaches the skip link, which moves focus to the page's content.

@@ -195,6 +195,9 @@ describe('evaluation plugin', { skip: missing ?? false }, () => {
     assert.match(markdown, /\| Accuracy \| /);
     assert.match(markdown, /## Per class/);
     assert.match(markdown, /## Operating point/);
+    // The same report through the tool, for clients (and the dashboard) that do not read resources.
+    assert.equal((stored as { report?: string }).report, undefined, 'only with includeReport');
+    assert.equal(ok<EvaluationView & { report: string }>(await host.call('eval_get', { id: submitted.jobId, includeReport: true })).report, markdown);
     assert.ok(stored.detailUri);
     const detail = JSON.parse(((await host.client.readResource({ uri: stored.detailUri })).contents[0] as { text: string }).text) as {
       evaluations: { candidate: { perClass: Array<{ label: string; support: number }> } };

@@ -41,14 +41,29 @@ async function listen(server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-export async function startAuthServer(options: { clients: TestClient[]; key: JWK }): Promise<TestAuthServer> {
+export interface AuthServerOptions {
+  clients: TestClient[];
+  key: JWK;
+  /** Extra scopes it grants beyond the clients' (e.g. what dynamically registered clients ask for). */
+  scopes?: string[];
+  /**
+   * The authorization-code flow as hosted assistants use it: dynamic client registration (RFC 7591,
+   * open), PKCE (S256; the provider requires it of public clients), and oidc-provider's development
+   * login and consent pages (any login name, no password check). `accounts` maps a login name to
+   * the project claim its tokens carry.
+   */
+  interactive?: { accounts: Record<string, string> };
+}
+
+export async function startAuthServer(options: AuthServerOptions): Promise<TestAuthServer> {
   // The provider needs its issuer URL, which needs the port: listen first, route to it once made.
   const route: { handler?: RequestListener } = {};
   const server = createServer((request, response) => route.handler?.(request, response));
   const port = await listen(server);
   const issuer = `http://127.0.0.1:${port}`;
   const byId = new Map(options.clients.map((client) => [client.id, client]));
-  const scopes = [...new Set(options.clients.flatMap((client) => client.scope.split(' ')))];
+  const scopes = [...new Set([...options.clients.flatMap((client) => client.scope.split(' ')), ...(options.scopes ?? [])])];
+  const accounts = options.interactive?.accounts ?? {};
   const provider = new Provider(issuer, {
     clients: options.clients.map((client) => ({
       client_id: client.id,
@@ -62,7 +77,8 @@ export async function startAuthServer(options: { clients: TestClient[]; key: JWK
     jwks: { keys: [options.key] },
     scopes,
     features: {
-      devInteractions: { enabled: false },
+      devInteractions: { enabled: options.interactive !== undefined },
+      registration: { enabled: options.interactive !== undefined },
       clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,
@@ -76,8 +92,9 @@ export async function startAuthServer(options: { clients: TestClient[]; key: JWK
         }),
       },
     },
-    extraTokenClaims: (_ctx: unknown, token: { clientId?: string }) => {
-      const project = token.clientId === undefined ? undefined : byId.get(token.clientId)?.project;
+    extraTokenClaims: (_ctx: unknown, token: { clientId?: string; accountId?: string }) => {
+      // A user's token (authorization code) carries its account's project; a client's token, the client's.
+      const project = token.accountId !== undefined ? accounts[token.accountId] : token.clientId === undefined ? undefined : byId.get(token.clientId)?.project;
       return project === undefined ? {} : { anvil_project: project };
     },
   });

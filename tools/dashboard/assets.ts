@@ -64,7 +64,7 @@ export interface DashboardAssets {
 export function loadAssets(): DashboardAssets {
   const uiDir = fileURLToPath(new URL('./ui/', import.meta.url));
   const own = new Map<string, Asset>();
-  for (const name of ['app.js', 'api.js', 'pages.js', 'widgets.js', 'app.css']) {
+  for (const name of ['app.js', 'api.js', 'pages.js', 'widgets.js', 'markdown.js', 'app.css']) {
     own.set(name, { body: readFileSync(path.join(uiDir, name), 'utf8'), type: typeOf(name) });
   }
   const vendor = new Map<string, Asset>();

@@ -47,6 +47,12 @@ export const jobsConfig = z
     /** How often unreferenced blobs are garbage-collected, and how long a stored blob is kept before it may be (its references are being written). */
     blobGcIntervalMs: z.number().int().min(1_000).max(7 * 86_400_000).default(3_600_000),
     blobGcGraceMs: z.number().int().min(0).max(30 * 86_400_000).default(3_600_000),
+    /** GPU telemetry history (the workers page's charts): at most one sample per worker this often (0: every heartbeat). */
+    telemetrySampleMs: z.number().int().min(0).max(3_600_000).default(15_000),
+    /** How long GPU telemetry samples are kept. */
+    telemetryRetentionHours: z.number().min(0.01).max(24 * 90).default(24),
+    /** How often buffered samples are written (one transaction, with the retention delete). */
+    telemetryFlushMs: z.number().int().min(100).max(600_000).default(10_000),
   })
   .strict()
   .superRefine((jobs, issues) => {

@@ -10,6 +10,7 @@ import { BlobStore } from './blobs.ts';
 import { jobsConfig } from './config.ts';
 import { Dispatcher } from './dispatch.ts';
 import { workerApiRoutes } from './http.ts';
+import { TelemetryRecorder } from './telemetry.ts';
 import { startLocalWorker, type LocalWorker } from './local-worker.ts';
 import type { JobsRuntime } from './runtime.ts';
 import { JobService } from './service.ts';
@@ -18,6 +19,9 @@ import { Sweeper } from './sweeper.ts';
 import { registerJobTools, startHostEvents, startNotifications } from './tools/index.ts';
 import { eventsRoute } from './events.ts';
 import { type ControlBus, builtinRecipes, commandRecipe, localBus, redisBus } from '../../gpu-workers/index.ts';
+
+/** GPU samples held between flushes (about 2 MB): beyond it a database that cannot keep up loses the oldest. */
+const TELEMETRY_BUFFER_MAX = 20_000;
 
 export type { JobsConfig } from './config.ts';
 export type { JobsRuntime } from './runtime.ts';
@@ -62,8 +66,13 @@ export const jobsPlugin = definePlugin({
       const store = new JobStore(ctx.sql);
       const dispatcher = new Dispatcher(ctx.sql, ctx.queue, config, ctx.log);
       const blobs = new BlobStore(ctx.sql, config.artifactDir ?? path.join(ctx.host.dataDir, 'artifacts'));
-      const service = new JobService({ sql: ctx.sql, store, dispatcher, bus, blobs, recipes, settings: config, log: ctx.log });
-      jobs = { sql: ctx.sql, service, dispatcher, bus, blobs, recipes, config, resources: { resourceUpdated: (uri) => ctx.resourceUpdated(uri) }, log: ctx.log };
+      const telemetry = new TelemetryRecorder(
+        ctx.sql,
+        { sampleMs: config.telemetrySampleMs, retentionMs: config.telemetryRetentionHours * 3_600_000, bufferMax: TELEMETRY_BUFFER_MAX },
+        ctx.log.child({ component: 'telemetry' }),
+      );
+      const service = new JobService({ sql: ctx.sql, store, dispatcher, bus, blobs, recipes, settings: config, log: ctx.log, telemetry });
+      jobs = { sql: ctx.sql, service, dispatcher, bus, blobs, recipes, config, resources: { resourceUpdated: (uri) => ctx.resourceUpdated(uri) }, log: ctx.log, telemetry };
       stopNotifications = startNotifications(jobs);
       stopHostEvents = startHostEvents(jobs, (name, payload, project) => ctx.emit(name, payload, project));
       sweeper = new Sweeper(ctx.sql, service, dispatcher, config, ctx.log);
@@ -89,8 +98,14 @@ export const jobsPlugin = definePlugin({
       if (collected && collected.removed.length > 0) ctx.log.info({ removed: collected.removed.length, kept: collected.kept }, 'unreferenced blobs collected');
     });
 
+    // GPU telemetry samples are buffered by heartbeats and written here, with their retention.
+    ctx.every('telemetry-flush', config.telemetryFlushMs, async () => {
+      await jobs?.telemetry.flush();
+    });
+
     ctx.onClose(async () => {
       await local?.close();
+      await jobs?.telemetry.flush();
       await sweeper?.stop();
       stopNotifications?.();
       stopHostEvents?.();

@@ -7,6 +7,7 @@ import type { BlobStore } from './blobs.ts';
 import type { JobsConfig } from './config.ts';
 import type { Dispatcher } from './dispatch.ts';
 import type { JobService } from './service.ts';
+import type { TelemetryRecorder } from './telemetry.ts';
 import { type ControlBus } from '../../gpu-workers/index.ts';
 
 export interface JobsRuntime {
@@ -20,4 +21,6 @@ export interface JobsRuntime {
   /** Tells subscribed MCP clients that a job resource changed (`ctx.resourceUpdated`). */
   readonly resources: { resourceUpdated(uri: string): void };
   readonly log: Logger;
+  /** GPU telemetry history (worker_samples). */
+  readonly telemetry: TelemetryRecorder;
 }

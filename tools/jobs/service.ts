@@ -31,6 +31,7 @@ import type { BlobStore } from './blobs.ts';
 import { isLimited, type Dispatcher } from './dispatch.ts';
 import { toArtifact, type ArtifactRow, type CancelResult, type Job, type JobStore, type SubmitInput, type SubmitResult, type TransitionInput } from './store.ts';
 import { parseWith } from './parse.ts';
+import type { TelemetryRecorder } from './telemetry.ts';
 import { type ControlBus } from '../../gpu-workers/index.ts';
 
 const sql = (name: string) => loadSql(import.meta.url, `./sql/${name}.sql`);
@@ -63,6 +64,8 @@ export interface JobServiceDeps {
   recipes: () => ReadonlyMap<string, RecipeSpec>;
   settings: JobsSettings;
   log: Logger;
+  /** Keeps GPU telemetry history from heartbeats (absent: only the latest is kept, on the worker row). */
+  telemetry?: TelemetryRecorder;
 }
 
 type Holder = { state: string; worker: string | null; attempt: number; project: string; recipe: string; cancel_requested: boolean; preempt_requested: boolean };
@@ -190,6 +193,8 @@ export class JobService implements ControlPlane {
   async heartbeat(workerId: string, request: HeartbeatRequest): Promise<HeartbeatResponse> {
     const input = parseWith(heartbeatRequestSchema, request, 'heartbeat');
     await this.store.heartbeat(workerId, input.telemetry, this.deps.settings.leaseMs);
+    // Into memory only; the recorder writes history off this path (tools/jobs/telemetry.ts).
+    this.deps.telemetry?.offer(workerId, input.telemetry);
     const { rows } = await this.deps.sql.query<{ id: string; why: 'cancelled' | 'preempted' }>(SQL.stopRequests, [workerId]);
     return { stop: rows.map((row) => ({ jobId: row.id, why: row.why })) };
   }

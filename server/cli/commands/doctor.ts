@@ -11,6 +11,7 @@ import { openStorage } from '../../db/open.ts';
 import { errorMessage } from '../../errors.ts';
 import { isLoopbackHost } from '../../http/env.ts';
 import { commonOptions, loadCommandConfig } from '../common-options.ts';
+import { checkOAuth } from './doctor-oauth.ts';
 import { type CliIo, ExitCode } from '../io.ts';
 
 type Status = 'ok' | 'warn' | 'fail' | 'skip';
@@ -133,14 +134,14 @@ async function checkPort(config: AnvilConfig): Promise<DoctorCheck> {
 }
 
 export async function runDoctor(config: AnvilConfig): Promise<DoctorCheck[]> {
-  const [storageChecks, redis, port] = await Promise.all([checkStorageAndMigrations(config), checkRedis(config), checkPort(config)]);
-  return [checkNode(), checkDataDir(config.home), ...storageChecks, redis, port, checkRecipes()];
+  const [storageChecks, redis, port, oauth] = await Promise.all([checkStorageAndMigrations(config), checkRedis(config), checkPort(config), checkOAuth(config.auth.oauth)]);
+  return [checkNode(), checkDataDir(config.home), ...storageChecks, redis, port, ...oauth, checkRecipes()];
 }
 
 export async function doctorCommand(argv: string[], io: CliIo): Promise<ExitCode> {
   const { values } = parseArgs({ args: argv, strict: true, options: { ...commonOptions, json: { type: 'boolean' } } });
   if (values.help) {
-    io.out('Usage: anvil doctor [--home DIR] [--config PATH] [--json]\n\nChecks Node, the data dir, Postgres, Redis, migrations and the HTTP port; one actionable line each.');
+    io.out('Usage: anvil doctor [--home DIR] [--config PATH] [--json]\n\nChecks Node, the data dir, Postgres, Redis, migrations, the HTTP port and the OAuth issuer (when auth.oauth is set); one actionable line each.');
     return ExitCode.ok;
   }
   const { config } = loadCommandConfig(io, values);

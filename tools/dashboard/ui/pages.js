@@ -2,6 +2,7 @@
 // page shows exactly what that key may see; a tool the key cannot call shows as unavailable.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { call } from './api.js';
+import { Markdown } from './markdown.js';
 import { ActionButton, ErrorBox, fmt, html, KeyValues, LineChart, Pager, Show, StateBadge, Table, usePager, useTool } from './widgets.js';
 
 const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
@@ -211,32 +212,36 @@ export function JobDetail({ id, session }) {
 }
 
 // ---------------------------------------------------------------------------------------------
-/** GPU samples per worker GPU, kept while the dashboard is open (the server keeps only the latest heartbeat). */
-const gpuHistory = new Map();
+const TELEMETRY_WINDOWS = [[15, 'last 15 minutes'], [60, 'last hour'], [360, 'last 6 hours'], [1440, 'last 24 hours']];
+const OPERATOR_READ = ['cluster:observe', 'cluster:operate'];
 
-function GpuCharts({ samples, label }) {
-  const chart = (title, name, pick) => html`<${LineChart} title=${`${label}: ${title}`} time=${true} xLabel="time" height=${160} series=${[{ name, points: samples.map((sample) => ({ x: sample.at, y: pick(sample) })) }]} />`;
-  return html`<div class="chart-row">
-    ${chart('utilisation', 'util %', (sample) => sample.utilizationPct)}
-    ${chart('memory used', 'MB', (sample) => sample.memoryUsedMb)}
-    ${chart('temperature', '°C', (sample) => sample.temperatureC)}
+function GpuCharts({ entry, span }) {
+  const label = `${entry.worker} GPU ${entry.gpu}`;
+  const chart = (title, name, pick) => html`<${LineChart} title=${`${label}: ${title}`} time=${true} xLabel="time" height=${160} xRange=${span} series=${[{ name, points: entry.points.map((point) => ({ x: Date.parse(point.at) / 1000, y: pick(point) })) }]} />`;
+  return html`<div class="chart-row" data-gpu=${label}>
+    ${chart('utilisation', 'util %', (point) => point.utilizationPct)}
+    ${chart('memory used', 'MB', (point) => point.memoryUsedMb)}
+    ${chart('temperature', '°C', (point) => point.temperatureC)}
   </div>`;
+}
+
+/** Stored GPU history (workers_telemetry, downsampled by the server), for keys with the operator's cluster:observe. */
+function GpuHistory({ session }) {
+  const operator = session.scopes.some((scope) => OPERATOR_READ.includes(scope));
+  const [minutes, setMinutes] = useState(60);
+  const history = useTool(operator ? 'workers_telemetry' : null, { minutes, maxPoints: 120 }, { session, pollMs: 15_000 });
+  if (!operator) return html`<p class="muted">GPU telemetry is the cluster operator’s: it needs a key with cluster:observe.</p>`;
+  return html`<p><label>Window <select value=${minutes} onChange=${(event) => setMinutes(Number(event.currentTarget.value))}>
+      ${TELEMETRY_WINDOWS.map(([value, text]) => html`<option value=${value}>${text}</option>`)}
+    </select></label></p>
+    <${Show} state=${history}>${(data) => html`<p class="muted">Each point averages ${data.bucketSeconds} s of heartbeats (kept every ${data.sampleSeconds} s at most, for ${data.retentionHours} h).</p>
+      ${data.series.length === 0
+        ? html`<p class="muted">No GPU samples in this window (no GPU workers, or none heartbeating).</p>`
+        : data.series.map((entry) => html`<${GpuCharts} key=${`${entry.worker}/${entry.gpu}`} entry=${entry} span=${[Date.parse(data.from) / 1000, Date.parse(data.to) / 1000]} />`)}`}<//>`;
 }
 
 export function Workers({ session }) {
   const workers = useTool('workers_list', {}, { session, pollMs: 5_000 });
-  const [, setTick] = useState(0);
-  useEffect(() => {
-    for (const worker of workers.data?.workers ?? []) {
-      for (const gpu of worker.telemetry?.gpus ?? []) {
-        const key = `${worker.name} GPU ${gpu.index}`;
-        const samples = gpuHistory.get(key) ?? [];
-        samples.push({ at: Date.now() / 1000, utilizationPct: gpu.utilizationPct, memoryUsedMb: gpu.memoryUsedMb, temperatureC: gpu.temperatureC });
-        gpuHistory.set(key, samples.slice(-720));
-      }
-    }
-    setTick((tick) => tick + 1);
-  }, [workers.data]);
   return html`<h1>Workers</h1>
     <${Show} state=${workers}>${(data) => html`<p class="muted">${data.view === 'cluster' ? 'Every worker of the cluster.' : 'The workers running this project’s jobs (the cluster view and telemetry need cluster:observe).'}</p>
       <${Table} caption="Workers" rows=${data.workers} empty="No workers." columns=${[
@@ -249,9 +254,7 @@ export function Workers({ session }) {
         { label: 'Heartbeat', key: 'lastHeartbeat' },
       ]} />`}<//>
     <${Section} title="GPU telemetry over time">
-      ${gpuHistory.size === 0
-        ? html`<p class="muted">No GPU telemetry (no GPU workers, or the key lacks cluster:observe). While this page is open it samples every 5 s.</p>`
-        : [...gpuHistory.entries()].map(([key, samples]) => html`<${GpuCharts} label=${key} samples=${samples} />`)}
+      <${GpuHistory} session=${session} />
     <//>`;
 }
 
@@ -304,8 +307,18 @@ function evalMetric(summary, key) {
   return interval ? `${fmt(value)} [${fmt(interval.low)}, ${fmt(interval.high)}]` : fmt(value);
 }
 
+/** One evaluation's Markdown report (eval_get includeReport), rendered by markdown.js: text only, never the report's HTML. */
+function EvaluationReport({ id, session, onClose }) {
+  const got = useTool('eval_get', { id, includeReport: true }, { session });
+  return html`<section class="report" aria-label=${`Evaluation report ${id.slice(0, 8)}`}>
+    <p><button type="button" onClick=${onClose}>Close report</button> <code>${got.data?.reportUri ?? ''}</code></p>
+    <${Show} state=${got}>${(data) => (data.report ? html`<${Markdown} source=${data.report} label=${`Report of evaluation ${id.slice(0, 8)}`} />` : html`<p class="muted">This evaluation has no report.</p>`)}<//>
+  </section>`;
+}
+
 function ModelDetail({ name, session }) {
   const [version, setVersion] = useState('latest');
+  const [openReport, setOpenReport] = useState(null);
   const ref = version === 'latest' ? undefined : Number(version);
   const versions = useTool('models_list', { name, limit: 100 }, { session });
   const chosen = useTool('models_get', { name, ...(ref ? { version: ref } : {}) }, { session });
@@ -325,7 +338,7 @@ function ModelDetail({ name, session }) {
       <option value="latest">latest</option>
       ${(data.versions ?? []).map((row) => html`<option value=${String(row.version)}>v${row.version}${row.aliases?.length ? ` (${row.aliases.join(', ')})` : ''}</option>`)}
     </select></label>`}<//>
-    <${Show} state=${chosen}>${(data) => html`<h3>Model card (v${data.version})</h3><pre class="card" tabindex="0">${data.card ?? ''}</pre>`}<//>
+    <${Show} state=${chosen}>${(data) => html`<h3>Model card (v${data.version})</h3><div class="card" tabindex="0"><${Markdown} source=${data.card ?? ''} label=${`Model card of ${name} v${data.version}`} headingOffset=${3} /></div>`}<//>
     <h3>Evaluations of ${versionLabel(shownVersion)}</h3>
     <${Show} state=${evaluations}>${(data) => html`<${Table} caption=${`Evaluation reports of ${name} ${versionLabel(shownVersion)}`} rows=${data.evaluations} empty="No evaluations of this version yet (eval_run, eval_compare)." columns=${[
       { label: 'Evaluation', render: (row) => html`<code>${row.id.slice(0, 8)}</code>` },
@@ -336,9 +349,10 @@ function ModelDetail({ name, session }) {
       { label: 'Accuracy', render: (row) => evalMetric(row.metrics.candidate, 'accuracy') },
       { label: 'Macro F1', render: (row) => evalMetric(row.metrics.candidate, 'macroF1') },
       { label: 'Verdict', render: (row) => (row.verdict ? html`<${StateBadge} state=${row.verdict} />` : '—') },
-      { label: 'Report', render: (row) => (row.reportUri ? html`<code>${row.reportUri}</code>` : '—') },
+      { label: 'Report', render: (row) => (row.reportUri ? html`<button type="button" aria-label=${`Show report ${row.id.slice(0, 8)}`} aria-pressed=${openReport === row.id} onClick=${() => setOpenReport(row.id)}>Show report</button> <code>${row.reportUri}</code>` : '—') },
       { label: 'At', render: (row) => fmt(row.createdAt) },
     ]} />`}<//>
+    ${openReport ? html`<${EvaluationReport} key=${openReport} id=${openReport} session=${session} onClose=${() => setOpenReport(null)} />` : null}
     <h3>Alias history</h3>
     <${Show} state=${history}>${(data) => html`<${Table} caption=${`Alias history of ${name}`} rows=${data.changes} empty="No alias was ever set." columns=${[
       { label: 'At', render: (row) => fmt(row.at) },
@@ -360,7 +374,7 @@ export function Deployments({ name, session }) {
       { label: 'Model', key: 'model' },
       { label: 'State', render: (row) => html`<${StateBadge} state=${row.state} />` },
       { label: 'Variants', render: (row) => row.variants.map((variant) => `${variant.name}: v${variant.version} ${variant.weight}%`).join(', ') },
-      { label: 'Canary', render: (row) => fmt(row.rollout) },
+      { label: 'Canary', render: (row) => (row.rollout ? `${row.rollout.stable} → ${row.rollout.candidate}, step ${Math.min(row.rollout.stepIndex + 1, row.rollout.steps.length)} of ${row.rollout.steps.length} (${row.rollout.state})` : '—') },
     ]} /><${Pager} pager=${pager} nextCursor=${data.nextCursor} />`}<//>
     ${name ? html`<${DeploymentDetail} name=${name} session=${session} />` : null}`;
 }
@@ -380,6 +394,34 @@ function MonitorCharts({ name }) {
   </div>`;
 }
 
+/** Each configured guardrail with its latest reading, if the rollout took one yet. */
+function guardrailRows(rollout) {
+  return rollout.guardrails.map((guardrail) => {
+    const reading = rollout.readings.find((one) => one.metric === guardrail.metric && one.op === guardrail.op);
+    return { ...guardrail, value: reading?.value ?? null, samples: reading?.samples ?? 0, minSamples: reading?.minSamples ?? guardrail.minSamples, status: reading?.status ?? 'no reading yet' };
+  });
+}
+
+/** The canary rollout of deployments_get: where it is in its steps, and each guardrail's reading against its threshold. */
+function Rollout({ rollout, shadow }) {
+  if (!rollout && !shadow) return html`<p class="muted">No canary rollout or shadow traffic (deployments_canary starts one).</p>`;
+  return html`${rollout ? html`<${KeyValues} entries=${[
+      ['Rollout', html`<${StateBadge} state=${rollout.state} />`],
+      ['Stable → candidate', `${rollout.stable} → ${rollout.candidate}`],
+      ['Step', `${Math.min(rollout.stepIndex + 1, rollout.steps.length)} of ${rollout.steps.length}: ${fmt(rollout.steps[rollout.stepIndex] ?? null)}`],
+      ['Step started', fmt(rollout.stepStartedAt)],
+      ['Reason', rollout.reason ?? '—'],
+    ]} />
+    <${Table} caption="Guardrails (latest readings)" rows=${guardrailRows(rollout)} empty="No guardrails: the steps advance on time (or approval) alone." columns=${[
+      { label: 'Metric', key: 'metric' },
+      { label: 'Rule', render: (row) => `${row.op} ${fmt(row.threshold)}` },
+      { label: 'Value', render: (row) => fmt(row.value) },
+      { label: 'Samples', render: (row) => `${fmt(row.samples)} / ${fmt(row.minSamples)}` },
+      { label: 'Status', render: (row) => html`<span class=${row.status === 'fail' ? 'bad' : row.status === 'pass' ? 'ok' : 'muted'}>${row.status}</span>` },
+    ]} />` : null}
+    ${shadow ? html`<p>Shadow: ${shadow.variant} (v${shadow.version}) receives a copy of ${shadow.percent}% of requests.</p>` : null}`;
+}
+
 function DeploymentDetail({ name, session }) {
   const got = useTool('deployments_get', { name }, { session });
   const monitor = useTool('deployments_monitor', { name }, { session, pollMs: 10_000 });
@@ -395,7 +437,8 @@ function DeploymentDetail({ name, session }) {
     monitor.reload();
   };
   return html`<${Section} title=${`Deployment ${name}`}>
-    <${Show} state=${got}>${(data) => html`<${Table} caption="Variants and weights" rows=${data.variants} columns=${[{ label: 'Variant', key: 'name' }, { label: 'Version', key: 'version' }, { label: 'Weight %', key: 'weight' }]} />`}<//>
+    <${Show} state=${got}>${(data) => html`<${Table} caption="Variants and weights" rows=${data.variants} columns=${[{ label: 'Variant', key: 'name' }, { label: 'Version', key: 'version' }, { label: 'Weight %', key: 'weight' }]} />
+      <h3>Canary</h3><${Rollout} rollout=${data.rollout} shadow=${data.shadow} />`}<//>
     <${Show} state=${monitor}>${(data) => html`<${Table} caption=${`Monitor since ${fmt(data.since)} (canary guardrails)`} rows=${data.variants} columns=${[
       { label: 'Variant', key: 'variant' }, { label: 'Requests', key: 'requests' }, { label: 'Error rate', key: 'errorRate' }, { label: 'p50 ms', key: 'p50Ms' }, { label: 'p99 ms', key: 'p99Ms' }, { label: 'Abstain', key: 'abstainRate' }, { label: 'Accuracy', key: 'accuracy' }, { label: 'PSI', key: 'psi' },
     ]} />`}<//>

@@ -115,9 +115,12 @@ const PALETTE = ['#1f6feb', '#d1242f', '#1a7f37', '#9a6700', '#8250df', '#bf3989
  * A line chart of series [{name, points: [{x, y}]}] on a shared x axis (steps or times). The
  * points arrive downsampled by the tool; the chart redraws in place when they change.
  */
-export function LineChart({ title, series, xLabel = 'step', time = false, height = 240 }) {
+export function LineChart({ title, series, xLabel = 'step', time = false, height = 240, xRange }) {
   const box = useRef(null);
   const plot = useRef(null);
+  // A fixed x window (e.g. the last hour), read at each redraw: a single point must not stretch the axis over years.
+  const range = useRef(xRange);
+  range.current = xRange;
   const xs = [...new Set(series.flatMap((one) => one.points.map((point) => point.x)))].sort((a, b) => a - b);
   const data = [xs, ...series.map((one) => {
     const byX = new Map(one.points.map((point) => [point.x, point.y]));
@@ -131,8 +134,9 @@ export function LineChart({ title, series, xLabel = 'step', time = false, height
       title,
       width,
       height,
-      scales: { x: { time } },
-      axes: [{ label: xLabel }, {}],
+      // Only charts given a window fix their x range; the others keep uPlot's own (which pads a single point).
+      scales: { x: { time, ...(range.current ? { range: (_self, min, max) => range.current ?? [min, max] } : {}) } },
+      axes: [{ label: xLabel }, { size: 64 }],
       series: [{ label: xLabel }, ...series.map((one, index) => ({ label: one.name, stroke: PALETTE[index % PALETTE.length], width: 2, spanGaps: true }))],
     };
     plot.current = new uPlot(options, data, box.current);

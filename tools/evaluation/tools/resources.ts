@@ -17,7 +17,7 @@ function idOf(variables: Record<string, string | string[]>): string {
   }
 }
 
-async function blobText(deps: EvaluationDeps, sha256: string | null, what: string, id: string): Promise<string> {
+export async function blobText(deps: EvaluationDeps, sha256: string | null, what: string, id: string): Promise<string> {
   if (!sha256) throw new AnvilError(ErrorCodes.NOT_FOUND, `Evaluation ${id} has no ${what}`, { details: { id } });
   const blob = await deps.jobs().blobs.get(sha256);
   return readFile(blob.file, 'utf8');

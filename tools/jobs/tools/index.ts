@@ -11,6 +11,7 @@ import { quotaTool } from './quota.ts';
 import { registerJobResources } from './resources.ts';
 import { submitTool } from './submit.ts';
 import { workersListTool } from './workers-list.ts';
+import { workersTelemetryTool } from './workers-telemetry.ts';
 
 export { startHostEvents, startNotifications } from './notifications.ts';
 
@@ -29,6 +30,7 @@ export function registerJobTools(ctx: PluginContext, jobs: () => JobsRuntime): v
   ctx.tool(cancelTool(jobs));
   ctx.tool(explainTool(jobs));
   ctx.tool(workersListTool(jobs));
+  ctx.tool(workersTelemetryTool(jobs));
   ctx.tool(quotaTool(jobs));
   registerJobResources(ctx, jobs);
 }
