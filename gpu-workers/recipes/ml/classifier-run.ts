@@ -10,8 +10,8 @@ import path from 'node:path';
 import { classifierModel, embeddingBagClassifierModel } from '../onnx/model.ts';
 import type { RecipeSpec } from '../../protocol.ts';
 import { emit, exitAfterFlush } from '../../recipe-io.ts';
-import { needsSimulation, scoreRows, thresholdFromValidation, type AbstainPolicy, type ThresholdChoice } from './abstain.ts';
-import { cosineConfidence, type ConfidenceScore } from './confidence.ts';
+import { needsSimulation, scoreRows, thresholdFromValidation, type AbstainPolicy, type ScoredRows, type ThresholdChoice } from './abstain.ts';
+import { confidenceReferences, cosineConfidence, type ConfidenceScore } from './confidence.ts';
 import type { Csr } from './matrix.ts';
 import { accuracyAndLoss } from './metrics.ts';
 import type { Network } from './network.ts';
@@ -158,10 +158,21 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
   }
 
   const net = outcome.net;
-  const scoredVal = scoreRows(net, data.train, data.trainY, data.val, options.abstain?.confidence ?? 'max-probability', settings.seed);
+  const confidenceKind = options.abstain?.confidence ?? 'max-probability';
+  // With a simulated threshold the real model's validation confidences are not used: only its
+  // references (for the export) are computed, not the cosines (on Banking77, 1,005 rows × 9k references).
+  let scoredVal: Pick<ScoredRows, 'probabilities' | 'kind' | 'centroids'>;
+  let threshold: ThresholdChoice | null;
+  if (simulated) {
+    scoredVal = referencesOnly(net, data, confidenceKind, settings.seed);
+    threshold = simulated;
+  } else {
+    const scored = scoreRows(net, data.train, data.trainY, data.val, confidenceKind, settings.seed);
+    scoredVal = scored;
+    threshold = options.abstain ? thresholdFromValidation(abstainData, options.abstain, scored) : null;
+  }
   const valProbabilities = scoredVal.probabilities;
   const valFigures = accuracyAndLoss(valProbabilities, data.valY, classes);
-  const threshold = simulated ?? (options.abstain ? thresholdFromValidation(abstainData, options.abstain, scoredVal) : null);
   const confidence: ConfidenceScore = scoredVal.kind;
   const testProbabilities = net.predict(data.test);
   const testFigures = accuracyAndLoss(testProbabilities, data.testY, classes);
@@ -223,6 +234,12 @@ function exportOnnx(net: Network, labels: readonly string[], input: 'features' |
 function operatingPointSummary(choice: ThresholdChoice): Record<string, unknown> {
   const { curve: _curve, ...rest } = choice;
   return rest;
+}
+
+/** What `scoreRows` gives but the validation cosines: the probabilities, the confidence kind and its references. */
+function referencesOnly(net: Network, data: PreparedSplits, kind: ConfidenceScore, seed: number): Pick<ScoredRows, 'probabilities' | 'kind' | 'centroids'> {
+  const centroids = confidenceReferences(kind, net, data.train, data.trainY, seed);
+  return { probabilities: net.predict(data.val), kind: centroids ? kind : 'max-probability', centroids };
 }
 
 /** `promise`'s value, or `stopped` as soon as a stop is requested (polled every 100 ms). */
