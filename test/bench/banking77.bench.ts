@@ -3,7 +3,9 @@
  * train / 3,080 test, 77 intents), run as a child process through the runner like a worker runs it.
  *
  * Figures: test accuracy (from the ONNX model, featurised with featurizer.json), training wall
- * seconds (the whole recipe process), peak RSS of the recipe process, ONNX inference ms per query in
+ * seconds (the whole recipe process), its CPU seconds (user + sys of all its threads: the figure
+ * that means something on a shared machine, with the load average logged beside it) and its main
+ * thread's CPU seconds (≈ the wall time on an idle 2-core machine), peak RSS of the recipe process, ONNX inference ms per query in
  * batches of 32 (model only, embedding-bag input) and with featurisation. The anchor of each is scikit-learn TF-IDF
  * (word 1–2 + char_wb 2–5, sublinear tf) + LinearSVC measured in the same run, interleaved: once
  * before Anvil's run and once after (their mean is the anchor): its test accuracy, fit seconds,
@@ -14,7 +16,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ArtifactEvent, RecipeEvent } from '../../gpu-workers/protocol.ts';
@@ -87,6 +89,25 @@ function mean(runs: readonly Measured[], key: keyof Measured): number | null {
   return runs.length === 0 ? null : runs.reduce((sum, run) => sum + run[key], 0) / runs.length;
 }
 
+/**
+ * CPU seconds (user + sys) a live process has used so far, from /proc/<pid>/stat: all its threads,
+ * or with `thread` one thread's (`/proc/<pid>/task/<tid>/stat`; the main thread's tid is the pid).
+ */
+function cpuSeconds(pid: number, thread?: number): number | undefined {
+  try {
+    const file = thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`;
+    // Fields after the command name (which may hold spaces, so split after its closing parenthesis): utime is the 12th, stime the 13th.
+    const fields = readFileSync(file, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks / CLOCK_TICKS : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ: the kernel reports process times in 1/100 s on every Linux architecture Node supports. */
+const CLOCK_TICKS = 100;
+
 /** Peak RSS (VmHWM) of a process, in MB, while it lives. */
 function peakRssMb(pid: number): number | undefined {
   try {
@@ -110,6 +131,9 @@ export async function run(context: BenchContext): Promise<Figure[]> {
     const params = { dataset: { file: path.basename(file), textColumn: 'text', labelColumn: 'category', splitColumn: 'split' }, ...extra };
     const events: RecipeEvent[] = [];
     let peak = 0;
+    let cpu = 0;
+    let mainThreadCpu = 0;
+    const loadBefore = loadavg();
     const started = performance.now();
     context.log(`training text-classifier with default params${Object.keys(extra).length ? ` plus ${JSON.stringify(extra)}` : ''}`);
     const { command, args } = entryCommand(textClassifierRecipe.entry);
@@ -127,7 +151,11 @@ export async function run(context: BenchContext): Promise<Figure[]> {
     });
     const pid = recipeRun.pid;
     const poll = setInterval(() => {
-      if (pid !== undefined) peak = Math.max(peak, peakRssMb(pid) ?? 0);
+      if (pid !== undefined) {
+        peak = Math.max(peak, peakRssMb(pid) ?? 0);
+        cpu = cpuSeconds(pid) ?? cpu;
+        mainThreadCpu = cpuSeconds(pid, pid) ?? mainThreadCpu;
+      }
     }, 100);
     const outcome = await recipeRun.outcome;
     clearInterval(poll);
@@ -162,13 +190,18 @@ export async function run(context: BenchContext): Promise<Figure[]> {
     await session.release();
     const accuracy = correct / texts.length;
     const result = outcome.result as { metrics?: { testAccuracy?: number }; featureCount?: number; epochs?: number };
-    context.log(`accuracy ${accuracy.toFixed(4)} (recipe's own test accuracy ${result.metrics?.testAccuracy}), ${result.featureCount} features, ${result.epochs} epochs, ${trainSeconds.toFixed(1)} s, peak RSS ${peak.toFixed(0)} MB`);
+    const load = (values: number[]): string => values.map((v) => v.toFixed(2)).join(', ');
+    context.log(`accuracy ${accuracy.toFixed(4)} (recipe's own test accuracy ${result.metrics?.testAccuracy}), ${result.featureCount} features, ${result.epochs} epochs, ${trainSeconds.toFixed(1)} s wall, ${cpu.toFixed(1)} CPU s of which ${mainThreadCpu.toFixed(1)} s in the main thread (the simulated-OOS training runs in another; load average ${load(loadBefore)} before, ${load(loadavg())} after), peak RSS ${peak.toFixed(0)} MB`);
     context.log(`ONNX: ${(modelMs / texts.length).toFixed(4)} ms/query model only, ${((modelMs + featurizeMs) / texts.length).toFixed(4)} ms/query with featurisation`);
     if (python) anchors.push(sklearnRun(context, python, 'after'));
-    context.log(`goal: accuracy ≥ 0.92 ${accuracy >= 0.92 ? 'met' : 'MISSED'}; train ≤ 60 s ${trainSeconds <= 60 ? 'met' : 'MISSED'}; RSS ≤ 2048 MB ${peak <= 2048 ? 'met' : 'MISSED'}; ≤ 0.2 ms/query ${modelMs / texts.length <= 0.2 ? 'met' : 'MISSED'}`);
+    context.log(`goal: accuracy ≥ 0.935 ${accuracy >= 0.935 ? 'met' : 'MISSED'}; train ≤ 60 s ${trainSeconds <= 60 ? 'met' : 'MISSED'}; RSS ≤ 2048 MB ${peak <= 2048 ? 'met' : 'MISSED'}; ≤ 0.2 ms/query ${modelMs / texts.length <= 0.2 ? 'met' : 'MISSED'}`);
     return [
       { metric: 'test_accuracy', value: accuracy, unit: 'ratio', anchor: mean(anchors, 'accuracy') },
       { metric: 'train_seconds', value: trainSeconds, unit: 's', anchor: mean(anchors, 'trainSeconds') },
+      // Anchor: scikit-learn's fit is single-threaded, so its wall seconds are its CPU seconds.
+      { metric: 'train_cpu_seconds', value: cpu, unit: 's', anchor: mean(anchors, 'trainSeconds') },
+      // The main thread's CPU seconds: roughly the wall time on an idle machine with 2 cores, where the simulation thread runs beside it.
+      { metric: 'train_main_thread_cpu_seconds', value: mainThreadCpu, unit: 's', anchor: mean(anchors, 'trainSeconds') },
       { metric: 'peak_rss_mb', value: peak, unit: 'MB', anchor: mean(anchors, 'peakRssMb') },
       { metric: 'onnx_ms_per_query', value: modelMs / texts.length, unit: 'ms', anchor: mean(anchors, 'msPerQuery') },
       { metric: 'onnx_with_featurize_ms_per_query', value: (modelMs + featurizeMs) / texts.length, unit: 'ms', anchor: mean(anchors, 'withFeaturizeMsPerQuery') },

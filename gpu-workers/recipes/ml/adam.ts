@@ -59,9 +59,29 @@ export class Adam {
         w[i] = (w[i] as number) - (step * mi) / (Math.sqrt(vi) * sq + eps);
       }
     };
+    // The sparse first layer's touched rows: the same arithmetic as `apply`, written out once for all
+    // rows (this loop is ~40% of a training step; a call per row and the zero decay cost measurably).
+    const { w1 } = weights;
+    const g1 = grads.w1;
+    const m1 = state.m.w1;
+    const v1 = state.v.w1;
+    const keepM = 1 - b1;
+    const keepV = 1 - b2;
     for (let k = 0; k < touchedCount; k++) {
-      const off = (touched[k] as number) * width;
-      apply(weights.w1, grads.w1, state.m.w1, state.v.w1, off, off + width, l2);
+      const from = (touched[k] as number) * width;
+      const to = from + width;
+      if (l2 === 0) {
+        for (let i = from; i < to; i++) {
+          const gi = g1[i] as number;
+          const mi = b1 * (m1[i] as number) + keepM * gi;
+          const vi = b2 * (v1[i] as number) + keepV * gi * gi;
+          m1[i] = mi;
+          v1[i] = vi;
+          w1[i] = (w1[i] as number) - (step * mi) / (Math.sqrt(vi) * sq + eps);
+        }
+      } else {
+        apply(w1, g1, m1, v1, from, to, l2);
+      }
     }
     apply(weights.b1, grads.b1, state.m.b1, state.v.b1, 0, weights.b1.length, 0);
     apply(weights.w2, grads.w2, state.m.w2, state.v.w2, 0, weights.w2.length, l2);

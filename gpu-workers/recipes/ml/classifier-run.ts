@@ -10,12 +10,13 @@ import path from 'node:path';
 import { classifierModel, embeddingBagClassifierModel } from '../onnx/model.ts';
 import type { RecipeSpec } from '../../protocol.ts';
 import { emit, exitAfterFlush } from '../../recipe-io.ts';
-import { needsSimulation, scoreRows, simulateThreshold, thresholdFromValidation, type AbstainPolicy, type ThresholdChoice } from './abstain.ts';
-import { cosineConfidence, type ConfidenceScore } from './confidence.ts';
+import { needsSimulation, scoreRows, thresholdFromValidation, type AbstainPolicy, type ScoredRows, type ThresholdChoice } from './abstain.ts';
+import { confidenceReferences, cosineConfidence, type ConfidenceScore } from './confidence.ts';
 import type { Csr } from './matrix.ts';
 import { accuracyAndLoss } from './metrics.ts';
 import type { Network } from './network.ts';
 import { publishArtifact, refuse, type StopFlag } from './recipe-kit.ts';
+import { startSimulation } from './parallel-simulation.ts';
 import { train, type TrainData, type TrainSettings } from './trainer.ts';
 
 /** How long a reported checkpoint file is kept at least (see the checkpoint callback). */
@@ -99,22 +100,14 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
   if (resumeFile !== null && !existsSync(resumeFile)) return refuse(`checkpoint file ${resumeFile} does not exist`);
 
   const abstainData = { labels: data.labels, train: data.train, trainY: data.trainY, val: data.val, valY: data.valY, classWeight: data.classWeight, oosClass: options.oosClass };
-  let simulated: ThresholdChoice | null = null;
-  if (options.abstain && needsSimulation(abstainData, options.abstain)) {
-    const started = Date.now();
-    const choice = await simulateThreshold(abstainData, options.abstain, settings, {
-      log: (message) => emit({ type: 'log', level: 'info', message }),
-      stopRequested: () => options.stop.requested,
-      scratchFile: path.join(spec.workDir, 'simulated-oos.bin'),
-    });
-    if (choice === 'stopped') {
-      emit({ type: 'log', level: 'info', message: 'SIGTERM while simulating out-of-scope rows for the threshold; exiting (a resumed run simulates again)' });
-      await exitAfterFlush(143);
-      return;
-    }
-    simulated = choice;
-    emit({ type: 'log', level: 'info', message: `abstain threshold ${choice.threshold.toFixed(4)} from simulated OOS (${Date.now() - started} ms): in-scope accuracy ${choice.inScopeAccuracy?.toFixed(4)}, OOS recall ${choice.oosRecall?.toFixed(4)}` });
-  }
+  // The simulated-OOS model trains in a thread while the real one trains here (parallel-simulation.ts).
+  const simulation =
+    options.abstain && needsSimulation(abstainData, options.abstain)
+      ? startSimulation({ data: abstainData, policy: options.abstain, settings, scratchFile: path.join(spec.workDir, 'simulated-oos.bin') }, (message) =>
+          emit({ type: 'log', level: 'info', message }),
+        )
+      : null;
+  const simulationStarted = Date.now();
 
   let outcome;
   try {
@@ -136,19 +129,50 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
       },
     }, resumeFile);
   } catch (error) {
+    await simulation?.stop();
     return refuse(error instanceof Error ? error.message : String(error));
   }
   if (outcome.kind === 'stopped') {
-    emit({ type: 'log', level: 'info', message: `SIGTERM: checkpointed at step ${outcome.step}; exiting` });
+    await simulation?.stop();
+    emit({ type: 'log', level: 'info', message: `SIGTERM: checkpointed at step ${outcome.step}; exiting (a resumed run simulates out-of-scope rows again)` });
     await exitAfterFlush(143);
     return;
   }
+  let simulated: ThresholdChoice | null = null;
+  if (simulation) {
+    let choice: ThresholdChoice | 'stopped';
+    try {
+      choice = await untilStopped(simulation.choice, options.stop);
+    } catch (error) {
+      return refuse(error instanceof Error ? error.message : String(error));
+    }
+    if (choice === 'stopped') {
+      // The real model is trained but not exported; a resumed run from the last checkpoint redoes the rest.
+      await simulation.stop();
+      emit({ type: 'log', level: 'info', message: 'SIGTERM while the simulated-OOS model was still training; exiting (a resumed run simulates again)' });
+      await exitAfterFlush(143);
+      return;
+    }
+    simulated = choice;
+    emit({ type: 'log', level: 'info', message: `abstain threshold ${simulated.threshold.toFixed(4)} from simulated OOS (thread done ${Date.now() - simulationStarted} ms after start): in-scope accuracy ${simulated.inScopeAccuracy?.toFixed(4)}, OOS recall ${simulated.oosRecall?.toFixed(4)}` });
+  }
 
   const net = outcome.net;
-  const scoredVal = scoreRows(net, data.train, data.trainY, data.val, options.abstain?.confidence ?? 'max-probability', settings.seed);
+  const confidenceKind = options.abstain?.confidence ?? 'max-probability';
+  // With a simulated threshold the real model's validation confidences are not used: only its
+  // references (for the export) are computed, not the cosines (on Banking77, 1,005 rows × 9k references).
+  let scoredVal: Pick<ScoredRows, 'probabilities' | 'kind' | 'centroids'>;
+  let threshold: ThresholdChoice | null;
+  if (simulated) {
+    scoredVal = referencesOnly(net, data, confidenceKind, settings.seed);
+    threshold = simulated;
+  } else {
+    const scored = scoreRows(net, data.train, data.trainY, data.val, confidenceKind, settings.seed);
+    scoredVal = scored;
+    threshold = options.abstain ? thresholdFromValidation(abstainData, options.abstain, scored) : null;
+  }
   const valProbabilities = scoredVal.probabilities;
   const valFigures = accuracyAndLoss(valProbabilities, data.valY, classes);
-  const threshold = simulated ?? (options.abstain ? thresholdFromValidation(abstainData, options.abstain, scoredVal) : null);
   const confidence: ConfidenceScore = scoredVal.kind;
   const testProbabilities = net.predict(data.test);
   const testFigures = accuracyAndLoss(testProbabilities, data.testY, classes);
@@ -210,6 +234,29 @@ function exportOnnx(net: Network, labels: readonly string[], input: 'features' |
 function operatingPointSummary(choice: ThresholdChoice): Record<string, unknown> {
   const { curve: _curve, ...rest } = choice;
   return rest;
+}
+
+/** What `scoreRows` gives but the validation cosines: the probabilities, the confidence kind and its references. */
+function referencesOnly(net: Network, data: PreparedSplits, kind: ConfidenceScore, seed: number): Pick<ScoredRows, 'probabilities' | 'kind' | 'centroids'> {
+  const centroids = confidenceReferences(kind, net, data.train, data.trainY, seed);
+  return { probabilities: net.predict(data.val), kind: centroids ? kind : 'max-probability', centroids };
+}
+
+/** `promise`'s value, or `stopped` as soon as a stop is requested (polled every 100 ms). */
+async function untilStopped<T>(promise: Promise<T>, stop: StopFlag): Promise<T | 'stopped'> {
+  let timer: NodeJS.Timeout | undefined;
+  const stopped = new Promise<'stopped'>((resolve) => {
+    const poll = (): void => {
+      if (stop.requested) resolve('stopped');
+      else timer = setTimeout(poll, 100);
+    };
+    poll();
+  });
+  try {
+    return await Promise.race([promise, stopped]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function finite(value: number): number | null {

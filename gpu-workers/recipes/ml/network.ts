@@ -61,10 +61,11 @@ export class Network {
   firstLayer(x: Csr, r: number, out: Float64Array, base: number): void {
     const { w1, b1 } = this.weights;
     const width = this.width;
+    const { indptr, indices, values } = x;
     for (let j = 0; j < width; j++) out[base + j] = b1[j] as number;
-    for (let p = x.indptr[r] as number, end = x.indptr[r + 1] as number; p < end; p++) {
-      const off = (x.indices[p] as number) * width;
-      const v = x.values[p] as number;
+    for (let p = indptr[r] as number, end = indptr[r + 1] as number; p < end; p++) {
+      const off = (indices[p] as number) * width;
+      const v = values[p] as number;
       for (let j = 0; j < width; j++) out[base + j] = (out[base + j] as number) + v * (w1[off + j] as number);
     }
   }

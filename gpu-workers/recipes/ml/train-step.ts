@@ -98,10 +98,13 @@ export class StepRunner {
       g.w2.fill(0);
       g.b2.fill(0);
       const w2 = net.weights.w2;
+      // Locals, not property loads, in the inner loops (these loops are most of a step).
+      const gw2 = g.w2;
+      const gb2 = g.b2;
       for (let b = 0; b < n; b++) {
         const hBase = b * hidden;
         const oBase = b * classes;
-        for (let c = 0; c < classes; c++) g.b2[c] = (g.b2[c] as number) + (probs[oBase + c] as number);
+        for (let c = 0; c < classes; c++) gb2[c] = (gb2[c] as number) + (probs[oBase + c] as number);
         for (let j = 0; j < hidden; j++) {
           const m = mask[hBase + j] as number;
           if (m === 0) {
@@ -113,7 +116,7 @@ export class StepRunner {
           let acc = 0;
           for (let c = 0; c < classes; c++) {
             const d = probs[oBase + c] as number;
-            g.w2[wOff + c] = (g.w2[wOff + c] as number) + hj * d;
+            gw2[wOff + c] = (gw2[wOff + c] as number) + hj * d;
             acc += (w2[wOff + c] as number) * d;
           }
           dh[hBase + j] = acc * m;
@@ -121,20 +124,25 @@ export class StepRunner {
       }
     }
     const delta = hidden > 0 ? dh : probs;
+    const gw1 = g.w1;
+    const gb1 = g.b1;
+    const { indptr, indices, values } = x;
     for (let b = 0; b < n; b++) {
       const r = batch[b] as number;
       const dBase = b * width;
-      for (let j = 0; j < width; j++) g.b1[j] = (g.b1[j] as number) + (delta[dBase + j] as number);
-      for (let p = x.indptr[r] as number, end = x.indptr[r + 1] as number; p < end; p++) {
-        const feature = x.indices[p] as number;
+      for (let j = 0; j < width; j++) gb1[j] = (gb1[j] as number) + (delta[dBase + j] as number);
+      for (let p = indptr[r] as number, end = indptr[r + 1] as number; p < end; p++) {
+        const feature = indices[p] as number;
         const gOff = feature * width;
+        const v = values[p] as number;
         if (stamp[feature] !== this.stampId) {
+          // First touch in this step: set the row rather than zero it and add (the same value: 0 + x = x).
           stamp[feature] = this.stampId;
           touched[touchedCount++] = feature;
-          g.w1.fill(0, gOff, gOff + width);
+          for (let j = 0; j < width; j++) gw1[gOff + j] = v * (delta[dBase + j] as number);
+          continue;
         }
-        const v = x.values[p] as number;
-        for (let j = 0; j < width; j++) g.w1[gOff + j] = (g.w1[gOff + j] as number) + v * (delta[dBase + j] as number);
+        for (let j = 0; j < width; j++) gw1[gOff + j] = (gw1[gOff + j] as number) + v * (delta[dBase + j] as number);
       }
     }
     this.adam.update(net.weights, g, touched, touchedCount, width, lrScale);
