@@ -118,14 +118,16 @@ function sqlFiles(dir: string): string[] {
 
 /**
  * What the migrated template depends on: every SQL file of the sources (or of the build, when this
- * module runs from dist/), and the versions of PGlite, pgvector and BullMQ (whose own migrations
- * run too). A changed, added or removed migration gives another key, hence a new template.
+ * module runs from dist/), the list of built-in skills (server/server.ts), and the versions of
+ * PGlite, pgvector and BullMQ (whose own migrations run too). A changed, added or removed
+ * migration gives another key, hence a new template.
  */
-export function migrationsKey(): string {
+function migrationsKey(): string {
   const root = fileURLToPath(new URL('../../', import.meta.url));
   const hash = createHash('sha256').update('anvil migrated template 1\n');
   for (const name of ['@electric-sql/pglite', '@electric-sql/pglite-pgvector', 'bullmq']) hash.update(`${name}@${packageVersion(name)}\n`);
-  for (const file of sourceDirs.flatMap((dir) => sqlFiles(path.join(root, dir)))) {
+  const builtins = ['server/server.ts', 'server/server.js'].map((file) => path.join(root, file)).filter((file) => existsSync(file));
+  for (const file of [...builtins, ...sourceDirs.flatMap((dir) => sqlFiles(path.join(root, dir)))]) {
     hash.update(`${path.relative(root, file)}\n`).update(readFileSync(file)).update('\n');
   }
   return hash.digest('hex').slice(0, 16);
