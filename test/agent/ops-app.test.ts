@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/client';
 import { MCP_APP_MIME_TYPE } from 'anvil/plugin';
 import { createTestHost, type TestHost } from 'anvil/testing';
-import { type AppResult, appLinkOf, checkAppDocument, chromiumPath, readApp, readRefusal as refusal, type Row } from '../support/mcp-app.ts';
+import { type AppResult, appLinkOf, checkAppDocument, needsChromium, readApp, readRefusal as refusal, type Row, withChromiumPage } from '../support/mcp-app.ts';
 import sidefx from '../fixtures/agent/sidefx-plugin.ts';
 
 const ARTIFACTS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-artifacts', 'mcp-apps');
@@ -119,13 +119,8 @@ describe('ops_get MCP App', () => {
     assert.ok(huge.length < 500, 'a huge id is not echoed whole');
   });
 
-  test('in Chromium the buttons call approvals_decide through the host: the requester is refused, another person approves', { skip: chromiumPath ? false : 'no Chromium installed (/usr/bin/chromium)' }, async () => {
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: chromiumPath as string, args: ['--no-sandbox'] });
-    try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (error) => errors.push(error.message));
+  test('in Chromium the buttons call approvals_decide through the host: the requester is refused, another person approves', { skip: needsChromium }, () =>
+    withChromiumPage(async (page, errors) => {
       const wipesBefore = (ok(await call(requester, 'sidefx_count', {})) as { wipes: number }).wipes;
 
       // Without a host (the per-run document on its own) the buttons say which call to make.
@@ -184,8 +179,5 @@ describe('ops_get MCP App', () => {
       assert.match((await view.locator('p.error').first().textContent()) ?? '', /approval_denied/);
       assert.equal((ok(await call(requester, 'sidefx_count', {})) as { wipes: number }).wipes, wipesBefore + 1, 'nothing wiped after a rejection');
       assert.deepEqual(errors, []);
-    } finally {
-      await browser.close();
-    }
-  });
+    }));
 });

@@ -14,7 +14,7 @@ import type { Client } from '@modelcontextprotocol/client';
 import { MCP_APP_MIME_TYPE } from 'anvil/plugin';
 import { createTestHost, type TestHost } from 'anvil/testing';
 import { createDatasetRoot, type DatasetRoot } from '../support/dataset-root.ts';
-import { type AppResult, appLinkOf, checkAppDocument, chromiumPath, readApp, readRefusal } from '../support/mcp-app.ts';
+import { type AppResult, appLinkOf, checkAppDocument, needsChromium, readApp, readRefusal, withChromiumPage } from '../support/mcp-app.ts';
 import { banking77Missing, banking77Slice, ok, trainVersion, writeSliceCsv } from '../deployments/support.ts';
 
 const missing = banking77Missing();
@@ -164,13 +164,8 @@ describe('MCP Apps', { skip: missing ?? false }, () => {
     assert.equal(injected, 'refused');
   });
 
-  test('in Chromium the embedded app draws its charts and the bare app draws a result sent over the SEP-1865 handshake', { skip: chromiumPath ? false : 'no Chromium installed (/usr/bin/chromium)' }, async () => {
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: chromiumPath as string, args: ['--no-sandbox'] });
-    try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (error) => errors.push(error.message));
+  test('in Chromium the embedded app draws its charts and the bare app draws a result sent over the SEP-1865 handshake', { skip: needsChromium }, () =>
+    withChromiumPage(async (page, errors) => {
       const evaluationHtml = await readApp(host.client, `ui://anvil/evaluations/confusion/${evaluationId}`);
       const classes = ((checkDocument(evaluationHtml) as { confusion: { classes: string[] } }).confusion.classes).length;
       await page.setContent(evaluationHtml);
@@ -193,8 +188,5 @@ describe('MCP Apps', { skip: missing ?? false }, () => {
       assert.equal(await inner.locator('html').getAttribute('data-theme'), 'dark');
       assert.ok((await inner.locator('table').count()) >= 2, 'guardrails and variants drawn');
       assert.deepEqual(errors, []);
-    } finally {
-      await browser.close();
-    }
-  });
+    }));
 });

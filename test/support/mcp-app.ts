@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import vm from 'node:vm';
 import type { Client } from '@modelcontextprotocol/client';
+import type { Page } from 'playwright-core';
 import { MCP_APP_MIME_TYPE } from 'anvil/plugin';
 
 export type Row = Record<string, unknown>;
@@ -21,6 +22,23 @@ export interface AppResult {
 
 /** Debian's Chromium, which the browser legs drive with playwright-core; undefined skips them. */
 export const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((candidate) => existsSync(candidate));
+
+/** The `skip` of a browser leg: its reason where no Chromium is installed. */
+export const needsChromium: string | false = chromiumPath ? false : 'no Chromium installed (/usr/bin/chromium)';
+
+/** Runs `work` on a page of a headless Chromium (with the page errors seen so far), and closes the browser whatever happened. */
+export async function withChromiumPage<T>(work: (page: Page, errors: string[]) => Promise<T>): Promise<T> {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: chromiumPath as string, args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    return await work(page, errors);
+  } finally {
+    await browser.close();
+  }
+}
 
 export const SVG_NAMESPACE = 'http://www.w3.org/2000/svg';
 
