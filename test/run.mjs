@@ -18,9 +18,16 @@ if (files.length === 0) {
   process.stderr.write('no test files found\n');
   process.exit(1);
 }
+// One file at a time unless ANVIL_TEST_CONCURRENCY says more: files share the machine's cores, and
+// several heavy ones at once (training, browsers, spawned servers) can push timing-bound tests past their limits.
+const concurrency = process.env.ANVIL_TEST_CONCURRENCY ?? '1';
+if (!/^[1-9][0-9]*$/.test(concurrency)) {
+  process.stderr.write(`ANVIL_TEST_CONCURRENCY must be a whole number from 1, got ${concurrency}\n`);
+  process.exit(1);
+}
 const result = spawnSync(
   process.execPath,
-  ['--conditions=development', '--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=300000', '--test-reporter=spec', ...files],
+  ['--conditions=development', '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', '--test-reporter=spec', ...files],
   // Tests run the sources, never a build in dist/ that may predate them: ANVIL_FROM_SOURCE makes
   // bin/anvil.mjs and recipe starts use them, the `development` condition resolves `anvil/plugin` to them.
   { stdio: 'inherit', env: { ...process.env, ANVIL_FROM_SOURCE: '1', NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --conditions=development`.trim() } },

@@ -44,6 +44,12 @@ interface Staged {
 
 const REGISTER_TIMEOUT_MS = 30_000;
 
+/** The migration folders a plugin registered, in the order the host applied them. */
+export interface PluginMigrations {
+  pluginId: string;
+  directories: readonly string[];
+}
+
 function toolMatches(patterns: readonly string[], pluginId: string, tool: string): boolean {
   return patterns.some((pattern) => pattern === pluginId || pattern === tool || (pattern.endsWith('*') && tool.startsWith(pattern.slice(0, -1))));
 }
@@ -108,6 +114,7 @@ export class PluginHost {
   private readonly closers: Array<{ pluginId: string; close: () => Promise<void> | void }> = [];
   private readonly changeListeners: Array<(project: string | undefined) => void> = [];
   private readonly schedules = new Map<string, Schedule>();
+  private readonly migrated: PluginMigrations[] = [];
   private current: Catalog;
   private readonly admin: HostAdmin;
 
@@ -150,6 +157,14 @@ export class PluginHost {
 
   get reports(): PluginReport[] {
     return [...this.reportsById.values()];
+  }
+
+  /**
+   * Each active plugin's migration folders, in the order they were applied (after core's and
+   * BullMQ's): what the test harness replays to build its pre-migrated database template.
+   */
+  get migrations(): readonly PluginMigrations[] {
+    return this.migrated;
   }
 
   extensions<P extends keyof ExtensionPoints>(point: P): ReadonlyMap<string, ExtensionPoints[P]> {
@@ -425,6 +440,7 @@ export class PluginHost {
     for (const close of staged.closers) this.closers.push({ pluginId: id, close });
     for (const [name, scheduled] of staged.schedules) this.schedules.set(`${id}/${name}`, scheduled);
     this.exportsById.set(id, exported);
+    if (staged.migrationDirs.length > 0) this.migrated.push({ pluginId: id, directories: staged.migrationDirs });
     this.reportsById.set(id, {
       id,
       version: descriptor.version,

@@ -3,17 +3,19 @@
  * It starts a real Anvil (embedded PGlite in a temp dir, BullMQ on it, the plugin host) with the
  * plugins given, and connects a real MCP client to it over an in-memory transport.
  */
+import { rmSync } from 'node:fs';
 import { Client, type CreateMessageResult } from '@modelcontextprotocol/client';
 import { InMemoryTransport } from '@modelcontextprotocol/server';
 import { localPrincipal, type Principal } from '../../server/auth/principal.ts';
 import { loadConfig } from '../../server/config/load.ts';
+import type { AnvilConfig } from '../../server/config/schema.ts';
 import { createLogger, silentLogger } from '../../server/log.ts';
 import { createServerFactory } from '../../server/mcp/server-factory.ts';
 import { createHttpApp, type HttpApp } from '../../server/http/app.ts';
 import { startAnvilServer, type AnvilServer } from '../../server/server.ts';
 import type * as z from 'zod';
 import type { ClientCapabilities, ElicitOutcome, ElicitRequest, PluginDescriptor, PluginPermission, SampleRequest, SampleResult } from '../sdk/types.ts';
-import { createPgliteHome } from './temp-home.ts';
+import { fillPgliteHome, makeShortTempDir } from './temp-home.ts';
 
 /** Any descriptor, whatever its `register` returns (a plugin may return an API for its dependents). */
 type AnyPlugin = PluginDescriptor<string, z.ZodType, unknown>;
@@ -125,8 +127,18 @@ function testClient(options: TestClientOptions): Client {
   return client;
 }
 
+/**
+ * Whether the migrated template is exactly what this host's own migrations would make: embedded
+ * storage with the default extensions (pgvector decides a knowledge migration) and BullMQ on it.
+ */
+function fitsMigratedTemplate(config: AnvilConfig): boolean {
+  const redisQueue = config.queue === 'redis' || (config.queue === 'auto' && config.redisUrl !== undefined);
+  return config.databaseUrl === undefined && config.embedded.extensions === undefined && !redisQueue;
+}
+
 export async function createTestHost(options: TestHostOptions): Promise<TestHost> {
-  const temp = await createPgliteHome();
+  const home = makeShortTempDir();
+  const temp = { home, remove: () => rmSync(home, { recursive: true, force: true }) };
   const level = options.logLevel ?? (process.env.ANVIL_TEST_LOG_LEVEL as TestHostOptions['logLevel']) ?? 'silent';
   let server: AnvilServer | undefined;
   const clients: Client[] = [];
@@ -136,6 +148,8 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
       cwd: temp.home,
       overrides: { ...(options.config ? { inline: options.config } : {}) },
     });
+    // Every host gets its own copy: nothing one test writes reaches another.
+    await fillPgliteHome(temp.home, fitsMigratedTemplate(config) ? 'migrated' : 'empty');
     server = await startAnvilServer({
       config,
       log: level === 'silent' ? silentLogger() : createLogger(config),

@@ -1,7 +1,9 @@
-import { accessSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { accessSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { embeddedPaths, openEmbeddedStorage } from '../../server/db/embedded.ts';
 
 /** os.tmpdir(), unless it is too long to hold a unix socket path below it. */
@@ -37,14 +39,20 @@ export function makeShortTempDir(label = 'anv'): string {
   return mkdtempSync(path.join(testTmpBase(), `${label}-`));
 }
 
-function pgliteVersion(): string {
+/** The installed version of `name` (found from its entry point up), or `absent`. */
+function packageVersion(name: string): string {
   const require = createRequire(import.meta.url);
-  let dir = path.dirname(require.resolve('@electric-sql/pglite'));
+  let dir: string;
+  try {
+    dir = path.dirname(require.resolve(name));
+  } catch {
+    return 'absent';
+  }
   for (;;) {
     const manifest = path.join(dir, 'package.json');
     if (existsSync(manifest)) {
       const parsed = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; version?: string };
-      if (parsed.name === '@electric-sql/pglite' && parsed.version) return parsed.version;
+      if (parsed.name === name && parsed.version) return parsed.version;
     }
     const parent = path.dirname(dir);
     if (parent === dir) return 'unknown';
@@ -52,43 +60,157 @@ function pgliteVersion(): string {
   }
 }
 
-let templateDataDir: Promise<string> | undefined;
+/**
+ * Builds a template once and places it at `finalDir` (built aside and renamed into place, so
+ * concurrent test processes never see half a template; the first one placed wins). `build` gets
+ * an empty home and leaves the database in its `pgdata`; only that is kept.
+ */
+async function placeTemplate(finalDir: string, build: (home: string) => Promise<void>): Promise<string> {
+  const dataDir = path.join(finalDir, 'pgdata');
+  if (existsSync(path.join(finalDir, 'complete'))) return dataDir;
+  const home = mkdtempSync(path.join(shortTmpdir(), 'anvtpl-'));
+  try {
+    await build(home);
+    for (const entry of readdirSync(home)) if (entry !== 'pgdata') rmSync(path.join(home, entry), { recursive: true, force: true });
+    mkdirSync(path.join(home, 'complete'));
+    try {
+      renameSync(home, finalDir);
+    } catch {
+      // Another process placed its template first; use that one.
+      if (!existsSync(path.join(finalDir, 'complete'))) throw new Error(`Cannot place the PGlite template at ${finalDir}`);
+    }
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+  return dataDir;
+}
+
+const uid = process.getuid?.() ?? 0;
+let emptyTemplate: Promise<string> | undefined;
+let migratedTemplate: Promise<string> | undefined;
 
 /**
  * A freshly initialised PGlite data dir to copy. `initdb` inside WASM takes seconds, copying its
  * result takes a tenth of that, so it is made once per PGlite version and reused by every test
- * process (built aside and renamed into place, so concurrent runs never see half a template).
+ * process. The template itself stays on disk (it outlives the run); homes are copied from it.
  */
 function pgliteTemplate(): Promise<string> {
-  templateDataDir ??= (async () => {
-    // The template itself stays on disk (it outlives the run); homes are copied from it.
-    const finalDir = path.join(shortTmpdir(), `anvil-test-pglite-${pgliteVersion()}-${process.getuid?.() ?? 0}`);
-    const dataDir = path.join(finalDir, 'pgdata');
-    if (existsSync(path.join(finalDir, 'complete'))) return dataDir;
-    const home = mkdtempSync(path.join(shortTmpdir(), 'anvtpl-'));
-    try {
-      const storage = await openEmbeddedStorage({ home, role: 'server' });
-      await storage.close();
-      mkdirSync(path.join(home, 'complete'));
-      rmSync(path.join(home, 'run'), { recursive: true, force: true });
-      try {
-        renameSync(home, finalDir);
-      } catch {
-        // Another process placed its template first; use that one.
-        if (!existsSync(path.join(finalDir, 'complete'))) throw new Error(`Cannot place the PGlite template at ${finalDir}`);
-      }
-    } finally {
-      rmSync(home, { recursive: true, force: true });
-    }
-    return dataDir;
-  })();
-  return templateDataDir;
+  emptyTemplate ??= placeTemplate(path.join(shortTmpdir(), `anvil-test-pglite-${packageVersion('@electric-sql/pglite')}-${uid}`), async (home) => {
+    const storage = await openEmbeddedStorage({ home, role: 'server' });
+    await storage.close();
+  });
+  return emptyTemplate;
 }
 
-/** A new embedded home whose database is freshly initialised (and empty). */
-export async function createPgliteHome(): Promise<{ home: string; remove(): void }> {
-  const template = await pgliteTemplate();
-  const home = makeShortTempDir();
+/** Where migrations live: every `.sql` file under these folders (queries too: hashing a few more files is cheaper than missing one). */
+const sourceDirs = ['server', 'plugins', 'tools', 'knowledge', 'graphs'];
+
+function sqlFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .flatMap((entry) => {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : sqlFiles(full);
+      return entry.name.endsWith('.sql') ? [full] : [];
+    });
+}
+
+/**
+ * What the migrated template depends on: every SQL file of the sources (or of the build, when this
+ * module runs from dist/), the list of built-in skills (server/server.ts), and the versions of
+ * PGlite, pgvector and BullMQ (whose own migrations run too). A changed, added or removed
+ * migration gives another key, hence a new template.
+ */
+function migrationsKey(): string {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const hash = createHash('sha256').update('anvil migrated template 1\n');
+  for (const name of ['@electric-sql/pglite', '@electric-sql/pglite-pgvector', 'bullmq']) hash.update(`${name}@${packageVersion(name)}\n`);
+  const builtins = ['server/server.ts', 'server/server.js'].map((file) => path.join(root, file)).filter((file) => existsSync(file));
+  for (const file of [...builtins, ...sourceDirs.flatMap((dir) => sqlFiles(path.join(root, dir)))]) {
+    hash.update(`${path.relative(root, file)}\n`).update(readFileSync(file)).update('\n');
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** Starts a default embedded server on `home` just long enough to learn which migration folders its plugins register. */
+async function learnPluginMigrations(home: string): Promise<Array<{ pluginId: string; directories: readonly string[] }>> {
+  // Loaded only to build the template: the storage contract tests use this module without the server.
+  const [{ startAnvilServer }, { loadConfig }, { silentLogger }] = await Promise.all([import('../../server/server.ts'), import('../../server/config/load.ts'), import('../../server/log.ts')]);
+  const { config } = loadConfig({ env: { ANVIL_HOME: home }, cwd: home, overrides: {} });
+  const server = await startAnvilServer({ config, log: silentLogger(), http: false, stdio: false, pluginBaseDir: home, defaultMetrics: false });
+  const learned = [...server.plugins.migrations];
+  await server.shutdown('migration folders learned');
+  return learned;
+}
+
+/** Applies core's and BullMQ's migrations (what the runtime applies) and then each plugin's, in the order a server applies them. */
+async function applyMigrations(home: string, plugins: ReadonlyArray<{ pluginId: string; directories: readonly string[] }>): Promise<void> {
+  const [{ startRuntime }, { migratePlugin }, { loadConfig }, { silentLogger }] = await Promise.all([
+    import('../../server/runtime.ts'),
+    import('../host/scoped.ts'),
+    import('../../server/config/load.ts'),
+    import('../../server/log.ts'),
+  ]);
+  const { config } = loadConfig({ env: { ANVIL_HOME: home }, cwd: home, overrides: {} });
+  const runtime = await startRuntime({ config, log: silentLogger(), defaultMetrics: false });
+  try {
+    for (const { pluginId, directories } of plugins) await migratePlugin(runtime.services.storage, pluginId, directories);
+  } finally {
+    await runtime.close();
+  }
+}
+
+/**
+ * An initialised PGlite data dir on which every migration a default embedded server applies at
+ * start (core, BullMQ's, the built-in skills') has been applied, and nothing else. A plugin's
+ * migrations run between other plugins' starts (a start may write rows: the jobs plugin registers
+ * its worker), so the template is not a started server's database: a server started once on a
+ * scratch copy names the folders, which are then applied alone. Booting on a copy skips the ~2 s
+ * of CPU the migrations take; the server still checks each applied migration's checksum and
+ * applies any missing one, so a template that did not fit would fail loudly or be completed.
+ */
+function pgliteMigratedTemplate(): Promise<string> {
+  migratedTemplate ??= (async () => {
+    const empty = await pgliteTemplate();
+    const finalDir = path.join(shortTmpdir(), `anvil-test-pglite-${packageVersion('@electric-sql/pglite')}-m${migrationsKey()}-${uid}`);
+    return placeTemplate(finalDir, async (home) => {
+      const scratch = makeShortTempDir('anvtpl');
+      let plugins: Awaited<ReturnType<typeof learnPluginMigrations>>;
+      try {
+        cpSync(empty, embeddedPaths(scratch).dataDir, { recursive: true });
+        plugins = await learnPluginMigrations(scratch);
+      } finally {
+        rmSync(scratch, { recursive: true, force: true });
+      }
+      cpSync(empty, embeddedPaths(home).dataDir, { recursive: true });
+      await applyMigrations(home, plugins);
+    });
+  })();
+  return migratedTemplate;
+}
+
+/**
+ * What a new home's database starts as: `empty` (initdb only, what a new server finds) or
+ * `migrated` (what a default embedded server has after applying its migrations, before starting
+ * anything; see pgliteMigratedTemplate).
+ */
+export type PgliteStart = 'empty' | 'migrated';
+
+/** Fills `home`'s data dir from the template for `start`. */
+export async function fillPgliteHome(home: string, start: PgliteStart): Promise<void> {
+  const template = start === 'migrated' ? await pgliteMigratedTemplate() : await pgliteTemplate();
   cpSync(template, embeddedPaths(home).dataDir, { recursive: true });
+}
+
+/** A new embedded home whose database is freshly initialised (and empty), or migrated (see PgliteStart). */
+export async function createPgliteHome(options: { start?: PgliteStart } = {}): Promise<{ home: string; remove(): void }> {
+  const home = makeShortTempDir();
+  try {
+    await fillPgliteHome(home, options.start ?? 'empty');
+  } catch (error) {
+    rmSync(home, { recursive: true, force: true });
+    throw error;
+  }
   return { home, remove: () => rmSync(home, { recursive: true, force: true }) };
 }

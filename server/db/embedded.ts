@@ -1,4 +1,5 @@
 import { mkdirSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -6,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { AnvilError, ErrorCodes, errorMessage } from '../errors.ts';
 import { type EmbeddedRole, ownerAlive, readOwner, tryLock } from './home-lock.ts';
 import { PgStorage, type Storage } from './storage.ts';
-import type { PgliteExtensionSpec, PgliteWorkerData, PgliteWorkerReply } from './pglite-worker.ts';
+import type { PgliteExtensionSpec, PgliteWasmModule, PgliteWorkerData, PgliteWorkerReply } from './pglite-worker.ts';
 
 /** `pg` reaches a unix socket at `<host>/.s.PGSQL.<port>`; the port is only part of the file name. */
 const SOCKET_PORT = 5432;
@@ -89,14 +90,34 @@ function installedExtensions(): PgliteExtensionSpec[] {
   });
 }
 
+/** The WebAssembly global, typed as far as it is used here (this project's libs leave its types out). */
+const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<PgliteWasmModule> } }).WebAssembly;
+
+let pgliteWasm: Promise<PgliteWasmModule | undefined> | undefined;
+
+/**
+ * PGlite's WebAssembly (9 MB), compiled once per process and handed to each PGlite thread, which
+ * shares the compiled code instead of compiling it again (about a second of CPU per thread; a
+ * process that opens many embedded databases, as the tests do, pays it once). Undefined when the
+ * file is not where PGlite keeps it (or does not compile): the thread then loads its own, as PGlite does by default.
+ */
+function pgliteWasmModule(): Promise<PgliteWasmModule | undefined> {
+  pgliteWasm ??= readFile(new URL('./pglite.wasm', import.meta.resolve('@electric-sql/pglite')))
+    .then((bytes) => wasm.compile(bytes))
+    .catch(() => undefined);
+  return pgliteWasm;
+}
+
 /** Starts PGlite in its own thread, serving `paths.socketPath`; resolves once it answers. */
 async function startWorker(paths: EmbeddedPaths, options: EmbeddedOptions): Promise<Worker> {
   const entry = workerEntry();
+  const wasmModule = await pgliteWasmModule();
   const data: PgliteWorkerData = {
     dataDir: paths.dataDir,
     socketPath: paths.socketPath,
     idleInTransactionTimeoutMs: options.idleInTransactionTimeoutMs ?? DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     extensions: options.extensions ?? installedExtensions(),
+    ...(wasmModule ? { wasmModule } : {}),
   };
   // stdout: true keeps anything the thread prints off this process's stdout (the stdio transport).
   const worker = new Worker(entry.entry, { workerData: data, eval: entry.eval, stdout: true });

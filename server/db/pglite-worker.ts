@@ -15,11 +15,18 @@ export interface PgliteExtensionSpec {
   exportName?: string;
 }
 
+/** A compiled `WebAssembly.Module` of PGlite's pglite.wasm: opaque here (this project's libs leave out the WebAssembly types). */
+export interface PgliteWasmModule {
+  readonly __compiledWasm: never;
+}
+
 export interface PgliteWorkerData {
   dataDir: string;
   socketPath: string;
   idleInTransactionTimeoutMs: number;
   extensions: PgliteExtensionSpec[];
+  /** PGlite's WebAssembly, compiled by the owning thread (shared, not compiled again here); absent: PGlite compiles its own. */
+  wasmModule?: PgliteWasmModule;
 }
 
 export type PgliteWorkerReply = { type: 'ready' } | { type: 'failed'; message: string } | { type: 'closed' };
@@ -49,7 +56,10 @@ const reply = (message: PgliteWorkerReply) => port.postMessage(message);
 let db: PGlite | undefined;
 let server: WireServer | undefined;
 try {
-  db = await PGlite.create(options.dataDir, { extensions: await loadExtensions(options.extensions) });
+  db = await PGlite.create(options.dataDir, {
+    extensions: await loadExtensions(options.extensions),
+    ...(options.wasmModule ? { pgliteWasmModule: options.wasmModule } : {}),
+  });
   server = new WireServer({ engine: db, path: options.socketPath, idleInTransactionTimeoutMs: options.idleInTransactionTimeoutMs });
   await server.listen();
   reply({ type: 'ready' });

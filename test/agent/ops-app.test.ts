@@ -8,26 +8,17 @@
  * person's Approve runs the step once and the app redraws the finished run.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/client';
 import { MCP_APP_MIME_TYPE } from 'anvil/plugin';
 import { createTestHost, type TestHost } from 'anvil/testing';
+import { type AppResult, appLinkOf, checkAppDocument, needsChromium, readApp, readRefusal as refusal, type Row, withChromiumPage } from '../support/mcp-app.ts';
 import sidefx from '../fixtures/agent/sidefx-plugin.ts';
 
-type Row = Record<string, unknown>;
-interface Result {
-  isError?: boolean;
-  content: Array<{ type: string; text?: string; uri?: string; mimeType?: string }>;
-  structuredContent?: Row;
-  _meta?: { ui?: { resourceUri?: string } };
-}
-
-const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((candidate) => existsSync(candidate));
 const ARTIFACTS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-artifacts', 'mcp-apps');
 const agentConfig = { leaseMs: 5_000, settleMs: 10_000, resumeEveryMs: 60_000 };
 // The requester may decide approvals in general, so its refusal below is the self-approval rule, not a missing scope.
@@ -35,45 +26,19 @@ const REQUESTER = { project: 'alpha', name: 'requester', scopes: ['agent:write',
 const APPROVER = { project: 'alpha', name: 'approver', scopes: ['approvals:write', 'agent:read'] };
 const FOREIGN = { project: 'beta', name: 'foreign', scopes: ['*'] };
 
-async function call(client: Client, name: string, args: Row): Promise<Result> {
-  return (await client.callTool({ name, arguments: args })) as Result;
+async function call(client: Client, name: string, args: Row): Promise<AppResult> {
+  return (await client.callTool({ name, arguments: args })) as AppResult;
 }
 
-function ok(result: Result): Row {
+function ok(result: AppResult): Row {
   assert.notEqual(result.isError, true, JSON.stringify(result.content));
   return result.structuredContent ?? {};
 }
 
-async function readApp(client: Client, uri: string): Promise<string> {
-  const read = await client.readResource({ uri });
-  assert.equal(read.contents.length, 1);
-  const [content] = read.contents;
-  assert.equal(content?.mimeType, MCP_APP_MIME_TYPE);
-  assert.ok(content && 'text' in content && typeof content.text === 'string');
-  return content.text;
-}
-
-async function refusal(client: Client, uri: string): Promise<string> {
-  return client.readResource({ uri }).then(
-    () => 'read',
-    (thrown: unknown) => (thrown instanceof Error ? thrown.message : String(thrown)),
-  );
-}
-
-/** One document, scripts that compile, no URL but the SVG namespace, nothing loaded; returns the embedded data. */
+/** The run app's document (see checkAppDocument); returns the embedded data. */
 function checkDocument(html: string): Row | undefined {
   assert.match(html, /^<!DOCTYPE html>\n<html lang="en" data-app="agent-run">/);
-  const scripts = [...html.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)];
-  assert.equal(html.split('<script').length - 1, scripts.length, 'every script is closed');
-  let data: Row | undefined;
-  for (const [, attributes, body] of scripts) {
-    if (attributes?.includes('application/json')) data = JSON.parse(body as string) as Row;
-    else new vm.Script(body as string, { filename: 'app.js' });
-  }
-  const urls = [...html.matchAll(/(?:https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}[^\s"')]*/gi)].map((match) => match[0]).filter((url) => url !== 'http://www.w3.org/2000/svg');
-  assert.deepEqual(urls, [], 'no external URL');
-  assert.doesNotMatch(html, /\b(src|href)\s*=/i, 'nothing loaded from anywhere');
-  return data;
+  return checkAppDocument(html);
 }
 
 /** The host side of SEP-1865 in a page: answers ui/initialize (with serverTools), sends the tool result, proxies tools/call to the exposed anvilCallTool. */
@@ -126,13 +91,10 @@ describe('ops_get MCP App', () => {
 
   test("ops_get's result links the per-run document, which embeds the run", async () => {
     const result = await call(approver, 'ops_get', { runId: waiting.runId });
-    const run = ok(result);
-    const uri = `ui://anvil/agent/run/${String(waiting.runId)}`;
-    assert.equal(result._meta?.ui?.resourceUri, uri);
-    assert.deepEqual(JSON.parse(result.content[0]?.text ?? ''), run, 'hosts without apps get the same run as text');
-    const link = result.content.find((block) => block.type === 'resource_link');
-    assert.equal(link?.uri, uri);
-    assert.equal(link?.mimeType, MCP_APP_MIME_TYPE);
+    ok(result);
+    // Hosts without apps get the same run as text.
+    const uri = appLinkOf(result, 'ui://anvil/agent/run/');
+    assert.equal(uri, `ui://anvil/agent/run/${String(waiting.runId)}`);
     const embedded = checkDocument(await readApp(approver, uri)) as { result: Row };
     assert.equal(embedded.result.runId, waiting.runId);
     assert.deepEqual(embedded.result.approvalRequired, ['s2']);
@@ -157,13 +119,8 @@ describe('ops_get MCP App', () => {
     assert.ok(huge.length < 500, 'a huge id is not echoed whole');
   });
 
-  test('in Chromium the buttons call approvals_decide through the host: the requester is refused, another person approves', { skip: chromiumPath ? false : 'no Chromium installed (/usr/bin/chromium)' }, async () => {
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: chromiumPath as string, args: ['--no-sandbox'] });
-    try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (error) => errors.push(error.message));
+  test('in Chromium the buttons call approvals_decide through the host: the requester is refused, another person approves', { skip: needsChromium }, () =>
+    withChromiumPage(async (page, errors) => {
       const wipesBefore = (ok(await call(requester, 'sidefx_count', {})) as { wipes: number }).wipes;
 
       // Without a host (the per-run document on its own) the buttons say which call to make.
@@ -222,8 +179,5 @@ describe('ops_get MCP App', () => {
       assert.match((await view.locator('p.error').first().textContent()) ?? '', /approval_denied/);
       assert.equal((ok(await call(requester, 'sidefx_count', {})) as { wipes: number }).wipes, wipesBefore + 1, 'nothing wiped after a rejection');
       assert.deepEqual(errors, []);
-    } finally {
-      await browser.close();
-    }
-  });
+    }));
 });

@@ -8,13 +8,11 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { createTestHost, type TestHost } from 'anvil/testing';
-import { createDatasetRoot, type DatasetRoot } from '../support/dataset-root.ts';
-import { banking77Missing, banking77Slice, ok, trainVersion, writeSliceCsv, TRAIN_PARAMS, type Slice } from '../deployments/support.ts';
+import type { TestHost } from 'anvil/testing';
+import { championVersion, startShuffledChampion, stepOf, stepStates, untilRun, type Row, type ShuffledChampion } from '../support/champion-workflow.ts';
+import { banking77Missing, ok, TRAIN_PARAMS, type Slice } from '../deployments/support.ts';
 
-type Row = Record<string, unknown>;
 const missing = banking77Missing();
 if (missing) process.stderr.write(`retrain_on_feedback e2e skipped: ${missing}\n`);
 
@@ -22,23 +20,11 @@ const FIRST_FEEDBACK = 12;
 const MIN_FEEDBACK = 100;
 
 describe('retrain_on_feedback', { skip: missing ?? false }, () => {
+  let setup: ShuffledChampion | undefined;
   let host: TestHost;
-  let data: DatasetRoot;
   let slice: Slice;
   let champion: number;
 
-  const until = async (runId: string, waitWhile: string[] = ['running'], timeoutMs = 150_000): Promise<Row> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const run = ok<Row>(await host.call('ops_get', { runId }));
-      if (!waitWhile.includes(run.status as string)) return run;
-      assert.ok(Date.now() < deadline, `run still ${String(run.status)}: ${JSON.stringify(run.steps)}`);
-      await sleep(500);
-    }
-  };
-  const stepState = (run: Row) => Object.fromEntries((run.steps as Row[]).map((step) => [step.id, step.state]));
-  const step = (run: Row, id: string) => (run.steps as Row[]).find((each) => each.id === id) as Row;
-  const championVersion = async () => ok<{ version: number }>(await host.call('models_get', { name: 'intents', version: 'champion' })).version;
   /** Predicts the texts on the deployment and labels each prediction with its true intent. */
   const labelPredictions = async (rows: Slice['train']) => {
     const predictions = ok<{ predictions: Array<{ requestId: string }> }>(await host.call('predict', { deployment: 'intents', inputs: rows.map((row) => row.text) })).predictions;
@@ -52,20 +38,15 @@ describe('retrain_on_feedback', { skip: missing ?? false }, () => {
     });
 
   before(async () => {
-    data = createDatasetRoot();
-    host = await createTestHost({ plugins: [], env: data.env, config: { plugins: [{ id: 'agent', config: { settleMs: 0, resumeEveryMs: 1_000 } }] } });
-    slice = banking77Slice();
-    champion = await trainVersion(host.call.bind(host), writeSliceCsv(data.dir, 'shuffled.csv', slice.train, 99), 'b77-shuffled', 'intents');
-    ok(await host.call('models_set_alias', { name: 'intents', alias: 'champion', version: champion, reason: 'first model' }));
-    ok(await host.call('deployments_create', { name: 'intents', model: 'intents', version: champion, logging: { inputs: true } }));
+    setup = await startShuffledChampion({ logInputs: true });
+    ({ host, slice, champion } = setup);
     // Held-out Banking77 rows, all in the test split: what candidate and champion are scored on.
-    const heldout = path.join(data.dir, 'heldout.csv');
+    const heldout = path.join(setup.data.dir, 'heldout.csv');
     writeFileSync(heldout, ['text,category,split', ...slice.test.map((row) => `"${row.text.replaceAll('"', '""')}",${row.category},test`)].join('\n') + '\n');
     ok(await host.call('datasets_import', { name: 'b77-heldout', path: heldout, labelColumn: 'category' }));
   });
   after(async () => {
-    await host?.close();
-    data?.remove();
+    await setup?.close();
   });
 
   test('listed beside train_evaluate_promote; bad params and another project’s deployment are refused', async () => {
@@ -85,50 +66,50 @@ describe('retrain_on_feedback', { skip: missing ?? false }, () => {
 
   test('below minFeedback: no dataset version, every later step skipped with the reason', async () => {
     await labelPredictions(slice.train.slice(0, FIRST_FEEDBACK));
-    const done = await until(ok<Row>(await run()).runId as string);
+    const done = await untilRun(host, ok<Row>(await run()).runId as string);
     assert.equal(done.status, 'succeeded', JSON.stringify(done));
-    assert.deepEqual(stepState(done), { feedback: 'succeeded', dataset: 'skipped', train: 'skipped', compare: 'skipped', verdict: 'skipped', canary: 'skipped', promote: 'skipped', rollback: 'skipped' });
-    assert.equal((step(done, 'feedback').result as Row).usable, FIRST_FEEDBACK);
-    assert.match((step(done, 'dataset').error as Row).message as string, new RegExp(`condition did not hold: .*at least ${MIN_FEEDBACK} labelled feedback rows`));
-    assert.match((step(done, 'train').error as Row).message as string, /depends on step dataset, which was skipped/);
+    assert.deepEqual(stepStates(done), { feedback: 'succeeded', dataset: 'skipped', train: 'skipped', compare: 'skipped', verdict: 'skipped', canary: 'skipped', promote: 'skipped', rollback: 'skipped' });
+    assert.equal((stepOf(done, 'feedback').result as Row).usable, FIRST_FEEDBACK);
+    assert.match((stepOf(done, 'dataset').error as Row).message as string, new RegExp(`condition did not hold: .*at least ${MIN_FEEDBACK} labelled feedback rows`));
+    assert.match((stepOf(done, 'train').error as Row).message as string, /depends on step dataset, which was skipped/);
     assert.match((await host.call('datasets_get', { name: 'intents-feedback' })).text, /ANVIL_E_NOT_FOUND/);
-    assert.equal(await championVersion(), champion);
+    assert.equal(await championVersion(host), champion);
   });
 
   test('past minFeedback: a version of the feedback trains a candidate that is judged against the champion', async (t) => {
     await labelPredictions(slice.train.slice(FIRST_FEEDBACK));
     const started = ok<Row>(await run());
-    let current = await until(started.runId as string);
-    const verdict = (step(current, 'verdict').result as Row | undefined)?.verdict;
-    assert.ok(typeof verdict === 'string', JSON.stringify(stepState(current)));
+    let current = await untilRun(host, started.runId as string);
+    const verdict = (stepOf(current, 'verdict').result as Row | undefined)?.verdict;
+    assert.ok(typeof verdict === 'string', JSON.stringify(stepStates(current)));
     t.diagnostic(`verdict: ${verdict}`);
 
     // The new dataset version holds every labelled row, and the candidate was trained on exactly it.
-    const made = step(current, 'dataset').result as { dataset: string; version: number; rows: number; created: boolean };
+    const made = stepOf(current, 'dataset').result as { dataset: string; version: number; rows: number; created: boolean };
     assert.deepEqual(made, { dataset: 'intents-feedback', version: 1, rows: slice.train.length, created: true });
-    const trainWait = (step(current, 'train').result as Row).wait as { result: { model: { version: number } } };
+    const trainWait = (stepOf(current, 'train').result as Row).wait as { result: { model: { version: number } } };
     const candidate = trainWait.result.model.version;
     const lineage = ok<{ lineage: { dataset: { name: string; version: number } } }>(await host.call('models_get', { name: 'intents', version: candidate }));
     assert.deepEqual([lineage.lineage.dataset.name, lineage.lineage.dataset.version], ['intents-feedback', 1]);
 
     if (verdict === 'better') {
       // Canaried, then deployments_promote (destructive) waits for a person.
-      assert.equal(current.status, 'waiting_approval', JSON.stringify(stepState(current)));
-      const promote = step(current, 'promote');
+      assert.equal(current.status, 'waiting_approval', JSON.stringify(stepStates(current)));
+      const promote = stepOf(current, 'promote');
       assert.equal(promote.state, 'waiting_approval');
       const person = await host.connect({ project: 'default', name: 'release-manager', scopes: ['approvals:write'] });
       const decided = (await person.callTool({ name: 'approvals_decide', arguments: { id: promote.approvalId, decision: 'approve' } })) as { isError?: boolean };
       assert.notEqual(decided.isError, true);
       await person.close();
-      current = await until(started.runId as string, ['running', 'waiting_approval']);
-      assert.equal(current.status, 'succeeded', JSON.stringify(stepState(current)));
-      assert.deepEqual(stepState(current), { feedback: 'succeeded', dataset: 'succeeded', train: 'succeeded', compare: 'succeeded', verdict: 'succeeded', canary: 'succeeded', promote: 'succeeded', rollback: 'skipped' });
-      assert.equal(await championVersion(), candidate);
+      current = await untilRun(host, started.runId as string, ['running', 'waiting_approval']);
+      assert.equal(current.status, 'succeeded', JSON.stringify(stepStates(current)));
+      assert.deepEqual(stepStates(current), { feedback: 'succeeded', dataset: 'succeeded', train: 'succeeded', compare: 'succeeded', verdict: 'succeeded', canary: 'succeeded', promote: 'succeeded', rollback: 'skipped' });
+      assert.equal(await championVersion(host), candidate);
     } else {
       assert.equal(current.status, 'succeeded', JSON.stringify(current));
-      assert.deepEqual(stepState(current), { feedback: 'succeeded', dataset: 'succeeded', train: 'succeeded', compare: 'succeeded', verdict: 'succeeded', canary: 'skipped', promote: 'skipped', rollback: 'skipped' });
-      assert.match((step(current, 'canary').error as Row).message as string, /condition did not hold: the candidate beats the champion/);
-      assert.equal(await championVersion(), champion);
+      assert.deepEqual(stepStates(current), { feedback: 'succeeded', dataset: 'succeeded', train: 'succeeded', compare: 'succeeded', verdict: 'succeeded', canary: 'skipped', promote: 'skipped', rollback: 'skipped' });
+      assert.match((stepOf(current, 'canary').error as Row).message as string, /condition did not hold: the candidate beats the champion/);
+      assert.equal(await championVersion(host), champion);
       const deployment = ok<{ variants: Array<{ version: number; weight: number }> }>(await host.call('deployments_get', { name: 'intents' }));
       assert.deepEqual(deployment.variants.filter((variant) => variant.weight > 0).map((variant) => variant.version), [champion]);
     }

@@ -9,71 +9,29 @@
  * charts, and the bare app draws a tool result a test host sends it over the SEP-1865 handshake.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import vm from 'node:vm';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/client';
 import { MCP_APP_MIME_TYPE } from 'anvil/plugin';
 import { createTestHost, type TestHost } from 'anvil/testing';
 import { createDatasetRoot, type DatasetRoot } from '../support/dataset-root.ts';
+import { type AppResult, appLinkOf, checkAppDocument, needsChromium, readApp, readRefusal, withChromiumPage } from '../support/mcp-app.ts';
 import { banking77Missing, banking77Slice, ok, trainVersion, writeSliceCsv } from '../deployments/support.ts';
 
 const missing = banking77Missing();
-const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((candidate) => existsSync(candidate));
-const SVG_NAMESPACE = 'http://www.w3.org/2000/svg';
 
-interface Linked {
-  isError?: boolean;
-  content: Array<{ type: string; text?: string; uri?: string; mimeType?: string }>;
-  structuredContent?: Record<string, unknown>;
-  _meta?: { ui?: { resourceUri?: string } };
-}
-
-async function callLinked(client: Client, name: string, args: Record<string, unknown>): Promise<Linked> {
-  const result = (await client.callTool({ name, arguments: args })) as Linked;
+async function callLinked(client: Client, name: string, args: Record<string, unknown>): Promise<AppResult> {
+  const result = (await client.callTool({ name, arguments: args })) as AppResult;
   assert.notEqual(result.isError, true, JSON.stringify(result.content));
   return result;
 }
 
-/** The app link of a result: `_meta.ui.resourceUri` and the same URI as a `resource_link` block after the unchanged JSON text. */
-function appLinkOf(result: Linked, prefix: string): string {
-  const uri = result._meta?.ui?.resourceUri;
-  assert.ok(uri !== undefined && uri.startsWith(prefix), `expected a link under ${prefix}, got ${uri}`);
-  assert.deepEqual(JSON.parse(result.content[0]?.text ?? ''), result.structuredContent, 'the text still carries the same data');
-  const link = result.content.find((block) => block.type === 'resource_link');
-  assert.equal(link?.uri, uri);
-  assert.equal(link?.mimeType, MCP_APP_MIME_TYPE);
-  return uri;
-}
-
-/** Reads an app resource: one text content of the MCP App type. */
-async function readApp(client: Client, uri: string): Promise<string> {
-  const read = await client.readResource({ uri });
-  assert.equal(read.contents.length, 1);
-  const [content] = read.contents;
-  assert.equal(content?.mimeType, MCP_APP_MIME_TYPE);
-  assert.ok(content && 'text' in content && typeof content.text === 'string');
-  return content.text;
-}
-
 /** A structural parse: one document, balanced elements, scripts that compile, no URL but the SVG namespace; returns the embedded data. */
 function checkDocument(html: string): Record<string, unknown> | undefined {
-  assert.match(html, /^<!DOCTYPE html>\n<html lang="en"[^>]*>/);
   for (const tag of ['html', 'head', 'body', 'main', 'style', 'title']) {
     assert.equal(html.split(`<${tag}`).length - 1, 1, `one <${tag}>`);
     assert.equal(html.split(`</${tag}>`).length - 1, 1, `one </${tag}>`);
   }
-  const scripts = [...html.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)];
-  assert.equal(html.split('<script').length - 1, scripts.length, 'every script is closed');
-  let data: Record<string, unknown> | undefined;
-  for (const [, attributes, body] of scripts) {
-    if (attributes?.includes('application/json')) data = JSON.parse(body as string) as Record<string, unknown>;
-    else new vm.Script(body as string, { filename: 'app.js' });
-  }
-  const urls = [...html.matchAll(/(?:https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}[^\s"')]*/gi)].map((match) => match[0]).filter((url) => url !== SVG_NAMESPACE);
-  assert.deepEqual(urls, [], 'no external URL');
-  assert.doesNotMatch(html, /\b(src|href)\s*=/i, 'nothing loaded from anywhere');
-  return data;
+  return checkAppDocument(html);
 }
 
 /** The host side of SEP-1865 in a page: answers ui/initialize, sends the tool result after initialized, proxies deployments_get. */
@@ -189,20 +147,14 @@ describe('MCP Apps', { skip: missing ?? false }, () => {
   test("another project reads nothing through an app resource: its ids look like ids that do not exist", async () => {
     const refusals: string[] = [];
     for (const uri of [`ui://anvil/jobs/curves/${trainingJob}`, `ui://anvil/evaluations/confusion/${evaluationId}`, 'ui://anvil/deployments/canary/canary']) {
-      const error = await other.readResource({ uri }).then(
-        () => undefined,
-        (thrown: unknown) => (thrown instanceof Error ? thrown.message : String(thrown)),
-      );
-      assert.ok(error, `${uri} must be refused to another project`);
+      const error = await readRefusal(other, uri);
+      assert.notEqual(error, 'read', `${uri} must be refused to another project`);
       assert.doesNotMatch(error, /succeeded|matrix|guardrail/);
       refusals.push(error.replaceAll(trainingJob, '<id>').replaceAll(evaluationId, '<id>').replace(/project \w+/, 'project'));
     }
     // The same answer as for an id that exists nowhere.
     const unknown = '00000000-0000-4000-8000-000000000000';
-    const nowhere = await other.readResource({ uri: `ui://anvil/jobs/curves/${unknown}` }).then(
-      () => 'read',
-      (thrown: unknown) => (thrown instanceof Error ? thrown.message : String(thrown)),
-    );
+    const nowhere = await readRefusal(other, `ui://anvil/jobs/curves/${unknown}`);
     assert.equal(nowhere.replaceAll(unknown, '<id>').replace(/project \w+/, 'project'), refusals[0]);
     // A hostile id in the URI is data, never markup: refused, not echoed into HTML.
     const injected = await host.client.readResource({ uri: 'ui://anvil/deployments/canary/%3Cscript%3Ealert(1)%3C%2Fscript%3E' }).then(
@@ -212,13 +164,8 @@ describe('MCP Apps', { skip: missing ?? false }, () => {
     assert.equal(injected, 'refused');
   });
 
-  test('in Chromium the embedded app draws its charts and the bare app draws a result sent over the SEP-1865 handshake', { skip: chromiumPath ? false : 'no Chromium installed (/usr/bin/chromium)' }, async () => {
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: chromiumPath as string, args: ['--no-sandbox'] });
-    try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (error) => errors.push(error.message));
+  test('in Chromium the embedded app draws its charts and the bare app draws a result sent over the SEP-1865 handshake', { skip: needsChromium }, () =>
+    withChromiumPage(async (page, errors) => {
       const evaluationHtml = await readApp(host.client, `ui://anvil/evaluations/confusion/${evaluationId}`);
       const classes = ((checkDocument(evaluationHtml) as { confusion: { classes: string[] } }).confusion.classes).length;
       await page.setContent(evaluationHtml);
@@ -241,8 +188,5 @@ describe('MCP Apps', { skip: missing ?? false }, () => {
       assert.equal(await inner.locator('html').getAttribute('data-theme'), 'dark');
       assert.ok((await inner.locator('table').count()) >= 2, 'guardrails and variants drawn');
       assert.deepEqual(errors, []);
-    } finally {
-      await browser.close();
-    }
-  });
+    }));
 });

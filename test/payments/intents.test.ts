@@ -4,37 +4,25 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createTestHost, flatten, type TestHost } from 'anvil/testing';
-import { sandboxProviderPlugin } from '../../tools/payment/providers/plugin.ts';
-import { eventually, providerConfig, startSandboxPsp, type SandboxPspProcess } from './support.ts';
+import type { TestHost } from 'anvil/testing';
+import { eventually, type SandboxPspProcess } from './support.ts';
+import { callAs, fails, ok, type SandboxPayments, startSandboxPayments } from '../support/payments-host.ts';
 
-type Outcome = ReturnType<typeof flatten>;
 type Payment = Record<string, string> & { id: string; providerPaymentId: string; status: string };
 
-function ok(outcome: Outcome): Record<string, unknown> {
-  assert.equal(outcome.isError, false, outcome.text);
-  return outcome.structured as Record<string, unknown>;
-}
-
-function fails(outcome: Outcome, code: string, pattern?: RegExp): void {
-  assert.equal(outcome.isError, true, `expected ${code}, got ${JSON.stringify(outcome.structured)}`);
-  assert.ok(outcome.text.startsWith(code), outcome.text);
-  if (pattern) assert.match(outcome.text, pattern);
-}
-
+let payments: SandboxPayments | undefined;
 let psp: SandboxPspProcess;
 let host: TestHost;
 let key = 0;
 
 before(async () => {
-  psp = await startSandboxPsp({ faults: 'none' });
-  host = await createTestHost({ plugins: [{ plugin: sandboxProviderPlugin, config: providerConfig(psp) }] });
+  payments = await startSandboxPayments();
+  ({ psp, host } = payments);
   // Alpha first (all volume), so that which connector a payment takes is known here; routing has its own tests.
   ok(await host.call('routing_configure', { rules: [{ name: 'alpha-first', connectors: ['sandbox/alpha', 'sandbox/beta'], split: { 'sandbox/alpha': 100, 'sandbox/beta': 0 } }] }));
 });
 after(async () => {
-  await host?.close();
-  await psp?.stop();
+  await payments?.close();
 });
 
 async function pay(number: string, extra: Record<string, unknown> = {}): Promise<Payment> {
@@ -163,7 +151,7 @@ describe('payment intents through the sandbox provider network', () => {
   it('keeps another project out of every payment', async () => {
     const payment = await pay('4242424242424242');
     const mallory = await host.connect({ project: 'mallory', name: 'mallory' });
-    const as = async (tool: string, args: Record<string, unknown>) => flatten(await mallory.callTool({ name: tool, arguments: args }));
+    const as = callAs(mallory);
     fails(await as('payments_get', { id: payment.id }), 'ANVIL_E_NOT_FOUND');
     fails(await as('payments_refund', { id: payment.id, idempotencyKey: 'steal' }), 'ANVIL_E_NOT_FOUND');
     fails(await as('payments_capture', { id: payment.id }), 'ANVIL_E_NOT_FOUND');
@@ -172,12 +160,12 @@ describe('payment intents through the sandbox provider network', () => {
     const { reports } = ok(await as('payments_reconcile', {})) as { reports: Array<Record<string, unknown>> };
     assert.equal(reports[0]?.checked, 0);
     const reader = await host.connect({ scopes: ['payments:read'], name: 'reader' });
-    fails(flatten(await reader.callTool({ name: 'payments_refund', arguments: { id: payment.id, idempotencyKey: 'x' } })), 'ANVIL_E_FORBIDDEN');
+    fails(await callAs(reader)('payments_refund', { id: payment.id, idempotencyKey: 'x' }), 'ANVIL_E_FORBIDDEN');
   });
 
   it('routes by success rate where no rule decides, stores each decision, explains and evaluates', async () => {
     const router = await host.connect({ project: 'router', name: 'router' });
-    const as = async (tool: string, args: Record<string, unknown>) => flatten(await router.callTool({ name: tool, arguments: args }));
+    const as = callAs(router);
     for (let i = 0; i < 6; i++) {
       const token = await psp.tokenize('4242424242424242');
       const created = ok(await as('payments_create', { amount: '2500', currency: 'EUR', payee: 'shop-2', method: { type: 'card', token }, idempotencyKey: `route-${i}` })).payment as Payment;

@@ -6,20 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestHost, flatten, type TestHost } from 'anvil/testing';
 import { skipUnless, requireService } from '../support/backends.ts';
+import { fails, ok } from '../support/payments-host.ts';
 import { createTempDatabase, type TempDatabase } from '../support/temp-db.ts';
 
 type Call = (tool: string, args?: Record<string, unknown>) => Promise<ReturnType<typeof flatten>>;
-
-function ok(outcome: ReturnType<typeof flatten>): Record<string, unknown> {
-  assert.equal(outcome.isError, false, outcome.text);
-  return outcome.structured as Record<string, unknown>;
-}
-
-function fails(outcome: ReturnType<typeof flatten>, code: string, pattern?: RegExp): void {
-  assert.equal(outcome.isError, true, `expected ${code}, got success: ${JSON.stringify(outcome.structured)}`);
-  assert.ok(outcome.text.startsWith(code), outcome.text);
-  if (pattern) assert.match(outcome.text, pattern);
-}
 
 async function account(call: Call, code: string): Promise<Record<string, string>> {
   return ok(await call('ledger_accounts_get', { account: code })).account as Record<string, string>;

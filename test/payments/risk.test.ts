@@ -9,12 +9,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/client';
-import { createTestHost, flatten, type TestHost } from 'anvil/testing';
+import type { CallOutcome, TestHost } from 'anvil/testing';
 import { decide } from '../../tools/payment/risk/evaluate.ts';
-import { sandboxProviderPlugin } from '../../tools/payment/providers/plugin.ts';
-import { providerConfig, startSandboxPsp, type SandboxPspProcess } from './support.ts';
+import type { SandboxPspProcess } from './support.ts';
+import { callAs, fails, ok, type SandboxPayments, startSandboxPayments } from '../support/payments-host.ts';
 
-type Outcome = ReturnType<typeof flatten>;
 interface Assessment {
   decision: string;
   score: number | null;
@@ -25,19 +24,8 @@ interface Assessment {
 }
 type Payment = { id: string; status: string; risk: Assessment | null; declineCode: string | null };
 
-function ok(outcome: Outcome): Record<string, unknown> {
-  assert.equal(outcome.isError, false, outcome.text);
-  return outcome.structured as Record<string, unknown>;
-}
 
-function fails(outcome: Outcome, code: string, pattern?: RegExp): void {
-  assert.equal(outcome.isError, true, `expected ${code}, got ${JSON.stringify(outcome.structured)}`);
-  assert.ok(outcome.text.startsWith(code), outcome.text);
-  if (pattern) assert.match(outcome.text, pattern);
-}
-
-const as = (client: Client) => async (tool: string, args: Record<string, unknown> = {}) => flatten(await client.callTool({ name: tool, arguments: args }));
-
+let payments: SandboxPayments | undefined;
 let psp: SandboxPspProcess;
 let host: TestHost;
 let person: Client;
@@ -45,14 +33,13 @@ let stranger: Client;
 let key = 0;
 
 before(async () => {
-  psp = await startSandboxPsp({ faults: 'none' });
-  host = await createTestHost({ plugins: [{ plugin: sandboxProviderPlugin, config: providerConfig(psp) }] });
+  payments = await startSandboxPayments();
+  ({ psp, host } = payments);
   person = await host.connect({ name: 'person', scopes: ['approvals:write', 'approvals:read'] });
   stranger = await host.connect({ project: 'mallory', name: 'mallory', scopes: ['*'] });
 });
 after(async () => {
-  await host?.close();
-  await psp?.stop();
+  await payments?.close();
 });
 
 const normal = { amount: '3000', currency: 'EUR', merchantCategory: '5411', localHour: 14, cardAgeDays: 900, attemptsLastHour: 0, newDevice: false, countryMismatch: false };
@@ -63,7 +50,7 @@ async function score(transaction: Record<string, unknown>, call = host.call.bind
   return ok(await call('risk_score', { transaction })).assessment as Assessment;
 }
 
-async function create(amount: string, extra: Record<string, unknown> = {}): Promise<Outcome> {
+async function create(amount: string, extra: Record<string, unknown> = {}): Promise<CallOutcome> {
   key += 1;
   const token = await psp.tokenize('4242424242424242');
   return host.call('payments_create', { amount, currency: 'EUR', payee: 'shop-1', method: { type: 'card', token }, merchantCategory: '5411', idempotencyKey: `risk-${key}`, ...extra });
@@ -165,13 +152,13 @@ describe('payment risk', () => {
     const waiting = await host.call('payments_confirm', { id: pending.id, previewHash: reviewPreview.previewHash });
     fails(waiting, 'ANVIL_E_APPROVAL_REQUIRED', /Risk scoring sent this payment to review/);
     const approvalId = (waiting.raw as { _meta?: Record<string, { details?: { approvalId?: string } }> })._meta?.['dev.anvil/error']?.details?.approvalId;
-    ok(await as(person)('approvals_decide', { id: approvalId, decision: 'approve' }));
+    ok(await callAs(person)('approvals_decide', { id: approvalId, decision: 'approve' }));
     const reviewed = ok(await host.call('payments_confirm', { id: pending.id, previewHash: reviewPreview.previewHash })).payment as Payment;
     assert.equal(reviewed.status, 'succeeded');
   });
 
   it('another project cannot use this deployment or see these payments', async () => {
-    const call = as(stranger);
+    const call = callAs(stranger);
     const unconfigured = await score(takeover, call);
     assert.deepEqual([unconfigured.decision, unconfigured.reason], ['not-scored', 'not_configured']);
     ok(await call('payments_risk_configure', { deployment: 'payments-risk' }));

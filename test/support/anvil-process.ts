@@ -111,12 +111,13 @@ export interface TempHome {
 
 /**
  * A throw-away ANVIL_HOME with a short path (the embedded socket path must stay below 107 bytes).
- * `fresh` gives an empty directory, so the server runs PGlite's initdb on first start (~4-15 s);
- * otherwise the data dir is copied from an initialised template (test/support/backends.ts), which
- * makes the first start several times faster and is otherwise identical.
+ * `fresh` gives an empty directory, so the server runs PGlite's initdb and every migration on
+ * first start (~4-15 s); otherwise the data dir is copied from the migrated template
+ * (plugins/testing/temp-home.ts): initialised, with every migration a default embedded server
+ * applies already applied, which makes the first start several times cheaper and is otherwise identical.
  */
 export async function createHome(options: { fresh?: boolean } = {}): Promise<TempHome> {
-  const home = options.fresh ? mkdtempSync(path.join(shortTmpdir(), 'anv-')) : (await createPgliteHome()).home;
+  const home = options.fresh ? mkdtempSync(path.join(shortTmpdir(), 'anv-')) : (await createPgliteHome({ start: 'migrated' })).home;
   installExitHook();
   ownedHomes.add(home);
   return {
