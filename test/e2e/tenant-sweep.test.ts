@@ -36,7 +36,7 @@ const MODEL = 'alpha-secret-model';
 const MARKERS = ['zebracorn', 'quokkafund', 'alpha-secret'];
 const PROJECT_SCOPES = 'anvil:admin,datasets:admin,evaluation:admin,jobs:write,models:admin,training:admin,knowledge:admin,deployments:admin,deployments:predict,ledger:admin,payments:admin,approvals:write,agent:write';
 /** Cluster-wide reads issue 9 turns into operator scopes: a project key does not get them. */
-const OPERATOR_TOOLS = new Set(['workers_list']);
+const OPERATOR_TOOLS = new Set(['workers_list', 'workers_telemetry']);
 
 /** A value of the same shape as `known` that names nothing (same first character: patterns accept both or neither). */
 function fake(known: Known): string {
