@@ -11,7 +11,7 @@ import { classifierModel, embeddingBagClassifierModel } from '../onnx/model.ts';
 import type { RecipeSpec } from '../../protocol.ts';
 import { emit, exitAfterFlush } from '../../recipe-io.ts';
 import { needsSimulation, scoreRows, simulateThreshold, thresholdFromValidation, type AbstainPolicy, type ThresholdChoice } from './abstain.ts';
-import { cosineConfidence, type ConfidenceScore } from './confidence.ts';
+import { headConfidence, type ConfidenceHead, type ConfidenceScore } from './confidence.ts';
 import type { Csr } from './matrix.ts';
 import { accuracyAndLoss } from './metrics.ts';
 import type { Network } from './network.ts';
@@ -174,13 +174,13 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
   for (const [name, value] of Object.entries(metrics)) if (typeof value === 'number' && /^(val|test)/.test(name)) emit({ type: 'metric', step: outcome.steps, name: `final_${name}`, value });
 
   const featurizer = options.featurizerSpec(threshold, confidence);
-  publishArtifact(spec.workDir, 'model', 'model.onnx', exportOnnx(net, data.labels, options.onnxInput ?? 'features', scoredVal.centroids, confidence), 'application/onnx');
+  publishArtifact(spec.workDir, 'model', 'model.onnx', exportOnnx(net, data.labels, options.onnxInput ?? 'features', scoredVal.head, confidence), 'application/onnx');
   publishArtifact(spec.workDir, 'featurizer', 'featurizer.json', `${JSON.stringify(featurizer)}\n`, 'application/json');
   publishArtifact(spec.workDir, 'metrics', 'metrics.json', `${JSON.stringify({ metrics, threshold, history: outcome.history }, null, 2)}\n`, 'application/json');
   if (data.test.rows > 0) {
     const rows = Array.from({ length: data.test.rows }, (_, r) => Array.from(testProbabilities.subarray(r * classes, (r + 1) * classes)));
     // The confidence the threshold applies to, when it is not the top probability (the ONNX `confidence` output).
-    const testConfidence = scoredVal.centroids ? Array.from(cosineConfidence(net, scoredVal.centroids, data.test)) : undefined;
+    const testConfidence = scoredVal.head ? Array.from(headConfidence(net, scoredVal.head, data.test, testProbabilities)) : undefined;
     publishArtifact(spec.workDir, 'predictions', 'predictions.json', `${JSON.stringify({ split: 'test', labels: data.labels, lines: data.testLines, probabilities: rows, ...(testConfidence ? { confidence: testConfidence } : {}) })}\n`, 'application/json');
   }
   emit({
@@ -200,10 +200,10 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
   await exitAfterFlush(0);
 }
 
-function exportOnnx(net: Network, labels: readonly string[], input: 'features' | 'embedding-bag', centroids: Float32Array | null, confidence: ConfidenceScore): Uint8Array {
+function exportOnnx(net: Network, labels: readonly string[], input: 'features' | 'embedding-bag', head: ConfidenceHead | null, confidence: ConfidenceScore): Uint8Array {
   const { features, hidden, classes } = net.shape;
   const build = input === 'embedding-bag' ? embeddingBagClassifierModel : classifierModel;
-  return build({ features, hidden, classes, ...net.weights, ...(centroids ? { centroids } : {}) }, { labels: JSON.stringify(labels), input, confidence });
+  return build({ features, hidden, classes, ...net.weights, ...(head ? { confidence: head } : {}) }, { labels: JSON.stringify(labels), input, confidence });
 }
 
 /** The threshold choice without its curve (the curve is in metrics.json): what the registry and the card show. */
