@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
+import { scoreRows } from '../../gpu-workers/recipes/ml/abstain.ts';
 import { CsrBuilder, toDense } from '../../gpu-workers/recipes/ml/matrix.ts';
 import { CLASS_WEIGHT, classPrototypes, cosineConfidence, headConfidence, hiddenActivations, hiddenCentroids, neighbourReferences, PROTOTYPES_PER_CLASS, prototypeHead, SPREAD_WEIGHT } from '../../gpu-workers/recipes/ml/confidence.ts';
 import { Network } from '../../gpu-workers/recipes/ml/network.ts';
@@ -143,6 +144,10 @@ describe('embedding-bag ONNX export', () => {
     const perClass = Array.from({ length: shape.classes }, (_, c) => found.classOf.filter((k) => k === c).length);
     assert.deepEqual(perClass, [PROTOTYPES_PER_CLASS, PROTOTYPES_PER_CLASS, PROTOTYPES_PER_CLASS, 3]);
     const head = prototypeHead(net, x, y, 7);
+    // A trained OOS class (here class 3) gets no prototypes: nearness to known out-of-scope queries is no confidence.
+    const withoutOos = scoreRows(net, x, y, x, 'prototype-cosine', 7, 3).head;
+    assert.equal(withoutOos?.vectors.length, 3 * PROTOTYPES_PER_CLASS * shape.hidden);
+    assert.deepEqual(withoutOos?.vectors, head.vectors.subarray(0, 3 * PROTOTYPES_PER_CLASS * shape.hidden), 'classes come in order, so the first three are unchanged');
     const probabilities = net.predict(x);
     const ours = headConfidence(net, head, x, probabilities);
     // Recount: (cos(u, P_k) + λ(1 − m_k) + β p_class(k)) / (1 + λ + β), the best prototype.

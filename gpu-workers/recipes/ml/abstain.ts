@@ -36,10 +36,15 @@ export interface ScoredRows {
   readonly head: ConfidenceHead | null;
 }
 
-/** `net`'s outputs on `x`; the confidence's references (an MLP, a policy other than max-probability) from the training rows `train`/`trainY`. */
-export function scoreRows(net: Network, train: Csr, trainY: Int32Array, x: Csr, confidence: ConfidenceScore, seed: number): ScoredRows {
+/**
+ * `net`'s outputs on `x`; the confidence's references (an MLP, a policy other than max-probability)
+ * from the training rows `train`/`trainY`, leaving out those of the OOS class `oosClass` (≥ 0 when
+ * it is a trained class): being near a known out-of-scope query must not make a row look in scope.
+ */
+export function scoreRows(net: Network, train: Csr, trainY: Int32Array, x: Csr, confidence: ConfidenceScore, seed: number, oosClass = -1): ScoredRows {
   const probabilities = net.predict(x);
-  const head = confidenceHead(confidence, net, train, trainY, seed);
+  const inScopeY = oosClass >= 0 ? trainY.map((label) => (label === oosClass ? -1 : label)) : trainY;
+  const head = confidenceHead(confidence, net, train, inScopeY, seed);
   if (!head) return { probabilities, confidence: null, kind: 'max-probability', head: null };
   return { probabilities, confidence: headConfidence(net, head, x, probabilities), kind: confidence, head };
 }
@@ -172,7 +177,7 @@ export async function simulateThreshold(
   if (outcome.kind === 'stopped') return 'stopped';
   const subOos = data.oosClass >= 0 ? (remap[data.oosClass] as number) : -1;
   const subTrain = selectRows(data.train, trainRows);
-  const scored = scoreRows(outcome.net, subTrain, subTrainY, data.val, policy.confidence, settings.seed);
+  const scored = scoreRows(outcome.net, subTrain, subTrainY, data.val, policy.confidence, settings.seed, subOos);
   const chosen = choose(scored, subValY, kept, subOos, policy.objective);
   return { ...chosen, ...confidenceOf(scored), method: 'simulated-oos', simulated: { heldOut: held.map((c) => data.labels[c] as string), seed: settings.seed, fraction: policy.simulatedOosFraction } };
 }

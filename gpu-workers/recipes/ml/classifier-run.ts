@@ -145,7 +145,7 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
   }
 
   const net = outcome.net;
-  const scoredVal = scoreRows(net, data.train, data.trainY, data.val, options.abstain?.confidence ?? 'max-probability', settings.seed);
+  const scoredVal = scoreRows(net, data.train, data.trainY, data.val, options.abstain?.confidence ?? 'max-probability', settings.seed, options.oosClass);
   const valProbabilities = scoredVal.probabilities;
   const valFigures = accuracyAndLoss(valProbabilities, data.valY, classes);
   const threshold = simulated ?? (options.abstain ? thresholdFromValidation(abstainData, options.abstain, scoredVal) : null);
