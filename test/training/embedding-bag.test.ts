@@ -127,7 +127,9 @@ describe('embedding-bag ONNX export', () => {
     const shape = { features: 400, hidden: 16, classes: 4 };
     const net = Network.initial(shape, Prng.fromSeed(18));
     const rng = Prng.fromSeed(19);
-    for (const w of [net.weights.b1, net.weights.b2]) for (let i = 0; i < w.length; i++) w[i] = (rng.next() - 0.5) * 0.2;
+    // b1 ≤ 0: the empty row 0 has all-zero hidden activations (u = 0 in TypeScript and in ONNX's LpNormalization).
+    for (let i = 0; i < net.weights.b1.length; i++) net.weights.b1[i] = -rng.next() * 0.1;
+    for (let i = 0; i < net.weights.b2.length; i++) net.weights.b2[i] = (rng.next() - 0.5) * 0.2;
     const builder = new CsrBuilder(shape.features);
     builder.addRow([]);
     for (let r = 0; r < 90; r++) {
@@ -152,6 +154,7 @@ describe('embedding-bag ONNX export', () => {
     const ours = headConfidence(net, head, x, probabilities);
     // Recount: (cos(u, P_k) + λ(1 − m_k) + β p_class(k)) / (1 + λ + β), the best prototype.
     const h = hiddenActivations(net, x);
+    assert.ok(h.subarray(0, shape.hidden).every((v) => v === 0), 'row 0 has no hidden activation');
     const count = found.classOf.length;
     for (let r = 0; r < x.rows; r++) {
       const row = Array.from(h.subarray(r * shape.hidden, (r + 1) * shape.hidden));

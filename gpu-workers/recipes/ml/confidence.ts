@@ -21,7 +21,6 @@
  * Since classWeights' columns only add per-class terms and probabilities sum to 1, a constant offset
  * per reference is written as that constant in every row of its column.
  */
-import { NORM_FLOOR } from '../onnx/model.ts';
 import type { Csr } from './matrix.ts';
 import type { Network } from './network.ts';
 import { Prng } from './prng.ts';
@@ -205,7 +204,7 @@ export function confidenceHead(kind: ConfidenceScore, net: Network, x: Csr, y: I
 }
 
 /**
- * Each row's confidence under `head` (the file comment's formula; an all-zero hidden row has u = 0).
+ * Each row's confidence under `head` (the file comment's formula; an all-zero hidden row has u = 0, as ONNX LpNormalization leaves it).
  * `probabilities` ([rows, classes], `net.predict(x)`) are needed when the head has class weights.
  */
 export function headConfidence(net: Network, head: ConfidenceHead, x: Csr, probabilities?: Float32Array): Float32Array {
@@ -217,7 +216,7 @@ export function headConfidence(net: Network, head: ConfidenceHead, x: Csr, proba
   const scores = new Float64Array(count);
   for (let r = 0; r < x.rows; r++) {
     const base = r * hidden;
-    const norm = Math.max(normOf(activations, base, hidden), NORM_FLOOR);
+    const norm = normOf(activations, base, hidden);
     scores.fill(0);
     if (head.classWeights && probabilities) {
       for (let c = 0; c < classes; c++) {
@@ -229,7 +228,7 @@ export function headConfidence(net: Network, head: ConfidenceHead, x: Csr, proba
     for (let k = 0; k < count; k++) {
       let dot = 0;
       for (let j = 0; j < hidden; j++) dot += (activations[base + j] as number) * (head.vectors[k * hidden + j] as number);
-      best = Math.max(best, dot / norm + (scores[k] as number));
+      best = Math.max(best, (norm > 0 ? dot / norm : 0) + (scores[k] as number));
     }
     out[r] = best;
   }

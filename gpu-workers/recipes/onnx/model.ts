@@ -26,11 +26,11 @@ export interface Initializer {
 }
 
 export interface OnnxNode {
-  readonly op: 'MatMul' | 'Add' | 'Relu' | 'Softmax' | 'Gather' | 'Mul' | 'ReduceSum' | 'Unsqueeze' | 'Max' | 'Div' | 'ReduceMax' | 'ReduceL2' | 'Gemm';
+  readonly op: 'MatMul' | 'Add' | 'Relu' | 'Softmax' | 'Gather' | 'Mul' | 'ReduceSum' | 'Unsqueeze' | 'ReduceMax' | 'LpNormalization' | 'Gemm';
   readonly inputs: readonly string[];
   readonly output: string;
   readonly intAttributes?: Readonly<Record<string, number>>;
-  /** List-of-ints attributes (ReduceMax's and ReduceL2's `axes` at opset 17). */
+  /** List-of-ints attributes (ReduceMax's `axes` at opset 17). */
   readonly intsAttributes?: Readonly<Record<string, readonly number[]>>;
 }
 
@@ -124,7 +124,7 @@ export interface ClassifierWeights {
   /**
    * MLP only: the abstain confidence's constants (../ml/confidence.ts's ConfidenceHead). When given,
    * the graph has a second output `confidence` [N]:
-   *   u = h1 / max(|h1|, NORM_FLOOR);  confidence = max_k ( u · vectors_k + (probabilities · classWeights)_k )
+   *   u = h1 / |h1| (0 for an all-zero row);  confidence = max_k ( u · vectors_k + (probabilities · classWeights)_k )
    * `vectors` [K, hidden] row-major; `classWeights` [classes, K] or null (no class term).
    */
   readonly confidence?: { readonly vectors: Float32Array; readonly classWeights: Float32Array | null };
@@ -150,27 +150,21 @@ function headOf(weights: ClassifierWeights): { nodes: OnnxNode[]; initializers: 
     const references = vectors.length / hidden;
     if (!Number.isInteger(references) || references < 1) throw new Error(`confidence vectors have ${vectors.length} values, not a positive multiple of hidden ${hidden}`);
     if (classWeights && classWeights.length !== classes * references) throw new Error(`confidence classWeights have ${classWeights.length} values, expected ${classes} × ${references}`);
-    // Few ops: one row's run is ~0.1 ms and each node costs a little. Gemm's transB reads the
-    // [K, hidden] vectors as stored; the class term (a [N, K] matrix) is its C input.
-    nodes.push(
-      { op: 'ReduceL2', inputs: ['h1'], output: 'h1_norm_raw', intAttributes: { keepdims: 1 }, intsAttributes: { axes: [1] } },
-      { op: 'Max', inputs: ['h1_norm_raw', 'norm_floor'], output: 'h1_norm' },
-      { op: 'Div', inputs: ['h1', 'h1_norm'], output: 'h1_unit' },
-    );
+    // Few ops: one row's run is ~0.1 ms and each node costs a couple of µs. LpNormalization leaves
+    // an all-zero row at zero; Gemm's transB reads the [K, hidden] vectors as stored; the class
+    // term (a [N, K] matrix) is its C input.
+    nodes.push({ op: 'LpNormalization', inputs: ['h1'], output: 'h1_unit', intAttributes: { axis: 1, p: 2 } });
     if (classWeights) nodes.push({ op: 'MatMul', inputs: ['probabilities', 'ConfidenceClassWeights'], output: 'class_terms' });
     nodes.push(
       { op: 'Gemm', inputs: classWeights ? ['h1_unit', 'ConfidenceVectors', 'class_terms'] : ['h1_unit', 'ConfidenceVectors'], output: 'reference_scores', intAttributes: { transB: 1 } },
       { op: 'ReduceMax', inputs: ['reference_scores'], output: 'confidence', intAttributes: { keepdims: 0 }, intsAttributes: { axes: [1] } },
     );
-    initializers.push({ name: 'ConfidenceVectors', dims: [references, hidden], data: vectors }, { name: 'norm_floor', dims: [], data: Float32Array.of(NORM_FLOOR) });
+    initializers.push({ name: 'ConfidenceVectors', dims: [references, hidden], data: vectors });
     if (classWeights) initializers.push({ name: 'ConfidenceClassWeights', dims: [classes, references], data: classWeights });
     extraOutputs.push({ name: 'confidence', type: 'float32', dims: ['N'] });
   }
   return { nodes, initializers, firstOutput: hidden > 0 ? 'a1' : 'logits', extraOutputs };
 }
-
-/** The smallest hidden norm a cosine divides by (an all-zero hidden row has confidence 0). */
-export const NORM_FLOOR = 1e-12;
 
 const widthOf = (weights: ClassifierWeights): number => (weights.hidden > 0 ? weights.hidden : weights.classes);
 const graphName = (weights: ClassifierWeights, suffix = ''): string => `${weights.hidden > 0 ? 'anvil_mlp_classifier' : 'anvil_softmax_classifier'}${suffix}`;
