@@ -7,6 +7,7 @@
  *     MLP:            probabilities = Softmax(MatMul(Relu(MatMul(features, W1) + b1), W2) + b2)
  *   embedding bag (`ids` [N, L] int64, `weights` [N, L] float; see embeddingBagClassifierModel):
  *     the first layer is ReduceSum(Gather(W1, ids) * weights, axis 1) + b1, the rest as above.
+ * An MLP given a confidence head has a second output `confidence` [N] (see ClassifierWeights).
  *
  * Field numbers follow onnx/onnx.proto3. Initializers are little-endian `raw_data`.
  */
@@ -150,9 +151,9 @@ function headOf(weights: ClassifierWeights): { nodes: OnnxNode[]; initializers: 
     const references = vectors.length / hidden;
     if (!Number.isInteger(references) || references < 1) throw new Error(`confidence vectors have ${vectors.length} values, not a positive multiple of hidden ${hidden}`);
     if (classWeights && classWeights.length !== classes * references) throw new Error(`confidence classWeights have ${classWeights.length} values, expected ${classes} × ${references}`);
-    // Few ops: one row's run is ~0.1 ms and each node costs a couple of µs. LpNormalization leaves
-    // an all-zero row at zero; Gemm's transB reads the [K, hidden] vectors as stored; the class
-    // term (a [N, K] matrix) is its C input.
+    // Four nodes, small constants (a row's whole run is ~0.1 ms). LpNormalization leaves an
+    // all-zero row at zero; Gemm's transB reads the [K, hidden] vectors as stored; the class term
+    // (a [N, K] matrix) is its C input.
     nodes.push({ op: 'LpNormalization', inputs: ['h1'], output: 'h1_unit', intAttributes: { axis: 1, p: 2 } });
     if (classWeights) nodes.push({ op: 'MatMul', inputs: ['probabilities', 'ConfidenceClassWeights'], output: 'class_terms' });
     nodes.push(
