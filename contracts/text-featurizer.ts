@@ -36,10 +36,11 @@ export const textFeaturizerSpecSchema = z.object({
   threshold: z.number().min(0).max(1),
   /**
    * The confidence: `max-probability` (absent in older models) is the top probability;
-   * `centroid-cosine` and `nearest-cosine` are the model's `confidence` output (the best cosine of
-   * the hidden activations with a class centroid, or with a training row's).
+   * `prototype-cosine`, `centroid-cosine` and `nearest-cosine` are the model's `confidence` output
+   * (the hidden activations' best match with a class's k-means prototypes, or cosine with a class
+   * centroid, or with a training row's; gpu-workers/recipes/ml/confidence.ts).
    */
-  confidence: z.enum(['max-probability', 'centroid-cosine', 'nearest-cosine']).optional(),
+  confidence: z.enum(['max-probability', 'centroid-cosine', 'nearest-cosine', 'prototype-cosine']).optional(),
   thresholdMethod: z.string(),
   /** How the threshold was chosen (absent in older models): the objective and the figures at it on validation. */
   operatingPoint: z.looseObject({ method: z.string() }).optional(),

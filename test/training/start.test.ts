@@ -147,10 +147,10 @@ describe('training_start', () => {
     if (model.signature.threshold !== undefined) assert.equal(model.signature.threshold, job.result?.threshold);
     const operating = (model.signature as Record<string, unknown>).operatingPoint as { method: string; objective: { kind: string } };
     assert.equal(operating.method, 'simulated-oos', 'the dataset has no out-of-scope rows: they are simulated');
-    // The default confidence (MLP): the nearest training row's cosine, stated in the signature and the card.
-    assert.equal((operating as { confidence?: string }).confidence, 'nearest-cosine');
+    // The default confidence (MLP): the k-means prototype score, stated in the signature and the card.
+    assert.equal((operating as { confidence?: string }).confidence, 'prototype-cosine');
     assert.equal((onnx as { confidence?: { name: string } }).confidence?.name, 'confidence');
-    if (model.signature.threshold !== undefined) assert.match(model.card, /Operating point: the threshold \(compared with the cosine of the hidden activations with the nearest training row\) was chosen on validation data with out-of-scope queries simulated by holding out 1 training intents for the highest in-scope accuracy with out-of-scope recall ≥ 0\.6/);
+    if (model.signature.threshold !== undefined) assert.match(model.card, /Operating point: the threshold \(compared with the cosine of the hidden activations with the best-matching k-means prototype of a class \(adjusted by the prototype's spread and its class's probability\)\) was chosen on validation data with out-of-scope queries simulated by holding out 1 training intents for the highest in-scope accuracy with out-of-scope recall ≥ 0\.6/);
     assert.deepEqual(model.lineage.dataset, { name: 'banking77-mini', version: 1, sha256: imported.sha256 });
     assert.equal(model.lineage.jobId, started.jobId);
     assert.equal(model.lineage.codeVersion, anvilVersion);

@@ -88,7 +88,7 @@ function operatingPointLine(value: unknown): string | undefined {
   const heldOut = Array.isArray(point.simulated?.heldOut) ? point.simulated.heldOut.length : 0;
   const source = point.method === 'simulated-oos' ? `validation data with out-of-scope queries simulated by holding out ${heldOut} training intents` : 'validation data with out-of-scope queries';
   const kind = (value as { confidence?: unknown }).confidence;
-  const nearest = kind === 'nearest-cosine' ? 'the nearest training row' : kind === 'centroid-cosine' ? 'the nearest class centroid' : null;
+  const nearest = kind === 'prototype-cosine' ? "the best-matching k-means prototype of a class (adjusted by the prototype's spread and its class's probability)" : kind === 'nearest-cosine' ? 'the nearest training row' : kind === 'centroid-cosine' ? 'the nearest class centroid' : null;
   const score = nearest ? ` (compared with the cosine of the hidden activations with ${nearest})` : '';
   return `- Operating point: the threshold${score} was chosen on ${source} for ${goal}: in-scope accuracy ${num(point.inScopeAccuracy)}, out-of-scope recall ${num(point.oosRecall)} (in-scope accuracy without abstaining ${num(point.noAbstainAccuracy)}).`;
 }

@@ -105,7 +105,7 @@ export function signatureOf(recipe: TrainingRecipe, dataset: Pick<DatasetVersion
   const oosLabel = TEXT_RECIPES.has(recipe) && typeof params.oosLabel === 'string' && result.labels.includes(params.oosLabel) ? params.oosLabel : undefined;
   // text-classifier's default compares the ONNX `confidence` output (a cosine) with the threshold.
   const confidenceKind = result.operatingPoint?.confidence;
-  const cosine = confidenceKind === 'nearest-cosine' ? 'the nearest training row' : confidenceKind === 'centroid-cosine' ? 'the nearest class centroid' : null;
+  const cosine = confidenceKind === 'prototype-cosine' ? "the best-matching k-means prototype of a class (adjusted by the prototype's spread and its class's probability)" : confidenceKind === 'nearest-cosine' ? 'the nearest training row' : confidenceKind === 'centroid-cosine' ? 'the nearest class centroid' : null;
   const abstains = [threshold === undefined ? undefined : cosine ? `its confidence (output confidence: the cosine of its hidden activations with ${cosine}) is below ${threshold}` : `its probability is below ${threshold}`, oosLabel === undefined ? undefined : `it is "${oosLabel}"`].filter((part) => part !== undefined);
   return {
     inputs,

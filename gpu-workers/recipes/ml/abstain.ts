@@ -8,7 +8,7 @@
  * (The featurizer is the full model's: the held-out intents' n-grams are in its vocabulary, but no
  * weight learnt them.)
  */
-import { cosineConfidence, confidenceReferences, type ConfidenceScore } from './confidence.ts';
+import { confidenceHead, headConfidence, type ConfidenceHead, type ConfidenceScore } from './confidence.ts';
 import type { Csr } from './matrix.ts';
 import { selectRows } from './matrix.ts';
 import { chooseByObjective, oosDetectionAuroc, operatingCurve, type OperatingPoint, type ThresholdObjective } from './operating-point.ts';
@@ -20,10 +20,15 @@ export interface AbstainPolicy {
   readonly objective: ThresholdObjective;
   /** Share of the training intents held out as simulated OOS when validation has no OOS rows (0: none, no threshold). */
   readonly simulatedOosFraction: number;
-  /** What is compared against the threshold: the top probability, or (MLP only) the centroid cosine (confidence.ts). */
+  /** What is compared against the threshold: the top probability, or (MLP only) a score of the hidden activations (confidence.ts). */
   readonly confidence: ConfidenceScore;
   /** Epochs of the simulation's model (fewer than the real model's keeps the second training cheap); null: the same. */
   readonly simulationEpochs?: number | null;
+}
+
+/** `trainY` with the OOS class's rows (when `oosClass` ≥ 0 is a trained class) marked -1, so no confidence reference is built from them. */
+export function inScopeLabels(trainY: Int32Array, oosClass: number): Int32Array {
+  return oosClass >= 0 ? trainY.map((label) => (label === oosClass ? -1 : label)) : trainY;
 }
 
 /** A trained model's validation outputs: probabilities, and the confidence when it is not the top probability. */
@@ -32,16 +37,20 @@ export interface ScoredRows {
   readonly confidence: Float32Array | null;
   /** What `confidence` is (`max-probability` when it is null). */
   readonly kind: ConfidenceScore;
-  /** The reference vectors the confidence compares with ([K, hidden]: centroids or training rows), or null. */
-  readonly centroids: Float32Array | null;
+  /** What the confidence is computed from (the ONNX export's constants), or null. */
+  readonly head: ConfidenceHead | null;
 }
 
-/** `net`'s outputs on `x`; the confidence's references (an MLP, a policy other than max-probability) from the training rows `train`/`trainY`. */
-export function scoreRows(net: Network, train: Csr, trainY: Int32Array, x: Csr, confidence: ConfidenceScore, seed: number): ScoredRows {
+/**
+ * `net`'s outputs on `x`; the confidence's references (an MLP, a policy other than max-probability)
+ * from the training rows `train`/`trainY`, leaving out those of the OOS class `oosClass` (≥ 0 when
+ * it is a trained class): being near a known out-of-scope query must not make a row look in scope.
+ */
+export function scoreRows(net: Network, train: Csr, trainY: Int32Array, x: Csr, confidence: ConfidenceScore, seed: number, oosClass = -1): ScoredRows {
   const probabilities = net.predict(x);
-  const centroids = confidenceReferences(confidence, net, train, trainY, seed);
-  if (!centroids) return { probabilities, confidence: null, kind: 'max-probability', centroids: null };
-  return { probabilities, confidence: cosineConfidence(net, centroids, x), kind: confidence, centroids };
+  const head = confidenceHead(confidence, net, train, inScopeLabels(trainY, oosClass), seed);
+  if (!head) return { probabilities, confidence: null, kind: 'max-probability', head: null };
+  return { probabilities, confidence: headConfidence(net, head, x, probabilities), kind: confidence, head };
 }
 
 export interface ThresholdChoice {
@@ -172,7 +181,7 @@ export async function simulateThreshold(
   if (outcome.kind === 'stopped') return 'stopped';
   const subOos = data.oosClass >= 0 ? (remap[data.oosClass] as number) : -1;
   const subTrain = selectRows(data.train, trainRows);
-  const scored = scoreRows(outcome.net, subTrain, subTrainY, data.val, policy.confidence, settings.seed);
+  const scored = scoreRows(outcome.net, subTrain, subTrainY, data.val, policy.confidence, settings.seed, subOos);
   const chosen = choose(scored, subValY, kept, subOos, policy.objective);
   return { ...chosen, ...confidenceOf(scored), method: 'simulated-oos', simulated: { heldOut: held.map((c) => data.labels[c] as string), seed: settings.seed, fraction: policy.simulatedOosFraction } };
 }

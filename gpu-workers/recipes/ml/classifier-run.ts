@@ -10,8 +10,8 @@ import path from 'node:path';
 import { classifierModel, embeddingBagClassifierModel } from '../onnx/model.ts';
 import type { RecipeSpec } from '../../protocol.ts';
 import { emit, exitAfterFlush } from '../../recipe-io.ts';
-import { needsSimulation, scoreRows, thresholdFromValidation, type AbstainPolicy, type ScoredRows, type ThresholdChoice } from './abstain.ts';
-import { confidenceReferences, cosineConfidence, type ConfidenceScore } from './confidence.ts';
+import { inScopeLabels, needsSimulation, scoreRows, thresholdFromValidation, type AbstainPolicy, type ScoredRows, type ThresholdChoice } from './abstain.ts';
+import { confidenceHead, headConfidence, type ConfidenceHead, type ConfidenceScore } from './confidence.ts';
 import type { Csr } from './matrix.ts';
 import { accuracyAndLoss } from './metrics.ts';
 import type { Network } from './network.ts';
@@ -161,13 +161,13 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
   const confidenceKind = options.abstain?.confidence ?? 'max-probability';
   // With a simulated threshold the real model's validation confidences are not used: only its
   // references (for the export) are computed, not the cosines (on Banking77, 1,005 rows × 9k references).
-  let scoredVal: Pick<ScoredRows, 'probabilities' | 'kind' | 'centroids'>;
+  let scoredVal: Pick<ScoredRows, 'probabilities' | 'kind' | 'head'>;
   let threshold: ThresholdChoice | null;
   if (simulated) {
-    scoredVal = referencesOnly(net, data, confidenceKind, settings.seed);
+    scoredVal = referencesOnly(net, data, confidenceKind, settings.seed, options.oosClass);
     threshold = simulated;
   } else {
-    const scored = scoreRows(net, data.train, data.trainY, data.val, confidenceKind, settings.seed);
+    const scored = scoreRows(net, data.train, data.trainY, data.val, confidenceKind, settings.seed, options.oosClass);
     scoredVal = scored;
     threshold = options.abstain ? thresholdFromValidation(abstainData, options.abstain, scored) : null;
   }
@@ -198,13 +198,13 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
   for (const [name, value] of Object.entries(metrics)) if (typeof value === 'number' && /^(val|test)/.test(name)) emit({ type: 'metric', step: outcome.steps, name: `final_${name}`, value });
 
   const featurizer = options.featurizerSpec(threshold, confidence);
-  publishArtifact(spec.workDir, 'model', 'model.onnx', exportOnnx(net, data.labels, options.onnxInput ?? 'features', scoredVal.centroids, confidence), 'application/onnx');
+  publishArtifact(spec.workDir, 'model', 'model.onnx', exportOnnx(net, data.labels, options.onnxInput ?? 'features', scoredVal.head, confidence), 'application/onnx');
   publishArtifact(spec.workDir, 'featurizer', 'featurizer.json', `${JSON.stringify(featurizer)}\n`, 'application/json');
   publishArtifact(spec.workDir, 'metrics', 'metrics.json', `${JSON.stringify({ metrics, threshold, history: outcome.history }, null, 2)}\n`, 'application/json');
   if (data.test.rows > 0) {
     const rows = Array.from({ length: data.test.rows }, (_, r) => Array.from(testProbabilities.subarray(r * classes, (r + 1) * classes)));
     // The confidence the threshold applies to, when it is not the top probability (the ONNX `confidence` output).
-    const testConfidence = scoredVal.centroids ? Array.from(cosineConfidence(net, scoredVal.centroids, data.test)) : undefined;
+    const testConfidence = scoredVal.head ? Array.from(headConfidence(net, scoredVal.head, data.test, testProbabilities)) : undefined;
     publishArtifact(spec.workDir, 'predictions', 'predictions.json', `${JSON.stringify({ split: 'test', labels: data.labels, lines: data.testLines, probabilities: rows, ...(testConfidence ? { confidence: testConfidence } : {}) })}\n`, 'application/json');
   }
   emit({
@@ -224,10 +224,10 @@ export async function runClassifier(data: PreparedSplits, options: ClassifierRun
   await exitAfterFlush(0);
 }
 
-function exportOnnx(net: Network, labels: readonly string[], input: 'features' | 'embedding-bag', centroids: Float32Array | null, confidence: ConfidenceScore): Uint8Array {
+function exportOnnx(net: Network, labels: readonly string[], input: 'features' | 'embedding-bag', head: ConfidenceHead | null, confidence: ConfidenceScore): Uint8Array {
   const { features, hidden, classes } = net.shape;
   const build = input === 'embedding-bag' ? embeddingBagClassifierModel : classifierModel;
-  return build({ features, hidden, classes, ...net.weights, ...(centroids ? { centroids } : {}) }, { labels: JSON.stringify(labels), input, confidence });
+  return build({ features, hidden, classes, ...net.weights, ...(head ? { confidence: head } : {}) }, { labels: JSON.stringify(labels), input, confidence });
 }
 
 /** The threshold choice without its curve (the curve is in metrics.json): what the registry and the card show. */
@@ -236,10 +236,10 @@ function operatingPointSummary(choice: ThresholdChoice): Record<string, unknown>
   return rest;
 }
 
-/** What `scoreRows` gives but the validation cosines: the probabilities, the confidence kind and its references. */
-function referencesOnly(net: Network, data: PreparedSplits, kind: ConfidenceScore, seed: number): Pick<ScoredRows, 'probabilities' | 'kind' | 'centroids'> {
-  const centroids = confidenceReferences(kind, net, data.train, data.trainY, seed);
-  return { probabilities: net.predict(data.val), kind: centroids ? kind : 'max-probability', centroids };
+/** What `scoreRows` gives but the validation confidences: the probabilities, the confidence kind and its head (references left out of the OOS class, as there). */
+function referencesOnly(net: Network, data: PreparedSplits, kind: ConfidenceScore, seed: number, oosClass = -1): Pick<ScoredRows, 'probabilities' | 'kind' | 'head'> {
+  const head = confidenceHead(kind, net, data.train, inScopeLabels(data.trainY, oosClass), seed);
+  return { probabilities: net.predict(data.val), kind: head ? kind : 'max-probability', head };
 }
 
 /** `promise`'s value, or `stopped` as soon as a stop is requested (polled every 100 ms). */

@@ -7,6 +7,7 @@
  *     MLP:            probabilities = Softmax(MatMul(Relu(MatMul(features, W1) + b1), W2) + b2)
  *   embedding bag (`ids` [N, L] int64, `weights` [N, L] float; see embeddingBagClassifierModel):
  *     the first layer is ReduceSum(Gather(W1, ids) * weights, axis 1) + b1, the rest as above.
+ * An MLP given a confidence head has a second output `confidence` [N] (see ClassifierWeights).
  *
  * Field numbers follow onnx/onnx.proto3. Initializers are little-endian `raw_data`.
  */
@@ -26,7 +27,7 @@ export interface Initializer {
 }
 
 export interface OnnxNode {
-  readonly op: 'MatMul' | 'Add' | 'Relu' | 'Softmax' | 'Gather' | 'Mul' | 'ReduceSum' | 'Unsqueeze' | 'Sqrt' | 'Max' | 'Div' | 'ReduceMax';
+  readonly op: 'MatMul' | 'Add' | 'Relu' | 'Softmax' | 'Gather' | 'Mul' | 'ReduceSum' | 'Unsqueeze' | 'ReduceMax' | 'LpNormalization' | 'Gemm';
   readonly inputs: readonly string[];
   readonly output: string;
   readonly intAttributes?: Readonly<Record<string, number>>;
@@ -122,15 +123,15 @@ export interface ClassifierWeights {
   readonly w2: Float32Array;
   readonly b2: Float32Array;
   /**
-   * MLP only: unit-norm reference vectors of the hidden activations, [K, hidden] row-major (class
-   * centroids, or training rows for the nearest-neighbour cosine). When given, the graph has a second
-   * output `confidence` [N]: the highest cosine between a row's hidden activations and a reference
-   * (see ../ml/confidence.ts).
+   * MLP only: the abstain confidence's constants (../ml/confidence.ts's ConfidenceHead). When given,
+   * the graph has a second output `confidence` [N]:
+   *   u = h1 / |h1| (0 for an all-zero row);  confidence = max_k ( u · vectors_k + (probabilities · classWeights)_k )
+   * `vectors` [K, hidden] row-major; `classWeights` [classes, K] or null (no class term).
    */
-  readonly centroids?: Float32Array;
+  readonly confidence?: { readonly vectors: Float32Array; readonly classWeights: Float32Array | null };
 }
 
-/** The layers after the first one's pre-activation `a1` (MLP) or `logits` (softmax): hidden, output, softmax. */
+/** The layers after the first one's pre-activation `a1` (MLP) or `logits` (softmax): hidden, output, softmax, and the confidence. */
 function headOf(weights: ClassifierWeights): { nodes: OnnxNode[]; initializers: Initializer[]; firstOutput: string; extraOutputs: ValueSpec[] } {
   const { hidden, classes } = weights;
   const nodes: OnnxNode[] = [];
@@ -143,31 +144,28 @@ function headOf(weights: ClassifierWeights): { nodes: OnnxNode[]; initializers: 
       { op: 'Add', inputs: ['z2', 'b2'], output: 'logits' },
     );
     initializers.push({ name: 'W2', dims: [hidden, classes], data: weights.w2 }, { name: 'b2', dims: [classes], data: weights.b2 });
-    if (weights.centroids) {
-      const references = weights.centroids.length / hidden;
-      if (!Number.isInteger(references) || references < 1) throw new Error(`centroids have ${weights.centroids.length} values, not a positive multiple of hidden ${hidden}`);
-      // confidence = max_k (h1 · reference_k) / max(|h1|, tiny): a cosine, as ml/confidence.ts computes it.
-      const transposed = new Float32Array(hidden * references);
-      for (let k = 0; k < references; k++) for (let j = 0; j < hidden; j++) transposed[j * references + k] = weights.centroids[k * hidden + j] as number;
-      nodes.push(
-        { op: 'MatMul', inputs: ['h1', 'Centroids'], output: 'dots' },
-        { op: 'ReduceMax', inputs: ['dots'], output: 'best_dot', intAttributes: { keepdims: 0 }, intsAttributes: { axes: [1] } },
-        { op: 'Mul', inputs: ['h1', 'h1'], output: 'h1_squared' },
-        { op: 'ReduceSum', inputs: ['h1_squared', 'axis_bag'], output: 'h1_norm_squared', intAttributes: { keepdims: 0 } },
-        { op: 'Sqrt', inputs: ['h1_norm_squared'], output: 'h1_norm_raw' },
-        { op: 'Max', inputs: ['h1_norm_raw', 'norm_floor'], output: 'h1_norm' },
-        { op: 'Div', inputs: ['best_dot', 'h1_norm'], output: 'confidence' },
-      );
-      initializers.push({ name: 'Centroids', dims: [hidden, references], data: transposed }, { name: 'norm_floor', dims: [], data: Float32Array.of(NORM_FLOOR) });
-      extraOutputs.push({ name: 'confidence', type: 'float32', dims: ['N'] });
-    }
   }
   nodes.push({ op: 'Softmax', inputs: ['logits'], output: 'probabilities', intAttributes: { axis: -1 } });
+  if (hidden > 0 && weights.confidence) {
+    const { vectors, classWeights } = weights.confidence;
+    const references = vectors.length / hidden;
+    if (!Number.isInteger(references) || references < 1) throw new Error(`confidence vectors have ${vectors.length} values, not a positive multiple of hidden ${hidden}`);
+    if (classWeights && classWeights.length !== classes * references) throw new Error(`confidence classWeights have ${classWeights.length} values, expected ${classes} × ${references}`);
+    // Four nodes, small constants (a row's whole run is ~0.1 ms). LpNormalization leaves an
+    // all-zero row at zero; Gemm's transB reads the [K, hidden] vectors as stored; the class term
+    // (a [N, K] matrix) is its C input.
+    nodes.push({ op: 'LpNormalization', inputs: ['h1'], output: 'h1_unit', intAttributes: { axis: 1, p: 2 } });
+    if (classWeights) nodes.push({ op: 'MatMul', inputs: ['probabilities', 'ConfidenceClassWeights'], output: 'class_terms' });
+    nodes.push(
+      { op: 'Gemm', inputs: classWeights ? ['h1_unit', 'ConfidenceVectors', 'class_terms'] : ['h1_unit', 'ConfidenceVectors'], output: 'reference_scores', intAttributes: { transB: 1 } },
+      { op: 'ReduceMax', inputs: ['reference_scores'], output: 'confidence', intAttributes: { keepdims: 0 }, intsAttributes: { axes: [1] } },
+    );
+    initializers.push({ name: 'ConfidenceVectors', dims: [references, hidden], data: vectors });
+    if (classWeights) initializers.push({ name: 'ConfidenceClassWeights', dims: [classes, references], data: classWeights });
+    extraOutputs.push({ name: 'confidence', type: 'float32', dims: ['N'] });
+  }
   return { nodes, initializers, firstOutput: hidden > 0 ? 'a1' : 'logits', extraOutputs };
 }
-
-/** The smallest hidden norm a cosine divides by (an all-zero hidden row has confidence 0). */
-export const NORM_FLOOR = 1e-12;
 
 const widthOf = (weights: ClassifierWeights): number => (weights.hidden > 0 ? weights.hidden : weights.classes);
 const graphName = (weights: ClassifierWeights, suffix = ''): string => `${weights.hidden > 0 ? 'anvil_mlp_classifier' : 'anvil_softmax_classifier'}${suffix}`;
@@ -186,7 +184,6 @@ export function classifierModel(weights: ClassifierWeights, metadata: Record<str
     initializers: [
       { name: 'W1', dims: [features, width], data: weights.w1 },
       { name: 'b1', dims: [width], data: weights.b1 },
-      ...(weights.centroids && weights.hidden > 0 ? [{ name: 'axis_bag', dims: [1], data: BigInt64Array.of(1n) }] : []),
       ...head.initializers,
     ],
     metadata,

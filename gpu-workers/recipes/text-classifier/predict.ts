@@ -6,8 +6,8 @@
  *   // p = { label: 'lost_or_stolen_card', topLabel: 'lost_or_stolen_card', probability: 0.93, abstained: false }
  *
  * `label` is null when the model abstains: its confidence is below the calibrated threshold, or the
- * top class is the OOS label. The confidence is the model's `confidence` output (a cosine with the
- * nearest training row or class centroid, featurizer.json `confidence`) or else the top probability. `topLabel` is always
+ * top class is the OOS label. The confidence is the model's `confidence` output (a match with class
+ * prototypes, the nearest training row or a class centroid, featurizer.json `confidence`) or else the top probability. `topLabel` is always
  * the argmax.
  */
 import { readFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ export interface TextPrediction {
   readonly topLabel: string;
   /** Its probability. */
   readonly probability: number;
-  /** What was compared with the threshold: the centroid cosine, or the top probability. */
+  /** What was compared with the threshold: the model's `confidence` output, or the top probability. */
   readonly confidence: number;
   readonly abstained: boolean;
 }
@@ -63,7 +63,7 @@ export class TextClassifier {
 
   /**
    * Class probabilities and each row's confidence (compared with the threshold): the model's
-   * `confidence` output when featurizer.json names one (`nearest-cosine`, `centroid-cosine`), else the top probability.
+   * `confidence` output when featurizer.json names one (`prototype-cosine`, `nearest-cosine`, `centroid-cosine`), else the top probability.
    */
   async scores(texts: readonly string[]): Promise<{ probabilities: Float32Array; confidence: Float32Array }> {
     const classes = this.spec.labels.length;

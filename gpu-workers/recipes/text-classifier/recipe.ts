@@ -48,10 +48,11 @@ export const textClassifierParams = z.object({
   simulationEpochs: z.number().int().min(1).max(1000).nullable().default(3),
   /**
    * What the abstain threshold is compared with (MLP only, else the top probability; ml/confidence.ts):
-   * the best cosine between a query's hidden activations and a training row's, or a class centroid's,
-   * or the top probability.
+   * the query's hidden activations' best match with k-means prototypes of each class (cosine adjusted
+   * by the prototype's spread and the class probability), the best cosine with a training row's or a
+   * class centroid's, or the top probability.
    */
-  confidence: z.enum(['nearest-cosine', 'centroid-cosine', 'max-probability']).default('nearest-cosine'),
+  confidence: z.enum(['prototype-cosine', 'nearest-cosine', 'centroid-cosine', 'max-probability']).default('prototype-cosine'),
   checkpointEvery: z.number().int().min(0).max(10_000_000).default(500),
   /** The exported ONNX graph's input: an embedding bag (`ids` + `weights`, fast for one row), or the dense `features` matrix [N, F] older versions have. */
   onnxInput: z.enum(['embedding-bag', 'features']).default('embedding-bag'),

@@ -13,8 +13,8 @@ export interface ServingFeaturizer {
   readonly labels: readonly string[];
   /** The threshold saved with the model (0: never, except the OOS class). */
   readonly threshold: number;
-  /** What the threshold is compared with: the top probability, or the model's `confidence` output (a text model's nearest-row or centroid cosine). */
-  readonly confidence: 'max-probability' | 'centroid-cosine' | 'nearest-cosine';
+  /** What the threshold is compared with: the top probability, or the model's `confidence` output (a text model's prototype, nearest-row or centroid cosine). */
+  readonly confidence: 'max-probability' | 'centroid-cosine' | 'nearest-cosine' | 'prototype-cosine';
   readonly oosLabel: string | null;
   /** Tabular: the columns in feature order (numeric first). Text: empty. */
   readonly columns: readonly string[];
