@@ -94,6 +94,7 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
     args: (s) => defined({ candidate: defined({ model: s.model ?? '', version: s.version }), dataset: s.dataset ?? '' }),
   },
   eval_get: read('eval_get', ['job'], (s) => `the evaluation ${jobLabel(s.job)}`, jobArgs, { requires: ['job'], primary: 'job' }),
+  eval_list: read('eval_list', ['model', 'version'], (s) => `the evaluations of ${s.model ?? 'the model'}`, (s) => defined({ model: s.model ?? '', version: s.version }), { requires: ['model'], primary: 'model' }),
   models_list: read('models_list', ['model'], () => 'the registered models', (s) => defined({ name: s.model })),
   model_get: read('models_get', ['model', 'version'], (s) => `the registry entry of ${s.model ?? 'the model'}`, (s) => defined({ name: s.model ?? '', version: s.version }), { requires: ['model'], primary: 'model' }),
   model_set_alias: {
@@ -101,6 +102,7 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
     why: (s) => `point ${s.model ?? 'the model'}'s "${s.alias ?? 'champion'}" alias at v${s.version ?? '?'}`,
     args: (s) => ({ name: s.model ?? '', alias: s.alias ?? 'champion', version: s.version ?? null }),
   },
+  alias_history: read('models_alias_history', ['model', 'alias'], (s) => `who moved ${s.model ?? 'the model'}'s aliases, and when`, (s) => defined({ name: s.model ?? '', alias: s.alias }), { requires: ['model'], primary: 'model' }),
   datasets_list: read('datasets_list', ['dataset'], () => 'the datasets', (s) => defined({ name: s.dataset })),
   dataset_get: read('datasets_get', ['dataset', 'version'], (s) => `the dataset ${s.dataset ?? ''}`, (s) => defined({ name: s.dataset ?? '', version: s.version, sampleRows: 5 }), { requires: ['dataset'], primary: 'dataset' }),
   dataset_import: {
@@ -155,6 +157,11 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
     tool: 'deployments_feedback_dataset', risk: 'write', requires: ['deployment'], uses: ['deployment', 'dataset'], primary: 'deployment',
     why: (s) => `a dataset version from ${s.deployment ?? 'the deployment'}'s feedback`, args: (s) => defined({ name: s.deployment ?? '', dataset: s.dataset }),
   },
+  feedback_stats: read('deployments_feedback_stats', ['deployment'], (s) => `how much labelled feedback ${s.deployment ?? 'the deployment'} has`, (s) => ({ name: s.deployment ?? '' }), { requires: ['deployment'], primary: 'deployment' }),
+  deployment_delete: {
+    tool: 'deployments_delete', risk: 'destructive', requires: ['deployment'], uses: ['deployment'], primary: 'deployment',
+    why: (s) => `delete the deployment ${s.deployment ?? ''} (it stops serving)`, args: (s) => ({ name: s.deployment ?? '' }),
+  },
   kb_list: read('kb_list', [], () => 'the knowledge bases', () => ({})),
   kb_create: { tool: 'kb_create', risk: 'write', requires: ['kb'], uses: ['kb'], why: (s) => `create the knowledge base ${s.kb ?? ''}`, args: (s) => ({ name: s.kb ?? '' }) },
   kb_search: read('kb_search', ['kb', 'query'], (s) => `search ${s.kb ?? 'the knowledge base'}`, (s) => ({ kb: s.kb ?? '', query: s.query ?? '' }), { requires: ['kb', 'query'], primary: 'kb' }),
@@ -181,6 +188,7 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
     why: (s) => `capture ${s.payment ?? 'the payment'}`, args: (s) => defined({ id: s.payment ?? '', amount: s.amount }),
   },
   payment_confirm: { tool: 'payments_confirm', risk: 'spend', requires: ['payment'], uses: ['payment'], primary: 'payment', why: (s) => `confirm ${s.payment ?? 'the payment'}: the money moves`, args: (s) => ({ id: s.payment ?? '' }) },
+  risk_score: read('risk_score', ['payment'], (s) => `the fraud risk of ${s.payment ?? 'the payment'}`, (s) => ({ intentId: s.payment ?? '' }), { requires: ['payment'], primary: 'payment' }),
   payments_reconcile: read('payments_reconcile', [], () => 'reconcile payments with the provider', () => ({})),
   ledger_balances: read('ledger_balances', ['currency'], () => 'the ledger balances', (s) => defined({ currency: s.currency })),
   ledger_accounts_list: read('ledger_accounts_list', ['currency'], () => 'the ledger accounts', (s) => defined({ currency: s.currency })),

@@ -70,6 +70,9 @@ export const PHRASINGS: Readonly<Record<string, readonly string[]>> = {
     'show the evaluation results', 'get evaluation {job}', 'what was the verdict of evaluation {job}', 'show the report of eval {job}', 'results of the comparison',
     'did the candidate win the comparison', 'show me eval {job}', 'open the evaluation report',
   ],
+  eval_list: [
+    'list the evaluations of {model}', 'which evaluations ran on {model}', 'show past evaluation results for {model}', 'evaluation history of {model}', 'what evaluations do we have for {model} {version}', 'show all eval runs of {model}', 'previous scores of {model}', 'list evals for {model}', 'how was {model} evaluated before'
+  ],
   models_list: [
     'list the models', 'show all registered models', 'what models do we have', 'which models are in the registry', 'list versions of {model}',
     'show the model registry', 'what versions of {model} exist', 'models overview',
@@ -84,6 +87,9 @@ export const PHRASINGS: Readonly<Record<string, readonly string[]>> = {
     'make {model} {version} the champion', 'set the champion alias of {model} to {version}', 'mark version {version} of {model} as champion',
     'point the {model} champion at {version}', 'alias {model} {version} as staging', 'tag {model} {version} as production', 'remove the staging alias from {model}',
     'make it the champion',
+  ],
+  alias_history: [
+    'who moved the champion of {model}', 'alias history of {model}', 'when did the champion of {model} change', 'show the alias changes for {model}', 'who promoted {model} last time', 'history of the production alias on {model}', 'which versions of {model} were champion', 'audit trail of {model} aliases', 'list alias moves for {model}'
   ],
   datasets_list: [
     'list datasets', 'what datasets do we have', 'show all datasets', 'which data sets are registered', 'list versions of dataset {dataset}', 'datasets overview',
@@ -151,6 +157,12 @@ export const PHRASINGS: Readonly<Record<string, readonly string[]>> = {
     'turn the feedback of {deployment} into a dataset', 'build a dataset from {deployment} feedback', 'export the labelled feedback of {deployment}',
     'make a new dataset from the feedback we collected on {deployment}', 'collect feedback from {deployment} into {dataset}',
   ],
+  feedback_stats: [
+    'how much feedback does {deployment} have', 'count the labelled feedback on {deployment}', 'how many labels came back for {deployment}', 'feedback stats of {deployment}', 'has {deployment} received any feedback', 'how many predictions of {deployment} were labelled', 'when did the last feedback for {deployment} arrive', 'is there enough feedback on {deployment} to retrain', 'feedback count for {deployment}'
+  ],
+  deployment_delete: [
+    'delete the deployment {deployment}', 'remove {deployment} entirely', 'tear down the {deployment} deployment', 'decommission {deployment}', 'delete {deployment}, we no longer need it', 'get rid of the {deployment} endpoint', 'drop the deployment {deployment}', 'shut down and delete {deployment}', 'remove the deployment'
+  ],
   kb_list: [
     'list knowledge bases', 'which knowledge bases exist', 'show the kbs', 'what document collections do we have', 'list indexes',
   ],
@@ -200,6 +212,9 @@ export const PHRASINGS: Readonly<Record<string, readonly string[]>> = {
   ],
   payment_confirm: [
     'confirm payment {payment}', 'confirm {payment}', 'go ahead with payment {payment}', 'execute the payment {payment}', 'confirm that payment',
+  ],
+  risk_score: [
+    'what is the fraud risk of {payment}', 'score {payment} for fraud', 'is payment {payment} risky', 'risk score of {payment}', 'how likely is {payment} to be fraud', 'check the fraud score on {payment}', 'run the risk model on payment {payment}', 'would {payment} be declined for risk', 'fraud check {payment}'
   ],
   payments_reconcile: [
     'reconcile payments', 'run the reconciliation', 'check payments against the provider', 'reconcile with the psp', 'find mismatches between ledger and provider',
