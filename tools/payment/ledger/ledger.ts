@@ -282,9 +282,9 @@ export class Ledger {
    * it, alone: it then replays the first (or conflicts).
    * On Postgres a second call may run beside the first (callsInFlight), its insert overlapping the
    * first's account updates and commit (accounts are locked last, in id order), but only once a full
-   * call's worth (FULL_CALL transfers) is waiting: a call has a fixed cost (CPU per single transfer at
-   * 8 concurrent callers, bench of 2026-12-05: ~260 µs with one call in flight, ~550 µs with two,
-   * whose groups are half the size), so single transfers wait and share, batches overlap.
+   * call's worth (FULL_CALL transfers) is waiting: a call has a fixed cost (CPU of server and Postgres per single transfer
+   * from 8 concurrent callers, measured 2026-12-05: ~260 µs with one call in flight, ~550 µs with
+   * two, whose groups are half the size), so single transfers wait and share, batches overlap.
    */
   private coalesced(project: string, prepared: readonly Prepared[], by: string): Promise<CreatedTransfer[]> {
     const id = `${project}\u0000${by}`;
