@@ -8,6 +8,8 @@ import { createTestHost, flatten, type TestHost } from 'anvil/testing';
 import { skipUnless, requireService } from '../support/backends.ts';
 import { fails, ok } from '../support/payments-host.ts';
 import { createTempDatabase, type TempDatabase } from '../support/temp-db.ts';
+import { paymentsPlugin } from '../../tools/payment/index.ts';
+import type { TransferInput } from '../../tools/payment/ledger/ledger.ts';
 
 type Call = (tool: string, args?: Record<string, unknown>) => Promise<ReturnType<typeof flatten>>;
 
@@ -59,8 +61,9 @@ function ledgerSuite(name: string, skip: string | undefined, env: () => Promise<
       const [replayed] = replay.transfers as Array<Record<string, unknown>>;
       assert.equal(replayed?.created, false);
       assert.equal(replayed?.id, created?.id);
-      // The first answer is built from the request (create_transfers returns only id, key and times
-      // for rows it inserts); the replay is read back whole: they must be the same transfer.
+      // The first answer is built from the request (create_transfers answers for the rows it inserts
+      // with one header row: their count and created_at); the replay is read back whole: they must
+      // be the same transfer.
       assert.deepEqual({ ...replayed, created: true }, created);
       fails(await call('ledger_transfers_create', { transfer: { debit: 'cash', credit: 'wallet', amount: '10001', currency: 'EUR', idempotencyKey: 'topup-1' } }), 'ANVIL_E_CONFLICT', /"topup-1"/);
       assert.equal((await account(call, 'wallet')).creditsPosted, '10000');
@@ -173,6 +176,69 @@ function ledgerSuite(name: string, skip: string | undefined, env: () => Promise<
       for (const outcome of batches.filter((each) => each.isError)) assert.match(outcome.text, /^ANVIL_E_CONFLICT.*"race-shared"/);
       const shared = ((ok(won[0] as ReturnType<typeof flatten>).transfers as Array<Record<string, string>>)[0] as Record<string, string>).amount;
       assert.equal(BigInt((await account(call, 'shop')).creditsPosted as string) - BigInt(before.creditsPosted as string), BigInt(shared as string) + 1n, 'the losers left nothing behind');
+      await balanced(call);
+    });
+
+    it('group commit: concurrent batches and transfers of one caller, sharing calls, each get their own all-or-nothing answer', async () => {
+      ok(await call('ledger_accounts_create', { code: 'capped-group', kind: 'liability', currency: 'EUR', flags: ['debits_must_not_exceed_credits'] }));
+      ok(await call('ledger_transfers_create', { transfer: { debit: 'cash', credit: 'capped-group', amount: '500', currency: 'EUR', idempotencyKey: 'fund-capped-group' } }));
+      const before = await account(call, 'shop');
+      // Straight to the ledger, all in one tick: the first call runs at once, the rest queue and go
+      // together in one statement (which, when one of them fails, fails whole: each then runs alone).
+      const ledger = host.server.plugins.exportsOf(paymentsPlugin)?.ledger();
+      assert.ok(ledger);
+      const project = 'default';
+      const good = (b: number): TransferInput[] => [
+        { debit: 'cash', credit: 'shop', amount: '1', currency: 'EUR', idempotencyKey: `group-${b}-a` },
+        { debit: 'capped-group', credit: 'shop', amount: '2', currency: 'EUR', idempotencyKey: `group-${b}-b`, metadata: { b } },
+      ];
+      const single = (key: string): TransferInput[] => [{ debit: 'cash', credit: 'shop', amount: '3', currency: 'EUR', idempotencyKey: key }];
+      const overdraw = (key: string): TransferInput[] => [
+        { debit: 'cash', credit: 'shop', amount: '1', currency: 'EUR', idempotencyKey: `${key}-a` },
+        { debit: 'capped-group', credit: 'shop', amount: '99999', currency: 'EUR', idempotencyKey: `${key}-b` },
+      ];
+      const unknown = (key: string): TransferInput[] => [
+        { debit: 'cash', credit: 'shop', amount: '1', currency: 'EUR', idempotencyKey: `${key}-a` },
+        { debit: 'cash', credit: 'nope', amount: '1', currency: 'EUR', idempotencyKey: `${key}-b` },
+      ];
+      const wave = async (requests: TransferInput[][]) => {
+        const settled = await Promise.allSettled(requests.map((request) => ledger.createTransfers(project, request, 'test-group')));
+        return settled.map((outcome, index) => {
+          const request = requests[index] as TransferInput[];
+          if (request.some((each) => each.amount === '99999' || each.credit === 'nope')) {
+            assert.equal(outcome.status, 'rejected', `request ${index} fails`);
+            const reason = (outcome as PromiseRejectedResult).reason as { code?: string; message?: string };
+            if (request.some((each) => each.credit === 'nope')) {
+              assert.equal(reason.code, 'ANVIL_E_NOT_FOUND');
+              assert.match(reason.message ?? '', /transfers\[1\]\.credit: no account "nope"/);
+            } else {
+              assert.equal(reason.code, 'ANVIL_E_CONFLICT');
+              assert.match(reason.message ?? '', /debits exceed credits on "capped-group"/);
+            }
+            return [];
+          }
+          assert.equal(outcome.status, 'fulfilled', `request ${index}: ${String((outcome as PromiseRejectedResult).reason)}`);
+          const got = (outcome as PromiseFulfilledResult<Awaited<ReturnType<typeof ledger.createTransfers>>>).value;
+          assert.deepEqual(
+            got.map((each) => [each.transfer.idempotencyKey, each.transfer.amount, each.transfer.debit, each.transfer.credit, each.transfer.metadata]),
+            request.map((each) => [each.idempotencyKey, each.amount, each.debit, each.credit, each.metadata ?? {}]),
+            `answer ${index} is its own`,
+          );
+          return got;
+        });
+      };
+      // Wave 1: the failing one runs first, alone; the rest share one statement (the repeated batch after it).
+      const first = await wave([overdraw('group-flag'), ...Array.from({ length: 5 }, (_, b) => good(b)), good(0), ...[0, 1, 2, 3].map((i) => single(`group-single-${i}`))]);
+      // The batch sent twice: one effect, the same transfers in both answers, created once.
+      const [once, twice] = [first[1] ?? [], first[6] ?? []];
+      assert.deepEqual(once.map((each) => each.transfer), twice.map((each) => each.transfer));
+      assert.equal([...once, ...twice].filter((each) => each.created).length, 2);
+      // Wave 2: failing calls inside the shared statement.
+      await wave([single('group-single-4'), single('group-single-5'), good(5), overdraw('group-flag-2'), good(6), unknown('group-nope'), single('group-single-6')]);
+      // 7 good batches of 1 + 2, 7 singles of 3; nothing of the failed batches.
+      assert.equal(BigInt((await account(call, 'shop')).creditsPosted as string) - BigInt(before.creditsPosted as string), 42n);
+      assert.equal((await account(call, 'capped-group')).debitsPosted, '14');
+      for (const key of ['group-flag-a', 'group-nope-a', 'group-flag-2-a']) assert.equal(await ledger.findByKey(project, key), undefined, `${key} left nothing`);
       await balanced(call);
     });
 

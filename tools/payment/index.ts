@@ -74,7 +74,7 @@ export const paymentsPlugin = definePlugin({
     ctx.migrations(paymentsMigrations);
     // Read at call time: provider plugins may register after this one.
     const providers = (): ReadonlyMap<string, PaymentProvider> => ctx.extensions('paymentProviders');
-    const ledgerService = new Ledger(ctx.sql);
+    const ledgerService = new Ledger(ctx.sql, { callsInFlight: ctx.host.storage === 'postgres' ? 2 : 1 });
     const directory = new ConnectorDirectory(providers, ctx.log);
     const routing = new RoutingService(ctx.sql, directory);
     const intents = new IntentService({ sql: ctx.sql, booking: new Booking(ledgerService), providers, router: routing, log: ctx.log });
