@@ -320,11 +320,17 @@ function ModelDetail({ name, session }) {
   const [version, setVersion] = useState('latest');
   const [openReport, setOpenReport] = useState(null);
   const ref = version === 'latest' ? undefined : Number(version);
-  const versions = useTool('models_list', { name, limit: 100 }, { session });
+  const versionPager = usePager();
+  const historyPager = usePager();
+  useEffect(() => {
+    versionPager.reset();
+    historyPager.reset();
+  }, [name]);
+  const versions = useTool('models_list', { name, limit: PAGE_SIZE, ...cursorArg(versionPager) }, { session });
   const chosen = useTool('models_get', { name, ...(ref ? { version: ref } : {}) }, { session });
   const shownVersion = chosen.data?.version;
   const evaluations = useTool(shownVersion ? 'eval_list' : null, { model: name, version: shownVersion }, { session });
-  const history = useTool('models_alias_history', { name, limit: 100 }, { session });
+  const history = useTool('models_alias_history', { name, limit: PAGE_SIZE, ...cursorArg(historyPager) }, { session });
   const versionLabel = (number) => (number === null || number === undefined ? '—' : `v${number}`);
   return html`<${Section} title=${`Model ${name}`}>
     <${Show} state=${versions}>${(data) => html`<${Table} caption="Versions and metrics" rows=${data.versions ?? []} columns=${[
@@ -333,7 +339,7 @@ function ModelDetail({ name, session }) {
       { label: 'Metrics', render: (row) => Object.entries(row.metrics ?? {}).filter(([, value]) => typeof value !== 'object').slice(0, 6).map(([key, value]) => `${key} ${fmt(value)}`).join(', ') },
       { label: 'Aliases', render: (row) => fmt(row.aliases) },
       { label: 'Job', render: (row) => (row.jobId ? link(`#/jobs/${row.jobId}`, row.jobId.slice(0, 8)) : '—') },
-    ]} />
+    ]} /><${Pager} pager=${versionPager} nextCursor=${data.nextCursor} label="Version pages" />
     <label>Version shown below <select aria-label="Version shown below" value=${version} onChange=${(event) => setVersion(event.currentTarget.value)}>
       <option value="latest">latest</option>
       ${(data.versions ?? []).map((row) => html`<option value=${String(row.version)}>v${row.version}${row.aliases?.length ? ` (${row.aliases.join(', ')})` : ''}</option>`)}
@@ -360,7 +366,7 @@ function ModelDetail({ name, session }) {
       { label: 'Change', render: (row) => `${row.action}: ${versionLabel(row.fromVersion)} → ${versionLabel(row.toVersion)}` },
       { label: 'By', key: 'by' },
       { label: 'Reason', render: (row) => row.reason ?? '—' },
-    ]} />`}<//>
+    ]} /><${Pager} pager=${historyPager} nextCursor=${data.nextCursor} label="Alias history pages" />`}<//>
   <//>`;
 }
 
@@ -454,17 +460,20 @@ function DeploymentDetail({ name, session }) {
 
 // ---------------------------------------------------------------------------------------------
 export function Knowledge({ name, session }) {
-  const list = useTool('kb_list', { limit: 100 }, { session });
+  const pager = usePager();
+  const list = useTool('kb_list', { limit: PAGE_SIZE, ...cursorArg(pager) }, { session });
   return html`<h1>Knowledge bases</h1>
     <${Show} state=${list}>${(data) => html`<${Table} caption="Knowledge bases" rows=${data.knowledgeBases} empty="No knowledge bases." columns=${[
       { label: 'Name', render: (row) => link(`#/knowledge/${encodeURIComponent(row.name)}`, row.name) },
       { label: 'Documents', key: 'documents' }, { label: 'Chunks', key: 'chunks' }, { label: 'Dense index', key: 'denseIndex' },
-    ]} />`}<//>
+    ]} /><${Pager} pager=${pager} nextCursor=${data.nextCursor} label="Knowledge base pages" ordered="name" />`}<//>
     ${name ? html`<${KnowledgeDetail} name=${name} session=${session} />` : null}`;
 }
 
 function KnowledgeDetail({ name, session }) {
-  const got = useTool('kb_get', { kb: name, limit: 100 }, { session });
+  const pager = usePager();
+  useEffect(() => pager.reset(), [name]);
+  const got = useTool('kb_get', { kb: name, limit: PAGE_SIZE, ...cursorArg(pager) }, { session });
   const [query, setQuery] = useState('');
   const [results, setResults] = useState(null);
   const [error, setError] = useState(null);
@@ -485,7 +494,7 @@ function KnowledgeDetail({ name, session }) {
     </form>
     <${ErrorBox} error=${error} />
     ${results ? html`<ol class="results" aria-label="Search results">${results.results.map((hit) => html`<li><blockquote>${hit.quote.text}</blockquote><p class="citation"><cite>${hit.quote.source}</cite> · chars ${hit.citation.offsets.start}–${hit.citation.offsets.end} · <code>${hit.citation.uri}</code> <span class="muted">score ${fmt(hit.score)}</span></p></li>`)}</ol>${results.notice ? html`<p class="muted">${results.notice}</p>` : null}` : null}
-    <${Show} state=${got}>${(data) => html`<${Table} caption="Documents" rows=${data.documentList ?? []} columns=${[{ label: 'Title', key: 'title' }, { label: 'Source', key: 'source' }, { label: 'Format', key: 'format' }, { label: 'Chunks', key: 'chunks' }, { label: 'Updated', key: 'updatedAt' }]} />`}<//>
+    <${Show} state=${got}>${(data) => html`<${Table} caption="Documents" rows=${data.documentList ?? []} columns=${[{ label: 'Title', key: 'title' }, { label: 'Source', key: 'source' }, { label: 'Format', key: 'format' }, { label: 'Chunks', key: 'chunks' }, { label: 'Updated', key: 'updatedAt' }]} /><${Pager} pager=${pager} nextCursor=${data.documentsNextCursor} label="Document pages" ordered="name" />`}<//>
   <//>`;
 }
 
@@ -494,13 +503,14 @@ export function Payments({ session }) {
   const pager = usePager();
   const payments = useTool('payments_list', { limit: PAGE_SIZE, ...cursorArg(pager) }, { session, pollMs: 10_000 });
   const balances = useTool('ledger_balances', {}, { session });
-  const mandates = useTool('mandates_list', {}, { session });
+  const mandatePager = usePager();
+  const mandates = useTool('mandates_list', { limit: PAGE_SIZE, ...cursorArg(mandatePager) }, { session });
   return html`<h1>Payments</h1>
     <${Section} title="Intents">
       <${Show} state=${payments}>${(data) => html`<${Table} caption="Payment intents, newest first" rows=${data.payments} empty="No payments." columns=${[
         { label: 'Id', render: (row) => html`<code title=${row.id}>${row.id.slice(0, 12)}</code>` }, { label: 'Status', render: (row) => html`<${StateBadge} state=${row.status} />` },
         { label: 'Amount', render: (row) => `${row.amount} ${row.currency}` }, { label: 'Payee', key: 'payee' }, { label: 'Mandate', key: 'mandateId' }, { label: 'Created', key: 'createdAt' },
-      ]} /><${Pager} pager=${pager} nextCursor=${data.next} />`}<//>
+      ]} /><${Pager} pager=${pager} nextCursor=${data.next} label="Payment pages" />`}<//>
     <//>
     <${Section} title="Ledger balances">
       <${Show} state=${balances}>${(data) => html`<${Table} caption="Balances by currency" rows=${data.currencies} columns=${[
@@ -511,7 +521,7 @@ export function Payments({ session }) {
       <${Show} state=${mandates}>${(data) => html`<${Table} caption="Mandates and their use" rows=${data.mandates} columns=${[
         { label: 'Id', key: 'id' }, { label: 'Grantee', key: 'grantee' }, { label: 'State', render: (row) => html`<${StateBadge} state=${row.state} />` },
         { label: 'Per payment', render: (row) => `${row.maxPerPayment} ${row.currency}` }, { label: 'Used this period', render: (row) => `${fmt(row.usedThisPeriod)} of ${fmt(row.maxPerPeriod)}` }, { label: 'Approval above', key: 'approvalAbove' },
-      ]} />`}<//>
+      ]} /><${Pager} pager=${mandatePager} nextCursor=${data.next} label="Mandate pages" />`}<//>
     <//>`;
 }
 
