@@ -385,19 +385,23 @@ export function Deployments({ name, session }) {
     ${name ? html`<${DeploymentDetail} name=${name} session=${session} />` : null}`;
 }
 
-/** Monitor readings per deployment, kept while the dashboard is open: the tool reports a window, the charts show how it moves. */
-const monitorHistory = new Map();
+const MONITOR_WINDOWS = [[900, 'last 15 minutes'], [3600, 'last hour'], [6 * 3600, 'last 6 hours'], [24 * 3600, 'last 24 hours'], [7 * 24 * 3600, 'last 7 days']];
+const MONITOR_POINTS = 120;
 
-function MonitorCharts({ name }) {
-  const samples = monitorHistory.get(name) ?? [];
-  if (samples.length < 2) return html`<p class="muted">Charts appear after a few readings (every 10 s while this page is open).</p>`;
-  const variants = [...new Set(samples.flatMap((sample) => sample.variants.map((variant) => variant.variant)))];
-  const seriesOf = (field) => variants.map((variant) => ({ name: variant, points: samples.map((sample) => ({ x: sample.at, y: sample.variants.find((one) => one.variant === variant)?.[field] ?? null })).filter((point) => typeof point.y === 'number') }));
-  return html`<div class="chart-row">
-    <${LineChart} title="p99 latency (ms)" time=${true} xLabel="time" height=${180} series=${seriesOf('p99Ms')} />
-    <${LineChart} title="Error rate" time=${true} xLabel="time" height=${180} series=${seriesOf('errorRate')} />
-    <${LineChart} title="Requests in window" time=${true} xLabel="time" height=${180} series=${seriesOf('requests')} />
-  </div>`;
+/** The monitor over time from deployments_monitor's series: the server buckets the stored prediction log (at most MONITOR_POINTS a variant). */
+function MonitorCharts({ series }) {
+  if (!series || series.variants.length === 0) return html`<p class="muted">No requests in this window, so nothing to chart.</p>`;
+  const span = [Date.parse(series.from) / 1000, Date.parse(series.to) / 1000];
+  const named = (variant) => `${variant.variant}${variant.shadow ? ' (shadow)' : ''}`;
+  const seriesOf = (field, suffix = '') => series.variants.map((variant) => ({ name: `${named(variant)}${suffix}`, points: variant.points.filter((point) => typeof point[field] === 'number').map((point) => ({ x: Date.parse(point.at) / 1000, y: point[field] })) }));
+  const chart = (title, lines) => html`<${LineChart} title=${title} time=${true} xLabel="time" height=${180} xRange=${span} series=${lines} />`;
+  return html`<p class="muted">Each point counts ${series.bucketSeconds} s of the stored prediction log.</p>
+    <div class="chart-row">
+      ${chart('Requests per bucket', seriesOf('requests'))}
+      ${chart('Error rate', seriesOf('errorRate'))}
+      ${chart('Latency p50 / p99 (ms)', [...seriesOf('p50Ms', ' p50'), ...seriesOf('p99Ms', ' p99')])}
+      ${chart('Abstain rate', seriesOf('abstainRate'))}
+    </div>`;
 }
 
 /** Each configured guardrail with its latest reading, if the rollout took one yet. */
@@ -430,13 +434,8 @@ function Rollout({ rollout, shadow }) {
 
 function DeploymentDetail({ name, session }) {
   const got = useTool('deployments_get', { name }, { session });
-  const monitor = useTool('deployments_monitor', { name }, { session, pollMs: 10_000 });
-  useEffect(() => {
-    if (!monitor.data) return;
-    const samples = monitorHistory.get(name) ?? [];
-    samples.push({ at: Date.now() / 1000, variants: monitor.data.variants });
-    monitorHistory.set(name, samples.slice(-360));
-  }, [monitor.data]);
+  const [windowSeconds, setWindowSeconds] = useState(3600);
+  const monitor = useTool('deployments_monitor', { name, window: windowSeconds, series: { points: MONITOR_POINTS } }, { session, pollMs: 10_000 });
   const [version, setVersion] = useState('');
   const refresh = () => {
     got.reload();
@@ -445,10 +444,12 @@ function DeploymentDetail({ name, session }) {
   return html`<${Section} title=${`Deployment ${name}`}>
     <${Show} state=${got}>${(data) => html`<${Table} caption="Variants and weights" rows=${data.variants} columns=${[{ label: 'Variant', key: 'name' }, { label: 'Version', key: 'version' }, { label: 'Weight %', key: 'weight' }]} />
       <h3>Canary</h3><${Rollout} rollout=${data.rollout} shadow=${data.shadow} />`}<//>
+    <p><label>Monitor window <select value=${windowSeconds} onChange=${(event) => setWindowSeconds(Number(event.currentTarget.value))}>
+      ${MONITOR_WINDOWS.map(([value, text]) => html`<option value=${value}>${text}</option>`)}
+    </select></label></p>
     <${Show} state=${monitor}>${(data) => html`<${Table} caption=${`Monitor since ${fmt(data.since)} (canary guardrails)`} rows=${data.variants} columns=${[
       { label: 'Variant', key: 'variant' }, { label: 'Requests', key: 'requests' }, { label: 'Error rate', key: 'errorRate' }, { label: 'p50 ms', key: 'p50Ms' }, { label: 'p99 ms', key: 'p99Ms' }, { label: 'Abstain', key: 'abstainRate' }, { label: 'Accuracy', key: 'accuracy' }, { label: 'PSI', key: 'psi' },
-    ]} />`}<//>
-    <${MonitorCharts} name=${name} />
+    ]} /><${MonitorCharts} series=${data.series} />`}<//>
     <div class="actions">
       <label>Version to promote <input type="number" min="1" value=${version} onInput=${(event) => setVersion(event.currentTarget.value)} /></label>
       <${ActionButton} label="Promote" confirmText=${`Promote ${name}?`} action=${() => call('deployments_promote', { name, ...(version ? { version: Number(version) } : {}), reason: 'promoted from the dashboard' })} onDone=${refresh} />
