@@ -447,9 +447,18 @@ describe('dashboard at /ui', { skip }, () => {
     assert.equal(await page.evaluate(() => (globalThis as { __anvilPwned?: number }).__anvilPwned), undefined, 'no script of the report ran');
     await shot('model-evaluation-report-hostile');
 
+    // A few predictions: the monitor's charts come from the stored prediction log, bucketed by the server.
+    ok(await mcp('predict', { deployment: 'intents-live', inputs: ['i lost my card', 'where is my refund', 'my card was declined'] }));
     await page.goto(`${base}/ui#/deployments/intents-live`);
     const variants = page.getByRole('table', { name: 'Variants and weights' });
     await variants.getByRole('cell', { name: String(v1), exact: true }).waitFor({ timeout: 15_000 });
+    const requestsChart = page.getByRole('img', { name: /^Requests per bucket: / });
+    await requestsChart.waitFor({ timeout: 15_000 });
+    const perVariant = /^Requests per bucket: [^ ]+ \((\d+) points\)$/.exec(await requestsChart.getAttribute('aria-label') ?? '');
+    assert.ok(perVariant, 'one variant served the requests');
+    assert.ok(Number(perVariant[1]) >= 2 && Number(perVariant[1]) <= 120, `every bucket of the hour, at most 120 (${perVariant[1]})`);
+    await page.getByRole('img', { name: /^Latency p50 \/ p99 \(ms\): .* p50 .* p99/ }).waitFor();
+    await shot('deployment-monitor');
     await page.getByLabel('Version to promote').fill(String(v2));
     await page.getByRole('button', { name: 'Promote' }).click();
     await variants.getByRole('cell', { name: String(v2), exact: true }).waitFor({ timeout: 15_000 });

@@ -177,7 +177,7 @@ describe('knowledge bases', () => {
       assert.match(outcome.text, /ANVIL_E_NOT_FOUND/, tool);
       assert.doesNotMatch(outcome.text, /\d+ (chunks|documents)/, tool);
     }
-    assert.deepEqual((await call('kb_list', {})).structured, { knowledgeBases: [] });
+    assert.deepEqual((await call('kb_list', {})).structured, { knowledgeBases: [], nextCursor: null });
     await assert.rejects(other.readResource({ uri: 'anvil://kb/docs/documents/policy.pdf' }));
     assert.equal(((await search('docs', 'refunds')).results.length > 0), true, 'the owner still finds it');
   });

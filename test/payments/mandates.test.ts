@@ -153,4 +153,24 @@ describe('mandates', () => {
     assert.equal(result.status, 'failed');
     assert.equal((ok(await host.call('mandates_get', { id: refundable.id })).mandate as Row).usedThisPeriod, '0');
   });
+
+  it('pages mandates newest first by cursor, each exactly once; another project sees none', async () => {
+    const made: string[] = [];
+    for (let index = 0; index < 60; index += 1) made.push((await mandate({ grantee: 'local:pager' })).id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page = ok(await host.call('mandates_list', { grantee: 'local:pager', limit: 25, ...(cursor ? { cursor } : {}) })) as { mandates: Row[]; next: string | null };
+      seen.push(...page.mandates.map((row) => row.id));
+      cursor = page.next;
+      pages += 1;
+    } while (cursor && pages < 10);
+    assert.equal(pages, 3, '60 mandates: 25, 25 and 10');
+    assert.deepEqual(seen, [...made].reverse(), 'newest first, each once');
+    assert.equal((ok(await host.call('mandates_list', { grantee: 'local:pager' })) as { mandates: Row[] }).mandates.length, 60, 'without limit: up to 200, as before');
+    const mallory = await host.connect({ project: 'mallory', name: 'auditor', scopes: ['payments:read'] });
+    assert.deepEqual(ok(flatten(await mallory.callTool({ name: 'mandates_list', arguments: { grantee: 'local:pager' } }))), { mandates: [], next: null });
+    fails(await as(agent)('mandates_list', { cursor: 'not-a-cursor' }), 'ANVIL_E_INVALID_INPUT', /cursor/);
+  });
 });

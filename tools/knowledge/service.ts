@@ -90,8 +90,9 @@ export class KnowledgeService {
     return { kb: await this.kb(project, name), created: inserted.rowCount > 0 };
   }
 
-  async list(project: string, limit: number): Promise<Array<Record<string, unknown>>> {
-    return (await this.sql.query(SQL.list, [project, limit])).rows;
+  /** Knowledge bases by name, after `after` (a name; null from the first). */
+  async list(project: string, limit: number, after: string | null = null): Promise<Array<Record<string, unknown>>> {
+    return (await this.sql.query(SQL.list, [project, after, limit])).rows;
   }
 
   async remove(project: string, name: string): Promise<boolean> {
@@ -103,8 +104,9 @@ export class KnowledgeService {
     return (await this.sql.query(SQL.remove, [project, name])).rowCount > 0;
   }
 
-  async documents(kb: KbRow, limit: number): Promise<Array<Record<string, unknown>>> {
-    return (await this.sql.query(SQL.docs, [kb.id, limit])).rows;
+  /** Documents by id, after `after` (a document id; null from the first). */
+  async documents(kb: KbRow, limit: number, after: string | null = null): Promise<Array<Record<string, unknown>>> {
+    return (await this.sql.query(SQL.docs, [kb.id, after, limit])).rows;
   }
 
   async document(kb: KbRow, id: string): Promise<{ id: string; version: number; sha256: string; format: string; source: string; title: string | null; text: string; pages: unknown; updated_at: string }> {

@@ -296,11 +296,11 @@ export function parseVersionRef(ref: VersionRef | null | undefined): ParsedRef {
 // -------------------------------------------------------------------------------------------------
 // List cursors: opaque to callers.
 
-function encodeCursor(kind: 'm' | 'v', name: string, key: string | number): string {
+function encodeCursor(kind: 'm' | 'v' | 'h', name: string, key: string | number): string {
   return Buffer.from(JSON.stringify([`models1.${kind}`, name, key])).toString('base64url');
 }
 
-function decodeCursor(cursor: string, kind: 'm' | 'v', name: string): string | number {
+function decodeCursor(cursor: string, kind: 'm' | 'v' | 'h', name: string): string | number {
   let decoded: unknown;
   try {
     decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -310,7 +310,7 @@ function decodeCursor(cursor: string, kind: 'm' | 'v', name: string): string | n
   if (Array.isArray(decoded) && decoded.length === 3 && decoded[0] === `models1.${kind}` && decoded[1] === name) {
     const key: unknown = decoded[2];
     if (kind === 'm' && typeof key === 'string') return key;
-    if (kind === 'v' && typeof key === 'number' && Number.isSafeInteger(key)) return key;
+    if (kind !== 'm' && typeof key === 'number' && Number.isSafeInteger(key)) return key;
   }
   throw invalid(`cursor is not one this server handed out for this listing${name ? ` of model ${name}` : ''}; start again without a cursor`, { field: 'cursor' });
 }
@@ -451,14 +451,22 @@ export class ModelRegistry {
 
   /** A model's alias changes, newest first (optionally of one alias). NOT_FOUND for an unknown model. */
   async aliasHistory(projectId: string, nameValue: string, options: { alias?: string; limit?: number } = {}): Promise<AliasChange[]> {
+    return (await this.aliasHistoryPage(projectId, nameValue, options)).changes;
+  }
+
+  /** A page of a model's alias changes, newest first, and the cursor of the next page (null on the last). */
+  async aliasHistoryPage(projectId: string, nameValue: string, options: { alias?: string; limit?: number; cursor?: string } = {}): Promise<{ changes: AliasChange[]; nextCursor: string | null }> {
     const project = projectOf(projectId);
     const name = modelName(nameValue);
     const alias = options.alias === undefined ? null : parseOrThrow(aliasNameSchema, options.alias, 'alias');
     const limit = options.limit ?? LIMITS.historyDefault;
     if (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.historyMax) throw invalid(`limit must be an integer from 1 to ${LIMITS.historyMax}, got ${limit}`, { field: 'limit' });
+    const before = options.cursor === undefined ? null : decodeCursor(options.cursor, 'h', name);
     await this.model(project, name);
-    const rows = (await this.sql.query<HistoryRow>(SQL.aliasHistory, [project, name, alias, limit])).rows;
-    return rows.map(toChange);
+    const rows = (await this.sql.query<HistoryRow>(SQL.aliasHistory, [project, name, alias, limit + 1, before])).rows;
+    const changes = rows.slice(0, limit).map(toChange);
+    const last = changes.at(-1);
+    return { changes, nextCursor: rows.length > limit && last ? encodeCursor('h', name, last.id) : null };
   }
 
   private async resolveWith(db: SqlExecutor, project: string, name: string, ref: ParsedRef): Promise<ModelVersion> {

@@ -320,11 +320,17 @@ function ModelDetail({ name, session }) {
   const [version, setVersion] = useState('latest');
   const [openReport, setOpenReport] = useState(null);
   const ref = version === 'latest' ? undefined : Number(version);
-  const versions = useTool('models_list', { name, limit: 100 }, { session });
+  const versionPager = usePager();
+  const historyPager = usePager();
+  useEffect(() => {
+    versionPager.reset();
+    historyPager.reset();
+  }, [name]);
+  const versions = useTool('models_list', { name, limit: PAGE_SIZE, ...cursorArg(versionPager) }, { session });
   const chosen = useTool('models_get', { name, ...(ref ? { version: ref } : {}) }, { session });
   const shownVersion = chosen.data?.version;
   const evaluations = useTool(shownVersion ? 'eval_list' : null, { model: name, version: shownVersion }, { session });
-  const history = useTool('models_alias_history', { name, limit: 100 }, { session });
+  const history = useTool('models_alias_history', { name, limit: PAGE_SIZE, ...cursorArg(historyPager) }, { session });
   const versionLabel = (number) => (number === null || number === undefined ? '—' : `v${number}`);
   return html`<${Section} title=${`Model ${name}`}>
     <${Show} state=${versions}>${(data) => html`<${Table} caption="Versions and metrics" rows=${data.versions ?? []} columns=${[
@@ -333,7 +339,7 @@ function ModelDetail({ name, session }) {
       { label: 'Metrics', render: (row) => Object.entries(row.metrics ?? {}).filter(([, value]) => typeof value !== 'object').slice(0, 6).map(([key, value]) => `${key} ${fmt(value)}`).join(', ') },
       { label: 'Aliases', render: (row) => fmt(row.aliases) },
       { label: 'Job', render: (row) => (row.jobId ? link(`#/jobs/${row.jobId}`, row.jobId.slice(0, 8)) : '—') },
-    ]} />
+    ]} /><${Pager} pager=${versionPager} nextCursor=${data.nextCursor} label="Version pages" />
     <label>Version shown below <select aria-label="Version shown below" value=${version} onChange=${(event) => setVersion(event.currentTarget.value)}>
       <option value="latest">latest</option>
       ${(data.versions ?? []).map((row) => html`<option value=${String(row.version)}>v${row.version}${row.aliases?.length ? ` (${row.aliases.join(', ')})` : ''}</option>`)}
@@ -360,7 +366,7 @@ function ModelDetail({ name, session }) {
       { label: 'Change', render: (row) => `${row.action}: ${versionLabel(row.fromVersion)} → ${versionLabel(row.toVersion)}` },
       { label: 'By', key: 'by' },
       { label: 'Reason', render: (row) => row.reason ?? '—' },
-    ]} />`}<//>
+    ]} /><${Pager} pager=${historyPager} nextCursor=${data.nextCursor} label="Alias history pages" />`}<//>
   <//>`;
 }
 
@@ -379,19 +385,23 @@ export function Deployments({ name, session }) {
     ${name ? html`<${DeploymentDetail} name=${name} session=${session} />` : null}`;
 }
 
-/** Monitor readings per deployment, kept while the dashboard is open: the tool reports a window, the charts show how it moves. */
-const monitorHistory = new Map();
+const MONITOR_WINDOWS = [[900, 'last 15 minutes'], [3600, 'last hour'], [6 * 3600, 'last 6 hours'], [24 * 3600, 'last 24 hours'], [7 * 24 * 3600, 'last 7 days']];
+const MONITOR_POINTS = 120;
 
-function MonitorCharts({ name }) {
-  const samples = monitorHistory.get(name) ?? [];
-  if (samples.length < 2) return html`<p class="muted">Charts appear after a few readings (every 10 s while this page is open).</p>`;
-  const variants = [...new Set(samples.flatMap((sample) => sample.variants.map((variant) => variant.variant)))];
-  const seriesOf = (field) => variants.map((variant) => ({ name: variant, points: samples.map((sample) => ({ x: sample.at, y: sample.variants.find((one) => one.variant === variant)?.[field] ?? null })).filter((point) => typeof point.y === 'number') }));
-  return html`<div class="chart-row">
-    <${LineChart} title="p99 latency (ms)" time=${true} xLabel="time" height=${180} series=${seriesOf('p99Ms')} />
-    <${LineChart} title="Error rate" time=${true} xLabel="time" height=${180} series=${seriesOf('errorRate')} />
-    <${LineChart} title="Requests in window" time=${true} xLabel="time" height=${180} series=${seriesOf('requests')} />
-  </div>`;
+/** The monitor over time from deployments_monitor's series: the server buckets the stored prediction log (at most MONITOR_POINTS a variant). */
+function MonitorCharts({ series }) {
+  if (!series || series.variants.length === 0) return html`<p class="muted">No requests in this window, so nothing to chart.</p>`;
+  const span = [Date.parse(series.from) / 1000, Date.parse(series.to) / 1000];
+  const named = (variant) => `${variant.variant}${variant.shadow ? ' (shadow)' : ''}`;
+  const seriesOf = (field, suffix = '') => series.variants.map((variant) => ({ name: `${named(variant)}${suffix}`, points: variant.points.filter((point) => typeof point[field] === 'number').map((point) => ({ x: Date.parse(point.at) / 1000, y: point[field] })) }));
+  const chart = (title, lines) => html`<${LineChart} title=${title} time=${true} xLabel="time" height=${180} xRange=${span} series=${lines} />`;
+  return html`<p class="muted">Each point counts ${series.bucketSeconds} s of the stored prediction log.</p>
+    <div class="chart-row">
+      ${chart('Requests per bucket', seriesOf('requests'))}
+      ${chart('Error rate', seriesOf('errorRate'))}
+      ${chart('Latency p50 / p99 (ms)', [...seriesOf('p50Ms', ' p50'), ...seriesOf('p99Ms', ' p99')])}
+      ${chart('Abstain rate', seriesOf('abstainRate'))}
+    </div>`;
 }
 
 /** Each configured guardrail with its latest reading, if the rollout took one yet. */
@@ -424,13 +434,8 @@ function Rollout({ rollout, shadow }) {
 
 function DeploymentDetail({ name, session }) {
   const got = useTool('deployments_get', { name }, { session });
-  const monitor = useTool('deployments_monitor', { name }, { session, pollMs: 10_000 });
-  useEffect(() => {
-    if (!monitor.data) return;
-    const samples = monitorHistory.get(name) ?? [];
-    samples.push({ at: Date.now() / 1000, variants: monitor.data.variants });
-    monitorHistory.set(name, samples.slice(-360));
-  }, [monitor.data]);
+  const [windowSeconds, setWindowSeconds] = useState(3600);
+  const monitor = useTool('deployments_monitor', { name, window: windowSeconds, series: { points: MONITOR_POINTS } }, { session, pollMs: 10_000 });
   const [version, setVersion] = useState('');
   const refresh = () => {
     got.reload();
@@ -439,10 +444,12 @@ function DeploymentDetail({ name, session }) {
   return html`<${Section} title=${`Deployment ${name}`}>
     <${Show} state=${got}>${(data) => html`<${Table} caption="Variants and weights" rows=${data.variants} columns=${[{ label: 'Variant', key: 'name' }, { label: 'Version', key: 'version' }, { label: 'Weight %', key: 'weight' }]} />
       <h3>Canary</h3><${Rollout} rollout=${data.rollout} shadow=${data.shadow} />`}<//>
+    <p><label>Monitor window <select value=${windowSeconds} onChange=${(event) => setWindowSeconds(Number(event.currentTarget.value))}>
+      ${MONITOR_WINDOWS.map(([value, text]) => html`<option value=${value}>${text}</option>`)}
+    </select></label></p>
     <${Show} state=${monitor}>${(data) => html`<${Table} caption=${`Monitor since ${fmt(data.since)} (canary guardrails)`} rows=${data.variants} columns=${[
       { label: 'Variant', key: 'variant' }, { label: 'Requests', key: 'requests' }, { label: 'Error rate', key: 'errorRate' }, { label: 'p50 ms', key: 'p50Ms' }, { label: 'p99 ms', key: 'p99Ms' }, { label: 'Abstain', key: 'abstainRate' }, { label: 'Accuracy', key: 'accuracy' }, { label: 'PSI', key: 'psi' },
-    ]} />`}<//>
-    <${MonitorCharts} name=${name} />
+    ]} /><${MonitorCharts} series=${data.series} />`}<//>
     <div class="actions">
       <label>Version to promote <input type="number" min="1" value=${version} onInput=${(event) => setVersion(event.currentTarget.value)} /></label>
       <${ActionButton} label="Promote" confirmText=${`Promote ${name}?`} action=${() => call('deployments_promote', { name, ...(version ? { version: Number(version) } : {}), reason: 'promoted from the dashboard' })} onDone=${refresh} />
@@ -454,17 +461,20 @@ function DeploymentDetail({ name, session }) {
 
 // ---------------------------------------------------------------------------------------------
 export function Knowledge({ name, session }) {
-  const list = useTool('kb_list', { limit: 100 }, { session });
+  const pager = usePager();
+  const list = useTool('kb_list', { limit: PAGE_SIZE, ...cursorArg(pager) }, { session });
   return html`<h1>Knowledge bases</h1>
     <${Show} state=${list}>${(data) => html`<${Table} caption="Knowledge bases" rows=${data.knowledgeBases} empty="No knowledge bases." columns=${[
       { label: 'Name', render: (row) => link(`#/knowledge/${encodeURIComponent(row.name)}`, row.name) },
       { label: 'Documents', key: 'documents' }, { label: 'Chunks', key: 'chunks' }, { label: 'Dense index', key: 'denseIndex' },
-    ]} />`}<//>
+    ]} /><${Pager} pager=${pager} nextCursor=${data.nextCursor} label="Knowledge base pages" ordered="name" />`}<//>
     ${name ? html`<${KnowledgeDetail} name=${name} session=${session} />` : null}`;
 }
 
 function KnowledgeDetail({ name, session }) {
-  const got = useTool('kb_get', { kb: name, limit: 100 }, { session });
+  const pager = usePager();
+  useEffect(() => pager.reset(), [name]);
+  const got = useTool('kb_get', { kb: name, limit: PAGE_SIZE, ...cursorArg(pager) }, { session });
   const [query, setQuery] = useState('');
   const [results, setResults] = useState(null);
   const [error, setError] = useState(null);
@@ -485,7 +495,7 @@ function KnowledgeDetail({ name, session }) {
     </form>
     <${ErrorBox} error=${error} />
     ${results ? html`<ol class="results" aria-label="Search results">${results.results.map((hit) => html`<li><blockquote>${hit.quote.text}</blockquote><p class="citation"><cite>${hit.quote.source}</cite> · chars ${hit.citation.offsets.start}–${hit.citation.offsets.end} · <code>${hit.citation.uri}</code> <span class="muted">score ${fmt(hit.score)}</span></p></li>`)}</ol>${results.notice ? html`<p class="muted">${results.notice}</p>` : null}` : null}
-    <${Show} state=${got}>${(data) => html`<${Table} caption="Documents" rows=${data.documentList ?? []} columns=${[{ label: 'Title', key: 'title' }, { label: 'Source', key: 'source' }, { label: 'Format', key: 'format' }, { label: 'Chunks', key: 'chunks' }, { label: 'Updated', key: 'updatedAt' }]} />`}<//>
+    <${Show} state=${got}>${(data) => html`<${Table} caption="Documents" rows=${data.documentList ?? []} columns=${[{ label: 'Title', key: 'title' }, { label: 'Source', key: 'source' }, { label: 'Format', key: 'format' }, { label: 'Chunks', key: 'chunks' }, { label: 'Updated', key: 'updatedAt' }]} /><${Pager} pager=${pager} nextCursor=${data.documentsNextCursor} label="Document pages" ordered="name" />`}<//>
   <//>`;
 }
 
@@ -494,13 +504,14 @@ export function Payments({ session }) {
   const pager = usePager();
   const payments = useTool('payments_list', { limit: PAGE_SIZE, ...cursorArg(pager) }, { session, pollMs: 10_000 });
   const balances = useTool('ledger_balances', {}, { session });
-  const mandates = useTool('mandates_list', {}, { session });
+  const mandatePager = usePager();
+  const mandates = useTool('mandates_list', { limit: PAGE_SIZE, ...cursorArg(mandatePager) }, { session });
   return html`<h1>Payments</h1>
     <${Section} title="Intents">
       <${Show} state=${payments}>${(data) => html`<${Table} caption="Payment intents, newest first" rows=${data.payments} empty="No payments." columns=${[
         { label: 'Id', render: (row) => html`<code title=${row.id}>${row.id.slice(0, 12)}</code>` }, { label: 'Status', render: (row) => html`<${StateBadge} state=${row.status} />` },
         { label: 'Amount', render: (row) => `${row.amount} ${row.currency}` }, { label: 'Payee', key: 'payee' }, { label: 'Mandate', key: 'mandateId' }, { label: 'Created', key: 'createdAt' },
-      ]} /><${Pager} pager=${pager} nextCursor=${data.next} />`}<//>
+      ]} /><${Pager} pager=${pager} nextCursor=${data.next} label="Payment pages" />`}<//>
     <//>
     <${Section} title="Ledger balances">
       <${Show} state=${balances}>${(data) => html`<${Table} caption="Balances by currency" rows=${data.currencies} columns=${[
@@ -511,7 +522,7 @@ export function Payments({ session }) {
       <${Show} state=${mandates}>${(data) => html`<${Table} caption="Mandates and their use" rows=${data.mandates} columns=${[
         { label: 'Id', key: 'id' }, { label: 'Grantee', key: 'grantee' }, { label: 'State', render: (row) => html`<${StateBadge} state=${row.state} />` },
         { label: 'Per payment', render: (row) => `${row.maxPerPayment} ${row.currency}` }, { label: 'Used this period', render: (row) => `${fmt(row.usedThisPeriod)} of ${fmt(row.maxPerPeriod)}` }, { label: 'Approval above', key: 'approvalAbove' },
-      ]} />`}<//>
+      ]} /><${Pager} pager=${mandatePager} nextCursor=${data.next} label="Mandate pages" />`}<//>
     <//>`;
 }
 

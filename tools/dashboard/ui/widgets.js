@@ -101,11 +101,13 @@ export function usePager() {
   };
 }
 
-export function Pager({ pager, nextCursor }) {
-  return html`<nav class="pager" aria-label="Pages">
-    <button type="button" onClick=${pager.back} disabled=${pager.page <= 1}>← Newer</button>
+/** Previous / next page buttons over a usePager trail; `label` names the list when a page has several, `ordered: 'name'` for lists in name order. */
+export function Pager({ pager, nextCursor, label = 'Pages', ordered = 'time' }) {
+  const [back, forward] = ordered === 'time' ? ['← Newer', 'Older →'] : ['← Previous', 'Next →'];
+  return html`<nav class="pager" aria-label=${label}>
+    <button type="button" onClick=${pager.back} disabled=${pager.page <= 1}>${back}</button>
     <span>Page ${pager.page}</span>
-    <button type="button" onClick=${() => pager.next(nextCursor)} disabled=${!nextCursor}>Older →</button>
+    <button type="button" onClick=${() => pager.next(nextCursor)} disabled=${!nextCursor}>${forward}</button>
   </nav>`;
 }
 

@@ -1,12 +1,18 @@
 import { z, type ToolSpec } from 'anvil/plugin';
 import { observe } from '../observe.ts';
 import { deploymentNameSchema } from '../schema.ts';
+import { monitorSeries, SERIES_POINTS_MAX } from '../series.ts';
 import type { DeploymentsRuntime, Ready } from '../runtime.ts';
 
 const input = z
   .object({
     name: deploymentNameSchema,
     window: z.number().int().min(10).max(30 * 24 * 3600).default(3600).describe('Seconds back from now'),
+    series: z
+      .object({ points: z.number().int().min(2).max(SERIES_POINTS_MAX).default(120).describe('At most this many time buckets per variant') })
+      .strict()
+      .optional()
+      .describe('Also the window over time, per variant, from the stored prediction log'),
   })
   .strict();
 
@@ -39,6 +45,21 @@ const output = z.object({
   ),
   shadow: z.object({ pairs: z.number(), agreement: z.number().nullable(), primaryMeanMs: z.number().nullable(), shadowMeanMs: z.number().nullable() }).nullable(),
   rollout: z.object({ state: z.string(), candidate: z.string(), stepIndex: z.number(), reason: z.string().nullable() }).nullable(),
+  series: z
+    .object({
+      bucketSeconds: z.number().int(),
+      from: z.string().describe('Start of the first bucket; buckets are aligned to multiples of bucketSeconds'),
+      to: z.string(),
+      variants: z.array(
+        z.object({
+          variant: z.string(),
+          shadow: z.boolean(),
+          points: z.array(z.object({ at: z.string(), requests: z.number().int(), errors: z.number().int(), errorRate: z.number().nullable(), abstainRate: z.number().nullable(), p50Ms: z.number().nullable(), p99Ms: z.number().nullable() })),
+        }),
+      ),
+    })
+    .optional()
+    .describe('With series: the same numbers per time bucket (every bucket, zero when idle)'),
   server: z.object({ logBuffered: z.number(), logDropped: z.number(), queued: z.number(), rejected: z.number(), timedOut: z.number(), modelsLoaded: z.number() }).describe('This server only'),
 });
 
@@ -48,24 +69,26 @@ export function monitorTool(ready: Ready): ToolSpec<typeof input, typeof output>
     title: 'How a deployment is doing',
     description:
       'Per variant over a window: requests, errors, latency p50/p99, batch sizes, abstain rate, online accuracy and macro-F1 from feedback (95% intervals), ' +
-      'drift (PSI of predicted classes against the evaluation set); shadow agreement; the rollout state. Compact enough to read whole.',
+      'drift (PSI of predicted classes against the evaluation set); shadow agreement; the rollout state. Compact enough to read whole. ' +
+      'With series: {points}, also requests, errors, latency p50/p99 and abstain rate per variant in at most that many time buckets of the window.',
     input,
     output,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     scopes: ['deployments:read'],
     async handler(args, { project }) {
-      return monitorReport(ready(), project, args.name, args.window);
+      return monitorReport(ready(), project, args.name, args.window, args.series?.points);
     },
   };
 }
 
 /** What `deployments_monitor` answers for deployment `name` of `project` over the last `windowSeconds` (also drawn by its MCP App). */
-export async function monitorReport(runtime: DeploymentsRuntime, project: string, name: string, windowSeconds: number): Promise<z.output<typeof output>> {
+export async function monitorReport(runtime: DeploymentsRuntime, project: string, name: string, windowSeconds: number, seriesPoints?: number): Promise<z.output<typeof output>> {
   await runtime.log.flush();
   const deployment = await runtime.store.get(project, name);
   const report = await observe({ sql: runtime.sql, registry: runtime.registry, datasets: () => runtime.datasets().store }, deployment, new Date(Date.now() - windowSeconds * 1000));
   const batchers = Object.values(runtime.service.batcherStats(project, name));
   const log = runtime.log.stats();
+  const series = seriesPoints === undefined ? undefined : await monitorSeries(runtime.sql, project, deployment.name, windowSeconds, seriesPoints);
   return {
     name: deployment.name,
     since: report.since,
@@ -89,6 +112,7 @@ export async function monitorReport(runtime: DeploymentsRuntime, project: string
     })),
     shadow: report.shadow,
     rollout: deployment.rollout ? { state: deployment.rollout.state, candidate: deployment.rollout.candidate, stepIndex: deployment.rollout.stepIndex, reason: deployment.rollout.reason } : null,
+    ...(series ? { series } : {}),
     server: {
       logBuffered: log.buffered,
       logDropped: log.dropped,

@@ -137,8 +137,19 @@ export class MandateService {
     return toMandate(await this.row(project, id));
   }
 
-  async list(project: string, grantee?: string): Promise<Mandate[]> {
-    return (await this.sql.query<MandateRow>(SQL.list, [project, grantee ?? null])).rows.map(toMandate);
+  /** A page of mandates, newest first; `next` resumes after its last one (null on the last page). */
+  async list(project: string, filter: { grantee?: string; cursor?: string; limit: number }): Promise<{ mandates: Mandate[]; next: string | null }> {
+    let at: string | null = null;
+    let id: string | null = null;
+    if (filter.cursor) {
+      const parsed = /^(.+)\|([0-9a-f-]{36})$/.exec(Buffer.from(filter.cursor, 'base64url').toString('utf8'));
+      if (!parsed || Number.isNaN(Date.parse(parsed[1] as string))) throw new AnvilError(ErrorCodes.INVALID_INPUT, 'cursor: expected the `next` value of a previous page');
+      [at, id] = [parsed[1] as string, parsed[2] as string];
+    }
+    const rows = (await this.sql.query<MandateRow & { created_text: string }>(SQL.list, [project, filter.grantee ?? null, at, id, filter.limit + 1])).rows;
+    const page = rows.slice(0, filter.limit);
+    const last = rows.length > filter.limit ? page.at(-1) : undefined;
+    return { mandates: page.map(toMandate), next: last ? Buffer.from(`${last.created_text}|${last.id}`).toString('base64url') : null };
   }
 
   async revoke(project: string, id: string): Promise<Mandate> {
