@@ -57,9 +57,79 @@ declare const document: {
 };
 /** Controls a screen reader could not name: no label, no aria-label, no text. */
 const unnamedControls = () =>
-  Array.from(document.querySelectorAll('input, button, select, textarea, a[href]'))
+  Array.from(document.querySelectorAll('input, button, select, textarea, a, summary'))
     .filter((element) => !(element.labels?.length || element.getAttribute('aria-label') || element.getAttribute('aria-labelledby') || element.textContent?.trim()))
     .map((element) => element.outerHTML.slice(0, 120));
+
+/** The computed-style view of an element the contrast and focus checks below read (in the page). */
+interface StyledElement {
+  readonly tagName: string;
+  readonly id: string;
+  readonly classList: ArrayLike<string>;
+  readonly parentElement: StyledElement | null;
+  readonly childNodes: ArrayLike<{ nodeType: number; textContent: string | null }>;
+  closest(selector: string): StyledElement | null;
+  checkVisibility(options: { opacityProperty: boolean; visibilityProperty: boolean }): boolean;
+}
+interface Style { color: string; backgroundColor: string; opacity: string; fontSize: string; fontWeight: string; outlineStyle: string; outlineWidth: string; boxShadow: string }
+/**
+ * WCAG 2.x contrast (1.4.3) of every visible element's own text against its effective background:
+ * the nearest ancestor backgrounds composited until one is opaque (white under all, as the canvas
+ * is). Needs 4.5:1, or 3:1 for large text (24 px, or bold from 18.66 px). Disabled controls are
+ * exempt (WCAG's "inactive user interface component"); canvas drawings carry no DOM text. Returns
+ * the offenders as "selector “text” ratio".
+ */
+const lowContrast = () => {
+  const view = globalThis as unknown as { getComputedStyle(element: StyledElement): Style };
+  const root = document as unknown as { body: { querySelectorAll(selector: string): ArrayLike<StyledElement> } };
+  type Rgba = [number, number, number, number];
+  const parse = (css: string): Rgba => {
+    const [r = 0, g = 0, b = 0, a = 1] = (css.match(/[\d.]+/g) ?? []).map(Number);
+    return [r, g, b, css.startsWith('rgba') ? a : 1];
+  };
+  const over = (top: Rgba, below: Rgba): Rgba => [0, 1, 2].map((i) => (top[i] as number) * top[3] + (below[i] as number) * (1 - top[3])).concat(1) as Rgba;
+  const luminance = ([r, g, b]: Rgba) => {
+    const channel = (value: number) => (value / 255 <= 0.04045 ? value / 255 / 12.92 : ((value / 255 + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  };
+  const name = (element: StyledElement) => `${element.tagName.toLowerCase()}${element.id ? `#${element.id}` : ''}${Array.from(element.classList).map((one) => `.${one}`).join('')}`;
+  const offenders: string[] = [];
+  for (const element of Array.from(root.body.querySelectorAll('*'))) {
+    const text = Array.from(element.childNodes).filter((node) => node.nodeType === 3).map((node) => node.textContent ?? '').join('').trim();
+    if (!text || element.closest(':disabled, [aria-disabled="true"], canvas, script, style, noscript')) continue;
+    if (!element.checkVisibility({ opacityProperty: true, visibilityProperty: true })) continue;
+    const style = view.getComputedStyle(element);
+    const layers: Rgba[] = [];
+    let opacity = 1;
+    for (let at: StyledElement | null = element; at; at = at.parentElement) {
+      const own = view.getComputedStyle(at);
+      opacity *= Number(own.opacity);
+      const background = parse(own.backgroundColor);
+      if (background[3] > 0) layers.push(background);
+      if (background[3] === 1) break;
+    }
+    const background = layers.reduceRight<Rgba>((below, top) => over(top, below), [255, 255, 255, 1]);
+    const color = parse(style.color);
+    const foreground = over([color[0], color[1], color[2], color[3] * opacity], background);
+    const [light, dark] = [luminance(foreground), luminance(background)].sort((a, b) => b - a) as [number, number];
+    const ratio = (light + 0.05) / (dark + 0.05);
+    const size = Number.parseFloat(style.fontSize);
+    const large = size >= 24 || (Number(style.fontWeight) >= 700 && size >= 18.66);
+    if (ratio < (large ? 3 : 4.5)) {
+      const path = [element.parentElement?.parentElement, element.parentElement, element].filter((one): one is StyledElement => Boolean(one)).map(name).join(' > ');
+      offenders.push(`${path} “${text.slice(0, 30)}” ${ratio.toFixed(2)}:1 (${style.color} on rgb(${background.slice(0, 3).map(Math.round).join(', ')}))`);
+    }
+  }
+  return offenders;
+};
+/** What the focused element is, and whether it shows it: an outline or a box-shadow. */
+const focusShown = () => {
+  const focused = document.activeElement as unknown as (StyledElement & PageElement) | null;
+  if (!focused) return { text: null, indicator: false };
+  const style = (globalThis as unknown as { getComputedStyle(element: StyledElement): Style }).getComputedStyle(focused);
+  const outline = style.outlineStyle !== 'none' && Number.parseFloat(style.outlineWidth) > 0;
+  return { text: focused.textContent, inNav: Boolean(focused.closest('header nav')), indicator: outline || style.boxShadow !== 'none' };
+};
 const rowsAre = (count: number) => document.querySelectorAll('table tbody tr').length === count;
 const ok = (outcome: ReturnType<typeof flatten>): Record<string, unknown> => {
   assert.equal(outcome.isError, false, outcome.text);
@@ -224,6 +294,13 @@ describe('dashboard at /ui', { skip }, () => {
     await page.locator('.badge.state-cancelled').first().waitFor({ timeout: 30_000 });
     const state = ok(flatten(await alpha.callTool({ name: 'jobs_get', arguments: { id } })));
     assert.equal(state.state, 'cancelled');
+    // The chart's screen-reader alternative: "Show data" opens a table of its points, captioned with its title.
+    await page.getByText('Show data').first().click();
+    const points = page.getByRole('table', { name: 'Metrics by step' }).locator('tbody tr');
+    await points.first().waitFor();
+    assert.ok(await points.count() >= 1 && await points.count() <= Number(await chart.getAttribute('data-points')), `${await points.count()} rows of the chart's points`);
+    assert.deepEqual(await page.evaluate(unnamedControls), [], 'job page: every control has an accessible name');
+    assert.deepEqual(await page.evaluate(lowContrast), [], 'job page (logs, chart, its data table): text contrast below WCAG AA');
     await shot('job-cancelled');
   });
 
@@ -547,13 +624,14 @@ describe('dashboard at /ui', { skip }, () => {
     assert.ok(!JSON.stringify(listed).includes(betaJob), 'beta’s job is not listed for alpha');
   });
 
-  it('draws every page (screenshots at laptop and phone widths)', async () => {
+  it('draws every page (screenshots at laptop and phone widths); names, keyboard and contrast hold on each', async () => {
     for (const name of ['overview', 'jobs', 'workers', 'datasets', 'models', 'deployments', 'knowledge', 'payments', 'agent']) {
       await page.goto(`${base}/ui#/${name}`);
       await page.locator('main h1').waitFor();
       await page.waitForFunction(() => !document.querySelector('main [aria-live="polite"]'), undefined, { timeout: 10_000 }).catch(() => {});
       await shot(`page-${name}`);
       assert.deepEqual(await page.evaluate(unnamedControls), [], `${name}: every control has an accessible name`);
+      assert.deepEqual(await page.evaluate(lowContrast), [], `${name}: text contrast below WCAG AA`);
     }
     await page.setViewportSize({ width: 390, height: 844 });
     for (const name of ['overview', 'jobs', 'workers', 'datasets', 'models/intents', 'deployments', 'knowledge', 'payments', 'agent']) {
@@ -564,6 +642,8 @@ describe('dashboard at /ui', { skip }, () => {
       // Readable on a phone: nothing pushes the page wider than the screen (wide tables scroll in their own box).
       const width = await page.evaluate(() => (document as unknown as { documentElement: { scrollWidth: number } }).documentElement.scrollWidth);
       assert.ok(width <= 390, `${name}: the page is ${width} px wide on a 390 px phone`);
+      assert.deepEqual(await page.evaluate(unnamedControls), [], `phone ${name}: every control has an accessible name`);
+      assert.deepEqual(await page.evaluate(lowContrast), [], `phone ${name}: text contrast below WCAG AA`);
     }
     await page.setViewportSize({ width: 1280, height: 860 });
     // Keyboard: the first Tab reaches the skip link, which moves focus to the page's content.
@@ -572,6 +652,24 @@ describe('dashboard at /ui', { skip }, () => {
     await page.locator('main h1').waitFor();
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+    assert.equal((await page.evaluate(focusShown)).indicator, true, 'the focused skip link shows its focus');
+    // Tab walks the main navigation in order, each link showing where the focus is.
+    const reached: string[] = [];
+    for (let index = 0; index < 9; index += 1) {
+      await page.keyboard.press('Tab');
+      const focused = await page.evaluate(focusShown);
+      assert.ok(focused.inNav, `Tab ${index + 2} stays in the navigation: ${JSON.stringify(focused)}`);
+      assert.equal(focused.indicator, true, `${focused.text}: a visible focus indicator (outline or box-shadow)`);
+      reached.push(focused.text ?? '');
+    }
+    assert.deepEqual(reached, ['Overview', 'Jobs', 'Workers', 'Datasets', 'Models', 'Deployments', 'Knowledge', 'Payments', 'Agent runs']);
+    // Enter follows the link, and focus moves to the new page's content.
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Agent runs' }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('id')), 'main');
+    await page.reload();
+    await page.locator('main h1').waitFor();
+    await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('id')), 'main');
     const errors: string[] = [];
