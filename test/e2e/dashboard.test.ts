@@ -27,6 +27,7 @@ import { sandboxProviderPlugin } from '../../tools/payment/providers/plugin.ts';
 import { banking77Missing, banking77Slice, trainVersion, writeSliceCsv } from '../deployments/support.ts';
 import { providerConfig, startSandboxPsp, type SandboxPspProcess } from '../payments/support.ts';
 import { repoRoot } from '../support/anvil-process.ts';
+import { focusShown, lowContrast, unnamedControls } from './a11y-checks.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts', 'dashboard');
@@ -54,81 +55,6 @@ declare const document: {
   querySelector(selector: string): PageElement | null;
   querySelectorAll(selector: string): ArrayLike<PageElement>;
   getElementById(id: string): { submit(): void } | null;
-};
-/** Controls a screen reader could not name: no label, no aria-label, no text. */
-const unnamedControls = () =>
-  Array.from(document.querySelectorAll('input, button, select, textarea, a, summary'))
-    .filter((element) => !(element.labels?.length || element.getAttribute('aria-label') || element.getAttribute('aria-labelledby') || element.textContent?.trim()))
-    .map((element) => element.outerHTML.slice(0, 120));
-
-/** The computed-style view of an element the contrast and focus checks below read (in the page). */
-interface StyledElement {
-  readonly tagName: string;
-  readonly id: string;
-  readonly classList: ArrayLike<string>;
-  readonly parentElement: StyledElement | null;
-  readonly childNodes: ArrayLike<{ nodeType: number; textContent: string | null }>;
-  closest(selector: string): StyledElement | null;
-  checkVisibility(options: { opacityProperty: boolean; visibilityProperty: boolean }): boolean;
-}
-interface Style { color: string; backgroundColor: string; opacity: string; fontSize: string; fontWeight: string; outlineStyle: string; outlineWidth: string; boxShadow: string }
-/**
- * WCAG 2.x contrast (1.4.3) of every visible element's own text against its effective background:
- * the nearest ancestor backgrounds composited until one is opaque (white under all, as the canvas
- * is). Needs 4.5:1, or 3:1 for large text (24 px, or bold from 18.66 px). Disabled controls are
- * exempt (WCAG's "inactive user interface component"); canvas drawings carry no DOM text. Returns
- * the offenders as "selector “text” ratio".
- */
-const lowContrast = () => {
-  const view = globalThis as unknown as { getComputedStyle(element: StyledElement): Style };
-  const root = document as unknown as { body: { querySelectorAll(selector: string): ArrayLike<StyledElement> } };
-  type Rgba = [number, number, number, number];
-  const parse = (css: string): Rgba => {
-    const [r = 0, g = 0, b = 0, a = 1] = (css.match(/[\d.]+/g) ?? []).map(Number);
-    return [r, g, b, css.startsWith('rgba') ? a : 1];
-  };
-  const over = (top: Rgba, below: Rgba): Rgba => [0, 1, 2].map((i) => (top[i] as number) * top[3] + (below[i] as number) * (1 - top[3])).concat(1) as Rgba;
-  const luminance = ([r, g, b]: Rgba) => {
-    const channel = (value: number) => (value / 255 <= 0.04045 ? value / 255 / 12.92 : ((value / 255 + 0.055) / 1.055) ** 2.4);
-    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
-  };
-  const name = (element: StyledElement) => `${element.tagName.toLowerCase()}${element.id ? `#${element.id}` : ''}${Array.from(element.classList).map((one) => `.${one}`).join('')}`;
-  const offenders: string[] = [];
-  for (const element of Array.from(root.body.querySelectorAll('*'))) {
-    const text = Array.from(element.childNodes).filter((node) => node.nodeType === 3).map((node) => node.textContent ?? '').join('').trim();
-    if (!text || element.closest(':disabled, [aria-disabled="true"], canvas, script, style, noscript')) continue;
-    if (!element.checkVisibility({ opacityProperty: true, visibilityProperty: true })) continue;
-    const style = view.getComputedStyle(element);
-    const layers: Rgba[] = [];
-    let opacity = 1;
-    for (let at: StyledElement | null = element; at; at = at.parentElement) {
-      const own = view.getComputedStyle(at);
-      opacity *= Number(own.opacity);
-      const background = parse(own.backgroundColor);
-      if (background[3] > 0) layers.push(background);
-      if (background[3] === 1) break;
-    }
-    const background = layers.reduceRight<Rgba>((below, top) => over(top, below), [255, 255, 255, 1]);
-    const color = parse(style.color);
-    const foreground = over([color[0], color[1], color[2], color[3] * opacity], background);
-    const [light, dark] = [luminance(foreground), luminance(background)].sort((a, b) => b - a) as [number, number];
-    const ratio = (light + 0.05) / (dark + 0.05);
-    const size = Number.parseFloat(style.fontSize);
-    const large = size >= 24 || (Number(style.fontWeight) >= 700 && size >= 18.66);
-    if (ratio < (large ? 3 : 4.5)) {
-      const path = [element.parentElement?.parentElement, element.parentElement, element].filter((one): one is StyledElement => Boolean(one)).map(name).join(' > ');
-      offenders.push(`${path} “${text.slice(0, 30)}” ${ratio.toFixed(2)}:1 (${style.color} on rgb(${background.slice(0, 3).map(Math.round).join(', ')}))`);
-    }
-  }
-  return offenders;
-};
-/** What the focused element is, and whether it shows it: an outline or a box-shadow. */
-const focusShown = () => {
-  const focused = document.activeElement as unknown as (StyledElement & PageElement) | null;
-  if (!focused) return { text: null, indicator: false };
-  const style = (globalThis as unknown as { getComputedStyle(element: StyledElement): Style }).getComputedStyle(focused);
-  const outline = style.outlineStyle !== 'none' && Number.parseFloat(style.outlineWidth) > 0;
-  return { text: focused.textContent, inNav: Boolean(focused.closest('header nav')), indicator: outline || style.boxShadow !== 'none' };
 };
 const rowsAre = (count: number) => document.querySelectorAll('table tbody tr').length === count;
 const ok = (outcome: ReturnType<typeof flatten>): Record<string, unknown> => {
@@ -622,6 +548,24 @@ describe('dashboard at /ui', { skip }, () => {
     await shot('foreign-job');
     const listed = await page.evaluate(async (url) => ((await import(url)) as { call(tool: string, args: object): Promise<unknown> }).call('jobs_list', { limit: 100 }), '/ui/static/api.js');
     assert.ok(!JSON.stringify(listed).includes(betaJob), 'beta’s job is not listed for alpha');
+  });
+
+  it('the accessibility checks fail on a page that breaks them (contrast, names, focus indicator)', async () => {
+    const broken = await context.newPage();
+    try {
+      await broken.setContent(`<style>:focus-visible { outline: none; }</style><header><nav><a href="#x">Go</a></nav></header>
+        <p style="color: #999">faint</p><p style="color: #777; font-size: 24px">large enough</p><button></button><a href="#y"><img alt=""></a>
+        <div style="background: #000"><span style="color: #333">dark on black</span></div><button disabled style="color: #ccc">inactive</button>`);
+      const low = await broken.evaluate(lowContrast);
+      assert.deepEqual(low.map((one) => /“(.*)” (\d+\.\d\d):1/.exec(one)?.slice(1)), [['faint', '2.85'], ['dark on black', '1.66']], low.join('\n'));
+      assert.deepEqual(await broken.evaluate(unnamedControls), ['<button></button>', '<a href="#y"><img alt=""></a>']);
+      await broken.keyboard.press('Tab');
+      assert.deepEqual(await broken.evaluate(focusShown), { text: 'Go', inNav: true, indicator: false });
+      await broken.addStyleTag({ content: ':focus-visible { outline: 3px solid #bf5700; }' });
+      assert.equal((await broken.evaluate(focusShown)).indicator, true);
+    } finally {
+      await broken.close();
+    }
   });
 
   it('draws every page (screenshots at laptop and phone widths); names, keyboard and contrast hold on each', async () => {
