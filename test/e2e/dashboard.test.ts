@@ -27,6 +27,7 @@ import { sandboxProviderPlugin } from '../../tools/payment/providers/plugin.ts';
 import { banking77Missing, banking77Slice, trainVersion, writeSliceCsv } from '../deployments/support.ts';
 import { providerConfig, startSandboxPsp, type SandboxPspProcess } from '../payments/support.ts';
 import { repoRoot } from '../support/anvil-process.ts';
+import { focusShown, lowContrast, unnamedControls } from './a11y-checks.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts', 'dashboard');
@@ -55,11 +56,6 @@ declare const document: {
   querySelectorAll(selector: string): ArrayLike<PageElement>;
   getElementById(id: string): { submit(): void } | null;
 };
-/** Controls a screen reader could not name: no label, no aria-label, no text. */
-const unnamedControls = () =>
-  Array.from(document.querySelectorAll('input, button, select, textarea, a[href]'))
-    .filter((element) => !(element.labels?.length || element.getAttribute('aria-label') || element.getAttribute('aria-labelledby') || element.textContent?.trim()))
-    .map((element) => element.outerHTML.slice(0, 120));
 const rowsAre = (count: number) => document.querySelectorAll('table tbody tr').length === count;
 const ok = (outcome: ReturnType<typeof flatten>): Record<string, unknown> => {
   assert.equal(outcome.isError, false, outcome.text);
@@ -224,6 +220,13 @@ describe('dashboard at /ui', { skip }, () => {
     await page.locator('.badge.state-cancelled').first().waitFor({ timeout: 30_000 });
     const state = ok(flatten(await alpha.callTool({ name: 'jobs_get', arguments: { id } })));
     assert.equal(state.state, 'cancelled');
+    // The chart's screen-reader alternative: "Show data" opens a table of its points, captioned with its title.
+    await page.getByText('Show data').first().click();
+    const points = page.getByRole('table', { name: 'Metrics by step' }).locator('tbody tr');
+    await points.first().waitFor();
+    assert.ok(await points.count() >= 1 && await points.count() <= Number(await chart.getAttribute('data-points')), `${await points.count()} rows of the chart's points`);
+    assert.deepEqual(await page.evaluate(unnamedControls), [], 'job page: every control has an accessible name');
+    assert.deepEqual(await page.evaluate(lowContrast), [], 'job page (logs, chart, its data table): text contrast below WCAG AA');
     await shot('job-cancelled');
   });
 
@@ -547,13 +550,32 @@ describe('dashboard at /ui', { skip }, () => {
     assert.ok(!JSON.stringify(listed).includes(betaJob), 'beta’s job is not listed for alpha');
   });
 
-  it('draws every page (screenshots at laptop and phone widths)', async () => {
+  it('the accessibility checks fail on a page that breaks them (contrast, names, focus indicator)', async () => {
+    const broken = await context.newPage();
+    try {
+      await broken.setContent(`<style>:focus-visible { outline: none; }</style><header><nav><a href="#x">Go</a></nav></header>
+        <p style="color: #999">faint</p><p style="color: #777; font-size: 24px">large enough</p><button></button><a href="#y"><img alt=""></a>
+        <div style="background: #000"><span style="color: #333">dark on black</span></div><button disabled style="color: #ccc">inactive</button>`);
+      const low = await broken.evaluate(lowContrast);
+      assert.deepEqual(low.map((one) => /“(.*)” (\d+\.\d\d):1/.exec(one)?.slice(1)), [['faint', '2.85'], ['dark on black', '1.66']], low.join('\n'));
+      assert.deepEqual(await broken.evaluate(unnamedControls), ['<button></button>', '<a href="#y"><img alt=""></a>']);
+      await broken.keyboard.press('Tab');
+      assert.deepEqual(await broken.evaluate(focusShown), { text: 'Go', inNav: true, indicator: false });
+      await broken.addStyleTag({ content: ':focus-visible { outline: 3px solid #bf5700; }' });
+      assert.equal((await broken.evaluate(focusShown)).indicator, true);
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('draws every page (screenshots at laptop and phone widths); names, keyboard and contrast hold on each', async () => {
     for (const name of ['overview', 'jobs', 'workers', 'datasets', 'models', 'deployments', 'knowledge', 'payments', 'agent']) {
       await page.goto(`${base}/ui#/${name}`);
       await page.locator('main h1').waitFor();
       await page.waitForFunction(() => !document.querySelector('main [aria-live="polite"]'), undefined, { timeout: 10_000 }).catch(() => {});
       await shot(`page-${name}`);
       assert.deepEqual(await page.evaluate(unnamedControls), [], `${name}: every control has an accessible name`);
+      assert.deepEqual(await page.evaluate(lowContrast), [], `${name}: text contrast below WCAG AA`);
     }
     await page.setViewportSize({ width: 390, height: 844 });
     for (const name of ['overview', 'jobs', 'workers', 'datasets', 'models/intents', 'deployments', 'knowledge', 'payments', 'agent']) {
@@ -564,6 +586,8 @@ describe('dashboard at /ui', { skip }, () => {
       // Readable on a phone: nothing pushes the page wider than the screen (wide tables scroll in their own box).
       const width = await page.evaluate(() => (document as unknown as { documentElement: { scrollWidth: number } }).documentElement.scrollWidth);
       assert.ok(width <= 390, `${name}: the page is ${width} px wide on a 390 px phone`);
+      assert.deepEqual(await page.evaluate(unnamedControls), [], `phone ${name}: every control has an accessible name`);
+      assert.deepEqual(await page.evaluate(lowContrast), [], `phone ${name}: text contrast below WCAG AA`);
     }
     await page.setViewportSize({ width: 1280, height: 860 });
     // Keyboard: the first Tab reaches the skip link, which moves focus to the page's content.
@@ -572,6 +596,24 @@ describe('dashboard at /ui', { skip }, () => {
     await page.locator('main h1').waitFor();
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+    assert.equal((await page.evaluate(focusShown)).indicator, true, 'the focused skip link shows its focus');
+    // Tab walks the main navigation in order, each link showing where the focus is.
+    const reached: string[] = [];
+    for (let index = 0; index < 9; index += 1) {
+      await page.keyboard.press('Tab');
+      const focused = await page.evaluate(focusShown);
+      assert.ok(focused.inNav, `Tab ${index + 2} stays in the navigation: ${JSON.stringify(focused)}`);
+      assert.equal(focused.indicator, true, `${focused.text}: a visible focus indicator (outline or box-shadow)`);
+      reached.push(focused.text ?? '');
+    }
+    assert.deepEqual(reached, ['Overview', 'Jobs', 'Workers', 'Datasets', 'Models', 'Deployments', 'Knowledge', 'Payments', 'Agent runs']);
+    // Enter follows the link, and focus moves to the new page's content.
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Agent runs' }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('id')), 'main');
+    await page.reload();
+    await page.locator('main h1').waitFor();
+    await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('id')), 'main');
     const errors: string[] = [];

@@ -156,7 +156,27 @@ export function LineChart({ title, series, xLabel = 'step', time = false, height
   const total = series.reduce((sum, one) => sum + one.points.length, 0);
   return html`<figure class="chart">
     <div ref=${box} role="img" aria-label=${`${title}: ${series.map((one) => `${one.name} (${one.points.length} points)`).join(', ')}`} data-points=${total}></div>
+    <${ChartData} title=${title} xLabel=${xLabel} time=${time} names=${series.map((one) => one.name)} data=${data} />
   </figure>`;
+}
+
+/**
+ * The chart's points as a table, for screen readers and anyone who wants the numbers: a "Show data"
+ * disclosure whose table is captioned with the chart's title. The rows are rendered only while it is
+ * open, so a live chart costs no hidden DOM and a closed one adds no table to the page.
+ */
+export function ChartData({ title, xLabel, time, names, data }) {
+  const [open, setOpen] = useState(false);
+  const [xs, ...columns] = data;
+  const rows = open ? xs.map((x, index) => ({ x, values: columns.map((column) => column[index]) })) : [];
+  return html`<details class="chart-data" onToggle=${(event) => setOpen(event.currentTarget.open)}>
+    <summary>Show data<span class="visually-hidden">: ${title}</span></summary>
+    ${open ? html`<${Table} caption=${title} rows=${rows} empty="No points yet."
+      columns=${[
+        { key: 'x', label: xLabel, render: (row) => (time ? new Date(row.x * 1000).toLocaleString() : fmt(row.x)) },
+        ...names.map((name, index) => ({ key: name, label: name, render: (row) => fmt(row.values[index]) })),
+      ]} />` : null}
+  </details>`;
 }
 
 /** A button that runs `action`, shows it is busy, and reports what came of it. */
