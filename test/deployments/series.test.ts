@@ -11,23 +11,8 @@ import { createTestHost, flatten, type TestHost } from 'anvil/testing';
 import { mulberry32 } from '../../contracts/mulberry32.ts';
 import { deploymentsPlugin } from '../../tools/deployment/index.ts';
 import type { PredictionRow } from '../../tools/deployment/prediction-log.ts';
+import type { MonitorSeries as Series } from '../../tools/deployment/series.ts';
 import { modelsPlugin } from '../../tools/models/index.ts';
-
-interface Point {
-  at: string;
-  requests: number;
-  errors: number;
-  errorRate: number | null;
-  abstainRate: number | null;
-  p50Ms: number | null;
-  p99Ms: number | null;
-}
-interface Series {
-  bucketSeconds: number;
-  from: string;
-  to: string;
-  variants: Array<{ variant: string; shadow: boolean; points: Point[] }>;
-}
 
 const ROWS = 900;
 const WINDOW = 3600;

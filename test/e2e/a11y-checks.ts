@@ -3,7 +3,7 @@
  * string evaluation). This file is compiled without the DOM library, so it declares the little of
  * the DOM it reads.
  */
-interface PageElement {
+export interface PageElement {
   readonly labels?: { length: number } | null;
   readonly textContent: string | null;
   readonly outerHTML: string;

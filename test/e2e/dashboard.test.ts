@@ -27,7 +27,7 @@ import { sandboxProviderPlugin } from '../../tools/payment/providers/plugin.ts';
 import { banking77Missing, banking77Slice, trainVersion, writeSliceCsv } from '../deployments/support.ts';
 import { providerConfig, startSandboxPsp, type SandboxPspProcess } from '../payments/support.ts';
 import { repoRoot } from '../support/anvil-process.ts';
-import { focusShown, lowContrast, unnamedControls } from './a11y-checks.ts';
+import { focusShown, lowContrast, unnamedControls, type PageElement } from './a11y-checks.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts', 'dashboard');
@@ -43,12 +43,6 @@ type Row = Record<string, unknown> & { id: string };
  * The little of the DOM the page-side functions below touch (this file is compiled without the DOM
  * library). They run in the page as functions: the dashboard's CSP refuses string evaluation.
  */
-interface PageElement {
-  readonly labels?: { length: number } | null;
-  readonly textContent: string | null;
-  readonly outerHTML: string;
-  getAttribute(name: string): string | null;
-}
 declare const document: {
   cookie: string;
   activeElement: PageElement | null;

@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AnvilError, ErrorCodes, isAnvilError, type Logger, type PluginSql } from 'anvil/plugin';
+import { decodeCreatedCursor, encodeCreatedCursor } from '../cursor.ts';
 import { canonicalJson, requestHash } from '../canonical.ts';
 import { parseAmount, parseCurrency } from '../money.ts';
 import type { PaymentProvider, ProviderEvent, ProviderPayment } from '../providers/types.ts';
@@ -152,17 +153,11 @@ export class IntentService {
   }
 
   async list(project: string, filter: { status?: IntentStatus; payee?: string; cursor?: string; limit: number }): Promise<{ payments: Intent[]; next: string | null }> {
-    let at: string | null = null;
-    let id: string | null = null;
-    if (filter.cursor) {
-      const parsed = /^(.+)\|([0-9a-f-]{36})$/.exec(Buffer.from(filter.cursor, 'base64url').toString('utf8'));
-      if (!parsed || Number.isNaN(Date.parse(parsed[1] as string))) throw new AnvilError(ErrorCodes.INVALID_INPUT, 'cursor: expected the `next` value of a previous page');
-      [at, id] = [parsed[1] as string, parsed[2] as string];
-    }
+    const { at, id } = filter.cursor ? decodeCreatedCursor(filter.cursor) : { at: null, id: null };
     const rows = (await this.deps.sql.query<IntentRow & { created_text: string }>(SQL.list, [project, filter.status ?? null, filter.payee ?? null, at, id, filter.limit + 1])).rows;
     const page = rows.slice(0, filter.limit);
     const last = rows.length > filter.limit ? page.at(-1) : undefined;
-    const next = last ? Buffer.from(`${String(last.created_text)}|${last.id}`).toString('base64url') : null;
+    const next = last ? encodeCreatedCursor(String(last.created_text), last.id) : null;
     return { payments: page.map(toIntent), next };
   }
 

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AnvilError, ErrorCodes, type PluginSql } from 'anvil/plugin';
+import { decodeCreatedCursor, encodeCreatedCursor } from '../cursor.ts';
 import { requestHash } from '../canonical.ts';
 import { parseAmount, parseCurrency } from '../money.ts';
 import { loadSql } from '../sql.ts';
@@ -139,17 +140,11 @@ export class MandateService {
 
   /** A page of mandates, newest first; `next` resumes after its last one (null on the last page). */
   async list(project: string, filter: { grantee?: string; cursor?: string; limit: number }): Promise<{ mandates: Mandate[]; next: string | null }> {
-    let at: string | null = null;
-    let id: string | null = null;
-    if (filter.cursor) {
-      const parsed = /^(.+)\|([0-9a-f-]{36})$/.exec(Buffer.from(filter.cursor, 'base64url').toString('utf8'));
-      if (!parsed || Number.isNaN(Date.parse(parsed[1] as string))) throw new AnvilError(ErrorCodes.INVALID_INPUT, 'cursor: expected the `next` value of a previous page');
-      [at, id] = [parsed[1] as string, parsed[2] as string];
-    }
+    const { at, id } = filter.cursor ? decodeCreatedCursor(filter.cursor) : { at: null, id: null };
     const rows = (await this.sql.query<MandateRow & { created_text: string }>(SQL.list, [project, filter.grantee ?? null, at, id, filter.limit + 1])).rows;
     const page = rows.slice(0, filter.limit);
     const last = rows.length > filter.limit ? page.at(-1) : undefined;
-    return { mandates: page.map(toMandate), next: last ? Buffer.from(`${last.created_text}|${last.id}`).toString('base64url') : null };
+    return { mandates: page.map(toMandate), next: last ? encodeCreatedCursor(last.created_text, last.id) : null };
   }
 
   async revoke(project: string, id: string): Promise<Mandate> {
