@@ -604,6 +604,8 @@ describe('dashboard at /ui', { skip }, () => {
     // Enter follows the link, and focus moves to the new page's content.
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { level: 1, name: 'Agent runs' }).waitFor();
+    // Focus moves in an effect after the new page paints, so the heading can show a moment before it.
+    await page.waitForFunction(() => document.activeElement?.getAttribute('id') === 'main', undefined, { timeout: 5000 }).catch(() => undefined);
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('id')), 'main');
     await page.reload();
     await page.locator('main h1').waitFor();
