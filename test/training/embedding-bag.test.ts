@@ -7,12 +7,32 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { scoreRows } from '../../gpu-workers/recipes/ml/abstain.ts';
-import { CsrBuilder, toDense } from '../../gpu-workers/recipes/ml/matrix.ts';
+import { type Csr, CsrBuilder, toDense } from '../../gpu-workers/recipes/ml/matrix.ts';
 import { CLASS_WEIGHT, classPrototypes, cosineConfidence, headConfidence, hiddenActivations, hiddenCentroids, neighbourReferences, PROTOTYPES_PER_CLASS, prototypeHead, SPREAD_WEIGHT } from '../../gpu-workers/recipes/ml/confidence.ts';
 import { Network } from '../../gpu-workers/recipes/ml/network.ts';
 import { Prng } from '../../gpu-workers/recipes/ml/prng.ts';
 import { classifierModel, embeddingBagClassifierModel } from '../../gpu-workers/recipes/onnx/model.ts';
 import { bagFeeds, toEmbeddingBag } from '../../gpu-workers/recipes/text-classifier/bag.ts';
+
+/** The dense and the embedding-bag exports of `weights` both answer `ours` as their confidence for `x`'s rows (within 1e-5). */
+async function assertExportsGive(weights: Parameters<typeof classifierModel>[0], x: Csr, ours: Float32Array): Promise<void> {
+  const dense = await ort.InferenceSession.create(classifierModel(weights));
+  const bagged = await ort.InferenceSession.create(embeddingBagClassifierModel(weights));
+  try {
+    assert.deepEqual(dense.outputNames, ['probabilities', 'confidence']);
+    assert.deepEqual(bagged.outputNames, ['probabilities', 'confidence']);
+    const features = toDense(x);
+    const fromDense = (await dense.run({ features: new ort.Tensor('float32', features.data, [features.rows, features.cols]) })).confidence?.data as Float32Array;
+    const fromBag = (await bagged.run(bagFeeds(toEmbeddingBag(x)))).confidence?.data as Float32Array;
+    for (let r = 0; r < x.rows; r++) {
+      assert.ok(Math.abs((fromDense[r] as number) - (ours[r] as number)) < 1e-5, `dense row ${r}`);
+      assert.ok(Math.abs((fromBag[r] as number) - (ours[r] as number)) < 1e-5, `bag row ${r}`);
+    }
+  } finally {
+    await dense.release();
+    await bagged.release();
+  }
+}
 
 describe('embedding-bag ONNX export', () => {
   it('turns CSR rows into ids and weights padded with the vocabulary size', () => {
@@ -93,34 +113,20 @@ describe('embedding-bag ONNX export', () => {
       assert.ok(Math.abs((ours[r] as number) - (Math.hypot(...row) > 0 ? expected : 0)) < 1e-5, `row ${r}`);
     });
     const weights = { ...shape, ...net.weights, confidence: { vectors: centroids, classWeights: null } };
-    const dense = await ort.InferenceSession.create(classifierModel(weights));
-    const bagged = await ort.InferenceSession.create(embeddingBagClassifierModel(weights));
-    try {
-      assert.deepEqual(dense.outputNames, ['probabilities', 'confidence']);
-      const features = toDense(x);
-      const fromDense = (await dense.run({ features: new ort.Tensor('float32', features.data, [features.rows, features.cols]) })).confidence?.data as Float32Array;
-      const fromBag = (await bagged.run(bagFeeds(toEmbeddingBag(x)))).confidence?.data as Float32Array;
-      for (let r = 0; r < x.rows; r++) {
-        assert.ok(Math.abs((fromDense[r] as number) - (ours[r] as number)) < 1e-5, `dense row ${r}`);
-        assert.ok(Math.abs((fromBag[r] as number) - (ours[r] as number)) < 1e-5, `bag row ${r}`);
-      }
-      assert.ok(ours.every((c) => c >= 0 && c <= 1 + 1e-6));
-      // Nearest training row: every non-zero row is a reference, so each of them has confidence 1.
-      const neighbours = neighbourReferences(net, x, 1);
-      const nonZero = rows.filter((row) => Math.hypot(...row) > 0).length;
-      assert.equal(neighbours.length, nonZero * shape.hidden);
-      const nearest = cosineConfidence(net, neighbours, x);
-      const nearestModel = await ort.InferenceSession.create(embeddingBagClassifierModel({ ...weights, confidence: { vectors: neighbours, classWeights: null } }));
-      const fromNearest = (await nearestModel.run(bagFeeds(toEmbeddingBag(x)))).confidence?.data as Float32Array;
-      await nearestModel.release();
-      rows.forEach((row, r) => {
-        assert.ok(Math.abs((nearest[r] as number) - (Math.hypot(...row) > 0 ? 1 : 0)) < 1e-5, `nearest row ${r}`);
-        assert.ok(Math.abs((fromNearest[r] as number) - (nearest[r] as number)) < 1e-5, `nearest ONNX row ${r}`);
-      });
-    } finally {
-      await dense.release();
-      await bagged.release();
-    }
+    await assertExportsGive(weights, x, ours);
+    assert.ok(ours.every((c) => c >= 0 && c <= 1 + 1e-6));
+    // Nearest training row: every non-zero row is a reference, so each of them has confidence 1.
+    const neighbours = neighbourReferences(net, x, 1);
+    const nonZero = rows.filter((row) => Math.hypot(...row) > 0).length;
+    assert.equal(neighbours.length, nonZero * shape.hidden);
+    const nearest = cosineConfidence(net, neighbours, x);
+    const nearestModel = await ort.InferenceSession.create(embeddingBagClassifierModel({ ...weights, confidence: { vectors: neighbours, classWeights: null } }));
+    const fromNearest = (await nearestModel.run(bagFeeds(toEmbeddingBag(x)))).confidence?.data as Float32Array;
+    await nearestModel.release();
+    rows.forEach((row, r) => {
+      assert.ok(Math.abs((nearest[r] as number) - (Math.hypot(...row) > 0 ? 1 : 0)) < 1e-5, `nearest row ${r}`);
+      assert.ok(Math.abs((fromNearest[r] as number) - (nearest[r] as number)) < 1e-5, `nearest ONNX row ${r}`);
+    });
   });
 
   it('outputs the prototype confidence, dense and embedding bag, equal to confidence.ts and to a recount from the prototypes', async () => {
@@ -169,20 +175,6 @@ describe('embedding-bag ONNX export', () => {
     }
     assert.ok(ours.every((c) => c >= 0 && c < 1));
     const weights = { ...shape, ...net.weights, confidence: head };
-    const dense = await ort.InferenceSession.create(classifierModel(weights));
-    const bagged = await ort.InferenceSession.create(embeddingBagClassifierModel(weights));
-    try {
-      assert.deepEqual(bagged.outputNames, ['probabilities', 'confidence']);
-      const features = toDense(x);
-      const fromDense = (await dense.run({ features: new ort.Tensor('float32', features.data, [features.rows, features.cols]) })).confidence?.data as Float32Array;
-      const fromBag = (await bagged.run(bagFeeds(toEmbeddingBag(x)))).confidence?.data as Float32Array;
-      for (let r = 0; r < x.rows; r++) {
-        assert.ok(Math.abs((fromDense[r] as number) - (ours[r] as number)) < 1e-5, `dense row ${r}`);
-        assert.ok(Math.abs((fromBag[r] as number) - (ours[r] as number)) < 1e-5, `bag row ${r}`);
-      }
-    } finally {
-      await dense.release();
-      await bagged.release();
-    }
+    await assertExportsGive(weights, x, ours);
   });
 });
