@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
+import { threadEntry } from '../../contracts/thread-entry.ts';
 import { AnvilError, ErrorCodes, errorMessage } from '../errors.ts';
 import { type EmbeddedRole, ownerAlive, readOwner, tryLock } from './home-lock.ts';
 import { PgStorage, type Storage } from './storage.ts';
@@ -62,18 +63,6 @@ export interface EmbeddedOptions {
 export const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000;
 
 /**
- * The worker runs as JavaScript when this module does (a build). From TypeScript sources it needs
- * tsx, whose hooks (`register()` or `--import tsx`) do not reach a worker's entry module on Node
- * 20, so the worker starts with a one-line bootstrap that loads the entry through `tsImport`.
- */
-function workerEntry(): { entry: string | URL; eval: boolean } {
-  if (!import.meta.url.endsWith('.ts')) return { entry: new URL('./pglite-worker.js', import.meta.url), eval: false };
-  const source = JSON.stringify(new URL('./pglite-worker.ts', import.meta.url).href);
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  return { entry: `import(${tsx}).then((tsx) => tsx.tsImport(${source}, ${JSON.stringify(import.meta.url)}))`, eval: true };
-}
-
-/**
  * The extensions loaded when no list is configured: every known one whose package is installed
  * (`vector` for the knowledge plugin's dense indexes). Loading only makes `create extension`
  * possible; nothing is created until a plugin asks.
@@ -110,7 +99,7 @@ function pgliteWasmModule(): Promise<PgliteWasmModule | undefined> {
 
 /** Starts PGlite in its own thread, serving `paths.socketPath`; resolves once it answers. */
 async function startWorker(paths: EmbeddedPaths, options: EmbeddedOptions): Promise<Worker> {
-  const entry = workerEntry();
+  const entry = threadEntry(import.meta.url, 'pglite-worker');
   const wasmModule = await pgliteWasmModule();
   const data: PgliteWorkerData = {
     dataDir: paths.dataDir,

@@ -4,6 +4,7 @@
  * server/db/embedded.ts does for PGlite; from a build it is the sibling `.js`.
  */
 import { Worker } from 'node:worker_threads';
+import { threadEntry } from '../../../contracts/thread-entry.ts';
 import type { ThresholdChoice } from './abstain.ts';
 import type { SimulationReply, SimulationRequest } from './simulation-thread.ts';
 
@@ -14,15 +15,9 @@ export interface RunningSimulation {
   stop(): Promise<void>;
 }
 
-function threadEntry(): { entry: string | URL; eval: boolean } {
-  if (!import.meta.url.endsWith('.ts')) return { entry: new URL('./simulation-thread.js', import.meta.url), eval: false };
-  const source = JSON.stringify(new URL('./simulation-thread.ts', import.meta.url).href);
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  return { entry: `import(${tsx}).then((tsx) => tsx.tsImport(${source}, ${JSON.stringify(import.meta.url)}))`, eval: true };
-}
 
 export function startSimulation(request: SimulationRequest, log: (message: string) => void): RunningSimulation {
-  const entry = threadEntry();
+  const entry = threadEntry(import.meta.url, 'simulation-thread');
   // stdout: true keeps anything the thread prints off stdout, which carries the protocol's JSON lines.
   const worker = new Worker(entry.entry, { workerData: request, eval: entry.eval, stdout: true, stderr: false });
   worker.stdout.resume();
