@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { accessSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { accessSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -60,15 +60,21 @@ function packageVersion(name: string): string {
   }
 }
 
+const uid = process.getuid?.() ?? 0;
+
 /**
  * Builds a template once and places it at `finalDir` (built aside and renamed into place, so
  * concurrent test processes never see half a template; the first one placed wins). `build` gets
- * an empty home and leaves the database in its `pgdata`; only that is kept.
+ * an empty home and leaves the database in its `pgdata`; only that is kept. Each use sets the
+ * template's mtime (before checking it is there, see pruneStaleTemplates); placing one prunes the
+ * templates of other keys unused for TEMPLATE_UNUSED_MS.
  */
-async function placeTemplate(finalDir: string, build: (home: string) => Promise<void>): Promise<string> {
+export async function placeTemplate(finalDir: string, build: (home: string) => Promise<void>): Promise<string> {
   const dataDir = path.join(finalDir, 'pgdata');
+  markUsed(finalDir);
   if (existsSync(path.join(finalDir, 'complete'))) return dataDir;
-  const home = mkdtempSync(path.join(shortTmpdir(), 'anvtpl-'));
+  // Beside its final place: the rename must not cross file systems.
+  const home = mkdtempSync(path.join(path.dirname(finalDir), 'anvtpl-'));
   try {
     await build(home);
     for (const entry of readdirSync(home)) if (entry !== 'pgdata') rmSync(path.join(home, entry), { recursive: true, force: true });
@@ -82,10 +88,69 @@ async function placeTemplate(finalDir: string, build: (home: string) => Promise<
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
+  // A new key is when the old ones pile up (~40 MB each): every migration change makes one.
+  pruneStaleTemplates(path.dirname(finalDir), currentTemplateNames());
   return dataDir;
 }
 
-const uid = process.getuid?.() ?? 0;
+/** Records that a template is in use (its mtime); a template not there yet is fine. */
+function markUsed(dir: string): void {
+  const now = new Date();
+  try {
+    utimesSync(dir, now, now);
+  } catch {
+    // Not placed yet (or removed by a prune that just ran): the caller builds it.
+  }
+}
+
+/** A template not used (see markUsed) for this long may be removed when another is placed. */
+export const TEMPLATE_UNUSED_MS = 86_400_000;
+
+/**
+ * Removes from `dir` this user's templates (`anvil-test-pglite-…-<uid>`, placed: holding
+ * `complete`) not named in `keep` whose mtime is older than `unusedMs`, and returns their names.
+ * Safe beside other test processes: a template being built is in an `anvtpl-*` directory until its
+ * rename, which no prune touches; a template is first renamed aside (atomic: of two pruners one
+ * wins, and a reader finds the whole template or none, and builds it again), then deleted; and a
+ * user sets the mtime before checking the template is there, so a use that slipped in between the
+ * age check and the rename is seen on the renamed directory, which is then put back. Best effort:
+ * a template it cannot remove stays.
+ */
+export function pruneStaleTemplates(dir: string, keep: readonly string[], options: { unusedMs?: number; now?: number } = {}): string[] {
+  const cutoff = (options.now ?? Date.now()) - (options.unusedMs ?? TEMPLATE_UNUSED_MS);
+  const ours = new RegExp(`^anvil-test-pglite-.+-${uid}$`);
+  const removed: string[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of entries) {
+    if (!ours.test(name) || keep.includes(name)) continue;
+    const full = path.join(dir, name);
+    try {
+      if (!existsSync(path.join(full, 'complete')) || statSync(full).mtimeMs >= cutoff) continue;
+      const aside = path.join(dir, `anvtpl-stale-${process.pid}-${randomBytes(4).toString('hex')}`);
+      renameSync(full, aside);
+      if (statSync(aside).mtimeMs >= cutoff) {
+        // Used since the age check: put it back, unless it was already rebuilt.
+        try {
+          renameSync(aside, full);
+          continue;
+        } catch {
+          // Rebuilt meanwhile: this copy goes.
+        }
+      }
+      rmSync(aside, { recursive: true, force: true });
+      removed.push(name);
+    } catch {
+      // Gone already (another process pruned it) or not ours to remove: leave it.
+    }
+  }
+  return removed;
+}
+
 let emptyTemplate: Promise<string> | undefined;
 let migratedTemplate: Promise<string> | undefined;
 
@@ -95,7 +160,7 @@ let migratedTemplate: Promise<string> | undefined;
  * process. The template itself stays on disk (it outlives the run); homes are copied from it.
  */
 function pgliteTemplate(): Promise<string> {
-  emptyTemplate ??= placeTemplate(path.join(shortTmpdir(), `anvil-test-pglite-${packageVersion('@electric-sql/pglite')}-${uid}`), async (home) => {
+  emptyTemplate ??= placeTemplate(path.join(shortTmpdir(), emptyTemplateName()), async (home) => {
     const storage = await openEmbeddedStorage({ home, role: 'server' });
     await storage.close();
   });
@@ -131,6 +196,26 @@ function migrationsKey(): string {
     hash.update(`${path.relative(root, file)}\n`).update(readFileSync(file)).update('\n');
   }
   return hash.digest('hex').slice(0, 16);
+}
+
+function emptyTemplateName(): string {
+  return `anvil-test-pglite-${packageVersion('@electric-sql/pglite')}-${uid}`;
+}
+
+let migratedName: string | undefined;
+function migratedTemplateName(): string {
+  migratedName ??= `anvil-test-pglite-${packageVersion('@electric-sql/pglite')}-m${migrationsKey()}-${uid}`;
+  return migratedName;
+}
+
+/** The names of this checkout's templates (never pruned by it, whatever their age). */
+export function currentTemplateNames(): string[] {
+  return [emptyTemplateName(), migratedTemplateName()];
+}
+
+/** The directory templates are placed in. */
+export function templateParentDir(): string {
+  return shortTmpdir();
 }
 
 /** Starts a default embedded server on `home` just long enough to learn which migration folders its plugins register. */
@@ -173,7 +258,7 @@ async function applyMigrations(home: string, plugins: ReadonlyArray<{ pluginId: 
 function pgliteMigratedTemplate(): Promise<string> {
   migratedTemplate ??= (async () => {
     const empty = await pgliteTemplate();
-    const finalDir = path.join(shortTmpdir(), `anvil-test-pglite-${packageVersion('@electric-sql/pglite')}-m${migrationsKey()}-${uid}`);
+    const finalDir = path.join(shortTmpdir(), migratedTemplateName());
     return placeTemplate(finalDir, async (home) => {
       const scratch = makeShortTempDir('anvtpl');
       let plugins: Awaited<ReturnType<typeof learnPluginMigrations>>;

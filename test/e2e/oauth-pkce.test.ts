@@ -9,17 +9,13 @@
  * and the token (audience bound to Anvil, the account's project as claim) calls a tool.
  */
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { serve } from '@hono/node-server';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
-import { createTestHost, type TestHost } from 'anvil/testing';
-import { createHttpApp } from '../../server/http/app.ts';
 import { signingKey, startAuthServer, type TestAuthServer } from '../support/oidc.ts';
+import { serveTestHost, type ServedHost } from '../support/served-host.ts';
 
 /** Where the assistant would receive the code; nothing listens: the test reads the redirect's Location. */
 const REDIRECT = 'http://127.0.0.1:9/oauth/callback';
@@ -120,29 +116,18 @@ async function signInAs(authorizationUrl: URL, login: string): Promise<string> {
 
 describe('OAuth authorization code + PKCE with dynamic client registration (1.x SDK client)', () => {
   let authServer: TestAuthServer;
-  let host: TestHost;
-  let server: Server;
+  let served: ServedHost;
   let resource: string;
 
   before(async () => {
     // Anvil asks for one token scope, `anvil`, which its scope map turns into anvil:read.
     authServer = await startAuthServer({ clients: [], key: await signingKey(), scopes: ['anvil'], interactive: { accounts: { alice: 'alpha' } } });
-    let fetchAnvil: (request: Request) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
-    server = await new Promise<Server>((resolve) => {
-      const started = serve({ fetch: (request) => fetchAnvil(request), hostname: '127.0.0.1', port: 0 }, () => resolve(started as Server)) as Server;
-    });
-    resource = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
-    host = await createTestHost({ plugins: [], config: { auth: { oauth: { resource, issuer: authServer.issuer, scopeMap: { anvil: ['anvil:read'] } } } } });
-    const { app } = createHttpApp(host.server.runtime, () => host.server.plugins.catalog);
-    fetchAnvil = (request) => app.fetch(request);
+    served = await serveTestHost(({ resource }) => ({ plugins: [], config: { auth: { oauth: { resource, issuer: authServer.issuer, scopeMap: { anvil: ['anvil:read'] } } } } }));
+    resource = served.resource;
   });
 
   after(async () => {
-    await host?.close();
-    await new Promise<void>((resolve) => {
-      server?.close(() => resolve());
-      server?.closeAllConnections();
-    });
+    await served?.close();
     await authServer?.close();
   });
 

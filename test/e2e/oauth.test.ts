@@ -7,18 +7,15 @@
  * API keys keep working on the same server.
  */
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { serve } from '@hono/node-server';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { definePlugin, z } from 'anvil/plugin';
-import { createTestHost, type TestHost } from 'anvil/testing';
-import { createHttpApp } from '../../server/http/app.ts';
+import type { TestHost } from 'anvil/testing';
 import { isRecord, postMcp } from '../support/anvil-process.ts';
 import { signingKey, startAuthServer, type TestAuthServer, type TestClient } from '../support/oidc.ts';
+import { serveTestHost, type ServedHost } from '../support/served-host.ts';
 
 const probe = definePlugin({
   id: 'probe',
@@ -53,8 +50,8 @@ const shortLived: TestClient = { id: 'short-lived', secret: 'short-secret-012345
 
 let authServer: TestAuthServer;
 let otherIssuer: TestAuthServer;
+let served: ServedHost;
 let host: TestHost;
-let server: Server;
 let resource: string;
 let metadataUrl: string;
 
@@ -84,27 +81,16 @@ describe('OAuth resource server', () => {
     // Another issuer signing with the very same key: only the `iss` check tells its tokens apart.
     otherIssuer = await startAuthServer({ clients: [alpha], key });
 
-    let fetchAnvil: (request: Request) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
-    server = await new Promise<Server>((resolve) => {
-      const started = serve({ fetch: (request) => fetchAnvil(request), hostname: '127.0.0.1', port: 0 }, () => resolve(started as Server)) as Server;
-    });
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    resource = `${origin}/mcp`;
-    metadataUrl = `${origin}/.well-known/oauth-protected-resource/mcp`;
-    host = await createTestHost({
+    served = await serveTestHost(({ resource }) => ({
       plugins: [probe],
       config: { auth: { oauth: { resource, issuer: authServer.issuer, clockToleranceSeconds: 0 } } },
-    });
-    const { app } = createHttpApp(host.server.runtime, () => host.server.plugins.catalog);
-    fetchAnvil = (request) => app.fetch(request);
+    }));
+    ({ host, resource } = served);
+    metadataUrl = `${served.origin}/.well-known/oauth-protected-resource/mcp`;
   });
 
   after(async () => {
-    await host?.close();
-    await new Promise<void>((resolve) => {
-      server?.close(() => resolve());
-      server?.closeAllConnections();
-    });
+    await served?.close();
     await authServer?.close();
     await otherIssuer?.close();
   });

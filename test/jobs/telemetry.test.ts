@@ -2,7 +2,7 @@
  * GPU telemetry history (worker_samples): heartbeats of a worker with a SIMULATED GPU inventory
  * (two "A100"s whose readings this test makes up; there is no GPU here) go through the job service
  * as `anvil worker`'s do, are buffered, flushed in one transaction by the plugin's `telemetry-flush`
- * timer, pruned by retention, and read back downsampled with `workers_telemetry`: by an operator
+ * timer, pruned by retention (at most once per telemetryPruneMs), and read back downsampled with `workers_telemetry`: by an operator
  * (cluster:observe) only; a project's key is refused. On embedded PGlite, and on Postgres when
  * DATABASE_URL is set.
  */
@@ -39,8 +39,12 @@ function telemetrySuite(backend: string, skip: string | undefined, open: () => P
 
     before(async () => {
       opened = await open();
-      // Every heartbeat sampled, no timer flush during the test (runScheduled flushes).
-      host = await createTestHost({ plugins: [], env: opened.env, config: { jobs: { localWorker: 'off', telemetrySampleMs: 0, telemetryFlushMs: 600_000, telemetryRetentionHours: 1 } } });
+      // Every heartbeat sampled, no timer flush during the test (runScheduled flushes), every flush prunes.
+      host = await createTestHost({
+        plugins: [],
+        env: opened.env,
+        config: { jobs: { localWorker: 'off', telemetrySampleMs: 0, telemetryFlushMs: 600_000, telemetryRetentionHours: 1, telemetryPruneMs: 0 } },
+      });
       const exported = host.server.plugins.exportsOf(jobsPlugin);
       assert.ok(exported, 'the jobs plugin is active');
       jobs = exported.jobs();
@@ -114,9 +118,45 @@ function telemetrySuite(backend: string, skip: string | undefined, open: () => P
       assert.equal(Date.parse(String(answer.structured?.to)) - Date.parse(String(answer.structured?.from)), hour);
     });
 
+    test('the retention delete runs at most once per pruneMs: a flush within it leaves expired samples, the first flush past it deletes them', async () => {
+      const hour = 3_600_000;
+      let clock = 1_000_000;
+      const recorder = new TelemetryRecorder(jobs.sql, { sampleMs: 0, retentionMs: hour, pruneMs: 60_000, bufferMax: 100 }, host.server.runtime.log, () => clock);
+      const reading = (utilizationPct: number) => ({ gpus: [{ index: 11, utilizationPct, memoryUsedMb: 1, temperatureC: 50 }] });
+      const stored = async (): Promise<number[]> =>
+        (await jobs.sql.query<{ utilization_pct: number }>('select utilization_pct from {{schema}}.worker_samples where gpu_index = 11 order by utilization_pct')).rows.map((row) => row.utilization_pct);
+
+      // The first flush prunes, in the transaction that wrote the expired sample.
+      recorder.offer(workerId, reading(1), new Date(Date.now() - 2 * hour));
+      recorder.offer(workerId, reading(2), new Date());
+      assert.equal(await recorder.flush(), 2);
+      assert.deepEqual(await stored(), [2]);
+
+      // 59 s later: the new samples are written, the expired one is not deleted.
+      clock += 59_000;
+      recorder.offer(workerId, reading(3), new Date(Date.now() - 2 * hour));
+      recorder.offer(workerId, reading(4), new Date());
+      assert.equal(await recorder.flush(), 2);
+      assert.deepEqual(await stored(), [2, 3, 4]);
+
+      // 60 s after the last prune: the next flush deletes it, even with nothing to write.
+      clock += 1_000;
+      assert.equal(await recorder.flush(), 0);
+      assert.deepEqual(await stored(), [2, 4]);
+
+      // And the interval starts again from that prune.
+      recorder.offer(workerId, reading(5), new Date(Date.now() - 2 * hour));
+      clock += 59_999;
+      assert.equal(await recorder.flush(), 1);
+      assert.deepEqual(await stored(), [2, 4, 5]);
+      clock += 1;
+      await recorder.flush();
+      assert.deepEqual(await stored(), [2, 4]);
+    });
+
     test('sampling: at most one sample per worker per telemetrySampleMs; a full buffer drops the oldest', async () => {
       const log = host.server.runtime.log;
-      const recorder = new TelemetryRecorder(jobs.sql, { sampleMs: 60_000, retentionMs: 3_600_000, bufferMax: 3 }, log);
+      const recorder = new TelemetryRecorder(jobs.sql, { sampleMs: 60_000, retentionMs: 3_600_000, pruneMs: 60_000, bufferMax: 3 }, log);
       const t0 = Date.now();
       recorder.offer('w-a', simulatedA100s(1), new Date(t0));
       recorder.offer('w-a', simulatedA100s(2), new Date(t0 + 1000));

@@ -13,7 +13,8 @@
  *            EventSource keeps for its own connection errors
  */
 import { AnvilError, ErrorCodes, isAnvilError, type AnvilEvent, type CallerPrincipal, type PluginHttpContext, type PluginRoute, type ToolInvoker, type ToolResult } from 'anvil/plugin';
-import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
+import type { SSEStreamingApi } from 'hono/streaming';
+import { serveSse, SseLoop } from '../../contracts/sse-stream.ts';
 import { signedIn } from './guard.ts';
 import type { SessionStore } from './sessions.ts';
 
@@ -34,10 +35,8 @@ function refusal(result: ToolResult): AnvilError {
 }
 
 /** One open stream: a serial loop woken by `jobs.changed` events of its project and job. */
-class JobStream {
+class JobStream extends SseLoop {
   private readonly pending = new Set<Kind>();
-  private wake: (() => void) | undefined;
-  private stopped = false;
   private afterSeq = 0;
   private refreshedAt = Date.now();
 
@@ -46,24 +45,17 @@ class JobStream {
     readonly jobId: string,
     private principal: CallerPrincipal,
     private readonly tools: ToolInvoker,
-    private readonly stream: SSEStreamingApi,
+    stream: SSEStreamingApi,
     private readonly requestId: string,
     private readonly recheckMs: number,
-  ) {}
-
-  get isStopped(): boolean {
-    return this.stopped || this.stream.aborted || this.stream.closed;
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.wake?.();
+  ) {
+    super(stream);
   }
 
   notify(kind: string): void {
     if (kind !== 'state' && kind !== 'logs' && kind !== 'metrics') return;
     this.pending.add(kind);
-    this.wake?.();
+    this.wakeUp();
   }
 
   async run(): Promise<void> {
@@ -77,14 +69,7 @@ class JobStream {
         this.refreshedAt = Date.now();
       }
       if (this.pending.size === 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.recheckMs - (Date.now() - this.refreshedAt));
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.wake = undefined;
+        await this.sleep(this.recheckMs - (Date.now() - this.refreshedAt));
         continue;
       }
       const kinds = new Set(this.pending);
@@ -119,11 +104,6 @@ class JobStream {
     }
     // Lines remain after this turn's budget: read on at the next wake-up, which this schedules.
     if (!this.isStopped) this.pending.add('logs');
-  }
-
-  private async send(event: string, data: unknown): Promise<void> {
-    if (this.isStopped) return;
-    await this.stream.writeSSE({ event, data: JSON.stringify(data) });
   }
 }
 
@@ -164,34 +144,19 @@ export function liveJobStreams(
         const first = await tools.call('jobs_get', { id: jobId }, { principal, requestId: c.get('requestId') });
         if (first.isError) throw refusal(first);
         const requestId = c.get('requestId');
-        return streamSSE(
-          c,
-          async (stream) => {
-            const live = new JobStream(principal.project, jobId, principal, tools, stream, requestId, recheckMs);
-            open.add(live);
-            const heartbeat = setInterval(() => {
-              if (!live.isStopped) void stream.write(': heartbeat\n\n').catch(() => live.stop());
-            }, HEARTBEAT_MS);
-            const abort = () => live.stop();
-            stream.onAbort(abort);
-            c.req.raw.signal.addEventListener('abort', abort, { once: true });
-            try {
-              await live.run();
-            } catch (error) {
-              const known = isAnvilError(error);
-              if (!known) log.warn({ err: error instanceof Error ? error.message : String(error), requestId }, 'dashboard job stream failed');
-              const data = known ? { code: error.code, message: error.message } : { code: ErrorCodes.INTERNAL, message: `internal error (request id ${requestId})` };
-              if (!live.isStopped) await stream.writeSSE({ event: 'failed', data: JSON.stringify(data) }).catch(() => {});
-            } finally {
-              clearInterval(heartbeat);
-              open.delete(live);
-              c.req.raw.signal.removeEventListener('abort', abort);
-            }
+        return serveSse(c, {
+          loop: (stream) => new JobStream(principal.project, jobId, principal, tools, stream, requestId, recheckMs),
+          open,
+          heartbeatMs: HEARTBEAT_MS,
+          failure(error) {
+            if (isAnvilError(error)) return { event: 'failed', data: { code: error.code, message: error.message } };
+            log.warn({ err: error instanceof Error ? error.message : String(error), requestId }, 'dashboard job stream failed');
+            return { event: 'failed', data: { code: ErrorCodes.INTERNAL, message: `internal error (request id ${requestId})` } };
           },
-          async (error) => {
+          onError(error) {
             log.warn({ err: error.message }, 'dashboard job stream failed');
           },
-        );
+        });
       },
     },
   };

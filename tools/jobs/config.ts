@@ -51,8 +51,10 @@ export const jobsConfig = z
     telemetrySampleMs: z.number().int().min(0).max(3_600_000).default(15_000),
     /** How long GPU telemetry samples are kept. */
     telemetryRetentionHours: z.number().min(0.01).max(24 * 90).default(24),
-    /** How often buffered samples are written (one transaction, with the retention delete). */
+    /** How often buffered samples are written (one transaction, with the retention delete when one is due). */
     telemetryFlushMs: z.number().int().min(100).max(600_000).default(10_000),
+    /** At most one retention delete of GPU telemetry samples this often (a flush past it runs one). */
+    telemetryPruneMs: z.number().int().min(0).max(86_400_000).default(60_000),
   })
   .strict()
   .superRefine((jobs, issues) => {

@@ -13,7 +13,8 @@
  * shutdown (`closeStreams`) end the stream and drop its bus subscription.
  */
 import { AnvilError, ErrorCodes, isAnvilError, type PluginHttpContext, type PluginRoute } from 'anvil/plugin';
-import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
+import type { SSEStreamingApi } from 'hono/streaming';
+import { serveSse, SseLoop } from '../../contracts/sse-stream.ts';
 import type { ControlMessage } from '../../contracts/wire.ts';
 import { wireValue } from './metrics-summary.ts';
 import type { JobsRuntime } from './runtime.ts';
@@ -68,26 +69,17 @@ export function parseEventsQuery(params: { job?: string | undefined; types?: str
 }
 
 /** One open stream: a serial worker over the bus messages of its project. */
-class EventStream {
+class EventStream extends SseLoop {
   private readonly pending = new Map<string, Set<EventType>>();
   private readonly sentSeq = new Map<string, number>();
-  private wake: (() => void) | undefined;
-  private stopped = false;
 
   constructor(
     private readonly jobs: JobsRuntime,
     private readonly project: string,
     private readonly query: Query,
-    private readonly stream: SSEStreamingApi,
-  ) {}
-
-  stop(): void {
-    this.stopped = true;
-    this.wake?.();
-  }
-
-  get isStopped(): boolean {
-    return this.stopped || this.stream.aborted || this.stream.closed;
+    stream: SSEStreamingApi,
+  ) {
+    super(stream);
   }
 
   onMessage(message: ControlMessage): void {
@@ -98,10 +90,20 @@ class EventStream {
     let kinds = this.pending.get(message.jobId);
     if (!kinds) this.pending.set(message.jobId, (kinds = new Set()));
     kinds.add(kind);
-    this.wake?.();
+    this.wakeUp();
   }
 
   async run(): Promise<void> {
+    // Subscribed before the first read, so a change during it is queued, not missed.
+    const unsubscribe = this.jobs.bus.subscribe((message) => this.onMessage(message));
+    try {
+      await this.follow();
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  private async follow(): Promise<void> {
     const single = this.query.job;
     if (single !== undefined) {
       const job = await this.jobs.service.store.get(this.project, single);
@@ -112,10 +114,7 @@ class EventStream {
     }
     while (!this.isStopped) {
       if (this.pending.size === 0) {
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-        });
-        this.wake = undefined;
+        await this.sleep();
         continue;
       }
       const [jobId, kinds] = this.pending.entries().next().value as [string, Set<EventType>];
@@ -137,11 +136,6 @@ class EventStream {
 
   private async end(jobId: string, state: string): Promise<void> {
     await this.send('end', { jobId, state });
-  }
-
-  private async send(event: string, data: unknown): Promise<void> {
-    if (this.isStopped) return;
-    await this.stream.writeSSE({ event, data: JSON.stringify(data) });
   }
 
   private async sendLogs(jobId: string): Promise<void> {
@@ -200,35 +194,19 @@ export function eventsRoute(ready: () => JobsRuntime, options: EventsRouteOption
       // Refused before the stream starts, so the caller gets a 404 instead of an empty stream.
       if (query.job !== undefined) await jobs.service.store.get(project, query.job);
       const log = jobs.log.child({ component: 'events', requestId: c.get('requestId') });
-      return streamSSE(
-        c,
-        async (stream) => {
-          const events = new EventStream(jobs, project, query, stream);
-          open.add(events);
-          const unsubscribe = jobs.bus.subscribe((message) => events.onMessage(message));
-          const heartbeat = setInterval(() => {
-            if (!events.isStopped) void stream.write(': heartbeat\n\n').catch(() => events.stop());
-          }, heartbeatMs);
-          const abort = () => events.stop();
-          stream.onAbort(abort);
-          c.req.raw.signal.addEventListener('abort', abort, { once: true });
-          try {
-            await events.run();
-          } catch (error) {
-            if (!isAnvilError(error)) log.error({ err: error }, 'event stream failed');
-            const message = isAnvilError(error) ? `${error.code}: ${error.message}` : `${ErrorCodes.INTERNAL}: internal error (request id ${c.get('requestId')})`;
-            if (!events.isStopped) await stream.writeSSE({ event: 'error', data: JSON.stringify({ message }) }).catch(() => {});
-          } finally {
-            clearInterval(heartbeat);
-            unsubscribe();
-            open.delete(events);
-            c.req.raw.signal.removeEventListener('abort', abort);
-          }
+      return serveSse(c, {
+        loop: (stream) => new EventStream(jobs, project, query, stream),
+        open,
+        heartbeatMs,
+        failure(error) {
+          if (isAnvilError(error)) return { event: 'error', data: { message: `${error.code}: ${error.message}` } };
+          log.error({ err: error }, 'event stream failed');
+          return { event: 'error', data: { message: `${ErrorCodes.INTERNAL}: internal error (request id ${c.get('requestId')})` } };
         },
-        async (error) => {
+        onError(error) {
           log.warn({ err: error.message }, 'event stream failed');
         },
-      );
+      });
     },
   };
 }

@@ -68,7 +68,7 @@ export const jobsPlugin = definePlugin({
       const blobs = new BlobStore(ctx.sql, config.artifactDir ?? path.join(ctx.host.dataDir, 'artifacts'));
       const telemetry = new TelemetryRecorder(
         ctx.sql,
-        { sampleMs: config.telemetrySampleMs, retentionMs: config.telemetryRetentionHours * 3_600_000, bufferMax: TELEMETRY_BUFFER_MAX },
+        { sampleMs: config.telemetrySampleMs, retentionMs: config.telemetryRetentionHours * 3_600_000, pruneMs: config.telemetryPruneMs, bufferMax: TELEMETRY_BUFFER_MAX },
         ctx.log.child({ component: 'telemetry' }),
       );
       const service = new JobService({ sql: ctx.sql, store, dispatcher, bus, blobs, recipes, settings: config, log: ctx.log, telemetry });

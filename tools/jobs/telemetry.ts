@@ -2,8 +2,9 @@
  * GPU telemetry history (`worker_samples`, migration 0008): the heartbeat path only hands the
  * telemetry it already parsed to `offer`, which keeps at most one sample per worker every
  * `sampleMs` in a bounded in-memory buffer; `flush` (every `flushMs`, from the plugin's timer)
- * writes the buffer in one transaction together with the retention delete. A heartbeat never waits
- * on this table, and a failed flush loses at most one buffer of samples, never a lease.
+ * writes the buffer in one transaction, together with the retention delete when `pruneMs` has
+ * passed since the last one that committed. A heartbeat never waits on this table, and a failed
+ * flush loses at most one buffer of samples, never a lease.
  */
 import { loadSql, type Logger, type PluginSql } from 'anvil/plugin';
 
@@ -23,8 +24,14 @@ export interface GpuSample {
 export interface TelemetrySettings {
   /** At most one sample per worker this often (0: every heartbeat). */
   sampleMs: number;
-  /** Samples older than this are deleted at each flush. */
+  /** Samples older than this are deleted by the next prune. */
   retentionMs: number;
+  /**
+   * At most one retention delete this often (the first flush always prunes): the delete scans the
+   * table's time index, which a flush every few seconds need not repeat; until the next prune a
+   * sample may outlive `retentionMs` by at most this long (reads are capped at the retention anyway).
+   */
+  pruneMs: number;
   /** Samples held in memory between flushes; beyond it the oldest are dropped (and counted). */
   bufferMax: number;
 }
@@ -72,6 +79,8 @@ export class TelemetryRecorder {
   private buffer: GpuSample[] = [];
   private readonly lastSampled = new Map<string, number>();
   private flushing: Promise<number> | null = null;
+  /** When the last committed prune ran (the recorder's clock), or null before the first. */
+  private lastPruned: number | null = null;
   /** Samples dropped because the buffer was full (a database that could not keep up). */
   dropped = 0;
 
@@ -79,6 +88,8 @@ export class TelemetryRecorder {
     private readonly sql: PluginSql,
     private readonly settings: TelemetrySettings,
     private readonly log: Logger,
+    /** The clock that spaces prunes (a test moves it; the delete's cutoff is the database's clock). */
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** Called on the heartbeat path: synchronous, in memory. */
@@ -96,7 +107,7 @@ export class TelemetryRecorder {
     }
   }
 
-  /** Writes the buffered samples and applies retention, in one transaction; returns the samples written. */
+  /** Writes the buffered samples, and applies retention when a prune is due, in one transaction; returns the samples written. */
   flush(): Promise<number> {
     // One flush at a time: a slow database must not stack writers up behind the timer.
     this.flushing ??= this.write().finally(() => {
@@ -108,6 +119,8 @@ export class TelemetryRecorder {
   private async write(): Promise<number> {
     const batch = this.buffer;
     this.buffer = [];
+    const startedAt = this.now();
+    const prune = this.lastPruned === null || startedAt - this.lastPruned >= this.settings.pruneMs;
     try {
       await this.sql.transaction(async (tx) => {
         if (batch.length > 0) {
@@ -120,8 +133,10 @@ export class TelemetryRecorder {
             batch.map((sample) => sample.temperatureC),
           ]);
         }
-        await tx.query(SQL.prune, [this.settings.retentionMs / 1000]);
+        if (prune) await tx.query(SQL.prune, [this.settings.retentionMs / 1000]);
       });
+      // Only a committed delete counts: a failed flush leaves the prune due for the next one.
+      if (prune) this.lastPruned = startedAt;
       return batch.length;
     } catch (error) {
       // Telemetry history is best effort: the lease and the latest telemetry were already stored.
