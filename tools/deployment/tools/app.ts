@@ -7,7 +7,7 @@
 import { mcpApp, type McpApp } from 'anvil/plugin';
 import { LIMITS } from '../schema.ts';
 import type { Ready } from '../runtime.ts';
-import { monitorReport } from './monitor.ts';
+import { readMonitor } from './monitor.ts';
 import { toView } from './view.ts';
 
 const script = String.raw`
@@ -58,9 +58,9 @@ export function canaryApp(ready: Ready): McpApp {
     scopes: ['deployments:read'],
     script,
     async load(name, { project }) {
-      const runtime = ready();
-      const deployment = await runtime.store.get(project, name);
-      return { result: await monitorReport(runtime, project, name, 3600), deployment: toView(deployment, await runtime.store.history(project, name, LIMITS.historyShown)) };
+      // The report, the deployment and its history from one snapshot.
+      const read = await readMonitor(ready(), project, name, { windowSeconds: 3600, historyLimit: LIMITS.historyShown });
+      return { result: read.report, deployment: toView(read.deployment, read.history) };
     },
     idOf: (output) => (typeof output.name === 'string' ? output.name : undefined),
   });
