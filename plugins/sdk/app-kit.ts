@@ -16,6 +16,7 @@ export const APP_KIT_SCRIPT = String.raw`
   var nextId = 1;
   var pending = {};
   var hostCapabilities = {};
+  var toolInput = null;
   var inFrame = window.parent && window.parent !== window;
   var root = document.getElementById('app');
 
@@ -66,7 +67,17 @@ export const APP_KIT_SCRIPT = String.raw`
 
   var palette = ['#2563eb', '#dc2626', '#059669', '#d97706', '#7c3aed', '#0891b2', '#be185d', '#4d7c0f'];
 
-  /** Line chart of [{name, points: [{step, value}]}]; non-finite values leave gaps. */
+  /** Seconds since the epoch as the reader's local date and time (options.time of a chart's x). */
+  function fmtTime(seconds, short) {
+    var date = new Date(seconds * 1000);
+    return short ? date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : date.toLocaleString();
+  }
+
+  /**
+   * Line chart of [{name, points: [{step, value}]}]; non-finite values leave gaps. options: label
+   * (its accessible name), width, height, time (steps are seconds since the epoch, ticked as times),
+   * xRange ([from, to]: a fixed x window, so a few points do not stretch over it).
+   */
   function lineChart(series, options) {
     options = options || {};
     var width = options.width || 560, height = options.height || 240, pad = { left: 56, right: 12, top: 12, bottom: 28 };
@@ -74,7 +85,8 @@ export const APP_KIT_SCRIPT = String.raw`
     series.forEach(function (s) { s.points.forEach(function (p) { if (finite(p.value)) { xs.push(p.step); ys.push(p.value); } }); });
     var chart = svg('svg', { viewBox: '0 0 ' + width + ' ' + height, role: 'img', 'aria-label': options.label || 'chart', class: 'chart' });
     if (xs.length === 0) { append(chart, svg('text', { x: width / 2, y: height / 2, 'text-anchor': 'middle', class: 'muted' }, 'no finite points yet')); return chart; }
-    var x0 = Math.min.apply(null, xs), x1 = Math.max.apply(null, xs), y0 = Math.min.apply(null, ys), y1 = Math.max.apply(null, ys);
+    var range = options.xRange && finite(options.xRange[0]) && finite(options.xRange[1]) ? options.xRange : null;
+    var x0 = range ? range[0] : Math.min.apply(null, xs), x1 = range ? range[1] : Math.max.apply(null, xs), y0 = Math.min.apply(null, ys), y1 = Math.max.apply(null, ys);
     if (x1 === x0) x1 = x0 + 1;
     if (y1 === y0) { y1 = y0 + Math.abs(y0 || 1) * 0.05; y0 = y0 - Math.abs(y0 || 1) * 0.05; }
     var sx = function (v) { return pad.left + (v - x0) / (x1 - x0) * (width - pad.left - pad.right); };
@@ -82,7 +94,8 @@ export const APP_KIT_SCRIPT = String.raw`
     append(chart, svg('line', { x1: pad.left, y1: height - pad.bottom, x2: width - pad.right, y2: height - pad.bottom, class: 'axis' }));
     append(chart, svg('line', { x1: pad.left, y1: pad.top, x2: pad.left, y2: height - pad.bottom, class: 'axis' }));
     [y0, (y0 + y1) / 2, y1].forEach(function (v) { append(chart, svg('text', { x: pad.left - 6, y: sy(v) + 4, 'text-anchor': 'end', class: 'tick' }, fmt(v, 3))); });
-    [x0, x1].forEach(function (v) { append(chart, svg('text', { x: sx(v), y: height - 8, 'text-anchor': 'middle', class: 'tick' }, fmt(v, 0))); });
+    // The last tick ends at the right edge (centred there, a time label would be cut off).
+    [x0, x1].forEach(function (v, index) { append(chart, svg('text', { x: sx(v), y: height - 8, 'text-anchor': index === 0 ? 'middle' : 'end', class: 'tick' }, options.time ? fmtTime(v, true) : fmt(v, 0))); });
     series.forEach(function (s, index) {
       var color = palette[index % palette.length], segment = [];
       var flush = function () { if (segment.length > 1) append(chart, svg('polyline', { points: segment.join(' '), fill: 'none', stroke: color, 'stroke-width': 1.6 })); segment = []; };
@@ -134,15 +147,44 @@ export const APP_KIT_SCRIPT = String.raw`
     ]);
   }
 
-  function table(headers, rows) {
+  /** A table of header cells and rows of cells; a caption names it when given. */
+  function table(headers, rows, caption) {
     return el('table', null, [
+      caption ? el('caption', null, caption) : null,
       el('thead', null, el('tr', null, headers.map(function (h) { return el('th', { scope: 'col' }, h); }))),
       el('tbody', null, rows.map(function (cells) { return el('tr', null, cells.map(function (c) { return el('td', null, c); })); })),
     ]);
   }
 
+  /**
+   * A chart's points as a table, as the dashboard's charts offer them (for screen readers and anyone
+   * who wants the numbers): a "Show data" disclosure whose table is captioned with the chart's
+   * title, one row per x and one column per series. The rows exist only while it is open.
+   * series as lineChart's; options: xLabel, time (x as a date and time).
+   */
+  function chartData(title, series, options) {
+    options = options || {};
+    var details = el('details', { class: 'chart-data' }, el('summary', null, ['Show data', el('span', { class: 'visually-hidden' }, ': ' + title)]));
+    details.addEventListener('toggle', function () {
+      var shown = details.querySelector('.table-wrap, .muted');
+      if (shown) details.removeChild(shown);
+      if (!details.open) return;
+      var xs = [], seen = {};
+      var columns = series.map(function (s) {
+        var byX = {};
+        s.points.forEach(function (p) { byX[p.step] = p.value; if (!seen[p.step]) { seen[p.step] = true; xs.push(p.step); } });
+        return byX;
+      });
+      xs.sort(function (a, b) { return a - b; });
+      if (xs.length === 0) { append(details, el('p', { class: 'muted' }, 'No points yet.')); return; }
+      var rows = xs.map(function (x) { return [options.time ? fmtTime(x) : fmt(x)].concat(columns.map(function (byX) { return fmt(byX[x]); })); });
+      append(details, el('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': title }, table([options.xLabel || 'step'].concat(series.map(function (s) { return s.name; })), rows, title)));
+    });
+    return details;
+  }
+
   var kit = {
-    el: el, svg: svg, fmt: fmt, finite: finite, lineChart: lineChart, legend: legend, heatmap: heatmap, gauge: gauge, table: table,
+    el: el, svg: svg, fmt: fmt, finite: finite, lineChart: lineChart, legend: legend, heatmap: heatmap, gauge: gauge, table: table, chartData: chartData,
     /** Calls a tool of this server through the host (null when the host does not proxy tool calls). */
     callTool: function (name, args) {
       if (!hostCapabilities.serverTools) return Promise.resolve(null);
@@ -195,9 +237,13 @@ export const APP_KIT_SCRIPT = String.raw`
       else waiter.resolve(message.result);
       return;
     }
-    if (message.method === 'ui/notifications/tool-result') {
+    if (message.method === 'ui/notifications/tool-input') {
+      var input = message.params && message.params.arguments;
+      toolInput = input && typeof input === 'object' ? input : null;
+    } else if (message.method === 'ui/notifications/tool-result') {
       var result = message.params || {};
-      if (!result.isError && result.structuredContent) draw({ result: result.structuredContent });
+      // The call's arguments ride along when the host sent them first (e.g. the window asked for).
+      if (!result.isError && result.structuredContent) draw(toolInput ? { result: result.structuredContent, input: toolInput } : { result: result.structuredContent });
     } else if (message.method === 'ui/notifications/host-context-changed') {
       applyContext(message.params);
     } else if ((message.method === 'ui/resource-teardown' || message.method === 'ping') && message.id !== undefined) {
@@ -244,6 +290,10 @@ h1 { font-size: 16px; margin: 0 0 8px; } h2 { font-size: 14px; margin: 14px 0 6p
 .legend { list-style: none; padding: 0; margin: 4px 0; display: flex; flex-wrap: wrap; gap: 12px; font-size: 12px; }
 .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 4px; border-radius: 2px; }
 table { border-collapse: collapse; font-size: 12px; margin: 4px 0; } th, td { border-bottom: 1px solid var(--line); padding: 3px 8px; text-align: left; }
+caption { text-align: left; font-weight: 600; padding: 4px 0; }
+.table-wrap { overflow-x: auto; max-width: 100%; }
+.chart-data summary { cursor: pointer; width: max-content; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
 .badge { display: inline-block; padding: 0 6px; border-radius: 8px; font-size: 11px; font-weight: 600; }
 .pass { background: #d1fae5; color: #065f46; } .fail { background: #fee2e2; color: #991b1b; } .insufficient { background: #e5e5e5; color: #404040; }
 .error { color: #dc2626; }

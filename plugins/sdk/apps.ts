@@ -27,8 +27,10 @@ export interface McpAppSpec {
   readonly scopes: readonly string[];
   /**
    * Browser code defining `function anvilRender(data, root, kit)`: `data.result` is the tool's
-   * structured output (plus whatever `load` adds when embedded); `kit` has `el`, `svg`, `fmt`,
-   * `lineChart`, `heatmap`, `gauge`, `table`, `legend`, `callTool`, `callToolResult`, `canCallTools`, `readJson`. Plain ES2017.
+   * structured output (plus whatever `load` adds when embedded), `data.input` the call's arguments
+   * when the host sent them (`ui/notifications/tool-input`); `kit` has `el`, `svg`, `fmt`,
+   * `lineChart`, `chartData` (a chart's "Show data" table), `heatmap`, `gauge`, `table`, `legend`,
+   * `callTool`, `callToolResult`, `canCallTools`, `readJson`. Plain ES2017.
    */
   readonly script: string;
   readonly style?: string;

@@ -3,7 +3,7 @@
  * errors, latency, batch sizes, abstentions, online quality, drift; and shadow agreement. The
  * canary's guardrails read the same numbers.
  */
-import type { PluginSql } from 'anvil/plugin';
+import type { SqlExecutor } from 'anvil/plugin';
 import type { DatasetStore } from '../datasets/index.ts';
 import type { ModelRegistry } from '../models/index.ts';
 import { macroF1Interval, psi, wilson, type Interval, type LabelledPair } from './quality.ts';
@@ -46,15 +46,31 @@ export interface WindowReport {
 }
 
 type StatsRow = { variant: string; shadow: boolean; model_version: number; requests: number; errors: number; p50_ms: number | null; p99_ms: number | null; mean_batch: number | null; max_batch: number | null; abstained: number };
+type ClassRow = { variant: string; top_label: string; n: number };
+type FeedbackRow = { variant: string; label: string | null; predicted: string | null; correct: boolean | null };
+type AgreementRow = { pairs: number; agree: number; primary_ms: number | null; shadow_ms: number | null };
 
-export interface ObserveDeps {
-  sql: PluginSql;
+/** What `observe` reads from the database for one window, before any of it is summarised. */
+export interface WindowRows {
+  stats: StatsRow[];
+  classes: ClassRow[];
+  feedback: FeedbackRow[];
+  /** null when the deployment has no shadow and logged none in the window. */
+  agreement: AgreementRow | null;
+}
+
+/** What summarising needs besides the rows: where the evaluation sets' class counts live. */
+export interface BaselineDeps {
   registry: () => ModelRegistry;
   datasets: () => DatasetStore;
 }
 
+export interface ObserveDeps extends BaselineDeps {
+  sql: SqlExecutor;
+}
+
 /** The evaluation set's class counts for a model version (its dataset's test split, else validation, else train). */
-async function baseline(deps: ObserveDeps, deployment: Deployment, version: number): Promise<Map<string, number> | null> {
+async function baseline(deps: BaselineDeps, deployment: Deployment, version: number): Promise<Map<string, number> | null> {
   try {
     const record = await deps.registry().resolve(deployment.project, deployment.model, version);
     const dataset = record.lineage.dataset;
@@ -67,11 +83,23 @@ async function baseline(deps: ObserveDeps, deployment: Deployment, version: numb
   }
 }
 
-export async function observe(deps: ObserveDeps, deployment: Deployment, since: Date, only?: string): Promise<WindowReport> {
+/**
+ * The window's rows, in the queries `db` runs them (several: give it a snapshot transaction, see
+ * `readSnapshot`, for parts that agree with each other under concurrent log writes). Only `db` is
+ * queried, so it may be a transaction on embedded PGlite.
+ */
+export async function readWindow(db: SqlExecutor, deployment: Deployment, since: Date, only?: string): Promise<WindowRows> {
   const { project, name } = deployment;
-  const stats = (await deps.sql.query<StatsRow>(SQL.variantStats, [project, name, since])).rows.filter((row) => !only || row.variant === only);
-  const classRows = (await deps.sql.query<{ variant: string; top_label: string; n: number }>(SQL.classCounts, [project, name, since])).rows;
-  const feedback = (await deps.sql.query<{ variant: string; label: string | null; predicted: string | null; correct: boolean | null }>(SQL.feedbackRows, [project, name, since, only ?? null, FEEDBACK_ROWS_MAX])).rows;
+  const stats = (await db.query<StatsRow>(SQL.variantStats, [project, name, since])).rows.filter((row) => !only || row.variant === only);
+  const classes = (await db.query<ClassRow>(SQL.classCounts, [project, name, since])).rows;
+  const feedback = (await db.query<FeedbackRow>(SQL.feedbackRows, [project, name, since, only ?? null, FEEDBACK_ROWS_MAX])).rows;
+  const agreement = deployment.shadow || stats.some((row) => row.shadow) ? ((await db.query<AgreementRow>(SQL.shadowAgreement, [project, name, since])).rows[0] ?? null) : null;
+  return { stats, classes, feedback, agreement };
+}
+
+/** The report of a window's rows read by `readWindow` (the drift baselines are looked up here, outside any read transaction). */
+export async function summarize(deps: BaselineDeps, deployment: Deployment, since: Date, rows: WindowRows): Promise<WindowReport> {
+  const { stats, classes: classRows, feedback, agreement } = rows;
   const baselines = new Map<number, Map<string, number> | null>();
   const variants: VariantReport[] = [];
   for (const row of stats) {
@@ -108,17 +136,21 @@ export async function observe(deps: ObserveDeps, deployment: Deployment, since: 
     });
   }
   let shadow: WindowReport['shadow'] = null;
-  if (deployment.shadow || stats.some((row) => row.shadow)) {
-    const agreement = (await deps.sql.query<{ pairs: number; agree: number; primary_ms: number | null; shadow_ms: number | null }>(SQL.shadowAgreement, [project, name, since])).rows[0];
-    const pairs = Number(agreement?.pairs ?? 0);
+  if (agreement) {
+    const pairs = Number(agreement.pairs);
     shadow = {
       pairs,
-      agreement: pairs > 0 ? Number(agreement?.agree ?? 0) / pairs : null,
-      primaryMeanMs: agreement?.primary_ms == null ? null : Number(agreement.primary_ms),
-      shadowMeanMs: agreement?.shadow_ms == null ? null : Number(agreement.shadow_ms),
+      agreement: pairs > 0 ? Number(agreement.agree) / pairs : null,
+      primaryMeanMs: agreement.primary_ms == null ? null : Number(agreement.primary_ms),
+      shadowMeanMs: agreement.shadow_ms == null ? null : Number(agreement.shadow_ms),
     };
   }
   return { since: since.toISOString(), variants, shadow };
+}
+
+/** A window's report from `deps.sql`, its queries one after another (the canary's guardrail readings). */
+export async function observe(deps: ObserveDeps, deployment: Deployment, since: Date, only?: string): Promise<WindowReport> {
+  return summarize(deps, deployment, since, await readWindow(deps.sql, deployment, since, only));
 }
 
 /** A guardrail metric of one variant's report, with its sample count. */

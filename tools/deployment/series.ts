@@ -5,7 +5,7 @@
  * aligned to multiples of their length since the epoch, so a chart polled again keeps its buckets;
  * a bucket without requests is a zero (rates null), so the series has no holes.
  */
-import type { PluginSql } from 'anvil/plugin';
+import type { SqlExecutor } from 'anvil/plugin';
 import { loadSql } from './sql.ts';
 
 const SQL = { variantSeries: loadSql('variant-series') } as const;
@@ -43,7 +43,7 @@ export function bucketSecondsFor(windowSeconds: number, points: number): number 
 
 const round = (value: number | null, digits: number) => (value === null ? null : Number(value.toFixed(digits)));
 
-export async function monitorSeries(sql: PluginSql, project: string, deployment: string, windowSeconds: number, points: number, now = Date.now()): Promise<MonitorSeries> {
+export async function monitorSeries(sql: SqlExecutor, project: string, deployment: string, windowSeconds: number, points: number, now = Date.now()): Promise<MonitorSeries> {
   const bucketSeconds = bucketSecondsFor(windowSeconds, points);
   const first = Math.floor((now / 1000 - windowSeconds) / bucketSeconds);
   const last = Math.floor(now / 1000 / bucketSeconds);

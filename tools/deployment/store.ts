@@ -125,13 +125,14 @@ export class DeploymentStore {
     });
   }
 
-  async find(project: string, name: string): Promise<Deployment | undefined> {
-    const row = (await this.sql.query<DeploymentRow>(SQL.get, [project, name])).rows[0];
+  /** `db`: another executor to read through (a snapshot transaction); the plugin's pool by default. */
+  async find(project: string, name: string, db: SqlExecutor = this.sql): Promise<Deployment | undefined> {
+    const row = (await db.query<DeploymentRow>(SQL.get, [project, name])).rows[0];
     return row ? toDeployment(row) : undefined;
   }
 
-  async get(project: string, name: string): Promise<Deployment> {
-    const found = await this.find(project, name);
+  async get(project: string, name: string, db: SqlExecutor = this.sql): Promise<Deployment> {
+    const found = await this.find(project, name, db);
     if (!found) throw notFound(project, name);
     return found;
   }
@@ -146,8 +147,8 @@ export class DeploymentStore {
     return (await this.sql.query<DeploymentRow>(SQL.list, [project, after, limit])).rows.map(toDeployment);
   }
 
-  async history(project: string, name: string, limit: number): Promise<HistoryEntry[]> {
-    const rows = (await this.sql.query<{ id: string | number; at: Timestamp; by: string; action: string; detail: Record<string, unknown> }>(SQL.historyList, [project, name, limit])).rows;
+  async history(project: string, name: string, limit: number, db: SqlExecutor = this.sql): Promise<HistoryEntry[]> {
+    const rows = (await db.query<{ id: string | number; at: Timestamp; by: string; action: string; detail: Record<string, unknown> }>(SQL.historyList, [project, name, limit])).rows;
     return rows.map((row) => ({ id: Number(row.id), at: iso(row.at), by: row.by, action: row.action, detail: row.detail }));
   }
 

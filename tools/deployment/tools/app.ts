@@ -1,14 +1,22 @@
 /**
  * The MCP App of `deployments_monitor`: the canary's guardrails (each reading against its
- * threshold), the rollout's step, and per-variant traffic, errors, latency and online accuracy.
- * From a tool result it asks the host for `deployments_get` (where the guardrail readings live);
- * the per-deployment resource embeds both.
+ * threshold), the rollout's step, per-variant traffic, errors, latency and online accuracy, and
+ * the same over time. The charts draw the server's series (`deployments_monitor` with
+ * `series: {points}`, the buckets the dashboard draws), never points sampled in the page: from a
+ * tool result without one the app asks the host to call `deployments_monitor` again with it (and
+ * `deployments_get`, where the guardrail readings live); the per-deployment resource embeds all of
+ * it, read in one snapshot.
  */
 import { mcpApp, type McpApp } from 'anvil/plugin';
 import { LIMITS } from '../schema.ts';
 import type { Ready } from '../runtime.ts';
-import { monitorReport } from './monitor.ts';
+import { readMonitor } from './monitor.ts';
 import { toView } from './view.ts';
+
+/** Time buckets per variant in the app's charts (the server's series; the dashboard asks for 120 on a wider page). */
+export const APP_SERIES_POINTS = 60;
+/** The window the embedded document covers (the tool's default). */
+const APP_WINDOW_SECONDS = 3600;
 
 const script = String.raw`
 function anvilRender(data, root, kit) {
@@ -46,6 +54,43 @@ function anvilRender(data, root, kit) {
     var accuracy = v.accuracy ? kit.fmt(v.accuracy.value, 3) + ' [' + kit.fmt(v.accuracy.low, 3) + ', ' + kit.fmt(v.accuracy.high, 3) + ']' : '—';
     return [v.variant + (v.shadow ? ' (shadow)' : ''), 'v' + v.modelVersion, kit.fmt(v.weight), String(v.requests), kit.fmt(v.errorRate), kit.fmt(v.p99Ms, 1), accuracy, kit.fmt(v.psi, 3)];
   })));
+
+  // Over time: the server's buckets of the stored prediction log, as the dashboard charts them.
+  var overTime = kit.el('section', { 'aria-label': 'variants over time' });
+  root.appendChild(overTime);
+  function drawSeries(series, note) {
+    while (overTime.firstChild) overTime.removeChild(overTime.firstChild);
+    overTime.appendChild(kit.el('h2', null, 'Over time'));
+    if (!series) { overTime.appendChild(kit.el('p', { class: 'muted' }, note)); return; }
+    if (!series.variants || series.variants.length === 0) { overTime.appendChild(kit.el('p', { class: 'muted' }, 'No requests in this window, so nothing to chart.')); return; }
+    overTime.appendChild(kit.el('p', { class: 'muted' }, 'Each point counts ' + series.bucketSeconds + ' s of the stored prediction log.'));
+    var span = [Date.parse(series.from) / 1000, Date.parse(series.to) / 1000];
+    var linesOf = function (field, suffix) {
+      return series.variants.map(function (v) {
+        return { name: v.variant + (v.shadow ? ' (shadow)' : '') + (suffix || ''), points: v.points.filter(function (p) { return kit.finite(p[field]); }).map(function (p) { return { step: Date.parse(p.at) / 1000, value: p[field] }; }) };
+      });
+    };
+    [['Requests per bucket', linesOf('requests')], ['Error rate', linesOf('errorRate')], ['Latency p50 / p99 (ms)', linesOf('p50Ms', ' p50').concat(linesOf('p99Ms', ' p99'))], ['Abstain rate', linesOf('abstainRate')]].forEach(function (chart) {
+      var title = chart[0], lines = chart[1];
+      var points = lines.reduce(function (sum, line) { return sum + line.points.length; }, 0);
+      var figure = kit.el('figure', { class: 'monitor-chart', 'data-points': points });
+      figure.appendChild(kit.el('h3', null, title));
+      figure.appendChild(kit.lineChart(lines, { label: title + ': ' + lines.map(function (line) { return line.name + ' (' + line.points.length + ' points)'; }).join(', '), time: true, height: 160, xRange: span }));
+      figure.appendChild(kit.legend(lines.map(function (line) { return line.name; })));
+      figure.appendChild(kit.chartData(title, lines, { xLabel: 'time', time: true }));
+      overTime.appendChild(figure);
+    });
+  }
+  if (report.series) drawSeries(report.series);
+  else {
+    // The window the result covers: the call's own when the host sent its arguments, else since → now.
+    var asked = data.input && typeof data.input.window === 'number' ? data.input.window : Math.round((Date.now() - Date.parse(report.since)) / 1000);
+    var windowSeconds = kit.finite(asked) ? Math.min(Math.max(asked, 10), 30 * 24 * 3600) : 3600;
+    drawSeries(null, 'Loading the series…');
+    kit.callTool('deployments_monitor', { name: report.name, window: windowSeconds, series: { points: ${APP_SERIES_POINTS} } }).then(function (out) {
+      drawSeries(out ? out.series : null, 'Over time: call deployments_monitor with series: {points} for this deployment.');
+    });
+  }
 }
 `;
 
@@ -57,10 +102,11 @@ export function canaryApp(ready: Ready): McpApp {
     description: 'A deployment’s canary guardrails, rollout step and per-variant health',
     scopes: ['deployments:read'],
     script,
+    style: '.monitor-chart { margin: 0 0 16px; } .monitor-chart h3 { font-size: 13px; margin: 10px 0 2px; }',
     async load(name, { project }) {
-      const runtime = ready();
-      const deployment = await runtime.store.get(project, name);
-      return { result: await monitorReport(runtime, project, name, 3600), deployment: toView(deployment, await runtime.store.history(project, name, LIMITS.historyShown)) };
+      // The report, its series, the deployment and its history from one snapshot.
+      const read = await readMonitor(ready(), project, name, { windowSeconds: APP_WINDOW_SECONDS, seriesPoints: APP_SERIES_POINTS, historyLimit: LIMITS.historyShown });
+      return { result: read.report, deployment: toView(read.deployment, read.history) };
     },
     idOf: (output) => (typeof output.name === 'string' ? output.name : undefined),
   });

@@ -1,7 +1,9 @@
 import { z, type ToolSpec } from 'anvil/plugin';
-import { observe } from '../observe.ts';
-import { deploymentNameSchema } from '../schema.ts';
+import { readWindow, summarize } from '../observe.ts';
+import { deploymentNameSchema, type Deployment } from '../schema.ts';
 import { monitorSeries, SERIES_POINTS_MAX } from '../series.ts';
+import { readSnapshot } from '../sql.ts';
+import type { HistoryEntry } from '../store.ts';
 import type { DeploymentsRuntime, Ready } from '../runtime.ts';
 
 const input = z
@@ -70,56 +72,89 @@ export function monitorTool(ready: Ready): ToolSpec<typeof input, typeof output>
     description:
       'Per variant over a window: requests, errors, latency p50/p99, batch sizes, abstain rate, online accuracy and macro-F1 from feedback (95% intervals), ' +
       'drift (PSI of predicted classes against the evaluation set); shadow agreement; the rollout state. Compact enough to read whole. ' +
-      'With series: {points}, also requests, errors, latency p50/p99 and abstain rate per variant in at most that many time buckets of the window.',
+      'With series: {points}, also requests, errors, latency p50/p99 and abstain rate per variant in at most that many time buckets of the window. ' +
+      'Everything is read from one snapshot of the stored prediction log, feedback and deployment, so the parts agree with each other.',
     input,
     output,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     scopes: ['deployments:read'],
     async handler(args, { project }) {
-      return monitorReport(ready(), project, args.name, args.window, args.series?.points);
+      return (await readMonitor(ready(), project, args.name, { windowSeconds: args.window, seriesPoints: args.series?.points })).report;
     },
   };
 }
 
-/** What `deployments_monitor` answers for deployment `name` of `project` over the last `windowSeconds` (also drawn by its MCP App). */
-export async function monitorReport(runtime: DeploymentsRuntime, project: string, name: string, windowSeconds: number, seriesPoints?: number): Promise<z.output<typeof output>> {
+export type MonitorReport = z.output<typeof output>;
+
+export interface MonitorRead {
+  /** What `deployments_monitor` answers. */
+  report: MonitorReport;
+  /** The deployment row the report was read with (its rollout and guardrail readings). */
+  deployment: Deployment;
+  /** Its newest history entries, when asked for (`historyLimit`). */
+  history?: HistoryEntry[];
+}
+
+/**
+ * What `deployments_monitor` answers for deployment `name` of `project` over the last
+ * `windowSeconds` (also drawn by its MCP App, which asks for the history too). The deployment row,
+ * the per-variant counts and latencies, the feedback, the shadow pairs, the series and the history
+ * are read in one read-only REPEATABLE READ transaction: a prediction-log flush (from this server or
+ * another) that commits meanwhile is in all of them or none. The window and the series share one `now`.
+ */
+export async function readMonitor(runtime: DeploymentsRuntime, project: string, name: string, options: { windowSeconds: number; seriesPoints?: number; historyLimit?: number }): Promise<MonitorRead> {
+  const { windowSeconds, seriesPoints, historyLimit } = options;
+  // This server's buffered rows first (a write, so outside the read-only snapshot).
   await runtime.log.flush();
-  const deployment = await runtime.store.get(project, name);
-  const report = await observe({ sql: runtime.sql, registry: runtime.registry, datasets: () => runtime.datasets().store }, deployment, new Date(Date.now() - windowSeconds * 1000));
+  const now = Date.now();
+  const since = new Date(now - windowSeconds * 1000);
+  const read = await readSnapshot(runtime.sql, async (tx) => {
+    const deployment = await runtime.store.get(project, name, tx);
+    const rows = await readWindow(tx, deployment, since);
+    const series = seriesPoints === undefined ? undefined : await monitorSeries(tx, project, deployment.name, windowSeconds, seriesPoints, now);
+    const history = historyLimit === undefined ? undefined : await runtime.store.history(project, deployment.name, historyLimit, tx);
+    return { deployment, rows, series, history };
+  });
+  const { deployment, series } = read;
+  // The drift baselines come from the registry and the datasets (other plugins' connections): after the snapshot closes.
+  const report = await summarize({ registry: runtime.registry, datasets: () => runtime.datasets().store }, deployment, since, read.rows);
   const batchers = Object.values(runtime.service.batcherStats(project, name));
   const log = runtime.log.stats();
-  const series = seriesPoints === undefined ? undefined : await monitorSeries(runtime.sql, project, deployment.name, windowSeconds, seriesPoints);
   return {
-    name: deployment.name,
-    since: report.since,
-    variants: report.variants.map((v) => ({
-      variant: v.variant,
-      modelVersion: v.modelVersion,
-      shadow: v.shadow,
-      weight: v.shadow ? 0 : (deployment.variants.find((d) => d.name === v.variant)?.weight ?? 0),
-      requests: v.requests,
-      errors: v.errors,
-      errorRate: round(v.errorRate),
-      p50Ms: round(v.p50Ms, 3),
-      p99Ms: round(v.p99Ms, 3),
-      meanBatch: round(v.meanBatch, 2),
-      maxBatch: v.maxBatch,
-      abstainRate: round(v.abstainRate),
-      feedback: v.feedback,
-      accuracy: roundInterval(v.accuracy),
-      macroF1: roundInterval(v.macroF1),
-      psi: round(v.psi),
-    })),
-    shadow: report.shadow,
-    rollout: deployment.rollout ? { state: deployment.rollout.state, candidate: deployment.rollout.candidate, stepIndex: deployment.rollout.stepIndex, reason: deployment.rollout.reason } : null,
-    ...(series ? { series } : {}),
-    server: {
-      logBuffered: log.buffered,
-      logDropped: log.dropped,
-      queued: batchers.reduce((a, b) => a + b.queued, 0),
-      rejected: batchers.reduce((a, b) => a + b.rejected, 0),
-      timedOut: batchers.reduce((a, b) => a + b.timedOut, 0),
-      modelsLoaded: runtime.cache.stats().models,
+    deployment,
+    ...(read.history ? { history: read.history } : {}),
+    report: {
+      name: deployment.name,
+      since: report.since,
+      variants: report.variants.map((v) => ({
+        variant: v.variant,
+        modelVersion: v.modelVersion,
+        shadow: v.shadow,
+        weight: v.shadow ? 0 : (deployment.variants.find((d) => d.name === v.variant)?.weight ?? 0),
+        requests: v.requests,
+        errors: v.errors,
+        errorRate: round(v.errorRate),
+        p50Ms: round(v.p50Ms, 3),
+        p99Ms: round(v.p99Ms, 3),
+        meanBatch: round(v.meanBatch, 2),
+        maxBatch: v.maxBatch,
+        abstainRate: round(v.abstainRate),
+        feedback: v.feedback,
+        accuracy: roundInterval(v.accuracy),
+        macroF1: roundInterval(v.macroF1),
+        psi: round(v.psi),
+      })),
+      shadow: report.shadow,
+      rollout: deployment.rollout ? { state: deployment.rollout.state, candidate: deployment.rollout.candidate, stepIndex: deployment.rollout.stepIndex, reason: deployment.rollout.reason } : null,
+      ...(series ? { series } : {}),
+      server: {
+        logBuffered: log.buffered,
+        logDropped: log.dropped,
+        queued: batchers.reduce((a, b) => a + b.queued, 0),
+        rejected: batchers.reduce((a, b) => a + b.rejected, 0),
+        timedOut: batchers.reduce((a, b) => a + b.timedOut, 0),
+        modelsLoaded: runtime.cache.stats().models,
+      },
     },
   };
 }
