@@ -3,12 +3,13 @@
  * however many accounts the ledger holds and whatever the planner knew when it made the plan
  * (migrations/0012, ledger/sql/pending-expire.sql). Checked on the plans (EXPLAIN, no timing), on
  * embedded PGlite and on Postgres:
- * - create_transfers(): plpgsql plans its statement once per session and, after five calls, reuses
- *   a generic plan until the table's statistics or definition change (on PGlite: never). So its
- *   statement is prepared the way the function runs it (its own settings, a generic plan) while the
- *   ledger has 10 accounts, then explained again after 30,000 more: that second plan is the one a
- *   long-lived session keeps running. Before 0012 it was a hash join over a scan of every account,
- *   for the lock and for the update.
+ * - create_transfers() and the statement trigger that checks a batch's accounts: plpgsql plans a
+ *   statement once per session and, after five calls, reuses a generic plan until the table's
+ *   statistics or definition change (on PGlite: never). So each statement is prepared the way its
+ *   function runs it (its own settings, a generic plan) while the ledger has 10 accounts, then
+ *   explained again after 30,000 more: that second plan is the one a long-lived session keeps
+ *   running. Before 0012 it was a hash join over a scan of every account, for the lock and for the
+ *   update, and the check read every account of the project once per account of the batch.
  * - the expiry sweep is planned on each call; with a full batch due at 30,000 accounts it must
  *   probe too (before, it was the same hash join over every account).
  * Then transfers, pending ones and their expiry run for real on that ledger and keep it balanced.
@@ -106,41 +107,57 @@ function plansSuite(name: string, skip: string | undefined, env: () => Promise<{
       await cleanup();
     });
 
-    it(`create_transfers, planned on 10 accounts, still probes each account at ${MANY + 10}`, async () => {
-      const fn = (await storage.query(`select prosrc, proconfig from pg_proc where proname = 'create_transfers' and pronamespace = '${SCHEMA}'::regnamespace`)).rows[0] as { prosrc: string; proconfig: string[] | null };
+    it(`create_transfers and its account check, planned on 10 accounts, still probe each account at ${MANY + 10}`, async () => {
+      const source = async (name: string) =>
+        (await storage.query(`select prosrc, proconfig from pg_proc where proname = $1 and pronamespace = '${SCHEMA}'::regnamespace`, [name])).rows[0] as { prosrc: string; proconfig: string[] | null };
+      const fn = await source('create_transfers');
+      const check = await source('transfers_check_accounts');
       // The statement that inserts the batch and moves the balances, as the function runs it.
       const start = fn.prosrc.indexOf('with input as');
       const end = fn.prosrc.indexOf('select count(*) into made from ins;');
       assert.ok(start >= 0 && end > start, 'found the insert-and-move statement of create_transfers');
       const statement = ARGS.reduce((text, arg, index) => text.replace(new RegExp(`\\b${arg}\\b`, 'g'), `$${index + 1}`), `${fn.prosrc.slice(start, end)}select count(*) from ins`);
+      // The statement trigger's check over the inserted rows (its transition table stood in for by a
+      // temporary table of the same name).
+      const checkStart = check.prosrc.indexOf('select count(*)');
+      const checkEnd = check.prosrc.indexOf(';', checkStart);
+      assert.ok(checkStart >= 0 && checkEnd > checkStart, 'found the statement of transfers_check_accounts');
+      const checkStatement = check.prosrc.slice(checkStart, checkEnd).replace(/\binto missing\b/, '');
       const ids = Array.from({ length: 50 }, () => randomUUID());
       const values = ['default', ids, ids.map((_, i) => `plan-${i}`), ids.map(() => 'h'), ids.map((_, i) => `acct-${(i % 5) + 1}`), ids.map((_, i) => `acct-${(i % 5) + 6}`), ids.map(() => '1'), ids.map(() => 'EUR'), ids.map(() => 'single'), ids.map(() => null), ids.map(() => '{}'), 'plans'];
       const name = `plan_${randomUUID().replaceAll('-', '')}`;
       const execute = `explain (format json) execute ${name}(${values.map((value, index) => `${literal(value)}::${TYPES[index]}`).join(', ')})`;
       const plans = await storage.transaction(async (client) => {
-        const explain = async () => ((client.query(execute).then((result) => result.rows[0]?.['QUERY PLAN'])) as Promise<Array<{ Plan: PlanNode }>>).then((rows) => (rows[0] as { Plan: PlanNode }).Plan);
-        // The function's own settings (its SET clause), and the generic plan plpgsql settles on.
-        for (const setting of fn.proconfig ?? []) {
+        const explain = async (text: string) => ((await client.query(text)).rows[0]?.['QUERY PLAN'] as Array<{ Plan: PlanNode }>)[0]?.Plan as PlanNode;
+        // The functions' own settings (their SET clauses), and the generic plan plpgsql settles on.
+        for (const setting of [...(fn.proconfig ?? []), ...(check.proconfig ?? [])]) {
           const [key, value] = setting.split('=') as [string, string];
           await client.query('select set_config($1, $2, true)', [key, value]);
         }
         await client.query(`set local plan_cache_mode = force_generic_plan`);
+        await client.query(`create temporary table inserted_transfers (like ${SCHEMA}.transfers) on commit drop`);
         await client.query(`prepare ${name}(${TYPES.join(', ')}) as ${statement}`);
+        await client.query(`prepare ${name}_check as ${checkStatement}`);
         try {
-          const small = await explain();
+          const small = await explain(execute);
+          const checkSmall = await explain(`explain (format json) execute ${name}_check`);
           await addAccounts(client, 11, MANY + 10);
-          const kept = await explain();
+          const kept = await explain(execute);
+          const checkKept = await explain(`explain (format json) execute ${name}_check`);
           await client.query(`set local plan_cache_mode = force_custom_plan`);
-          const fresh = await explain();
-          return { small, kept, fresh };
+          const fresh = await explain(execute);
+          return { small, kept, fresh, checkSmall, checkKept };
         } finally {
           await client.query(`deallocate ${name}`);
+          await client.query(`deallocate ${name}_check`);
         }
       });
-      // The plan made on 10 accounts is the one kept: what a session runs after the ledger grew.
+      // The plans made on 10 accounts are the ones kept: what a session runs after the ledger grew.
       assert.equal(describePlan(plans.kept), describePlan(plans.small), 'the generic plan was kept');
+      assert.equal(describePlan(plans.checkKept), describePlan(plans.checkSmall), 'the generic plan of the check was kept');
       probesAccounts(plans.kept, `planned on 10 accounts, kept at ${MANY + 10}`);
       probesAccounts(plans.fresh, `planned again at ${MANY + 10} accounts`);
+      onlyProbes(plans.checkKept, /\bid = /, `account check planned on 10 accounts, kept at ${MANY + 10}`);
       const count = (await storage.query(`select count(*)::int as n from ${SCHEMA}.accounts where project = 'default'`)).rows[0]?.n;
       assert.equal(count, MANY + 10, 'the accounts were kept for what follows');
     });
