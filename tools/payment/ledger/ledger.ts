@@ -233,7 +233,7 @@ export class Ledger {
   }
 
   /**
-   * One statement, one round trip, in autocommit (create_transfers, migrations/0005, 0010 and 0011):
+   * One statement, one round trip, in autocommit (create_transfers, migrations/0005, 0010, 0011 and 0012):
    * atomic on its own, so a batch needs no BEGIN/COMMIT; a key bound to another body raises and undoes
    * it all. `explain`: turn a failure into an error naming the transfer at fault (not needed when the
    * statement was shared: then each caller runs alone for its own verdict).

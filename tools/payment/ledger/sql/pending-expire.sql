@@ -17,12 +17,19 @@ moves as (
   select credit_account_id, 0, amount from expired
 ),
 deltas as (select account_id, sum(dp) as dp, sum(cp) as cp from moves group by account_id),
-locked as (select a.id from {{schema}}.accounts a where a.id in (select account_id from deltas) order by a.id for update),
+-- Each account is locked and updated by one probe of the primary key, in id order (as
+-- create_transfers, migrations/0012): a scan of all accounts would cost what the ledger holds, not
+-- what expired. `= any (array[…])`: a join clause the planner cannot hash or merge.
+locked as (
+  select l.id, d.dp, d.cp
+  from (select * from deltas order by account_id) d
+  cross join lateral (select x.id from {{schema}}.accounts x where x.id = d.account_id for update offset 0) l
+),
 upd as (
   update {{schema}}.accounts a
-  set debits_pending = a.debits_pending - deltas.dp, credits_pending = a.credits_pending - deltas.cp
-  from deltas join locked on locked.id = deltas.account_id
-  where a.id = deltas.account_id
+  set debits_pending = a.debits_pending - locked.dp, credits_pending = a.credits_pending - locked.cp
+  from locked
+  where a.id = any (array[locked.id])
   returning a.id
 )
 select (select count(*) from expired)::int as expired, (select count(*) from upd)::int as accounts_updated
