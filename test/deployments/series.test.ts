@@ -9,10 +9,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestHost, flatten, type TestHost } from 'anvil/testing';
 import { mulberry32 } from '../../contracts/mulberry32.ts';
-import { deploymentsPlugin } from '../../tools/deployment/index.ts';
 import type { PredictionRow } from '../../tools/deployment/prediction-log.ts';
 import type { MonitorSeries as Series } from '../../tools/deployment/series.ts';
-import { modelsPlugin } from '../../tools/models/index.ts';
+import { deployBareModel } from '../support/deployed-model.ts';
 
 const ROWS = 900;
 const WINDOW = 3600;
@@ -34,21 +33,7 @@ describe('deployments_monitor series', () => {
 
   before(async () => {
     host = await createTestHost({ plugins: [], config: { jobs: { localWorker: 'off' } } });
-    const registry = host.server.plugins.exportsOf(modelsPlugin)?.registry();
-    const runtime = host.server.plugins.exportsOf(deploymentsPlugin)?.runtime();
-    assert.ok(registry && runtime);
-    await registry.registerVersion('default', {
-      name: 'series-model',
-      task: 'text-classification',
-      recipe: 'text-classifier-finetune',
-      metrics: {},
-      signature: { inputs: [{ name: 'text', type: 'string' }], outputs: [{ name: 'label', type: 'string' }], labels: ['a', 'b'] },
-      lineage: { dataset: null, jobId: null, codeVersion: null, params: {} },
-      artifacts: [],
-      createdBy: 'local:test',
-    });
-    const created = flatten(await host.client.callTool({ name: 'deployments_create', arguments: { name: 'watched', model: 'series-model', version: 1 } }));
-    assert.equal(created.isError, false, created.text);
+    const runtime = await deployBareModel(host, { model: 'series-model', deployment: 'watched' });
 
     const random = mulberry32(12);
     const now = Date.now();

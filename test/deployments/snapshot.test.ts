@@ -9,11 +9,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestHost, flatten, type TestHost } from 'anvil/testing';
-import { deploymentsPlugin } from '../../tools/deployment/index.ts';
 import type { DeploymentsRuntime } from '../../tools/deployment/runtime.ts';
 import type { MonitorSeries } from '../../tools/deployment/series.ts';
-import { modelsPlugin } from '../../tools/models/index.ts';
 import { skipUnless } from '../support/backends.ts';
+import { deployBareModel } from '../support/deployed-model.ts';
 import { createTempDatabase, type TempDatabase } from '../support/temp-db.ts';
 
 const ANSWERS = 40;
@@ -48,22 +47,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
     before(async () => {
       db = backend === 'postgres' ? await createTempDatabase() : undefined;
       host = await createTestHost({ plugins: [], config: { jobs: { localWorker: 'off' } }, env: db ? { DATABASE_URL: db.url } : {} });
-      const registry = host.server.plugins.exportsOf(modelsPlugin)?.registry();
-      const found = host.server.plugins.exportsOf(deploymentsPlugin)?.runtime();
-      assert.ok(registry && found);
-      runtime = found;
-      await registry.registerVersion('default', {
-        name: 'snapshot-model',
-        task: 'text-classification',
-        recipe: 'text-classifier-finetune',
-        metrics: {},
-        signature: { inputs: [{ name: 'text', type: 'string' }], outputs: [{ name: 'label', type: 'string' }], labels: ['a', 'b'] },
-        lineage: { dataset: null, jobId: null, codeVersion: null, params: {} },
-        artifacts: [],
-        createdBy: 'local:test',
-      });
-      const created = flatten(await host.client.callTool({ name: 'deployments_create', arguments: { name: 'busy', model: 'snapshot-model', version: 1 } }));
-      assert.equal(created.isError, false, created.text);
+      runtime = await deployBareModel(host, { model: 'snapshot-model', deployment: 'busy' });
     });
     after(async () => {
       await host?.close();
