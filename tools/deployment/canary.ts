@@ -14,10 +14,11 @@
  * Deployments that follow their alias are moved to where it points (when no rollout is under way).
  */
 import type { Logger, SqlExecutor } from 'anvil/plugin';
-import { observe, reading } from './observe.ts';
+import { readWindow, reading, summarize } from './observe.ts';
 import type { DeploymentsRuntime } from './runtime.ts';
 import type { Deployment, GuardrailReading, Rollout, Variant } from './schema.ts';
 import { variantName } from './schema.ts';
+import { readSnapshot } from './sql.ts';
 import type { ChangeDecision } from './store.ts';
 
 export const CANARY_ALIAS = 'canary';
@@ -38,7 +39,10 @@ export function stableVersion(rollout: Rollout): number {
 }
 
 export async function readGuardrails(runtime: DeploymentsRuntime, deployment: Deployment, rollout: Rollout): Promise<GuardrailReading[]> {
-  const report = await observe({ sql: runtime.sql, registry: runtime.registry, datasets: () => runtime.datasets().store }, deployment, new Date(rollout.startedAt), rollout.candidate);
+  const since = new Date(rollout.startedAt);
+  // One snapshot, as deployments_monitor reads: every guardrail of one decision sees the same log rows.
+  const rows = await readSnapshot(runtime.sql, (tx) => readWindow(tx, deployment, since, rollout.candidate));
+  const report = await summarize({ registry: runtime.registry, datasets: () => runtime.datasets().store }, deployment, since, rows);
   const candidate = report.variants.find((v) => v.variant === rollout.candidate && !v.shadow);
   return rollout.guardrails.map((g) => {
     const { value, samples } = reading(candidate, g.metric);

@@ -65,10 +65,6 @@ export interface BaselineDeps {
   datasets: () => DatasetStore;
 }
 
-export interface ObserveDeps extends BaselineDeps {
-  sql: SqlExecutor;
-}
-
 /** The evaluation set's class counts for a model version (its dataset's test split, else validation, else train). */
 async function baseline(deps: BaselineDeps, deployment: Deployment, version: number): Promise<Map<string, number> | null> {
   try {
@@ -146,11 +142,6 @@ export async function summarize(deps: BaselineDeps, deployment: Deployment, sinc
     };
   }
   return { since: since.toISOString(), variants, shadow };
-}
-
-/** A window's report from `deps.sql`, its queries one after another (the canary's guardrail readings). */
-export async function observe(deps: ObserveDeps, deployment: Deployment, since: Date, only?: string): Promise<WindowReport> {
-  return summarize(deps, deployment, since, await readWindow(deps.sql, deployment, since, only));
 }
 
 /** A guardrail metric of one variant's report, with its sample count. */
