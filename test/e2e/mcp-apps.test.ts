@@ -223,8 +223,15 @@ describe('MCP Apps', { skip: missing ?? false }, () => {
       await page.setContent(evaluationHtml);
       await page.waitForSelector('svg.heatmap rect');
       assert.equal(await page.locator('svg.heatmap rect').count(), classes * classes, 'one cell per (true, predicted) pair');
-      await page.setContent(await readApp(host.client, `ui://anvil/jobs/curves/${trainingJob}`));
+      const curvesHtml = await readApp(host.client, `ui://anvil/jobs/curves/${trainingJob}`);
+      const curves = (checkDocument(curvesHtml) as { metrics: Array<{ name: string; points: Array<{ step: number }> }> }).metrics.filter((metric) => /loss/i.test(metric.name));
+      await page.setContent(curvesHtml);
       await page.waitForSelector('svg.chart polyline');
+      // The loss chart's "Show data" table: one row per step any loss curve has, as the dashboard's charts offer.
+      await page.locator('details.chart-data summary', { hasText: 'Loss by step' }).click();
+      const steps = new Set(curves.flatMap((metric) => metric.points.map((point) => point.step)));
+      assert.ok(steps.size > 0, 'the embedded job has a loss curve');
+      assert.equal(await page.locator('details.chart-data[open] table tbody tr').count(), steps.size);
 
       // The embedded canary app charts the series embedded with it; "Show data" lists its buckets.
       const canaryHtml = await readApp(host.client, 'ui://anvil/deployments/canary/canary');

@@ -30,6 +30,7 @@ function anvilRender(data, root, kit) {
       holder.appendChild(kit.el('h2', null, group[1]));
       holder.appendChild(kit.lineChart(group[0], { label: group[1] + ' by step' }));
       holder.appendChild(kit.legend(group[0].map(function (m) { return m.name + ' (last ' + kit.fmt(m.summary ? m.summary.last : null) + (m.summary && m.summary.flags && m.summary.flags.nan ? ', NaN seen' : '') + ')'; })));
+      holder.appendChild(kit.chartData(group[1] + ' by step', group[0]));
     });
   }
   if (data.metrics) drawMetrics(data.metrics, 'No metrics reported yet.');
