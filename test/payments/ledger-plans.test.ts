@@ -12,6 +12,8 @@
  *   update, and the check read every account of the project once per account of the batch.
  * - the expiry sweep is planned on each call; with a full batch due at 30,000 accounts it must
  *   probe too (before, it was the same hash join over every account).
+ * - resolve_pending() (migrations/0013): its lock and update of the two accounts, planned the same
+ *   way on 10 accounts, probe the key (before, a scan: cheaper on one page, and kept).
  * Then transfers, pending ones and their expiry run for real on that ledger and keep it balanced.
  */
 import assert from 'node:assert/strict';
@@ -105,6 +107,43 @@ function plansSuite(name: string, skip: string | undefined, env: () => Promise<{
     after(async () => {
       await host?.close();
       await cleanup();
+    });
+
+    // First: it needs the ledger at 10 accounts (the next test adds the many).
+    it('resolve_pending, planned on 10 accounts, locks and updates its two accounts by primary-key probes', async () => {
+      const fn = (await storage.query(`select prosrc, proconfig from pg_proc where proname = 'resolve_pending' and pronamespace = '${SCHEMA}'::regnamespace`)).rows[0] as { prosrc: string; proconfig: string[] | null };
+      // Its two statements on accounts, as it runs them (the claimed row's fields become parameters).
+      const lock = /perform 1 from [^;]+ for update;/.exec(fn.prosrc)?.[0];
+      const update = /update \S+\.accounts a\b[^;]+;/.exec(fn.prosrc)?.[0];
+      assert.ok(lock && update, 'found the lock and the update of resolve_pending');
+      const parameters = (text: string) =>
+        text
+          .replace(/;$/, '')
+          .replace(/^perform 1/, 'select 1')
+          .replaceAll('claimed.debit_account_id', '$1::uuid')
+          .replaceAll('claimed.credit_account_id', '$2::uuid')
+          .replaceAll('claimed.amount', '$3::numeric')
+          .replace(/\bposted\b(?! *=)/g, '$4::numeric');
+      const name = `resolve_${randomUUID().replaceAll('-', '')}`;
+      const plans = await storage.transaction(async (client) => {
+        for (const setting of fn.proconfig ?? []) {
+          const [key, value] = setting.split('=') as [string, string];
+          await client.query('select set_config($1, $2, true)', [key, value]);
+        }
+        await client.query('set local plan_cache_mode = force_generic_plan');
+        await client.query(`prepare ${name}_lock(uuid, uuid) as ${parameters(lock)}`);
+        await client.query(`prepare ${name}_update(uuid, uuid, numeric, numeric) as ${parameters(update)}`);
+        try {
+          const ids = `'${randomUUID()}', '${randomUUID()}'`;
+          const explain = async (text: string) => ((await client.query(`explain (format json) ${text}`)).rows[0]?.['QUERY PLAN'] as Array<{ Plan: PlanNode }>)[0]?.Plan as PlanNode;
+          return { lock: await explain(`execute ${name}_lock(${ids})`), update: await explain(`execute ${name}_update(${ids}, 1, 1)`) };
+        } finally {
+          await client.query(`deallocate ${name}_lock`);
+          await client.query(`deallocate ${name}_update`);
+        }
+      });
+      onlyProbes(plans.lock, /\bid = /, 'resolve_pending, lock');
+      onlyProbes(plans.update, /\bid = /, 'resolve_pending, update');
     });
 
     it(`create_transfers and its account check, planned on 10 accounts, still probe each account at ${MANY + 10}`, async () => {
