@@ -10,13 +10,11 @@
 import { mcpApp, type McpApp } from 'anvil/plugin';
 import { LIMITS } from '../schema.ts';
 import type { Ready } from '../runtime.ts';
-import { readMonitor } from './monitor.ts';
+import { MONITOR_WINDOW, readMonitor } from './monitor.ts';
 import { toView } from './view.ts';
 
 /** Time buckets per variant in the app's charts (the server's series; the dashboard asks for 120 on a wider page). */
 export const APP_SERIES_POINTS = 60;
-/** The window the embedded document covers (the tool's default). */
-const APP_WINDOW_SECONDS = 3600;
 
 const script = String.raw`
 function anvilRender(data, root, kit) {
@@ -85,7 +83,7 @@ function anvilRender(data, root, kit) {
   else {
     // The window the result covers: the call's own when the host sent its arguments, else since → now.
     var asked = data.input && typeof data.input.window === 'number' ? data.input.window : Math.round((Date.now() - Date.parse(report.since)) / 1000);
-    var windowSeconds = kit.finite(asked) ? Math.min(Math.max(asked, 10), 30 * 24 * 3600) : 3600;
+    var windowSeconds = kit.finite(asked) ? Math.min(Math.max(asked, ${MONITOR_WINDOW.min}), ${MONITOR_WINDOW.max}) : ${MONITOR_WINDOW.default};
     drawSeries(null, 'Loading the series…');
     kit.callTool('deployments_monitor', { name: report.name, window: windowSeconds, series: { points: ${APP_SERIES_POINTS} } }).then(function (out) {
       drawSeries(out ? out.series : null, 'Over time: call deployments_monitor with series: {points} for this deployment.');
@@ -105,7 +103,7 @@ export function canaryApp(ready: Ready): McpApp {
     style: '.monitor-chart { margin: 0 0 16px; } .monitor-chart h3 { font-size: 13px; margin: 10px 0 2px; }',
     async load(name, { project }) {
       // The report, its series, the deployment and its history from one snapshot.
-      const read = await readMonitor(ready(), project, name, { windowSeconds: APP_WINDOW_SECONDS, seriesPoints: APP_SERIES_POINTS, historyLimit: LIMITS.historyShown });
+      const read = await readMonitor(ready(), project, name, { windowSeconds: MONITOR_WINDOW.default, seriesPoints: APP_SERIES_POINTS, historyLimit: LIMITS.historyShown });
       return { result: read.report, deployment: toView(read.deployment, read.history) };
     },
     idOf: (output) => (typeof output.name === 'string' ? output.name : undefined),

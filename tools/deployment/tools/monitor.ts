@@ -6,10 +6,13 @@ import { readSnapshot } from '../sql.ts';
 import type { HistoryEntry } from '../store.ts';
 import type { DeploymentsRuntime, Ready } from '../runtime.ts';
 
+/** `window`'s bounds and default, in seconds (the MCP App clamps the window it asks for to them). */
+export const MONITOR_WINDOW = { min: 10, max: 30 * 24 * 3600, default: 3600 } as const;
+
 const input = z
   .object({
     name: deploymentNameSchema,
-    window: z.number().int().min(10).max(30 * 24 * 3600).default(3600).describe('Seconds back from now'),
+    window: z.number().int().min(MONITOR_WINDOW.min).max(MONITOR_WINDOW.max).default(MONITOR_WINDOW.default).describe('Seconds back from now'),
     series: z
       .object({ points: z.number().int().min(2).max(SERIES_POINTS_MAX).default(120).describe('At most this many time buckets per variant') })
       .strict()
